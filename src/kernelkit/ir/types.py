@@ -1,0 +1,188 @@
+"""The types of the kernel language.
+
+Scalar types double as the user-facing dtype names (`pk.double`, `pk.int32`, ...): one object per dtype, shared by
+the frontend, the IR, the backends and the View class. Everything here is immutable and hashable, because types
+are part of specialization keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarType:
+    """A sized scalar: the element type of Views and the type of kernel locals."""
+
+    name: str  # kernelkit name, e.g. "float64"
+    kind: str  # "b" bool, "i" signed int, "u" unsigned int, "f" float
+    bits: int
+    ctype: str  # C/C++ spelling
+    np_dtype: np.dtype
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind == "f"
+
+    @property
+    def is_int(self) -> bool:
+        return self.kind in "iu"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.kind in "if"
+
+    @property
+    def is_bool(self) -> bool:
+        return self.kind == "b"
+
+    @property
+    def itemsize(self) -> int:
+        return max(self.bits // 8, 1)
+
+    @property
+    def typenum(self) -> int:
+        """NumPy's type number: how the native launcher recognizes array dtypes."""
+        return self.np_dtype.num
+
+    def __call__(self, value):  # pk.float32(1.5) outside kernels behaves like the NumPy scalar type
+        return self.np_dtype.type(value)
+
+    def __repr__(self) -> str:
+        return f"pk.{self.name}"
+
+    def __reduce__(self):
+        return (from_name, (self.name,))
+
+
+def _st(name: str, kind: str, bits: int, ctype: str, npname: str) -> ScalarType:
+    return ScalarType(name, kind, bits, ctype, np.dtype(npname))
+
+
+bool_ = _st("bool", "b", 8, "bool", "bool")
+int8 = _st("int8", "i", 8, "int8_t", "int8")
+int16 = _st("int16", "i", 16, "int16_t", "int16")
+int32 = _st("int32", "i", 32, "int32_t", "int32")
+int64 = _st("int64", "i", 64, "int64_t", "int64")
+uint8 = _st("uint8", "u", 8, "uint8_t", "uint8")
+uint16 = _st("uint16", "u", 16, "uint16_t", "uint16")
+uint32 = _st("uint32", "u", 32, "uint32_t", "uint32")
+uint64 = _st("uint64", "u", 64, "uint64_t", "uint64")
+float32 = _st("float32", "f", 32, "float", "float32")
+float64 = _st("float64", "f", 64, "double", "float64")
+
+SCALARS: tuple[ScalarType, ...] = (
+    bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64,
+)
+_BY_NAME = {t.name: t for t in SCALARS}
+_BY_NP = {t.np_dtype: t for t in SCALARS}
+
+
+def from_name(name: str) -> ScalarType:
+    return _BY_NAME[name]
+
+
+def from_numpy(dtype) -> ScalarType | None:
+    """The ScalarType of a NumPy dtype, or None when the kernel language has no such type."""
+    return _BY_NP.get(np.dtype(dtype))
+
+
+def as_scalar_type(obj) -> ScalarType:
+    """Turn anything a user may pass as a dtype (pk.double, int, float, bool, np.float32, 'float32') into a
+    ScalarType; raise TypeError naming the accepted spellings otherwise."""
+    if isinstance(obj, ScalarType):
+        return obj
+    if obj is int:
+        return int64
+    if obj is float:
+        return float64
+    if obj is bool:
+        return bool_
+    try:
+        t = from_numpy(obj)
+    except TypeError:
+        t = None
+    if t is None:
+        raise TypeError(
+            f"{obj!r} is not a kernelkit dtype; use one of "
+            + ", ".join(f"pk.{s.name}" for s in SCALARS)
+            + " (or int, float, bool, or a NumPy dtype of those)"
+        )
+    return t
+
+
+def promote(a: ScalarType, b: ScalarType) -> ScalarType:
+    """The result type of arithmetic on a and b, following NumPy's rules for arrays (bool arithmetic is int64, as
+    in Python; uint64 mixed with a signed type stays integral as int64, where NumPy would give float64)."""
+    if a is b:
+        return int64 if a.is_bool else a
+    if a.is_bool:
+        return promote(int64, b) if not b.is_bool else int64
+    if b.is_bool:
+        return promote(a, int64)
+    if a.is_float or b.is_float:
+        if a.is_float and b.is_float:
+            return a if a.bits >= b.bits else b
+        f, i = (a, b) if a.is_float else (b, a)
+        # float32 holds int8/int16 exactly; wider ints need float64 (NumPy's rule)
+        return f if (f.bits == 64 or i.bits <= 16) else float64
+    if a.kind == b.kind:
+        return a if a.bits >= b.bits else b
+    s, u = (a, b) if a.kind == "i" else (b, a)
+    if s.bits > u.bits:
+        return s
+    return {8: int16, 16: int32, 32: int64, 64: int64}[u.bits]
+
+
+# --- composite types -------------------------------------------------------------------------------------------
+
+LAYOUT_RIGHT = "C"  # row-major, the last index is contiguous (Kokkos LayoutRight)
+LAYOUT_LEFT = "F"  # column-major, the first index is contiguous (Kokkos LayoutLeft)
+LAYOUT_STRIDE = "A"  # arbitrary strides (Kokkos LayoutStride), e.g. a strided subview
+
+
+@dataclass(frozen=True)
+class ViewType:
+    """The type of a View (or NumPy array) argument: element type, rank and memory layout."""
+
+    dtype: ScalarType
+    rank: int
+    layout: str = LAYOUT_RIGHT
+    const: bool = False  # never written by the kernel (filled in by analysis, used for `const` in C++)
+
+    def __str__(self) -> str:
+        return f"View{self.rank}D[{self.dtype.name},{self.layout}]"
+
+
+@dataclass(frozen=True)
+class AccType:
+    """A reduction or scan accumulator: a scalar the body updates in place."""
+
+    dtype: ScalarType
+
+    def __str__(self) -> str:
+        return f"Acc[{self.dtype.name}]"
+
+
+@dataclass(frozen=True)
+class LocType:
+    """The value of a MinLoc/MaxLoc accumulator: `acc.val` and `acc.loc`."""
+
+    val: ScalarType
+    loc: ScalarType = int64
+
+    def __str__(self) -> str:
+        return f"ValLoc[{self.val.name},{self.loc.name}]"
+
+
+@dataclass(frozen=True)
+class VoidType:
+    def __str__(self) -> str:
+        return "void"
+
+
+void = VoidType()
+
+Type = ScalarType | ViewType | AccType | LocType | VoidType

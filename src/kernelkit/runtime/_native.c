@@ -1,0 +1,460 @@
+/* kernelkit._native: the launch fast path and the View base type.
+ *
+ * launch(specs, lo, hi, tile, kwargs, init) tries each compiled specialization of a workunit in turn: a spec
+ * matches when its guards (captured globals) still hold and every keyword argument has the Python type, dtype,
+ * rank and layout the spec was compiled for. The first match is packed into a kk_launch_t and its entry point is
+ * called with the GIL released. No match returns NotImplemented and the Python slow path compiles a new spec.
+ * The work per call is proportional to the number of arguments, never to the kernel.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include "../backends/include/kernelkit/abi.h"
+
+#define KK_HOST_STALE 1  /* a device copy is newer than the host array */
+#define KK_DEVICE_STALE 2 /* the host array is newer than the device copy */
+#define KK_HAS_DEVICE 4  /* a device copy exists */
+
+static PyObject* g_error_class = NULL; /* kernelkit.errors.KernelRuntimeError */
+static int g_nthreads = 1;
+
+/* ------------------------------------------------------------------------------------------------ ViewBase */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject* array; /* the host ndarray (or NULL while the View lives only on a device) */
+    int flags;       /* KK_HOST_STALE | KK_DEVICE_STALE | KK_HAS_DEVICE */
+} KKViewBase;
+
+static int viewbase_traverse(KKViewBase* self, visitproc visit, void* arg) {
+    Py_VISIT(self->array);
+    return 0;
+}
+
+static int viewbase_clear(KKViewBase* self) {
+    Py_CLEAR(self->array);
+    return 0;
+}
+
+static void viewbase_dealloc(KKViewBase* self) {
+    PyObject_GC_UnTrack(self);
+    viewbase_clear(self);
+    Py_TYPE(self)->tp_free((PyObject*)self);
+}
+
+/* The buffer protocol delegates to the host array after syncing it: memoryview(view), mpi4py, struct, ... */
+static int viewbase_getbuffer(KKViewBase* self, Py_buffer* view, int flags) {
+    if (self->flags & KK_HOST_STALE || self->array == NULL) {
+        PyObject* r = PyObject_CallMethod((PyObject*)self, "_sync_host", NULL);
+        if (r == NULL) return -1;
+        Py_DECREF(r);
+    }
+    if (self->array == NULL) {
+        PyErr_SetString(PyExc_BufferError, "this View has no host memory");
+        return -1;
+    }
+    return PyObject_GetBuffer(self->array, view, flags);
+}
+
+static PyBufferProcs viewbase_as_buffer = {(getbufferproc)viewbase_getbuffer, NULL};
+
+static PyMemberDef viewbase_members[] = {
+    {"_array", T_OBJECT, offsetof(KKViewBase, array), 0, "host ndarray"},
+    {"_flags", T_INT, offsetof(KKViewBase, flags), 0, "coherence flags"},
+    {NULL},
+};
+
+static PyTypeObject KKViewBase_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kernelkit._native.ViewBase",
+    .tp_basicsize = sizeof(KKViewBase),
+    .tp_dealloc = (destructor)viewbase_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Native base of kernelkit.View: holds the host array and coherence flags.",
+    .tp_traverse = (traverseproc)viewbase_traverse,
+    .tp_clear = (inquiry)viewbase_clear,
+    .tp_members = viewbase_members,
+    .tp_as_buffer = &viewbase_as_buffer,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ------------------------------------------------------------------------------------------------ Spec */
+
+enum { P_ARRAY = 0, P_SCALAR = 1 };
+
+typedef struct {
+    PyObject* name; /* interned str */
+    int kind;       /* P_ARRAY or P_SCALAR */
+    /* arrays */
+    int dtcode;     /* (kind char << 8) | itemsize */
+    int ndim;
+    char layout;    /* 'C', 'F' or 'A' */
+    int writes;
+    /* scalars */
+    PyTypeObject* pytype;
+    char conv;      /* 'i', 'u', 'f', 'b' */
+} kk_param_t;
+
+typedef struct {
+    PyObject_HEAD
+    kk_entry_t entry;
+    Py_ssize_t nparams;
+    kk_param_t* params;
+    PyObject* guards; /* tuple of (holder, key-or-None, expected) */
+    char result_tag;  /* 0 none; f i u b; F I U B with a location (MinLoc/MaxLoc) */
+    PyObject* keepalive; /* the loaded library object: the entry lives as long as the spec */
+} KKSpec;
+
+static void spec_dealloc(KKSpec* self) {
+    for (Py_ssize_t k = 0; k < self->nparams; ++k) {
+        Py_XDECREF(self->params[k].name);
+        Py_XDECREF(self->params[k].pytype);
+    }
+    PyMem_Free(self->params);
+    Py_XDECREF(self->guards);
+    Py_XDECREF(self->keepalive);
+    Py_TYPE(self)->tp_free((PyObject*)self);
+}
+
+/* Spec(entry_address, params, guards, result_tag, keepalive)
+ *   params: tuple of ("a", name, dtcode, ndim, layout, writes) or ("s", name, pytype, conv) */
+static int spec_init(KKSpec* self, PyObject* args, PyObject* kw) {
+    unsigned long long addr;
+    PyObject *params, *guards, *keepalive;
+    const char* tag;
+    if (!PyArg_ParseTuple(args, "KO!O!sO", &addr, &PyTuple_Type, &params, &PyTuple_Type, &guards, &tag,
+                          &keepalive))
+        return -1;
+    self->entry = (kk_entry_t)(uintptr_t)addr;
+    self->nparams = PyTuple_GET_SIZE(params);
+    self->params = PyMem_Calloc(self->nparams ? self->nparams : 1, sizeof(kk_param_t));
+    if (!self->params) return -1;
+    for (Py_ssize_t k = 0; k < self->nparams; ++k) {
+        PyObject* p = PyTuple_GET_ITEM(params, k);
+        kk_param_t* q = &self->params[k];
+        const char *kind, *layout;
+        PyObject* name;
+        if (!PyTuple_Check(p) || PyTuple_GET_SIZE(p) < 1) goto bad;
+        if (!PyArg_Parse(PyTuple_GET_ITEM(p, 0), "s", &kind)) return -1;
+        if (kind[0] == 'a') {
+            if (!PyArg_ParseTuple(p, "sUiisp", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes)) return -1;
+            q->kind = P_ARRAY;
+            q->layout = layout[0];
+        } else {
+            PyObject* pytype;
+            const char* conv;
+            if (!PyArg_ParseTuple(p, "sUO!s", &kind, &name, &PyType_Type, &pytype, &conv)) return -1;
+            q->kind = P_SCALAR;
+            q->pytype = (PyTypeObject*)Py_NewRef(pytype);
+            q->conv = conv[0];
+        }
+        Py_INCREF(name);
+        PyUnicode_InternInPlace(&name);
+        q->name = name;
+    }
+    self->guards = Py_NewRef(guards);
+    self->result_tag = tag[0];
+    self->keepalive = Py_NewRef(keepalive);
+    return 0;
+bad:
+    PyErr_SetString(PyExc_TypeError, "malformed parameter descriptor");
+    return -1;
+}
+
+static PyTypeObject KKSpec_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kernelkit._native.Spec",
+    .tp_basicsize = sizeof(KKSpec),
+    .tp_dealloc = (destructor)spec_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A compiled specialization: entry point plus the argument signature it accepts.",
+    .tp_init = (initproc)spec_init,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ------------------------------------------------------------------------------------------------ matching */
+
+static inline int dtcode_of(PyArrayObject* a) {
+    PyArray_Descr* d = PyArray_DESCR(a);
+    return ((int)d->kind << 8) | (int)PyDataType_ELSIZE(d);
+}
+
+/* 1: matched and packed; 0: no match (try the next spec); -1: error set. */
+static int match_array(const kk_param_t* q, PyObject* v, kk_arg_t* out, PyObject** written) {
+    PyArrayObject* a;
+    if (PyArray_CheckExact(v) || PyArray_Check(v)) {
+        a = (PyArrayObject*)v;
+        *written = NULL;
+    } else if (PyObject_TypeCheck(v, &KKViewBase_Type)) {
+        KKViewBase* vb = (KKViewBase*)v;
+        if (vb->flags & KK_HOST_STALE || vb->array == NULL) return 0; /* the slow path syncs the host copy */
+        a = (PyArrayObject*)vb->array;
+        *written = (q->writes && (vb->flags & KK_HAS_DEVICE)) ? v : NULL;
+    } else {
+        return 0;
+    }
+    if (PyArray_NDIM(a) != q->ndim || dtcode_of(a) != q->dtcode) return 0;
+    if (!PyArray_ISNOTSWAPPED(a) || !PyArray_ISALIGNED(a)) return 0;
+    if (q->writes && !PyArray_ISWRITEABLE(a)) return 0;
+    const int nd = q->ndim;
+    const npy_intp* dims = PyArray_DIMS(a);
+    const npy_intp* strides = PyArray_STRIDES(a);
+    const npy_intp isz = PyArray_ITEMSIZE(a);
+    if (q->layout == 'C') {
+        if (!PyArray_IS_C_CONTIGUOUS(a)) return 0;
+    } else if (q->layout == 'F') {
+        if (!PyArray_IS_F_CONTIGUOUS(a) || (nd <= 1) || PyArray_IS_C_CONTIGUOUS(a)) return 0;
+    } else {
+        if (PyArray_IS_C_CONTIGUOUS(a)) return 0; /* a contiguous array gets the faster 'C' specialization */
+        for (int k = 0; k < nd; ++k)
+            if (strides[k] % isz) return 0;
+    }
+    out->a.data = PyArray_BYTES(a);
+    for (int k = 0; k < nd; ++k) {
+        out->a.ext[k] = dims[k];
+        out->a.str[k] = strides[k] / isz;
+    }
+    return 1;
+}
+
+static int match_scalar(const kk_param_t* q, PyObject* v, kk_arg_t* out) {
+    if (Py_TYPE(v) != q->pytype) return 0;
+    switch (q->conv) {
+    case 'f':
+        out->f = PyFloat_AsDouble(v);
+        if (out->f == -1.0 && PyErr_Occurred()) return -1;
+        return 1;
+    case 'b': {
+        int t = PyObject_IsTrue(v);
+        if (t < 0) return -1;
+        out->i = t;
+        return 1;
+    }
+    case 'u': {
+        PyObject* n = PyNumber_Index(v);
+        if (!n) return -1;
+        out->u = PyLong_AsUnsignedLongLongMask(n);
+        Py_DECREF(n);
+        return PyErr_Occurred() ? -1 : 1;
+    }
+    default: {
+        int overflow = 0;
+        PyObject* n = PyLong_CheckExact(v) ? Py_NewRef(v) : PyNumber_Index(v);
+        if (!n) return -1;
+        out->i = PyLong_AsLongLongAndOverflow(n, &overflow);
+        Py_DECREF(n);
+        if (overflow) return 0; /* the slow path reports an integer that does not fit */
+        return PyErr_Occurred() ? -1 : 1;
+    }
+    }
+}
+
+static int check_guards(PyObject* guards) {
+    Py_ssize_t n = PyTuple_GET_SIZE(guards);
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        PyObject* g = PyTuple_GET_ITEM(guards, k);
+        PyObject* holder = PyTuple_GET_ITEM(g, 0);
+        PyObject* key = PyTuple_GET_ITEM(g, 1);
+        PyObject* expected = PyTuple_GET_ITEM(g, 2);
+        PyObject* cur;
+        if (key == Py_None) {
+            cur = PyCell_GET(holder);
+        } else {
+            cur = PyDict_GetItemWithError(holder, key);
+            if (cur == NULL && PyErr_Occurred()) return -1;
+        }
+        if (cur != expected) return 0;
+    }
+    return 1;
+}
+
+static int read_policy(PyObject* lo, PyObject* hi, PyObject* tile, kk_launch_t* L) {
+    if (PyLong_Check(lo)) {
+        L->rank = 1;
+        L->lo[0] = PyLong_AsLongLong(lo);
+        L->hi[0] = PyLong_AsLongLong(hi);
+        L->tile[0] = 0;
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyTuple_Check(lo) || !PyTuple_Check(hi) || PyTuple_GET_SIZE(lo) != PyTuple_GET_SIZE(hi) ||
+        PyTuple_GET_SIZE(lo) > KK_MAX_POLICY_RANK) {
+        PyErr_SetString(PyExc_TypeError, "policy bounds must be ints or tuples of equal length (rank <= 6)");
+        return -1;
+    }
+    L->rank = (int32_t)PyTuple_GET_SIZE(lo);
+    for (int k = 0; k < L->rank; ++k) {
+        L->lo[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(lo, k));
+        L->hi[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(hi, k));
+        L->tile[k] = (tile != Py_None && PyTuple_Check(tile) && k < PyTuple_GET_SIZE(tile))
+                         ? PyLong_AsLongLong(PyTuple_GET_ITEM(tile, k))
+                         : 0;
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int write_init(char tag, PyObject* init, kk_result_t* r) {
+    PyObject* val = init;
+    if (tag >= 'A' && tag <= 'Z') { /* (value, location) */
+        if (!PyTuple_Check(init) || PyTuple_GET_SIZE(init) != 2) {
+            PyErr_SetString(PyExc_TypeError, "initial_value of a MinLoc/MaxLoc reduction is a (value, index) pair");
+            return -1;
+        }
+        val = PyTuple_GET_ITEM(init, 0);
+        r->loc = PyLong_AsLongLong(PyTuple_GET_ITEM(init, 1));
+        if (PyErr_Occurred()) return -1;
+        tag = (char)(tag - 'A' + 'a');
+    }
+    switch (tag) {
+    case 'f': r->f = PyFloat_AsDouble(val); break;
+    case 'u': r->u = PyLong_AsUnsignedLongLongMask(val); break;
+    case 'b': { int t = PyObject_IsTrue(val); if (t < 0) return -1; r->i = t; break; }
+    default: r->i = PyLong_AsLongLong(val); break;
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject* read_result(char tag, const kk_result_t* r) {
+    PyObject* loc = NULL;
+    if (tag >= 'A' && tag <= 'Z') {
+        loc = PyLong_FromLongLong(r->loc);
+        tag = (char)(tag - 'A' + 'a');
+    }
+    PyObject* v;
+    switch (tag) {
+    case 'f': v = PyFloat_FromDouble(r->f); break;
+    case 'u': v = PyLong_FromUnsignedLongLong(r->u); break;
+    case 'b': v = PyBool_FromLong((long)r->i); break;
+    default: v = PyLong_FromLongLong(r->i); break;
+    }
+    if (loc == NULL) return v;
+    if (v == NULL) { Py_DECREF(loc); return NULL; }
+    PyObject* t = PyTuple_Pack(2, v, loc);
+    Py_DECREF(v);
+    Py_DECREF(loc);
+    return t;
+}
+
+#define KK_STACK_ARGS 16
+
+/* launch(specs, lo, hi, tile, kwargs, init) -> result | None | NotImplemented */
+static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "launch(specs: list, lo, hi, tile, kwargs: dict, init)");
+        return NULL;
+    }
+    PyObject* specs = args[0];
+    PyObject* kwargs = args[4];
+    PyObject* init = args[5];
+    const Py_ssize_t nkw = PyDict_GET_SIZE(kwargs);
+    kk_arg_t stack_args[KK_STACK_ARGS];
+    PyObject* stack_written[KK_STACK_ARGS];
+
+    for (Py_ssize_t s = 0; s < PyList_GET_SIZE(specs); ++s) {
+        KKSpec* spec = (KKSpec*)PyList_GET_ITEM(specs, s);
+        if (Py_TYPE(spec) != &KKSpec_Type || spec->nparams != nkw) continue;
+        int g = check_guards(spec->guards);
+        if (g < 0) return NULL;
+        if (g == 0) continue;
+        kk_arg_t* packed = stack_args;
+        PyObject** written = stack_written;
+        if (spec->nparams > KK_STACK_ARGS) {
+            packed = PyMem_Malloc(sizeof(kk_arg_t) * spec->nparams);
+            written = PyMem_Malloc(sizeof(PyObject*) * spec->nparams);
+            if (!packed || !written) { PyMem_Free(packed); PyMem_Free(written); return PyErr_NoMemory(); }
+        }
+        int ok = 1;
+        for (Py_ssize_t k = 0; k < spec->nparams && ok == 1; ++k) {
+            const kk_param_t* q = &spec->params[k];
+            PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
+            written[k] = NULL;
+            if (v == NULL) {
+                ok = PyErr_Occurred() ? -1 : 0;
+                break;
+            }
+            ok = q->kind == P_ARRAY ? match_array(q, v, &packed[k], &written[k]) : match_scalar(q, v, &packed[k]);
+        }
+        if (ok == 1) {
+            kk_launch_t L;
+            kk_result_t result = {0};
+            if (read_policy(args[1], args[2], args[3], &L) < 0) ok = -1;
+            L.nthreads = g_nthreads;
+            L.args = packed;
+            L.result = &result;
+            L.has_init = 0;
+            L.err[0] = 0;
+            if (ok == 1 && init != Py_None && spec->result_tag) {
+                if (write_init(spec->result_tag, init, &result) < 0) ok = -1;
+                L.has_init = 1;
+            }
+            int rc = 0;
+            if (ok == 1) {
+                Py_BEGIN_ALLOW_THREADS
+                rc = spec->entry(&L);
+                Py_END_ALLOW_THREADS
+                for (Py_ssize_t k = 0; k < spec->nparams; ++k)
+                    if (written[k]) ((KKViewBase*)written[k])->flags |= KK_DEVICE_STALE;
+            }
+            if (packed != stack_args) { PyMem_Free(packed); PyMem_Free(written); }
+            if (ok != 1) return NULL;
+            if (rc != 0) {
+                L.err[KK_ERRLEN - 1] = 0;
+                PyErr_SetString(g_error_class ? g_error_class : PyExc_RuntimeError,
+                                L.err[0] ? L.err : "kernel failed");
+                return NULL;
+            }
+            if (!spec->result_tag) Py_RETURN_NONE;
+            return read_result(spec->result_tag, &result);
+        }
+        if (packed != stack_args) { PyMem_Free(packed); PyMem_Free(written); }
+        if (ok < 0) return NULL;
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+static PyObject* kk_set_num_threads(PyObject* self, PyObject* arg) {
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 1) {
+        PyErr_SetString(PyExc_ValueError, "the number of threads must be >= 1");
+        return NULL;
+    }
+    g_nthreads = (int)n;
+    Py_RETURN_NONE;
+}
+
+static PyObject* kk_get_num_threads(PyObject* self, PyObject* unused) { return PyLong_FromLong(g_nthreads); }
+
+static PyObject* kk_set_error_class(PyObject* self, PyObject* cls) {
+    Py_XSETREF(g_error_class, Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef kk_methods[] = {
+    {"launch", (PyCFunction)(void (*)(void))kk_launch, METH_FASTCALL,
+     "launch(specs, lo, hi, tile, kwargs, init): run the first matching spec, else NotImplemented"},
+    {"set_num_threads", kk_set_num_threads, METH_O, "threads used by OpenMP launches"},
+    {"get_num_threads", kk_get_num_threads, METH_NOARGS, "threads used by OpenMP launches"},
+    {"set_error_class", kk_set_error_class, METH_O, "exception raised when a kernel reports an error"},
+    {NULL},
+};
+
+static struct PyModuleDef kk_module = {PyModuleDef_HEAD_INIT, "kernelkit._native", NULL, -1, kk_methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    import_array();
+    if (PyType_Ready(&KKViewBase_Type) < 0 || PyType_Ready(&KKSpec_Type) < 0) return NULL;
+    PyObject* m = PyModule_Create(&kk_module);
+    if (!m) return NULL;
+    if (PyModule_AddObjectRef(m, "ViewBase", (PyObject*)&KKViewBase_Type) < 0 ||
+        PyModule_AddObjectRef(m, "Spec", (PyObject*)&KKSpec_Type) < 0 ||
+        PyModule_AddIntConstant(m, "HOST_STALE", KK_HOST_STALE) < 0 ||
+        PyModule_AddIntConstant(m, "DEVICE_STALE", KK_DEVICE_STALE) < 0 ||
+        PyModule_AddIntConstant(m, "HAS_DEVICE", KK_HAS_DEVICE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
