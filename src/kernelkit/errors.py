@@ -94,6 +94,19 @@ class KernelRuntimeError(KernelError, RuntimeError):
     """A kernel failed while running (bounds check, device fault)."""
 
 
+def caller_loc() -> Loc | None:
+    """The location of the innermost frame outside kernelkit: where the user called the API."""
+    import sys
+
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(_PKG_DIR):
+            return Loc(f.f_code.co_filename, f.f_lineno, 0)
+        f = f.f_back
+    return None
+
+
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -104,7 +117,7 @@ def hide_internal_frames(exc: BaseException) -> BaseException:
     Set KERNELKIT_DEBUG=1 to keep everything."""
     from kernelkit import config
 
-    if config.get().debug:
+    if config.get().debug or not isinstance(exc, KernelError):
         return exc
     tb = exc.__traceback__
     kept = []

@@ -1,0 +1,88 @@
+"""kernelkit: the Kokkos programming model in Python, compiled to native code.
+
+    import kernelkit as pk
+
+    @pk.workunit
+    def axpy(i, a, x, y):
+        y[i] += a * x[i]
+
+    pk.parallel_for("axpy", n, axpy, a=2.0, x=x, y=y)
+
+PyKokkos programs run with only their import line changed. Importing compiles nothing and starts no threads.
+"""
+
+from kernelkit.api import kmath as _kmath
+from kernelkit.api.annotations import Acc, View1D, View2D, View3D, View4D, View5D, View6D, View7D, View8D
+from kernelkit.api.decorators import function, workunit
+from kernelkit.api.kmath import (
+    acos, acosh, asin, asinh, atan, atan2, atanh, atomic_add, atomic_and, atomic_compare_exchange, atomic_div,
+    atomic_exchange, atomic_fetch_add, atomic_fetch_and, atomic_fetch_div, atomic_fetch_max, atomic_fetch_min,
+    atomic_fetch_mul, atomic_fetch_or, atomic_fetch_sub, atomic_fetch_xor, atomic_max, atomic_min, atomic_mul,
+    atomic_or, atomic_sub, atomic_xor, cbrt, ceil, copysign, cos, cosh, erf, erfc, exp, exp2, expm1, fabs, floor,
+    fmax, fmin, fmod, hypot, isfinite, isinf, isnan, lgamma, log, log1p, log2, log10, pow, printf, rsqrt, sin,
+    sinh, sqrt, tan, tanh, tgamma, trunc,
+)
+from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
+from kernelkit.api.policies import MDRangePolicy, RangePolicy
+from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
+from kernelkit.api.spaces import (
+    Cuda, Debug, Default, ExecutionSpace, OpenMP, Serial, Threads, get_default_space, get_num_threads,
+    set_default_space, set_num_threads,
+)
+from kernelkit.api.views import (
+    ALL, Atomic, CudaSpace, CudaUVMSpace, HostSpace, Layout, LayoutDefault, LayoutLeft, LayoutRight,
+    LayoutStride, MemorySpace, MemorySpaceDefault, RandomAccess, Restrict, Trait, TraitDefault, Unmanaged, View,
+    asarray, create_mirror, create_mirror_view, deep_copy, from_numpy, subview,
+)
+from kernelkit.errors import (
+    CompileError, KernelError, KernelRuntimeError, KernelSyntaxError, KernelTypeError, KernelValueError,
+    SpaceUnavailable, ToolchainNotFound,
+)
+from kernelkit.ir.types import (
+    bool_, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+)
+from kernelkit import _native as _native_mod
+from kernelkit.errors import KernelRuntimeError as _KRE
+
+__version__ = "0.1.0"
+
+bool = bool_  # noqa: A001 - PyKokkos names: pk.bool, pk.float, pk.double
+float = float32  # noqa: A001
+double = float64
+real = float64
+array = asarray
+
+_native_mod.set_error_class(_KRE)
+del _kmath, _native_mod, _KRE
+
+__all__ = [
+    "__version__",
+    # decorators and patterns
+    "workunit", "function", "parallel_for", "parallel_reduce", "parallel_scan", "fence",
+    # policies and spaces
+    "RangePolicy", "MDRangePolicy", "ExecutionSpace", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
+    "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",
+    # reducers
+    "Reducer", "Sum", "Prod", "Min", "Max", "MinLoc", "MaxLoc", "LAnd", "LOr", "BAnd", "BOr",
+    # views
+    "View", "subview", "asarray", "array", "from_numpy", "deep_copy", "create_mirror", "create_mirror_view", "ALL",
+    "Layout", "LayoutRight", "LayoutLeft", "LayoutStride", "LayoutDefault",
+    "MemorySpace", "HostSpace", "CudaSpace", "CudaUVMSpace", "MemorySpaceDefault",
+    "Trait", "Atomic", "RandomAccess", "Restrict", "Unmanaged", "TraitDefault",
+    "View1D", "View2D", "View3D", "View4D", "View5D", "View6D", "View7D", "View8D", "Acc",
+    # dtypes
+    "bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float", "float32", "float64", "double", "real",
+    # math, atomics, printf
+    "sqrt", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "pow", "floor", "ceil", "trunc", "fabs", "fmin",
+    "fmax", "fmod", "hypot", "copysign", "erf", "erfc", "cbrt", "rsqrt", "tgamma", "lgamma", "isnan", "isinf",
+    "isfinite", "printf",
+    "atomic_add", "atomic_sub", "atomic_mul", "atomic_div", "atomic_min", "atomic_max", "atomic_and", "atomic_or",
+    "atomic_xor", "atomic_fetch_add", "atomic_fetch_sub", "atomic_fetch_mul", "atomic_fetch_div",
+    "atomic_fetch_min", "atomic_fetch_max", "atomic_fetch_and", "atomic_fetch_or", "atomic_fetch_xor",
+    "atomic_compare_exchange", "atomic_exchange",
+    # errors
+    "KernelError", "KernelSyntaxError", "KernelTypeError", "KernelValueError", "CompileError",
+    "KernelRuntimeError", "SpaceUnavailable", "ToolchainNotFound",
+]

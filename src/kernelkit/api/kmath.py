@@ -1,0 +1,105 @@
+"""Functions usable inside kernels: `pk.sqrt`, ..., the atomics and `pk.printf`.
+
+Inside a kernel the compiler replaces each call by native code (see frontend/builtins.py). Called from plain
+Python they do the same thing sequentially, so they can be tested and used outside kernels too.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from kernelkit.frontend import builtins as _table
+
+sqrt, exp, log, log2, log10 = math.sqrt, math.exp, math.log, math.log2, math.log10
+sin, cos, tan, asin, acos, atan, atan2 = math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2
+sinh, cosh, tanh, asinh, acosh, atanh = math.sinh, math.cosh, math.tanh, math.asinh, math.acosh, math.atanh
+floor, ceil, trunc, fabs, fmod, hypot, copysign = math.floor, math.ceil, math.trunc, math.fabs, math.fmod, \
+    math.hypot, math.copysign
+erf, erfc, expm1, log1p, isnan, isinf, isfinite = math.erf, math.erfc, math.expm1, math.log1p, math.isnan, \
+    math.isinf, math.isfinite
+pow = math.pow  # noqa: A001 - the Kokkos name
+tgamma, lgamma = math.gamma, math.lgamma
+
+
+def fmin(a, b):
+    """Minimum ignoring NaN, like C fmin."""
+    return b if a != a else (a if b != b else min(a, b))
+
+
+def fmax(a, b):
+    """Maximum ignoring NaN, like C fmax."""
+    return b if a != a else (a if b != b else max(a, b))
+
+
+def cbrt(x):
+    return math.copysign(abs(x) ** (1.0 / 3.0), x)
+
+
+def exp2(x):
+    return 2.0**x
+
+
+def rsqrt(x):
+    return 1.0 / math.sqrt(x)
+
+
+def _index(index):
+    return tuple(index) if isinstance(index, (list, tuple)) else index
+
+
+def _fetch(op):
+    def fetch(view, index, value):
+        ix = _index(index)
+        old = view[ix]
+        view[ix] = op(old, value)
+        return old
+
+    return fetch
+
+
+atomic_fetch_add = _fetch(lambda a, b: a + b)
+atomic_fetch_sub = _fetch(lambda a, b: a - b)
+atomic_fetch_mul = _fetch(lambda a, b: a * b)
+atomic_fetch_div = _fetch(lambda a, b: a / b)
+atomic_fetch_min = _fetch(lambda a, b: min(a, b))
+atomic_fetch_max = _fetch(lambda a, b: max(a, b))
+atomic_fetch_and = _fetch(lambda a, b: a & b)
+atomic_fetch_or = _fetch(lambda a, b: a | b)
+atomic_fetch_xor = _fetch(lambda a, b: a ^ b)
+atomic_exchange = _fetch(lambda a, b: b)
+
+
+def _plain(fetch):
+    def op(view, index, value) -> None:
+        fetch(view, index, value)
+
+    return op
+
+
+atomic_add = _plain(atomic_fetch_add)
+atomic_sub = _plain(atomic_fetch_sub)
+atomic_mul = _plain(atomic_fetch_mul)
+atomic_div = _plain(atomic_fetch_div)
+atomic_min = _plain(atomic_fetch_min)
+atomic_max = _plain(atomic_fetch_max)
+atomic_and = _plain(atomic_fetch_and)
+atomic_or = _plain(atomic_fetch_or)
+atomic_xor = _plain(atomic_fetch_xor)
+
+
+def atomic_compare_exchange(view, index, expected, desired):
+    """Store `desired` if the element equals `expected`; return the old value (Kokkos semantics)."""
+    ix = _index(index)
+    old = view[ix]
+    if old == expected:
+        view[ix] = desired
+    return old
+
+
+def printf(fmt: str, *args) -> None:
+    """C-style formatted print (`%d`, `%f`, `%e`, `%g`, `%x`, `%s` is not allowed in kernels)."""
+    sys.stdout.write(fmt % args)
+
+
+_table.register_kernelkit_callables(sys.modules[__name__])

@@ -1,0 +1,153 @@
+"""parallel_for, parallel_reduce, parallel_scan and fence.
+
+The common case, `parallel_for(label?, policy, workunit, **kwargs)`, costs a few attribute reads here and one
+call into the native launcher; everything else happens on the first call with new argument types.
+"""
+
+from __future__ import annotations
+
+from kernelkit.api import reducers as R
+from kernelkit.api.decorators import Workunit, as_workunit
+from kernelkit.api.policies import MDRangePolicy, RangePolicy
+from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
+from kernelkit.errors import KernelError, KernelTypeError, KernelValueError, caller_loc, hide_internal_frames
+
+
+def _split(args: tuple, name: str):
+    """(label, policy, workunit, rest) from the positional arguments."""
+    if args and isinstance(args[0], str):
+        label, args = args[0], args[1:]
+    else:
+        label = None
+    if len(args) < 2:
+        raise KernelTypeError(f"{name}([label,] policy, workunit, **kwargs) needs a policy and a workunit",
+                              caller_loc())
+    return label, args[0], args[1], args[2:]
+
+
+def _bounds(policy):
+    """(space, lo, hi, tile) of a policy."""
+    cls = policy.__class__
+    if cls is RangePolicy:
+        return policy.space, policy.begin, policy.end, None
+    if cls is int:
+        if policy < 0:
+            raise KernelValueError(f"the number of iterations must be >= 0, got {policy}", caller_loc())
+        return None, 0, policy, None
+    if cls is MDRangePolicy:
+        return policy.space, policy.begin, policy.end, policy.tile
+    if isinstance(policy, ExecutionSpace) or policy.__class__.__name__ == "TeamPolicy":
+        raise KernelTypeError(f"{policy!r} is not supported as a policy here", caller_loc())
+    try:
+        import operator
+
+        n = operator.index(policy)
+    except TypeError:
+        raise KernelTypeError(f"expected a policy (an int, RangePolicy or MDRangePolicy), got {policy!r}",
+                              caller_loc()) from None
+    return _bounds(n)
+
+
+def _space(space):
+    return get_default_space() if space is None or space is Default else space
+
+
+def _run(pattern, args, kwargs, reducer, init):
+    label, policy, wu, rest = _split(args, f"parallel_{pattern}")
+    if rest:
+        raise KernelTypeError(f"parallel_{pattern} got unexpected positional arguments {rest!r}; pass kernel "
+                              "arguments by keyword", caller_loc())
+    space, lo, hi, tile = _bounds(policy)
+    wu = as_workunit(wu)
+    return _space(space).backend.launch(wu, pattern, lo, hi, tile, kwargs, reducer, init)
+
+
+def parallel_for(*args, **kwargs) -> None:
+    """Run `workunit(i, **kwargs)` for every index of the policy.
+
+    >>> pk.parallel_for("axpy", n, axpy, a=2.0, x=x, y=y)
+    """
+    try:
+        # fast path: (policy, wu) or (label, policy, wu) with an int or RangePolicy and a decorated workunit
+        n = len(args)
+        if n == 3:
+            policy, wu = args[1], args[2]
+        elif n == 2:
+            policy, wu = args
+        else:
+            return _run("for", args, kwargs, None, None)
+        cls = policy.__class__
+        if cls is int and policy >= 0 and wu.__class__ is Workunit:
+            space = _default_space[0] or get_default_space()
+            space.backend.launch(wu, "for", 0, policy, None, kwargs, None, None)
+            return None
+        if cls is RangePolicy and wu.__class__ is Workunit:
+            space = policy.space
+            if space is None or space is Default:
+                space = get_default_space()
+            space.backend.launch(wu, "for", policy.begin, policy.end, None, kwargs, None, None)
+            return None
+        _run("for", args, kwargs, None, None)
+        return None
+    except KernelError as e:
+        raise hide_internal_frames(e) from None
+
+
+def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
+    """Reduce over the policy: `workunit(i, acc, **kwargs)` updates `acc`; returns the joined result.
+
+    Reducers (pk.Sum by default, Prod, Min, Max, MinLoc, MaxLoc, LAnd, LOr, BAnd, BOr) and an initial value may
+    follow the workunit positionally or come as keywords.
+
+    >>> total = pk.parallel_reduce(pk.RangePolicy(pk.OpenMP, 0, n), dot, x=x, y=y)
+    """
+    try:
+        label, policy, wu, rest = _split(args, "parallel_reduce")
+        for extra in rest:
+            if isinstance(extra, R.Reducer):
+                if reducer is not None:
+                    raise KernelTypeError("parallel_reduce got two reducers", caller_loc())
+                reducer = extra
+            elif isinstance(extra, type) and extra.__name__ in R.ALL:
+                reducer = R.ALL[extra.__name__]
+            else:
+                if initial_value is not None:
+                    raise KernelTypeError("parallel_reduce got two initial values", caller_loc())
+                initial_value = extra
+        if reducer is None:
+            reducer = R.Sum
+        elif not isinstance(reducer, R.Reducer):
+            raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
+                                  caller_loc())
+        space, lo, hi, tile = _bounds(policy)
+        wu = as_workunit(wu)
+        return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
+    except KernelError as e:
+        raise hide_internal_frames(e) from None
+
+
+def parallel_scan(*args, **kwargs):
+    """Kokkos scan: `workunit(i, acc, final, **kwargs)`; writing `out[i] = acc` before `acc += v` gives an
+    exclusive scan, after it an inclusive one. Returns the total."""
+    try:
+        label, policy, wu, rest = _split(args, "parallel_scan")
+        if rest:
+            raise KernelTypeError("parallel_scan takes no reducer or initial value", caller_loc())
+        space, lo, hi, tile = _bounds(policy)
+        if tile is not None or lo.__class__ is not int:
+            raise KernelTypeError("parallel_scan takes an int or a RangePolicy", caller_loc())
+        wu = as_workunit(wu)
+        return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
+    except KernelError as e:
+        raise hide_internal_frames(e) from None
+
+
+def fence(space=None) -> None:
+    """Wait until every kernel launched so far has finished (host kernels are synchronous)."""
+    from kernelkit.backends import base
+
+    for name in list(base._instances):
+        base._instances[name].fence()
+
+
+from kernelkit.api.spaces import _default as _default_space  # noqa: E402

@@ -1,0 +1,110 @@
+"""Execution spaces: where a kernel runs. Kokkos names, PyKokkos spellings (`pk.OpenMP`,
+`pk.ExecutionSpace.OpenMP`)."""
+
+from __future__ import annotations
+
+from kernelkit import _native, config
+from kernelkit.backends import base
+from kernelkit.errors import KernelTypeError, KernelValueError, SpaceUnavailable
+
+
+class ExecutionSpace:
+    """An execution space. `pk.Cuda(1)` names the second GPU."""
+
+    __slots__ = ("name", "backend_name", "device_id", "_backend")
+
+    def __init__(self, name: str, backend_name: str | None, device_id: int = 0):
+        self.name = name
+        self.backend_name = backend_name
+        self.device_id = device_id
+        self._backend = None
+
+    def __call__(self, device_id: int = 0) -> ExecutionSpace:
+        if self.backend_name != "cuda":
+            raise KernelTypeError(f"pk.{self.name} takes no device id")
+        return ExecutionSpace(self.name, self.backend_name, int(device_id))
+
+    @property
+    def backend(self) -> base.Backend:
+        b = self._backend
+        if b is None:
+            if self.backend_name is None:
+                return get_default_space().backend
+            b = base.get(self.backend_name)
+            ok, why = b.available()
+            if not ok:
+                raise SpaceUnavailable(f"pk.{self.name} is not available here: {why}")
+            self._backend = b
+        return b
+
+    def available(self) -> bool:
+        if self.backend_name is None:
+            return True
+        try:
+            return base.get(self.backend_name).available()[0]
+        except Exception:  # an optional backend that fails to import is simply unavailable
+            return False
+
+    def __repr__(self) -> str:
+        return f"pk.{self.name}" + (f"({self.device_id})" if self.device_id else "")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ExecutionSpace) and (self.backend_name, self.device_id) == (
+            other.backend_name, other.device_id)
+
+    def __hash__(self) -> int:
+        return hash((self.backend_name, self.device_id))
+
+
+Debug = ExecutionSpace("Debug", "debug")
+Serial = ExecutionSpace("Serial", "serial")
+OpenMP = ExecutionSpace("OpenMP", "openmp")
+Threads = OpenMP
+Cuda = ExecutionSpace("Cuda", "cuda")
+Default = ExecutionSpace("Default", None)
+
+for _s in (Debug, Serial, OpenMP, Cuda, Default):
+    setattr(ExecutionSpace, _s.name, _s)
+ExecutionSpace.Threads = OpenMP  # type: ignore[attr-defined]
+
+_BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda}
+_default: list[ExecutionSpace | None] = [None]
+
+
+def space_from(obj) -> ExecutionSpace:
+    if isinstance(obj, ExecutionSpace):
+        return obj
+    if isinstance(obj, str) and obj.lower() in _BY_NAME:
+        return _BY_NAME[obj.lower()]
+    raise KernelValueError(f"unknown execution space {obj!r}; known: {', '.join(sorted(_BY_NAME))}")
+
+
+def get_default_space() -> ExecutionSpace:
+    """The space used when a policy names none: KERNELKIT_SPACE, else Cuda when a GPU is usable, else OpenMP."""
+    s = _default[0]
+    if s is None:
+        name = config.get().space
+        if name:
+            s = space_from(name)
+        else:
+            s = Cuda if Cuda.available() else OpenMP
+        _default[0] = s
+    return s
+
+
+def set_default_space(space) -> None:
+    _default[0] = space_from(space)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used by pk.OpenMP launches (default: OMP_NUM_THREADS, else every core available)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise KernelValueError(f"the number of threads must be a positive int, got {n!r}")
+    _native.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    return _native.get_num_threads()
+
+
+_native.set_num_threads(config.get().num_threads)

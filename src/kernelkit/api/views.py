@@ -1,0 +1,761 @@
+"""Views: Kokkos' multidimensional arrays, PyKokkos-compatible, zero-copy with NumPy.
+
+A View owns (or wraps) a host NumPy array in `_array` and carries coherence flags in `_flags`, both slots of
+the native base `kernelkit._native.ViewBase`, so the launcher reads them from C without Python overhead. Every
+host access goes through `View._host()`, the one place where a device backend brings the host copy up to date.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any, SupportsIndex
+
+import numpy as np
+
+from kernelkit import _native
+from kernelkit.errors import KernelRuntimeError, KernelTypeError, KernelValueError
+from kernelkit.ir import types as _types
+from kernelkit.ir.types import ScalarType
+
+__all__ = [
+    "View",
+    "Layout",
+    "LayoutRight",
+    "LayoutLeft",
+    "LayoutStride",
+    "LayoutDefault",
+    "MemorySpace",
+    "HostSpace",
+    "CudaSpace",
+    "CudaUVMSpace",
+    "MemorySpaceDefault",
+    "Trait",
+    "Atomic",
+    "RandomAccess",
+    "Restrict",
+    "Unmanaged",
+    "TraitDefault",
+    "ALL",
+    "subview",
+    "asarray",
+    "from_numpy",
+    "array",
+    "deep_copy",
+    "create_mirror_view",
+    "create_mirror",
+]
+
+MAX_RANK = 8
+ALIGNMENT = 64  # bytes: a cache line, and enough for any SIMD load the backends emit
+
+_HOST_STALE = _native.HOST_STALE
+_DEVICE_STALE = _native.DEVICE_STALE
+_HAS_DEVICE = _native.HAS_DEVICE
+
+
+class Layout(enum.Enum):
+    """How a View's indices map to memory (Kokkos layouts).
+
+    >>> import kernelkit.api.views as v
+    >>> v.LayoutLeft.code, v.LayoutRight.code, v.LayoutStride.code
+    ('F', 'C', 'A')
+    """
+
+    LayoutRight = "LayoutRight"  # row-major: the last index is contiguous
+    LayoutLeft = "LayoutLeft"  # column-major: the first index is contiguous
+    LayoutStride = "LayoutStride"  # arbitrary strides, e.g. a strided subview
+    LayoutDefault = "LayoutDefault"  # resolved per memory space when a View is allocated
+
+    @property
+    def code(self) -> str:
+        """The layout letter used by NumPy and by the kernel signatures: 'C', 'F' or 'A'."""
+        return _LAYOUT_CODES[self]
+
+    def __repr__(self) -> str:
+        return f"pk.{self.name}"
+
+
+_LAYOUT_CODES = {
+    Layout.LayoutRight: _types.LAYOUT_RIGHT,
+    Layout.LayoutLeft: _types.LAYOUT_LEFT,
+    Layout.LayoutStride: _types.LAYOUT_STRIDE,
+    Layout.LayoutDefault: _types.LAYOUT_RIGHT,  # every View's storage is on the host for now
+}
+
+
+class MemorySpace(enum.Enum):
+    """Where a View's memory lives (Kokkos memory spaces).
+
+    >>> import kernelkit.api.views as v
+    >>> v.View([4], space=v.HostSpace).space
+    pk.HostSpace
+    """
+
+    HostSpace = "HostSpace"
+    CudaSpace = "CudaSpace"
+    CudaUVMSpace = "CudaUVMSpace"
+    MemorySpaceDefault = "MemorySpaceDefault"
+
+    def __repr__(self) -> str:
+        return f"pk.{self.name}"
+
+
+class Trait(enum.Enum):
+    """Memory access traits of a View (Kokkos memory traits); recorded for the compiler.
+
+    >>> import kernelkit.api.views as v
+    >>> v.View([4], trait=v.Atomic).trait
+    pk.Atomic
+    """
+
+    Atomic = "Atomic"
+    RandomAccess = "RandomAccess"
+    Restrict = "Restrict"
+    Unmanaged = "Unmanaged"
+    TraitDefault = "TraitDefault"
+
+    def __repr__(self) -> str:
+        return f"pk.{self.name}"
+
+
+LayoutRight = Layout.LayoutRight
+LayoutLeft = Layout.LayoutLeft
+LayoutStride = Layout.LayoutStride
+LayoutDefault = Layout.LayoutDefault
+HostSpace = MemorySpace.HostSpace
+CudaSpace = MemorySpace.CudaSpace
+CudaUVMSpace = MemorySpace.CudaUVMSpace
+MemorySpaceDefault = MemorySpace.MemorySpaceDefault
+Atomic = Trait.Atomic
+RandomAccess = Trait.RandomAccess
+Restrict = Trait.Restrict
+Unmanaged = Trait.Unmanaged
+TraitDefault = Trait.TraitDefault
+
+ALL = slice(None)
+"""Kokkos::ALL: the whole extent of a dimension, for `subview(v, ALL, 3)`."""
+
+_CUDA_SPACES = (MemorySpace.CudaSpace, MemorySpace.CudaUVMSpace)
+
+
+# --- argument checking --------------------------------------------------------------------------------------
+
+
+def _resolve_space(space: object) -> MemorySpace:
+    if space is None or space is MemorySpace.MemorySpaceDefault:
+        return MemorySpace.HostSpace  # the default execution space's memory; host until device storage exists
+    if not isinstance(space, MemorySpace):
+        raise KernelTypeError(
+            f"space={space!r} is not a memory space; use one of "
+            + ", ".join(f"pk.{m.name}" for m in MemorySpace)
+        )
+    return space
+
+
+def _resolve_layout(layout: object, space: MemorySpace) -> Layout:
+    if layout is None or layout is Layout.LayoutDefault:
+        # Kokkos' default: LayoutLeft in GPU memory (coalesced when the first index is the thread index)
+        return Layout.LayoutLeft if space in _CUDA_SPACES else Layout.LayoutRight
+    if not isinstance(layout, Layout):
+        raise KernelTypeError(
+            f"layout={layout!r} is not a layout; use pk.LayoutRight, pk.LayoutLeft or pk.LayoutDefault"
+        )
+    if layout is Layout.LayoutStride:
+        raise KernelValueError(
+            "a View cannot be allocated with pk.LayoutStride; allocate with pk.LayoutRight or pk.LayoutLeft "
+            "(strided Views come from subviews and from wrapping strided arrays with pk.asarray)"
+        )
+    return layout
+
+
+def _resolve_trait(trait: object) -> Trait:
+    if trait is None:
+        return Trait.TraitDefault
+    if not isinstance(trait, Trait):
+        raise KernelTypeError(
+            f"trait={trait!r} is not a memory trait; use one of " + ", ".join(f"pk.{t.name}" for t in Trait)
+        )
+    return trait
+
+
+def _resolve_dtype(dtype: object) -> ScalarType:
+    try:
+        return _types.as_scalar_type(dtype)
+    except TypeError as e:
+        raise KernelTypeError(f"invalid View dtype: {e}") from None
+
+
+def _extent(x: object, shape: object) -> int:
+    if isinstance(x, (bool, np.bool_)):
+        raise KernelTypeError(f"View extents must be integers, not bool; got shape {shape!r}")
+    try:
+        n = int(x.__index__())  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        raise KernelTypeError(f"View extents must be integers; got {x!r} in shape {shape!r}") from None
+    if n < 0:
+        raise KernelValueError(f"View extents must be >= 0; got {n} in shape {shape!r}")
+    return n
+
+
+def _check_rank(rank: int, shape: object) -> None:
+    if not 1 <= rank <= MAX_RANK:
+        raise KernelValueError(f"a View has rank 1 to {MAX_RANK}; got rank {rank} (shape {shape!r})")
+
+
+def _normalize_shape(shape: object) -> tuple[int, ...]:
+    if hasattr(shape, "__index__") and not isinstance(shape, np.ndarray):
+        dims: tuple[int, ...] = (_extent(shape, shape),)
+    elif isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise KernelTypeError(f"a View shape is an int or a list/tuple of ints; got {shape!r}")
+    else:
+        dims = tuple(_extent(x, shape) for x in shape)  # type: ignore[attr-defined]
+    _check_rank(len(dims), shape)
+    return dims
+
+
+def _allocate(shape: tuple[int, ...], dtype: np.dtype, order: str) -> np.ndarray:
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.zeros(nbytes + ALIGNMENT, dtype=np.uint8)
+    offset = -ctypes.addressof(ctypes.c_char.from_buffer(raw)) % ALIGNMENT  # cheaper than __array_interface__
+    return np.ndarray(shape, dtype=dtype, buffer=raw, offset=offset, order=order)
+
+
+def _layout_of(a: np.ndarray) -> Layout:
+    """The layout of existing memory, with the precedence the native launcher uses ('C' wins a tie)."""
+    if a.flags.c_contiguous:
+        return Layout.LayoutRight
+    if a.flags.f_contiguous and a.ndim > 1:
+        return Layout.LayoutLeft
+    return Layout.LayoutStride
+
+
+def _is_basic_index(k: object) -> bool:
+    """True for the index components whose NumPy result is a view of the same memory (never a copy)."""
+    if k is None or k is Ellipsis or isinstance(k, slice):
+        return True
+    if isinstance(k, (bool, np.bool_)) or (isinstance(k, np.ndarray) and k.ndim > 0):
+        return False  # numpy treats these as masks/fancy indices, which copy
+    return hasattr(k, "__index__")
+
+
+# --- value conversion: never silently truncate or wrap ------------------------------------------------------
+
+
+def _bounds(dt: np.dtype) -> tuple[int, int]:
+    if dt.kind == "b":
+        return 0, 1
+    info = np.iinfo(dt)
+    return int(info.min), int(info.max)
+
+
+def _check_cast(src: np.ndarray, dst: np.dtype, what: str) -> None:
+    """Allow a conversion only when every value survives it (rounding to a coarser float is fine), else raise.
+
+    NumPy would truncate 1.5 to 1, wrap 300 to 44 in an int8 or overflow 1e300 to inf in a float32 without a
+    word; a View store does none of these."""
+    s = src.dtype
+    if s == dst or np.can_cast(s, dst, "safe"):
+        return
+    if s.kind not in "biuf" or dst.kind not in "biuf":
+        raise KernelTypeError(f"cannot {what}: {s} values cannot be stored as {_name(dst)}")
+    if src.size == 0:
+        return
+    if dst.kind == "f":
+        vals = src[np.isfinite(src)] if s.kind == "f" else src  # inf and nan convert exactly
+        if vals.size:
+            big = float(np.finfo(dst).max)
+            mn, mx = vals.min().item(), vals.max().item()
+            if mn < -big or mx > big:
+                raise KernelValueError(f"cannot {what}: {mn if mn < -big else mx} overflows {_name(dst)}")
+        return
+    if s.kind == "f":
+        bad = src[~np.isfinite(src) | (src != np.trunc(src))]
+        if bad.size:
+            raise KernelTypeError(
+                f"cannot {what}: {bad.flat[0].item()!r} is not an integer value of {_name(dst)}; "
+                "round or convert it explicitly first"
+            )
+    lo, hi = _bounds(dst)
+    mn, mx = int(src.min()), int(src.max())
+    if mn < lo or mx > hi:
+        culprit = mn if mn < lo else mx
+        raise KernelValueError(f"cannot {what}: {culprit} does not fit in {_name(dst)} ({lo} to {hi})")
+
+
+def _name(dt: np.dtype) -> str:
+    st = _types.from_numpy(dt)
+    return f"pk.{st.name}" if st is not None else str(dt)
+
+
+def _as_scalar(value: object, dt: np.dtype, what: str) -> Any:
+    """`value` as a NumPy scalar of dtype `dt`, when it represents a value of that type exactly."""
+    if isinstance(value, (View, list, tuple)) or (isinstance(value, np.ndarray) and value.ndim != 0):
+        raise KernelTypeError(f"cannot {what}: expected a scalar, got {type(value).__name__}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Python ints are unbounded: check them before NumPy picks an intermediate type
+        if dt.kind in "biu":
+            lo, hi = _bounds(dt)
+            if not lo <= value <= hi:
+                raise KernelValueError(f"cannot {what}: {value} does not fit in {_name(dt)} ({lo} to {hi})")
+        elif dt.kind == "f" and abs(value) > float(np.finfo(dt).max):
+            raise KernelValueError(f"cannot {what}: {value} overflows {_name(dt)}")
+        try:
+            return dt.type(value)
+        except OverflowError:
+            raise KernelValueError(f"cannot {what}: {value} does not fit in {_name(dt)}") from None
+    if isinstance(value, (str, bytes)) or not (np.isscalar(value) or isinstance(value, np.ndarray)):
+        raise KernelTypeError(f"cannot {what}: {value!r} is not a number")
+    arr = np.asarray(value)
+    _check_cast(arr, dt, what)
+    return arr.astype(dt)[()]
+
+
+def _checked_source(
+    value: object, dt: np.dtype, what: str, shape: tuple[int, ...] | None = None
+) -> np.ndarray | Any:
+    """An array (or scalar) whose values all survive conversion to `dt`, ready for NumPy assignment; an array
+    must have exactly `shape` when one is given."""
+    if isinstance(value, View):
+        src = value._host(write=False)
+    elif isinstance(value, np.ndarray):
+        src = value
+    elif np.ndim(value) == 0 and not hasattr(value, "__array_interface__"):
+        return _as_scalar(value, dt, what)
+    else:
+        try:
+            src = np.asarray(value)
+        except (TypeError, ValueError) as e:
+            raise KernelTypeError(f"cannot {what}: {e}") from None
+    if src.ndim == 0:
+        return _as_scalar(src, dt, what)
+    if shape is not None and src.shape != shape:
+        raise KernelValueError(f"{what}: shapes differ: destination {shape}, source {src.shape}")
+    _check_cast(src, dt, what)
+    return src
+
+
+# --- the View -----------------------------------------------------------------------------------------------
+
+
+class View(_native.ViewBase):
+    """A multidimensional array of one scalar type, ranks 1 to 8 (Kokkos::View).
+
+    Memory is zero-initialized and 64-byte aligned. NumPy, mpi4py and DLPack consumers see the same memory
+    without copies; slicing gives subviews that share it.
+
+    >>> import numpy as np, kernelkit.api.views as v
+    >>> x = v.View([2, 3], int)
+    >>> x[1, 2] = 7
+    >>> x[1][2], x.shape, x.layout, np.asarray(x).strides
+    (np.int64(7), (2, 3), pk.LayoutRight, (24, 8))
+    >>> np.asarray(x)[0, 0] = 5; x[0, 0]
+    np.int64(5)
+    """
+
+    _shape: tuple[int, ...]
+    _dtype: ScalarType
+    _layout: Layout
+    _space: MemorySpace
+    _trait: Trait
+    _parent: View | None
+
+    def __init__(
+        self,
+        shape: int | Sequence[SupportsIndex],
+        dtype: object = _types.float64,
+        space: MemorySpace | None = None,
+        layout: Layout | None = None,
+        trait: Trait | None = None,
+    ) -> None:
+        dims = _normalize_shape(shape)
+        st = _resolve_dtype(dtype)
+        ms = _resolve_space(space)
+        lay = _resolve_layout(layout, ms)
+        tr = _resolve_trait(trait)
+        self._array = _allocate(dims, st.np_dtype, lay.code)
+        self._flags = 0
+        self._shape = dims
+        self._dtype = st
+        self._layout = lay
+        self._space = ms
+        self._trait = tr
+        self._parent = None
+
+    @classmethod
+    def _wrap(
+        cls,
+        arr: np.ndarray,
+        dtype: ScalarType,
+        space: MemorySpace,
+        trait: Trait,
+        parent: View | None,
+    ) -> View:
+        """A View over existing host memory (a subview or a wrapped array); nothing is copied."""
+        self = cls.__new__(cls)
+        self._array = arr
+        self._flags = 0
+        self._shape = arr.shape
+        self._dtype = dtype
+        self._layout = _layout_of(arr)
+        self._space = space
+        self._trait = trait
+        self._parent = parent
+        return self
+
+    # -- coherence -------------------------------------------------------------------------------------------
+
+    def _host(self, write: bool = True) -> np.ndarray:
+        """The host array, current. Every host access goes through here.
+
+        `write=True` (the default, for accesses that hand the memory out) marks an existing device copy stale.
+        A subview shares its parent's host memory, so the parent is brought up to date (and marked) too."""
+        if self._flags & _HOST_STALE or self._array is None:
+            self._sync_host()
+            if self._array is None:
+                raise KernelRuntimeError("this View has no host memory")
+        if write and self._flags & _HAS_DEVICE:
+            self._flags |= _DEVICE_STALE
+        if self._parent is not None:
+            self._parent._host(write)
+        return self._array
+
+    def _sync_host(self) -> None:
+        """Bring the host array up to date with the newest device copy and clear HOST_STALE.
+
+        A placeholder: every View lives on the host for now. The CUDA backend overrides this hook with the
+        real device-to-host copy; the native buffer protocol and `_host()` call it while HOST_STALE is set.
+        The copy must go into the existing `_array`, never replace it: subviews, wrapped NumPy arrays and
+        arrays handed out earlier alias that memory.
+        """
+        self._flags &= ~_HOST_STALE
+
+    # -- Kokkos/PyKokkos attributes --------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._shape
+
+    @property
+    def size(self) -> int:
+        return math.prod(self._shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def dtype(self) -> ScalarType:
+        return self._dtype
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    @property
+    def space(self) -> MemorySpace:
+        return self._space
+
+    @property
+    def trait(self) -> Trait:
+        return self._trait
+
+    @property
+    def data(self) -> np.ndarray:
+        """The host memory as a NumPy array (no copy), as PyKokkos exposes it."""
+        return self._host()
+
+    def rank(self) -> int:
+        return len(self._shape)
+
+    def _dim(self, k: object, what: str) -> int:
+        if isinstance(k, (bool, np.bool_)) or not hasattr(k, "__index__"):
+            raise KernelTypeError(f"{what}({k!r}): the dimension must be an int")
+        d = int(k.__index__())  # type: ignore[attr-defined]
+        n = len(self._shape)
+        if not 0 <= d < n:
+            raise KernelValueError(f"{what}({d}) of a rank-{n} View: the dimension must be in 0..{n - 1}")
+        return d
+
+    def extent(self, k: int) -> int:
+        """The number of indices along dimension k (Kokkos `extent`)."""
+        return self._shape[self._dim(k, "extent")]
+
+    def stride(self, k: int) -> int:
+        """The distance, in elements, between consecutive indices along dimension k (Kokkos `stride`)."""
+        d = self._dim(k, "stride")
+        return self._host(write=False).strides[d] // self._dtype.itemsize
+
+    def fill(self, value: object) -> None:
+        """Set every element to `value`, which must be exactly representable in the View's dtype."""
+        self._host()[...] = _as_scalar(value, self._dtype.np_dtype, f"fill a {self._dtype!r} View")
+
+    # -- Python protocols ------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._shape[0]
+
+    def __iter__(self) -> Iterator[Any]:
+        if len(self._shape) == 1:
+            return iter(self._host(write=False))
+        return (self[i] for i in range(self._shape[0]))
+
+    def __repr__(self) -> str:
+        text = f"View({list(self._shape)}, {self._dtype!r}, space={self._space!r}, layout={self._layout!r}"
+        if self._trait is not Trait.TraitDefault:
+            text += f", trait={self._trait!r}"
+        return text + ")"
+
+    def __str__(self) -> str:
+        return str(self._host(write=False))
+
+    def __getitem__(self, key: Any) -> Any:
+        arr = self._host(write=False)
+        for k in key if type(key) is tuple else (key,):
+            if type(k) is not int and not _is_basic_index(k):
+                raise KernelTypeError(
+                    f"View indices are integers, slices and ...; got {key!r}. Use np.asarray(view)[...] for "
+                    "boolean or integer-array indexing (which copies)"
+                )
+        r = arr[key]
+        if not isinstance(r, np.ndarray):
+            return r
+        if r.ndim == 0:
+            return r[()]
+        _check_rank(r.ndim, r.shape)
+        return View._wrap(r, self._dtype, self._space, self._trait, parent=self)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        arr = self._host(write=True)
+        st = self._dtype
+        if not ((type(value) is float and st is _types.float64) or (type(value) is int and st.is_int)):
+            # the fast paths above are exact, or NumPy rejects the value itself (an int that does not fit)
+            value = _checked_source(value, arr.dtype, f"store into a {self._dtype!r} View")
+        arr[key] = value
+
+    # -- zero-copy interop -----------------------------------------------------------------------------------
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self._host(write=not copy)
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError(f"converting a {self._dtype!r} View to {np.dtype(dtype)} requires a copy")
+            return arr.astype(dtype)
+        return arr.copy(order="K") if copy else arr
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]:
+        return self._host().__array_interface__
+
+    def __dlpack__(self, stream: Any = None, **kw: Any) -> Any:
+        return self._host().__dlpack__(stream=stream, **kw)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        arr = self._array if self._array is not None else self._host(write=False)
+        return arr.__dlpack_device__()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        lay = self._layout if self._layout is not Layout.LayoutStride else Layout.LayoutRight
+        trait = self._trait if self._trait is not Trait.Unmanaged else Trait.TraitDefault
+        return (_rebuild, (self._host(write=False).copy(order="K"), self._space, lay, trait))
+
+
+def _rebuild(values: np.ndarray, space: MemorySpace, layout: Layout, trait: Trait) -> View:
+    v = View(values.shape, values.dtype, space=space, layout=layout, trait=trait)
+    v._array[...] = values
+    return v
+
+
+# --- functions ----------------------------------------------------------------------------------------------
+
+
+def subview(v: View, *indices: Any) -> View:
+    """A View of part of `v`, sharing its memory (Kokkos::subview).
+
+    Each index is an int (drops the dimension), a slice, `ALL`, or a `(begin, end)` pair; missing trailing
+    indices mean `ALL`.
+
+    >>> import kernelkit.api.views as v
+    >>> a = v.View([4, 5])
+    >>> s = v.subview(a, (1, 3), v.ALL)
+    >>> s.shape, s.layout
+    ((2, 5), pk.LayoutRight)
+    >>> s[0, 0] = 1.0; a[1, 0]
+    np.float64(1.0)
+    """
+    if not isinstance(v, View):
+        raise KernelTypeError(f"subview() takes a View, got {type(v).__name__}")
+    if len(indices) > v.ndim:
+        raise KernelValueError(
+            f"subview of a rank-{v.ndim} View takes at most {v.ndim} indices, got {len(indices)}"
+        )
+    key: list[Any] = []
+    for d, k in enumerate(indices):
+        if isinstance(k, tuple):
+            if len(k) != 2:
+                raise KernelValueError(
+                    f"subview range for dimension {d} must be a (begin, end) pair, got {k!r}"
+                )
+            if not all(type(x) is not bool and hasattr(x, "__index__") for x in k):
+                raise KernelTypeError(f"subview range for dimension {d} must hold two ints, got {k!r}")
+            b, e = (int(x.__index__()) for x in k)
+            if not 0 <= b <= e <= v.shape[d]:
+                raise KernelValueError(
+                    f"subview range {k!r} is outside dimension {d} of extent {v.shape[d]} "
+                    "(need 0 <= begin <= end <= extent)"
+                )
+            key.append(slice(b, e))
+        elif k is not None and k is not Ellipsis and _is_basic_index(k):
+            key.append(k)
+        else:
+            raise KernelTypeError(
+                f"subview index {k!r} for dimension {d}: use an int, a slice, pk.ALL or a (begin, end) pair"
+            )
+    try:
+        r = v[tuple(key)]
+    except IndexError as e:
+        raise KernelValueError(f"subview of a View of shape {v.shape}: {e}") from None
+    if not isinstance(r, View):
+        raise KernelValueError(
+            "subview must keep at least one dimension (a View has rank 1 to 8); "
+            "use v[i, j] to read an element"
+        )
+    return r
+
+
+def asarray(obj: Any) -> View:
+    """Wrap an array as a View without copying (trait Unmanaged); a View is returned as is.
+
+    Accepts NumPy arrays and anything exposing `__dlpack__` (host memory), `__array_interface__` or the buffer
+    protocol. Python lists and tuples have no memory to share: they are copied into a new View.
+
+    >>> import numpy as np, kernelkit.api.views as v
+    >>> a = np.zeros((3, 4), order="F")
+    >>> x = v.asarray(a)
+    >>> x[2, 1] = 5.0; a[2, 1], x.layout, x.trait
+    (np.float64(5.0), pk.LayoutLeft, pk.Unmanaged)
+    """
+    if isinstance(obj, View):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        try:
+            tmp = np.asarray(obj)
+        except (TypeError, ValueError) as e:
+            raise KernelValueError(
+                f"asarray(): cannot turn the {type(obj).__name__} into an array: {e}"
+            ) from None
+        out = View(tmp.shape, _dtype_of(tmp, obj))
+        out._array[...] = tmp
+        return out
+    if isinstance(obj, np.ma.MaskedArray):
+        raise KernelTypeError(
+            "asarray(): masked arrays are not supported (a View has no mask); pass a.filled(...)"
+        )
+    if isinstance(obj, np.ndarray):
+        arr = obj if type(obj) is np.ndarray else obj.view(np.ndarray)
+    elif isinstance(obj, (int, float, complex, bool, str, bytes, np.generic)):
+        raise KernelValueError(f"asarray() needs an array of rank 1 to {MAX_RANK}; got the scalar {obj!r}")
+    elif hasattr(obj, "__dlpack__"):
+        try:
+            arr = np.from_dlpack(obj)
+        except (BufferError, RuntimeError, TypeError, ValueError) as e:
+            raise KernelTypeError(
+                f"asarray(): cannot wrap a {type(obj).__name__} without copying ({e}); Views wrap host memory"
+            ) from None
+    else:
+        try:
+            arr = np.asarray(obj, copy=False)
+        except (TypeError, ValueError):
+            raise KernelTypeError(
+                f"asarray(): a {type(obj).__name__} cannot be wrapped without copying; pass a NumPy array "
+                "or an object with __array_interface__, __dlpack__ or the buffer protocol"
+            ) from None
+    st = _dtype_of(arr, obj)
+    _check_rank(arr.ndim, arr.shape)
+    isz = arr.dtype.itemsize
+    if any(s % isz for s in arr.strides):
+        raise KernelValueError(
+            f"asarray(): strides {arr.strides} are not multiples of the element size {isz}; "
+            "copy the array first"
+        )
+    if not arr.flags.aligned:
+        raise KernelValueError(
+            "asarray(): the array's memory is not aligned to its element size; copy it first"
+        )
+    return View._wrap(arr, st, MemorySpace.HostSpace, Trait.Unmanaged, parent=None)
+
+
+def _dtype_of(arr: np.ndarray, obj: object) -> ScalarType:
+    st = _types.from_numpy(arr.dtype)
+    if st is None:
+        raise KernelTypeError(
+            f"asarray(): {type(obj).__name__} of dtype {arr.dtype} has no kernelkit dtype; use one of "
+            + ", ".join(f"pk.{s.name}" for s in _types.SCALARS)
+            + " (native byte order)"
+        )
+    return st
+
+
+from_numpy = asarray
+array = asarray  # PyKokkos' name
+
+
+def deep_copy(dst: View | np.ndarray, src: Any) -> None:
+    """Copy the values of `src` (a View, an array or a scalar) into `dst` (Kokkos::deep_copy).
+
+    Shapes must match exactly (no broadcasting); layouts may differ. A conversion that would lose values
+    (1.5 into an integer View, 300 into pk.int8) raises instead of truncating.
+
+    >>> import kernelkit.api.views as v
+    >>> a = v.View([2, 3], layout=v.LayoutRight); b = v.View([2, 3], layout=v.LayoutLeft)
+    >>> a[1, 2] = 4.0; v.deep_copy(b, a); b[1, 2]
+    np.float64(4.0)
+    """
+    if dst is src:
+        return
+    if isinstance(dst, View):
+        d = dst._host(write=True)
+    elif isinstance(dst, np.ndarray):
+        d = dst
+    else:
+        raise KernelTypeError(
+            f"deep_copy(): the destination must be a View or a NumPy array, got {type(dst).__name__}"
+        )
+    what = f"deep_copy into a {_name(d.dtype)} {'View' if isinstance(dst, View) else 'array'}"
+    s = _checked_source(src, d.dtype, what, d.shape)
+    if isinstance(s, np.ndarray):
+        np.copyto(d, s, casting="unsafe")  # _checked_source has verified that every value survives
+    else:
+        d[...] = s
+
+
+def create_mirror_view(v: View) -> View:
+    """A host View with the contents of `v`: `v` itself (Kokkos::create_mirror_view).
+
+    Every View is host-accessible (host access brings the host copy up to date), so the mirror is the View.
+
+    >>> import kernelkit.api.views as v
+    >>> a = v.View([3]); v.create_mirror_view(a) is a
+    True
+    """
+    if not isinstance(v, View):
+        raise KernelTypeError(f"create_mirror_view() takes a View, got {type(v).__name__}")
+    return v
+
+
+def create_mirror(v: View) -> View:
+    """A new, zero-filled host View of the same shape, dtype and layout as `v` (Kokkos::create_mirror).
+
+    Like Kokkos, it does not copy the contents: follow with `deep_copy(mirror, v)`.
+
+    >>> import kernelkit.api.views as v
+    >>> a = v.View([3], int); a[0] = 7
+    >>> m = v.create_mirror(a); m[0], m.shape, m.dtype
+    (np.int64(0), (3,), pk.int64)
+    """
+    if not isinstance(v, View):
+        raise KernelTypeError(f"create_mirror() takes a View, got {type(v).__name__}")
+    layout = v.layout if v.layout is not Layout.LayoutStride else Layout.LayoutRight
+    return View(v.shape, v.dtype, space=MemorySpace.HostSpace, layout=layout)

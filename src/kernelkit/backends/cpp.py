@@ -1,0 +1,300 @@
+"""The one C++ renderer for kernel bodies and device functions, shared by the host and CUDA drivers.
+
+It renders IR to C++17 that includes only kernelkit's headers. Every user identifier is prefixed (`v_x`) so it
+cannot collide with C++ keywords or our names; every string that reaches the output (printf formats, file names
+in #line directives) goes through `c_string`. Each statement is preceded by a `#line` directive naming the user's
+Python file, so compiler diagnostics and sanitizers point at Python lines.
+"""
+
+from __future__ import annotations
+
+import math
+
+from kernelkit.frontend.lower import _printf_conversions
+from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
+
+
+def c_string(s: str) -> str:
+    """A C string literal for any Python string (escapes quotes, backslashes, control and non-ASCII bytes)."""
+    out = []
+    for b in s.encode("utf-8"):
+        ch = chr(b)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 32 <= b < 127 and ch != "?":  # '?' avoids trigraphs
+            out.append(ch)
+        else:
+            out.append(f"\\{b:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def ident(name: str) -> str:
+    return "v_" + "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"_u{ord(ch):x}_" for ch in name)
+
+
+def ctype(t: T.Type) -> str:
+    if isinstance(t, T.ScalarType):
+        return t.ctype
+    if isinstance(t, T.ViewType):
+        return f"kk::View<{t.dtype.ctype}, {t.rank}, '{t.layout}'>"
+    if isinstance(t, T.AccType):
+        return t.dtype.ctype
+    if isinstance(t, T.LocType):
+        return f"kk::ValLoc<{t.val.ctype}>"
+    if isinstance(t, T.VoidType):
+        return "void"
+    raise TypeError(t)
+
+
+def literal(value, t: T.ScalarType) -> str:
+    if t.is_bool:
+        return "true" if value else "false"
+    if t.is_float:
+        v = float(value)
+        if math.isnan(v):
+            s = "KK_NAN"
+        elif math.isinf(v):
+            s = "KK_INF" if v > 0 else "(-KK_INF)"
+        else:
+            s = repr(v)
+        return f"(({t.ctype}){s})"
+    v = int(value)
+    if t is T.uint64 or (t.kind == "u" and v >= 0):
+        return f"(({t.ctype})UINT64_C({v % (1 << 64)}))"
+    if v == -(1 << 63):
+        return f"(({t.ctype})(-INT64_C(9223372036854775807) - 1))"
+    return f"(({t.ctype})INT64_C({v}))"
+
+
+_MATH32 = {"abs": "kk::abs", "isnan": "kk::isnan", "isinf": "kk::isinf", "isfinite": "kk::isfinite"}
+
+
+def math_name(fn: str, t: T.ScalarType) -> str:
+    if fn in _MATH32:
+        return _MATH32[fn]
+    if fn == "rsqrt":
+        return "kk_rsqrt" if t is T.float64 else "kk_rsqrtf"
+    return fn + ("f" if t is T.float32 else "")
+
+
+class CppRenderer:
+    """Renders the functions and the body of a Kernel. `target` is "host" or "cuda"."""
+
+    def __init__(self, kernel: N.Kernel, target: str, line_directives: bool = True):
+        self.k = kernel
+        self.target = target
+        self.lines = line_directives
+        self._n = 0
+
+    # -------------------------------------------------------------------------------------- expressions
+
+    def expr(self, e: N.Expr) -> str:
+        m = getattr(self, "e_" + type(e).__name__)
+        return m(e)
+
+    def e_Const(self, e: N.Const) -> str:
+        return literal(e.value, e.type)
+
+    def e_Var(self, e: N.Var) -> str:
+        return ident(e.name)
+
+    def e_BinOp(self, e: N.BinOp) -> str:
+        t = e.type
+        a, b = self.expr(e.lhs), self.expr(e.rhs)
+        ct = t.ctype
+        op = e.op
+        if op in ("min", "max"):
+            return f"kk::{op}<{ct}>({a}, {b})"
+        if op == "//":
+            return f"kk::pyfloordiv(({ct}){a}, ({ct}){b})" if t.is_float else f"kk::floordiv<{ct}>({a}, {b})"
+        if op == "%":
+            return f"kk::pyfmod(({ct}){a}, ({ct}){b})" if t.is_float else f"kk::pymod<{ct}>({a}, {b})"
+        if op == "**":
+            return f"{math_name('pow', t)}({a}, {b})" if t.is_float else f"kk::ipow<{ct}>({a}, {b})"
+        if t.is_bool:
+            return f"({a} {op} {b})"
+        return f"(({ct})({a} {op} {b}))"
+
+    def e_UnaryOp(self, e: N.UnaryOp) -> str:
+        a = self.expr(e.operand)
+        if e.op == "not":
+            return f"(!{a})"
+        return f"(({e.type.ctype})({e.op}{a}))"
+
+    def e_Compare(self, e: N.Compare) -> str:
+        return f"({self.expr(e.lhs)} {e.op} {self.expr(e.rhs)})"
+
+    def e_Logical(self, e: N.Logical) -> str:
+        return f"({self.expr(e.lhs)} {'&&' if e.op == 'and' else '||'} {self.expr(e.rhs)})"
+
+    def e_Select(self, e: N.Select) -> str:
+        return f"({self.expr(e.cond)} ? {self.expr(e.a)} : {self.expr(e.b)})"
+
+    def e_Cast(self, e: N.Cast) -> str:
+        return f"(({e.type.ctype})({self.expr(e.value)}))"
+
+    def e_MathCall(self, e: N.MathCall) -> str:
+        t = e.args[0].type if e.fn in ("isnan", "isinf", "isfinite") else e.type
+        return f"{math_name(e.fn, t)}({', '.join(self.expr(a) for a in e.args)})"
+
+    def e_Load(self, e: N.Load) -> str:
+        return f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+
+    def e_Extent(self, e: N.Extent) -> str:
+        return f"{self.expr(e.view)}.ext[{e.dim}]"
+
+    def e_Field(self, e: N.Field) -> str:
+        return f"{self.expr(e.obj)}.{e.name}"
+
+    def e_Call(self, e: N.Call) -> str:
+        return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
+
+    def e_Atomic(self, e: N.Atomic) -> str:
+        ptr = f"&{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        args = ", ".join(self.expr(a) for a in e.args)
+        fn = {"cas": "atomic_fetch_cas", "exchange": "atomic_fetch_exchange"}.get(e.op, f"atomic_fetch_{e.op}")
+        return f"kk::{fn}<{e.type.ctype}>({ptr}, {args})"
+
+    # -------------------------------------------------------------------------------------- statements
+
+    def line(self, s: N.Stmt | N.Kernel | N.Function) -> str:
+        if not self.lines or s.loc.line <= 0:
+            return ""
+        return f"#line {s.loc.line} {c_string(s.loc.file)}\n"
+
+    def stmts(self, body: list[N.Stmt], ind: str) -> str:
+        return "".join(self.stmt(s, ind) for s in body)
+
+    def stmt(self, s: N.Stmt, ind: str) -> str:
+        pre = self.line(s) + ind
+        if isinstance(s, N.Assign):
+            return f"{pre}{ident(s.target.name)} = {self.expr(s.value)};\n"
+        if isinstance(s, N.FieldAssign):
+            return f"{pre}{self.expr(s.target)} = {self.expr(s.value)};\n"
+        if isinstance(s, N.Store):
+            idx = ", ".join(self.expr(i) for i in s.index)
+            return f"{pre}{self.expr(s.view)}({idx}) = {self.expr(s.value)};\n"
+        if isinstance(s, N.If):
+            out = f"{pre}if ({self.expr(s.cond)}) {{\n{self.stmts(s.then, ind + '    ')}{ind}}}"
+            if s.orelse:
+                out += f" else {{\n{self.stmts(s.orelse, ind + '    ')}{ind}}}"
+            return out + "\n"
+        if isinstance(s, N.For):
+            self._n += 1
+            n = self._n
+            it, stop, step = f"kk_it{n}", f"kk_stop{n}", f"kk_step{n}"
+            if isinstance(s.step, N.Const):
+                cond = f"{it} < {stop}" if s.step.value > 0 else f"{it} > {stop}"
+            else:
+                cond = f"({step} > 0 ? {it} < {stop} : ({step} < 0 && {it} > {stop}))"
+            head = (f"for (int64_t {it} = {self.expr(s.start)}, {stop} = {self.expr(s.stop)}, "
+                    f"{step} = {self.expr(s.step)}; {cond}; {it} += {step}) {{\n")
+            body = f"{ind}    {ident(s.var.name)} = ({s.var.type.ctype}){it};\n" + self.stmts(s.body, ind + "    ")
+            return f"{pre}{head}{body}{ind}}}\n"
+        if isinstance(s, N.While):
+            return f"{pre}while ({self.expr(s.cond)}) {{\n{self.stmts(s.body, ind + '    ')}{ind}}}\n"
+        if isinstance(s, N.Break):
+            return f"{pre}break;\n"
+        if isinstance(s, N.Continue):
+            return f"{pre}continue;\n"
+        if isinstance(s, N.Return):
+            return f"{pre}return{(' ' + self.expr(s.value)) if s.value is not None else ''};\n"
+        if isinstance(s, N.ExprStmt):
+            return f"{pre}(void)({self.expr(s.value)});\n"
+        if isinstance(s, N.Printf):
+            return pre + self.printf(s) + "\n"
+        raise TypeError(f"no C++ for {type(s).__name__}")
+
+    def printf(self, s: N.Printf) -> str:
+        """Rewrite each conversion for the argument's C type: the user's format never reaches printf as-is."""
+        convs = _printf_conversions(s.fmt) or []
+        out, args, pos = [], [], 0
+        for conv, a in zip(convs, s.args):
+            k = s.fmt.index(conv, pos)
+            out.append(s.fmt[pos:k])
+            pos = k + len(conv)
+            flags = conv[1:-1].rstrip("lhzj")
+            c = conv[-1]
+            v = self.expr(a)
+            if c in "di":
+                out.append(f"%{flags}lld")
+                args.append(f"(long long)({v})")
+            elif c in "uxX":
+                out.append(f"%{flags}ll{c}")
+                args.append(f"(unsigned long long)({v})")
+            elif c == "c":
+                out.append(f"%{flags}c")
+                args.append(f"(int)({v})")
+            else:
+                out.append(f"%{flags}{c}")
+                args.append(f"(double)({v})")
+        out.append(s.fmt[pos:])
+        fmt = "".join(out).replace("%%", "%%")
+        return f"printf({', '.join([c_string(fmt)] + args)});"
+
+    # -------------------------------------------------------------------------------------- units
+
+    def locals_decl(self, locs: dict[str, T.Type], ind: str) -> str:
+        return "".join(f"{ind}{ctype(t)} {ident(n)} = 0;\n" for n, t in sorted(locs.items()))
+
+    def function(self, f: N.Function) -> str:
+        params = ", ".join(
+            (f"const {ctype(p.type)}& " if isinstance(p.type, T.ViewType) else f"{ctype(p.type)} ") + ident(p.name)
+            for p in f.params
+        )
+        # Parameters are mutable locals in Python: scalar ones are passed by value.
+        head = f"KK_FUNCTION {ctype(f.ret)} {f.name}({params})"
+        return f"{self.line(f)}{head} {{\n{self.locals_decl(f.locals, '    ')}{self.stmts(f.body, '    ')}}}\n"
+
+    def body_params(self) -> list[tuple[str, str]]:
+        """(C parameter declaration, C argument expression) for the body function, in order."""
+        k = self.k
+        out = [(f"int64_t {ident(p.name)}", ident(p.name)) for p in k.indices]
+        if k.acc is not None:
+            out.append((f"{ctype(k.acc.type)}& {ident(k.acc.name)}", ident(k.acc.name)))
+        if k.final is not None:
+            out.append((f"bool {ident(k.final.name)}", ident(k.final.name)))
+        for p in k.params:
+            decl = (f"const {ctype(p.type)}& " if isinstance(p.type, T.ViewType) else f"{ctype(p.type)} ")
+            out.append((decl + ident(p.name), ident(p.name)))
+        return out
+
+    def body(self) -> str:
+        k = self.k
+        params = ", ".join(d for d, _ in self.body_params())
+        # Scalar parameters may be reassigned by the body (they are Python locals): passed by value.
+        return (f"{self.line(k)}static KK_FUNCTION void kk_body({params}) {{\n"
+                f"{self.locals_decl(k.locals, '    ')}{self.stmts(k.body, '    ')}}}\n")
+
+    def unpack_params(self, ind: str, args: str = "L->args") -> str:
+        """Declarations turning the packed kk_arg_t array into typed locals (used by the drivers)."""
+        out = []
+        for n, p in enumerate(self.k.params):
+            t = p.type
+            v = ident(p.name)
+            if isinstance(t, T.ViewType):
+                out.append(f"{ind}const {ctype(t)} {v}({args}[{n}].a, {c_string(p.name)});\n")
+            elif t.is_float:
+                out.append(f"{ind}const {t.ctype} {v} = ({t.ctype}){args}[{n}].f;\n")
+            elif t.is_bool:
+                out.append(f"{ind}const bool {v} = {args}[{n}].i != 0;\n")
+            elif t.kind == "u":
+                out.append(f"{ind}const {t.ctype} {v} = ({t.ctype}){args}[{n}].u;\n")
+            else:
+                out.append(f"{ind}const {t.ctype} {v} = ({t.ctype}){args}[{n}].i;\n")
+        return "".join(out)
+
+    def acc_ctype(self) -> str:
+        k = self.k
+        return ctype(k.acc.type) if k.acc is not None else "void"
+
+
+def result_tag(kernel: N.Kernel) -> str:
+    """How the launcher converts the kk_result_t back to Python (see _native.c)."""
+    if kernel.acc is None:
+        return ""
+    t = kernel.acc.type
+    st = t.val if isinstance(t, T.LocType) else t.dtype
+    tag = "f" if st.is_float else "b" if st.is_bool else "u" if st.kind == "u" else "i"
+    return tag.upper() if isinstance(t, T.LocType) else tag

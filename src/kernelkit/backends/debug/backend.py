@@ -1,0 +1,113 @@
+"""pk.Debug: kernels run sequentially as generated Python — the reference semantics and the test oracle."""
+
+from __future__ import annotations
+
+import itertools
+
+
+from kernelkit import _native
+from kernelkit.backends.base import Backend
+from kernelkit.backends.debug import runtime
+from kernelkit.backends.debug.render import PyRenderer
+from kernelkit.errors import KernelRuntimeError
+from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
+from kernelkit.runtime.launch import prepare
+
+
+class _Compiled:
+    def __init__(self, kernel: N.Kernel):
+        r = PyRenderer(kernel)
+        self.source = r.render()
+        self.locs = r.locs
+        self.filename = f"<kernelkit-debug {kernel.name} {id(self):x}>"
+        ns = dict(runtime.NAMESPACE)
+        exec(compile(self.source, self.filename, "exec"), ns)  # noqa: S102 - code we generated from the IR
+        self.body = ns["kk_body"]
+        self.kernel = kernel
+
+
+class DebugBackend(Backend):
+    name = "debug"
+
+    def available(self) -> tuple[bool, str]:
+        return True, "pure-Python interpreter (sequential)"
+
+    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
+        rank = 1 if lo.__class__ is int else len(lo)
+        kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+        compiled = wu._debug.get(id(kernel))
+        if compiled is None or compiled.kernel is not kernel:
+            compiled = wu._debug[id(kernel)] = _Compiled(kernel)
+        values = []
+        for p in kernel.params:
+            v = args[p.name]
+            if isinstance(v, _native.ViewBase):
+                if p.name in kernel.writes and v._flags & _native.HAS_DEVICE:
+                    v._flags |= _native.DEVICE_STALE
+                v = v._array
+            values.append(v)
+        body = compiled.body
+        if rank == 1:
+            points = ((i,) for i in range(lo, hi))
+        else:
+            points = itertools.product(*(range(a, b) for a, b in zip(lo, hi)))
+        point = None
+        try:
+            if pattern == "for":
+                for point in points:
+                    body(*point, *values)
+                return None
+            if pattern == "scan":
+                acc = _zero(kernel.acc.type.dtype)
+                for point in points:
+                    acc = body(*point, acc, True, *values)
+                return acc
+            dtype = kernel.acc.type.val if isinstance(kernel.acc.type, T.LocType) else kernel.acc.type.dtype
+            ident = reducer.identity(dtype)
+            if reducer.with_loc:
+                acc = list(ident)
+                for point in points:
+                    body(*point, acc, *values)
+                result = (acc[0], acc[1])
+                if init is not None:
+                    result = reducer.join(tuple(init), result)
+                return (_as(dtype, result[0]), int(result[1]))
+            acc = ident
+            for point in points:
+                acc = body(*point, acc, *values)
+            if init is not None:
+                acc = reducer.join(init, acc)
+            return _as(dtype, acc)
+        except KernelRuntimeError:
+            raise
+        except Exception as e:
+            raise self._locate(e, compiled, point) from None
+
+    def _locate(self, e: Exception, compiled: _Compiled, point) -> Exception:
+        tb = e.__traceback__
+        loc = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == compiled.filename:
+                line = tb.tb_lineno
+                if 0 < line <= len(compiled.locs) and compiled.locs[line - 1] is not None:
+                    loc = compiled.locs[line - 1]
+            tb = tb.tb_next
+        what = "index out of bounds" if isinstance(e, (IndexError, runtime.OutOfBounds)) else type(e).__name__
+        at = "" if point is None else f" at index {point[0] if len(point) == 1 else point}"
+        err = KernelRuntimeError(f"kernel {compiled.kernel.name!r} failed{at} ({what}: {e})", loc)
+        return err
+
+
+def _zero(t: T.ScalarType):
+    return 0.0 if t.is_float else (False if t.is_bool else 0)
+
+
+def _as(t: T.ScalarType, v):
+    if t.is_float:
+        return float(v)
+    if t.is_bool:
+        return bool(v)
+    return int(v)
+
+

@@ -1,0 +1,185 @@
+"""The helpers generated Debug code calls: the kernel language's semantics, written once in Python."""
+
+from __future__ import annotations
+
+import math
+import struct
+import sys
+
+import numpy as np
+
+_INF = math.inf
+_NAN = math.nan
+
+
+class OutOfBounds(IndexError):
+    pass
+
+
+def _ix(i: int) -> int:
+    # NumPy would wrap a negative index to the end; the kernel language treats it as out of bounds.
+    if i < 0:
+        raise OutOfBounds(f"negative index {i}")
+    return i
+
+
+def _wrap(v: int, bits: int, signed: bool) -> int:
+    v &= (1 << bits) - 1
+    if signed and v >> (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def _toint(v: float, bits: int, signed: bool) -> int:
+    if v != v or v in (math.inf, -math.inf):
+        return 0  # undefined in C; defined here as 0 so Debug never raises where a compiled kernel runs
+    return _wrap(int(v), bits, signed)
+
+
+_f32 = struct.Struct("f")
+
+
+def _fop(v: float) -> float:
+    """Round to float32."""
+    try:
+        return _f32.unpack(_f32.pack(v))[0]
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _floordiv(a: int, b: int) -> int:
+    return a // b if b else 0
+
+
+def _mod(a: int, b: int) -> int:
+    return a % b if b else 0
+
+
+def _ffloordiv(a: float, b: float) -> float:
+    return math.floor(a / b) * 1.0 if b else _div(a, b)
+
+
+def _fmod(a: float, b: float) -> float:
+    if b == 0 or a != a or b != b or a in (math.inf, -math.inf):
+        return math.nan
+    return a % b
+
+
+def _ipow(a: int, b: int) -> int:
+    if b < 0:
+        return 1 if a == 1 else ((-1 if b & 1 else 1) if a == -1 else 0)
+    return a**b
+
+
+def _fpow(a: float, b: float) -> float:
+    try:
+        r = a**b
+    except ZeroDivisionError:
+        return math.inf
+    except OverflowError:
+        return math.inf
+    return math.nan if isinstance(r, complex) else r
+
+
+def _min(a, b):
+    return b if b < a else a
+
+
+def _max(a, b):
+    return b if b > a else a
+
+
+def _range(a: int, b: int, s: int):
+    return range(a, b, s) if s else ()
+
+
+def _atomic(op: str, view, idx, *args):
+    old = view[idx]
+    old = old.item() if hasattr(old, "item") else old
+    if op == "cas":
+        if old == args[0]:
+            view[idx] = args[1]
+        return old
+    v = args[0]
+    if op == "add":
+        new = old + v
+    elif op == "sub":
+        new = old - v
+    elif op == "mul":
+        new = old * v
+    elif op == "div":
+        new = _div(old, v) if isinstance(old, float) else _floordiv(old, v)
+    elif op == "min":
+        new = _min(old, v)
+    elif op == "max":
+        new = _max(old, v)
+    elif op == "and":
+        new = old & v
+    elif op == "or":
+        new = old | v
+    elif op == "xor":
+        new = old ^ v
+    elif op == "exchange":
+        new = v
+    else:
+        raise ValueError(op)
+    if view.dtype.kind in "iu":
+        new = _wrap(int(new), view.dtype.itemsize * 8, view.dtype.kind == "i")
+    view[idx] = new
+    return old
+
+
+def _printf(fmt: str, args: tuple) -> None:
+    py = fmt
+    for mod in ("ll", "l", "h", "z", "j"):
+        for c in "diuxXc":
+            py = py.replace(f"%{mod}{c}", f"%{c}")
+    sys.stdout.write(py.replace("%u", "%d") % args)
+
+
+class _SafeMath:
+    """math.* with C semantics where Python would raise: domain errors give nan, overflow gives inf."""
+
+    def __getattr__(self, name: str):
+        if name in ("fmin", "fmax"):
+            fn = getattr(np, name)
+            return lambda a, b: float(fn(a, b))
+        if name == "rsqrt":
+            return lambda x: _div(1.0, self.sqrt(x))
+        if name == "cbrt":
+            return lambda x: float(np.cbrt(x))
+        if name == "exp2":
+            return lambda x: _fpow(2.0, x)
+        if name in ("isnan", "isinf", "isfinite"):
+            return getattr(math, name)
+        if name == "tgamma":
+            base = math.gamma
+        else:
+            base = getattr(math, name)
+        npfn = {"tgamma": None, "lgamma": None, "erf": None, "erfc": None}.get(name, getattr(np, name, None))
+
+        def safe(*args):
+            try:
+                return float(base(*args))
+            except (ValueError, OverflowError, ZeroDivisionError):
+                if npfn is not None:
+                    with np.errstate(all="ignore"):
+                        return float(npfn(*args))
+                return math.nan
+
+        setattr(self, name, safe)
+        return safe
+
+
+_m = _SafeMath()
+
+NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}

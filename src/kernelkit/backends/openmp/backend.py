@@ -1,0 +1,64 @@
+"""The compiled host spaces: pk.OpenMP (threads) and pk.Serial (one thread, no OpenMP runtime)."""
+
+from __future__ import annotations
+
+from kernelkit import _native
+from kernelkit.backends.base import Backend
+from kernelkit.backends.cpp import result_tag
+from kernelkit.compile.pipeline import build_host
+from kernelkit.compile.toolchain import find_cxx
+from kernelkit.errors import KernelError
+from kernelkit.runtime.args import param_descriptor
+from kernelkit.runtime.launch import prepare
+
+MAX_SPECS = 16  # per workunit, pattern and space; a workunit called with ever-new types evicts the oldest
+
+
+class HostBackend(Backend):
+    target = ""
+
+    def available(self) -> tuple[bool, str]:
+        tc = find_cxx()
+        if tc is None:
+            return False, "no C++ compiler (install g++ or clang++, or set KERNELKIT_CXX)"
+        return True, tc.path
+
+    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
+        rank = 1 if lo.__class__ is int else len(lo)
+        key = (self.name, pattern, rank, reducer, None if init is None else type(init))
+        specs = wu._specs.get(key)
+        if specs is None:
+            specs = wu._specs[key] = []
+        r = _native.launch(specs, lo, hi, tile, kwargs, init)
+        if r is not NotImplemented:
+            return r
+        return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
+
+    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
+        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+        r = _native.launch(specs, lo, hi, tile, args, init)  # e.g. a View whose host copy was just synced
+        if r is not NotImplemented:
+            return r
+        loaded = build_host(kernel, self.target)
+        wu._count("cache_hits" if loaded.from_cache else "compiles")
+        params = tuple(param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes)
+                       for p in kernel.params)
+        spec = _native.Spec(loaded.address, params, tuple((g.holder, g.key, g.value) for g in guards),
+                            result_tag(kernel), loaded.library)
+        specs.insert(0, spec)
+        del specs[MAX_SPECS:]
+        r = _native.launch([spec], lo, hi, tile, args, init)
+        if r is NotImplemented:
+            raise KernelError(f"internal error: the new specialization of {kernel.name!r} does not accept its own "
+                              f"arguments ({params}); please report this")
+        return r
+
+
+class OpenMPBackend(HostBackend):
+    name = "openmp"
+    target = "openmp"
+
+
+class SerialBackend(HostBackend):
+    name = "serial"
+    target = "serial"

@@ -1,0 +1,69 @@
+"""Run by the harness in a fresh process; prints one JSON line.
+
+    python probe_kernelkit.py first SPACE N              first and second launch of a small kernel
+    python probe_kernelkit.py launch SPACE CALLS BATCHES per-call time of a tiny 3-argument kernel, N=1
+
+The cache directory (KERNELKIT_CACHE_DIR) and thread count come from the environment the harness sets.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+
+import kernelkit as pk
+
+SPACES = {"openmp": "OpenMP", "serial": "Serial", "cuda": "Cuda", "debug": "Debug"}
+
+
+@pk.workunit
+def small(i, a, x, y):
+    y[i] += a * x[i]
+
+
+def first(space, n):
+    x = np.ones(n)
+    y = np.zeros(n)
+    policy = pk.RangePolicy(space, 0, n)
+    t0 = time.perf_counter()
+    pk.parallel_for("small", policy, small, a=2.0, x=x, y=y)
+    pk.fence()
+    t1 = time.perf_counter()
+    pk.parallel_for("small", policy, small, a=2.0, x=x, y=y)
+    pk.fence()
+    t2 = time.perf_counter()
+    return {"first_s": t1 - t0, "second_s": t2 - t1, "ok": bool(np.all(y == 4.0))}
+
+
+def launch(space, calls, batches):
+    x = np.ones(1)
+    y = np.zeros(1)
+    policy = pk.RangePolicy(space, 0, 1)
+    parallel_for = pk.parallel_for
+    warmup = 1000
+    for _ in range(warmup):
+        parallel_for("tiny", policy, small, a=1.0, x=x, y=y)
+    samples = []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            parallel_for("tiny", policy, small, a=1.0, x=x, y=y)
+        pk.fence()
+        samples.append((time.perf_counter() - t0) / calls)
+    return {"per_call_s": samples, "calls": calls, "ok": bool(y[0] == warmup + calls * batches)}
+
+
+def main(argv):
+    mode, space = argv[1], getattr(pk, SPACES[argv[2]])
+    if mode == "first":
+        out = first(space, int(argv[3]))
+    elif mode == "launch":
+        out = launch(space, int(argv[3]), int(argv[4]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

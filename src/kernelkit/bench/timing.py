@@ -1,0 +1,121 @@
+"""Wall-clock timing: warm-up excluded, median of repeats, `time.perf_counter` only (never process_time).
+
+A "run" callable does one complete, synchronized execution (a GPU version synchronizes inside it), so the time
+between the two `perf_counter` calls is what a user waits for.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Timing:
+    """Samples in seconds; `median` is the figure reported, the rest is kept for the JSON."""
+
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples)
+
+    @property
+    def stdev(self) -> float:
+        return statistics.stdev(self.samples) if len(self.samples) > 1 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "median_s": self.median,
+            "min_s": self.min,
+            "max_s": self.max,
+            "mean_s": self.mean,
+            "stdev_s": self.stdev,
+            "repeats": len(self.samples),
+            "samples_s": list(self.samples),
+        }
+
+
+def time_once(run: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds one call of `run` took, and what it returned."""
+    t0 = time.perf_counter()
+    out = run()
+    return time.perf_counter() - t0, out
+
+
+def measure(
+    run: Callable[[], Any],
+    *,
+    repeats: int,
+    warmup: int = 1,
+    budget_s: float | None = None,
+    min_repeats: int = 3,
+) -> Timing:
+    """Time `repeats` calls after `warmup` untimed ones; stop early (after `min_repeats`) past `budget_s`."""
+    for _ in range(warmup):
+        run()
+    timing = Timing()
+    start = time.perf_counter()
+    for k in range(repeats):
+        timing.samples.append(time_once(run)[0])
+        if budget_s is not None and k + 1 >= min_repeats and time.perf_counter() - start > budget_s:
+            break
+    return timing
+
+
+def measure_interleaved(
+    runs: Mapping[str, Callable[[], Any]],
+    *,
+    repeats: int,
+    warmup: int = 1,
+    budget_s: float | None = None,
+    min_repeats: int = 3,
+) -> dict[str, Timing]:
+    """Time several versions round-robin, one call of each per round.
+
+    Interleaving spreads slow drifts of the machine (frequency, a neighbour's memory traffic) over every
+    version alike, which is what makes a ratio taken in the same run trustworthy. A version whose own total
+    passes `budget_s` drops out after `min_repeats` samples, so one slow baseline cannot stall the rest.
+    """
+    for run in runs.values():
+        for _ in range(warmup):
+            run()
+    timings = {name: Timing() for name in runs}
+    active = list(runs)
+    for _ in range(repeats):
+        if not active:
+            break
+        for name in list(active):
+            timings[name].samples.append(time_once(runs[name])[0])
+            spent = sum(timings[name].samples)
+            if budget_s is not None and len(timings[name].samples) >= min_repeats and spent > budget_s:
+                active.remove(name)
+    return timings
+
+
+def per_call(call: Callable[[], Any], *, calls: int, batches: int, warmup_calls: int = 1000) -> Timing:
+    """Per-call time of a cheap call: each sample is one batch's total divided by `calls`."""
+    for _ in range(warmup_calls):
+        call()
+    timing = Timing()
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            call()
+        timing.samples.append((time.perf_counter() - t0) / calls)
+    return timing

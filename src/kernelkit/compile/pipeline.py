@@ -1,0 +1,110 @@
+"""Kernel IR -> loaded native entry point, through the cache.
+
+The key is the sha256 of: the kernelkit version, a fingerprint of the code generator (its Python sources and
+the C++ headers), the target, the toolchain identity and flags, and the generated source itself (which carries
+the IR, the specialization and every baked-in constant). Anything that could change the binary changes the key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+
+from kernelkit import config
+from kernelkit.compile.cache import default_cache
+from kernelkit.compile.toolchain import INCLUDE_DIR, require_cxx
+from kernelkit.ir import nodes as N
+
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CODEGEN_SOURCES = (
+    "frontend/lower.py", "frontend/builtins.py", "ir/nodes.py", "ir/types.py", "backends/cpp.py",
+    "backends/openmp/driver.py", "compile/pipeline.py", "compile/toolchain.py",
+)
+
+
+@functools.lru_cache(maxsize=None)
+def codegen_fingerprint() -> str:
+    from kernelkit import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    files = [os.path.join(_PKG, p) for p in _CODEGEN_SOURCES]
+    hdr = os.path.join(INCLUDE_DIR, "kernelkit")
+    files += sorted(os.path.join(hdr, n) for n in os.listdir(hdr))
+    for path in files:
+        with open(path, "rb") as f:
+            h.update(path.encode() + b"\0" + f.read())
+    return h.hexdigest()
+
+
+@dataclass
+class Loaded:
+    """A loaded kernel binary: the entry address and the library object that keeps it mapped."""
+
+    address: int
+    library: object
+    path: str
+    from_cache: bool
+
+
+_loaded: dict[str, Loaded] = {}  # key -> Loaded, per process
+
+
+def build_host(kernel: N.Kernel, target: str) -> Loaded:
+    """Compile (or find in the cache) the host binary of `kernel` for target "openmp" or "serial"."""
+    from kernelkit.backends.openmp import driver
+
+    cfg = config.get()
+    source = driver.render(kernel, bounds_check=cfg.bounds_check)
+    tc = require_cxx()
+    h = hashlib.sha256()
+    for part in (codegen_fingerprint(), target, tc.identity, " ".join(tc.flags(target)), source):
+        h.update(part.encode() + b"\0")
+    key = h.hexdigest()
+    hit = _loaded.get(key)
+    if hit is not None:
+        return hit
+    if cfg.dump_dir:
+        _dump(cfg.dump_dir, kernel, source, key)
+    cache = default_cache()
+    path = cache.lookup(key)
+    from_cache = path is not None
+    if path is None:
+        with cache.lock(key):
+            path = cache.lookup(key)  # another process may have built it while we waited
+            from_cache = path is not None
+            if path is None:
+                path = cache.store(key, lambda out: _compile(tc, source, out, target, kernel),
+                                   {"kernel": kernel.name, "file": kernel.loc.file, "target": target})
+    loaded = _load(path, from_cache)
+    _loaded[key] = loaded
+    return loaded
+
+
+def _compile(tc, source: str, out: str, target: str, kernel: N.Kernel) -> None:
+    with tempfile.TemporaryDirectory(prefix="kernelkit-") as tmp:
+        src = os.path.join(tmp, f"{kernel.name}.cpp")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(source)
+        tc.compile(src, out, target, kernel.name)
+
+
+def _load(path: str, from_cache: bool) -> Loaded:
+    import ctypes
+
+    lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
+    address = ctypes.cast(lib.kk_entry, ctypes.c_void_p).value
+    return Loaded(address, lib, path, from_cache)
+
+
+def _dump(directory: str, kernel: N.Kernel, source: str, key: str) -> None:
+    from kernelkit.ir import printer
+
+    os.makedirs(directory, exist_ok=True)
+    stem = os.path.join(directory, f"{kernel.name}-{key[:12]}")
+    with open(stem + ".ir", "w", encoding="utf-8") as f:
+        f.write(printer.kernel(kernel) + "\n")
+    with open(stem + ".cpp", "w", encoding="utf-8") as f:
+        f.write(source)

@@ -1,0 +1,991 @@
+"""Python AST -> typed IR.
+
+One `visit_<Node>` per supported construct; `generic_visit` rejects everything else with the location. Types
+come from the call's arguments (or annotations, when present); locals take the type of their first assignment.
+Globals and closure variables are read once, baked in as constants, and recorded as guards so that rebinding
+them makes the launcher compile a new specialization.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins as _py_builtins
+import types as _pytypes
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kernelkit.api import annotations as A
+from kernelkit.api.reducers import Reducer
+from kernelkit.errors import KernelSyntaxError, KernelTypeError, KernelValueError, Loc
+from kernelkit.frontend import builtins as B
+from kernelkit.frontend.source import Source, get_source
+from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
+
+_BIN = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
+    ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+}
+_CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+
+
+@dataclass(frozen=True)
+class CT:
+    """A compile-time value met while lowering: a module, a callable, a dtype, an annotation."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Guard:
+    """`holder[key] is value` (a globals dict) or `holder.cell_contents is value` (key None) must still hold for
+    a compiled specialization to be reused."""
+
+    holder: object
+    key: str | None
+    value: object
+
+
+@dataclass
+class Context:
+    """State shared by the kernel and every device function it calls."""
+
+    guards: list[Guard] = field(default_factory=list)
+    functions: list[N.Function] = field(default_factory=list)
+    specialized: dict[tuple, N.Function] = field(default_factory=dict)
+    stack: list[object] = field(default_factory=list)
+
+    def guard(self, g: Guard) -> None:
+        if not any(x.holder is g.holder and x.key == g.key for x in self.guards):
+            self.guards.append(g)
+
+
+def scalar_type_of(value) -> T.ScalarType | None:
+    """The kernel type of a Python or NumPy scalar value."""
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return T.bool_
+    if isinstance(value, int):
+        return T.int64
+    if isinstance(value, float):
+        return T.float64
+    if isinstance(value, np.generic):
+        return T.from_numpy(value.dtype)
+    return None
+
+
+def _is_pk_function(obj) -> bool:
+    return getattr(obj, "_kk_kind", None) == "function"
+
+
+class FunctionLowerer(ast.NodeVisitor):
+    """Lowers one Python function body (a workunit or a device function) for one set of parameter types."""
+
+    def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], in_function: bool):
+        self.fn = fn
+        self.src = src
+        self.ctx = ctx
+        self.params = params
+        self.locals: dict[str, T.Type] = {}
+        self.in_function = in_function
+        self.returns: list[N.Return] = []
+        self.writes: set[str] = set()
+        self.loop_depth = 0
+        self._tmp = 0
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def loc(self, node: ast.AST) -> Loc:
+        return self.src.loc(node)
+
+    def err(self, node: ast.AST, msg: str, cls=KernelTypeError):
+        return cls(msg, self.loc(node))
+
+    def generic_visit(self, node: ast.AST):
+        raise KernelSyntaxError(f"`{type(node).__name__}` is not supported in kernels", self.loc(node))
+
+    def body(self, stmts: list[ast.stmt]) -> list[N.Stmt]:
+        out: list[N.Stmt] = []
+        for s in stmts:
+            r = self.visit(s)
+            if r is None:
+                continue
+            out.extend(r if isinstance(r, list) else [r])
+        return out
+
+    def lookup(self, name: str, node: ast.AST):
+        """A name's meaning: a local or parameter (IR Var), or a captured value (Const or CT)."""
+        if name in self.locals:
+            return N.Var(self._value_type(self.locals[name]), self.loc(node), name)
+        if name in self.params:
+            return N.Var(self._value_type(self.params[name]), self.loc(node), name)
+        fn = self.fn
+        code = fn.__code__
+        if name in code.co_freevars and fn.__closure__:
+            cell = fn.__closure__[code.co_freevars.index(name)]
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                raise self.err(node, f"closure variable {name!r} is not bound yet") from None
+            return self.captured(value, Guard(cell, None, value), name, node)
+        g = fn.__globals__
+        if name in g:
+            return self.captured(g[name], Guard(g, name, g[name]), name, node)
+        if hasattr(_py_builtins, name):
+            return CT(getattr(_py_builtins, name))
+        raise self.err(node, f"name {name!r} is not defined (not a parameter, local, global or builtin)")
+
+    def captured(self, value, guard: Guard, name: str, node: ast.AST):
+        st = scalar_type_of(value)
+        if st is not None:
+            self.ctx.guard(guard)
+            v = value.item() if isinstance(value, np.generic) else value
+            return N.Const(st, self.loc(node), v, weak=False)
+        if isinstance(value, (_pytypes.ModuleType, type, T.ScalarType, A.ViewAnnotation, A.AccAnnotation)):
+            return CT(value)
+        if callable(value) and (value in B.CALLABLES or _is_pk_function(value)):
+            self.ctx.guard(guard)
+            return CT(value)
+        if hasattr(value, "__array_interface__") or hasattr(value, "__cuda_array_interface__"):
+            raise self.err(
+                node,
+                f"{name!r} is an array captured from the enclosing scope; pass it to the kernel as a keyword "
+                "argument instead (captured arrays would be baked into the compiled code)",
+            )
+        raise self.err(node, f"{name!r} ({type(value).__name__}) cannot be used inside a kernel")
+
+    @staticmethod
+    def _value_type(t: T.Type) -> T.Type:
+        return t.dtype if isinstance(t, T.AccType) else t
+
+    def new_tmp(self, t: T.Type) -> str:
+        self._tmp += 1
+        name = f"_t{self._tmp}"
+        self.locals[name] = t
+        return name
+
+    def scalar(self, e, node: ast.AST, what: str = "value") -> N.Expr:
+        if isinstance(e, CT):
+            raise self.err(node, f"{_describe(e.value)} cannot be used as a {what}")
+        if not isinstance(e.type, T.ScalarType):
+            raise self.err(node, f"expected a scalar {what}, got {_tname(e.type)}")
+        return e
+
+    def expr(self, node: ast.AST) -> N.Expr:
+        e = self.visit(node)
+        if isinstance(e, _ViewAttr):
+            raise self.err(node, f"use {e.view.name}.shape[k] or {e.view.name}.extent(k) with a constant k")
+        if isinstance(e, CT):
+            if isinstance(e.value, float) or isinstance(e.value, int):
+                return N.Const(scalar_type_of(e.value), self.loc(node), e.value)
+            raise self.err(node, f"{_describe(e.value)} cannot be used as a value")
+        return e
+
+    # ------------------------------------------------------------------------------------------ typing
+
+    def unify(self, a: N.Expr, b: N.Expr) -> T.ScalarType:
+        ta, tb = a.type, b.type
+        assert isinstance(ta, T.ScalarType) and isinstance(tb, T.ScalarType)
+        wa = isinstance(a, N.Const) and a.weak
+        wb = isinstance(b, N.Const) and b.weak
+        if wa and not wb:
+            return tb if (tb.is_float or ta.is_int or ta.is_bool) and not tb.is_bool else T.promote(ta, tb)
+        if wb and not wa:
+            return ta if (ta.is_float or tb.is_int or tb.is_bool) and not ta.is_bool else T.promote(ta, tb)
+        return T.promote(ta, tb)
+
+    @staticmethod
+    def cast(e: N.Expr, t: T.Type) -> N.Expr:
+        if e.type == t:
+            return e
+        if isinstance(e, N.Const) and isinstance(t, T.ScalarType):
+            v = e.value
+            v = float(v) if t.is_float else (bool(v) if t.is_bool else int(v))
+            return N.Const(t, e.loc, v, weak=False)
+        return N.Cast(t, e.loc, e)
+
+    def truth(self, e: N.Expr, node: ast.AST) -> N.Expr:
+        self.scalar(e, node, "condition")
+        if e.type is T.bool_:
+            return e
+        return N.Compare(T.bool_, e.loc, "!=", e, self.cast(N.Const(e.type, e.loc, 0), e.type))
+
+    def check_assign(self, name: str, have: T.Type, value: N.Expr, node: ast.AST) -> N.Expr:
+        """Implicit conversions a local or accumulator accepts: any int/bool into a wider-or-equal slot, ints into
+        floats, float64 into float32. A float into an int variable is an error (it would truncate silently)."""
+        vt = value.type
+        if not isinstance(vt, T.ScalarType):
+            raise self.err(node, f"cannot assign {_tname(vt)} to {name!r}: Views cannot be stored in locals")
+        if isinstance(have, T.ScalarType):
+            if (have.is_int or have.is_bool) and vt.is_float:
+                raise self.err(
+                    node,
+                    f"cannot assign a {vt.name} value to {name!r}, which holds {have.name} (first assigned an "
+                    f"integer); initialize it with a float (e.g. {name} = 0.0) or convert with int(...)",
+                )
+            if have.is_bool and not vt.is_bool and not (isinstance(value, N.Const) and value.weak):
+                raise self.err(node, f"cannot assign a {vt.name} value to {name!r}, which holds bool")
+            return self.cast(value, have)
+        raise self.err(node, f"cannot assign to {name!r} ({_tname(have)})")
+
+    # ------------------------------------------------------------------------------------------ statements
+
+    def visit_Pass(self, node):
+        return None
+
+    def visit_Expr(self, node: ast.Expr):
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None  # docstring
+        if not isinstance(node.value, ast.Call):
+            raise self.err(node, "an expression statement must be a call (it has no effect otherwise)",
+                           KernelSyntaxError)
+        r = self.visit_Call(node.value, statement=True)
+        if isinstance(r, N.Stmt):
+            return r
+        return N.ExprStmt(r.loc, r)
+
+    def visit_Assign(self, node: ast.Assign):
+        out: list[N.Stmt] = []
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            tgt = node.targets[0]
+            if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(tgt.elts):
+                raise self.err(node, "tuple assignment needs a tuple of the same length on the right",
+                               KernelSyntaxError)
+            vals = [self.scalar(self.expr(v), v) for v in node.value.elts]
+            tmps = []
+            for v in vals:  # evaluate every right-hand side before any assignment: `a, b = b, a` swaps
+                t = self.new_tmp(v.type)
+                tmps.append(N.Var(v.type, v.loc, t))
+                out.append(N.Assign(v.loc, tmps[-1], v))
+            for t_node, tmp in zip(tgt.elts, tmps):
+                out.extend(self.assign_to(t_node, tmp, node))
+            return out
+        value = self.expr(node.value)
+        if len(node.targets) > 1 and not isinstance(value, (N.Const, N.Var)):
+            t = self.new_tmp(self.scalar(value, node.value).type)
+            out.append(N.Assign(value.loc, N.Var(value.type, value.loc, t), value))
+            value = N.Var(value.type, value.loc, t)
+        for target in node.targets:
+            out.extend(self.assign_to(target, value, node))
+        return out
+
+    def visit_AnnAssign(self, node: ast.AnnAssign):
+        if not isinstance(node.target, ast.Name):
+            raise self.err(node, "annotated assignment needs a plain name", KernelSyntaxError)
+        ann = self.resolve_annotation(node.annotation)
+        if not isinstance(ann, T.ScalarType):
+            raise self.err(node.annotation, "a local variable annotation must be a scalar type (int, float, ...)")
+        name = node.target.id
+        self._check_new_local(name, node)
+        if name in self.locals and self.locals[name] != ann:
+            raise self.err(node, f"{name!r} was declared {_tname(self.locals[name])}; cannot redeclare as {ann}")
+        self.locals[name] = ann
+        if node.value is None:
+            return None
+        value = self.scalar(self.expr(node.value), node.value)
+        if ann.is_int and value.type.is_float:
+            raise self.err(node, f"cannot initialize integer {name!r} with a {value.type.name} value")
+        return N.Assign(self.loc(node), N.Var(ann, self.loc(node), name), self.cast(value, ann))
+
+    def _check_new_local(self, name: str, node: ast.AST):
+        if name in self.params:
+            t = self.params[name]
+            if not isinstance(t, (T.ScalarType, T.AccType)):
+                raise self.err(node, f"cannot assign to parameter {name!r} ({_tname(t)})")
+
+    def assign_to(self, target: ast.AST, value, node: ast.AST) -> list[N.Stmt]:
+        loc = self.loc(target)
+        if isinstance(target, ast.Name):
+            name = target.id
+            if isinstance(value, CT):
+                raise self.err(node, f"{_describe(value.value)} cannot be assigned to a variable")
+            self._check_new_local(name, target)
+            if name in self.params:
+                have = self.params[name]
+                if isinstance(have, T.LocType):
+                    raise self.err(target, f"assign to {name}.val and {name}.loc, not to {name!r} itself")
+                slot = have.dtype if isinstance(have, T.AccType) else have
+                return [N.Assign(loc, N.Var(slot, loc, name), self.check_assign(name, slot, value, node))]
+            if name in self.locals:
+                have = self.locals[name]
+                return [N.Assign(loc, N.Var(have, loc, name), self.check_assign(name, have, value, node))]
+            if not isinstance(value.type, T.ScalarType):
+                raise self.err(node, f"cannot assign {_tname(value.type)} to {name!r}: Views cannot be stored in "
+                                     "local variables inside kernels; index the parameter directly")
+            t = value.type
+            self.locals[name] = t
+            return [N.Assign(loc, N.Var(t, loc, name), value)]
+        if isinstance(target, ast.Subscript):
+            view, index = self.view_index(target)
+            vt = view.type
+            self.scalar(value, node)
+            self.mark_write(view)
+            return [N.Store(loc, view, index, self.cast(value, vt.dtype))]
+        if isinstance(target, ast.Attribute):
+            obj = self.expr(target.value)
+            if isinstance(obj.type, T.LocType) and target.attr in ("val", "loc"):
+                ft = obj.type.val if target.attr == "val" else obj.type.loc
+                f = N.Field(ft, loc, obj, target.attr)
+                return [N.FieldAssign(loc, f, self.check_assign(f"{obj.name}.{target.attr}", ft, value, node))]
+            raise self.err(target, f"cannot assign to attribute {target.attr!r}")
+        raise self.err(target, f"cannot assign to `{type(target).__name__}`", KernelSyntaxError)
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        op = _BIN.get(type(node.op))
+        if op is None:
+            raise self.err(node, f"operator `{type(node.op).__name__}` is not supported", KernelSyntaxError)
+        current = self.expr(node.target)
+        rhs = self.expr(node.value)
+        value = self.binop(op, current, rhs, node)
+        return self.assign_to(node.target, value, node)
+
+    def visit_If(self, node: ast.If):
+        cond = self.truth(self.expr(node.test), node.test)
+        return N.If(self.loc(node), cond, self.body(node.body), self.body(node.orelse))
+
+    def visit_While(self, node: ast.While):
+        if node.orelse:
+            raise self.err(node, "`while ... else` is not supported in kernels", KernelSyntaxError)
+        cond = self.truth(self.expr(node.test), node.test)
+        self.loop_depth += 1
+        body = self.body(node.body)
+        self.loop_depth -= 1
+        return N.While(self.loc(node), cond, body)
+
+    def visit_For(self, node: ast.For):
+        if node.orelse:
+            raise self.err(node, "`for ... else` is not supported in kernels", KernelSyntaxError)
+        it = node.iter
+        callee = self.visit(it.func) if isinstance(it, ast.Call) else None
+        if not (isinstance(callee, CT) and callee.value is range):
+            raise self.err(it, "kernels can only loop over range(...)", KernelSyntaxError)
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.err(it, "range() takes 1 to 3 positional arguments", KernelSyntaxError)
+        args = [self.scalar(self.expr(a), a, "range bound") for a in it.args]
+        for a, a_node in zip(args, it.args):
+            if not (a.type.is_int or a.type.is_bool):
+                raise self.err(a_node, f"range() bounds must be integers, got {a.type.name}")
+        args = [self.cast(a, T.int64) for a in args]
+        zero, one = N.Const(T.int64, self.loc(it), 0), N.Const(T.int64, self.loc(it), 1)
+        start, stop, step = (zero, args[0], one) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else one)
+        if isinstance(step, N.Const) and step.value == 0:
+            raise self.err(it.args[2], "range() step must not be zero", KernelValueError)
+        if not isinstance(node.target, ast.Name):
+            raise self.err(node.target, "the loop variable must be a plain name", KernelSyntaxError)
+        name = node.target.id
+        self._check_new_local(name, node.target)
+        have = self.locals.get(name, self.params.get(name))
+        if have is None:
+            self.locals[name] = T.int64
+        elif not (isinstance(have, T.ScalarType) and have.is_int):
+            raise self.err(node.target, f"loop variable {name!r} already holds {_tname(have)}")
+        var = N.Var(self.locals.get(name, have), self.loc(node.target), name)
+        self.loop_depth += 1
+        body = self.body(node.body)
+        self.loop_depth -= 1
+        return N.For(self.loc(node), var, start, stop, step, body)
+
+    def visit_Break(self, node):
+        if not self.loop_depth:
+            raise self.err(node, "`break` outside a loop", KernelSyntaxError)
+        return N.Break(self.loc(node))
+
+    def visit_Continue(self, node):
+        if not self.loop_depth:
+            raise self.err(node, "`continue` outside a loop", KernelSyntaxError)
+        return N.Continue(self.loc(node))
+
+    def visit_Return(self, node: ast.Return):
+        if node.value is None:
+            r = N.Return(self.loc(node), None)
+        else:
+            if not self.in_function:
+                raise self.err(node, "a workunit cannot return a value (reductions update their accumulator)")
+            r = N.Return(self.loc(node), self.scalar(self.expr(node.value), node.value, "return value"))
+        self.returns.append(r)
+        return r
+
+    # ------------------------------------------------------------------------------------------ expressions
+
+    def visit_Constant(self, node: ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            return N.Const(T.bool_, self.loc(node), v)
+        if isinstance(v, int):
+            if not -(1 << 63) <= v < (1 << 64):
+                raise self.err(node, f"integer literal {v} does not fit in 64 bits", KernelValueError)
+            return N.Const(T.int64 if v < (1 << 63) else T.uint64, self.loc(node), v, weak=True)
+        if isinstance(v, float):
+            return N.Const(T.float64, self.loc(node), v, weak=True)
+        if isinstance(v, str):
+            raise self.err(node, "strings are only allowed as the format of pk.printf(...)", KernelSyntaxError)
+        raise self.err(node, f"constant {v!r} is not supported in kernels", KernelSyntaxError)
+
+    def visit_Name(self, node: ast.Name):
+        return self.lookup(node.id, node)
+
+    def visit_Attribute(self, node: ast.Attribute):
+        base = self.visit(node.value)
+        if isinstance(base, CT):
+            try:
+                value = getattr(base.value, node.attr)
+            except AttributeError:
+                raise self.err(node, f"{_describe(base.value)} has no attribute {node.attr!r}") from None
+            st = scalar_type_of(value)
+            if st is not None:
+                return N.Const(st, self.loc(node), value.item() if isinstance(value, np.generic) else value)
+            return CT(value)
+        if isinstance(base.type, T.LocType) and node.attr in ("val", "loc"):
+            return N.Field(base.type.val if node.attr == "val" else base.type.loc, self.loc(node), base, node.attr)
+        if isinstance(base.type, T.ViewType) and node.attr in ("shape", "extent", "ndim"):
+            if node.attr == "ndim":
+                return N.Const(T.int64, self.loc(node), base.type.rank)
+            return _ViewAttr(base, node.attr)
+        raise self.err(node, f"{_tname(base.type)} has no attribute {node.attr!r} in kernels")
+
+    def visit_Subscript(self, node: ast.Subscript):
+        inner = node.value
+        if isinstance(inner, ast.Attribute) and inner.attr == "shape":
+            base = self.visit(inner)
+            if isinstance(base, _ViewAttr):
+                return self.extent(base.view, node.slice, node)
+        view, index = self.view_index(node)
+        return N.Load(view.type.dtype, self.loc(node), view, index)
+
+    def view_index(self, node: ast.Subscript) -> tuple[N.Expr, list[N.Expr]]:
+        """`v[i, j]` and `v[i][j]`: the View and its full index list."""
+        chain: list[ast.AST] = []
+        base: ast.AST = node
+        while isinstance(base, ast.Subscript):
+            chain.append(base.slice)
+            base = base.value
+        view = self.visit(base)
+        if isinstance(view, CT) or not isinstance(view.type, T.ViewType):
+            what = _describe(view.value) if isinstance(view, CT) else _tname(view.type)
+            raise self.err(base, f"{what} cannot be indexed in a kernel")
+        index_nodes: list[ast.AST] = []
+        for s in reversed(chain):
+            index_nodes.extend(s.elts if isinstance(s, ast.Tuple) else [s])
+        index = []
+        for ix in index_nodes:
+            if isinstance(ix, ast.Slice):
+                raise self.err(ix, "slicing is not supported inside kernels; index one element at a time",
+                               KernelSyntaxError)
+            e = self.scalar(self.expr(ix), ix, "index")
+            if not (e.type.is_int or e.type.is_bool):
+                raise self.err(ix, f"an index must be an integer, got {e.type.name}")
+            index.append(self.cast(e, T.int64))
+        rank = view.type.rank
+        if len(index) != rank:
+            raise self.err(node, f"{view.name!r} has rank {rank} but is indexed with {len(index)} "
+                                 f"index{'es' if len(index) != 1 else ''}", KernelValueError)
+        return view, index
+
+    def extent(self, view: N.Expr, dim_node: ast.AST, node: ast.AST) -> N.Expr:
+        d = self.expr(dim_node)
+        if not isinstance(d, N.Const) or not isinstance(d.value, int) or isinstance(d.value, bool):
+            raise self.err(dim_node, "the dimension of extent()/shape[] must be an integer constant")
+        if not 0 <= d.value < view.type.rank:
+            raise self.err(dim_node, f"dimension {d.value} is out of range for rank-{view.type.rank} View "
+                                     f"{view.name!r}", KernelValueError)
+        return N.Extent(T.int64, self.loc(node), view, d.value)
+
+    def visit_BinOp(self, node: ast.BinOp):
+        op = _BIN.get(type(node.op))
+        if op is None:
+            raise self.err(node, f"operator `{type(node.op).__name__}` is not supported in kernels",
+                           KernelSyntaxError)
+        return self.binop(op, self.expr(node.left), self.expr(node.right), node)
+
+    def binop(self, op: str, a: N.Expr, b: N.Expr, node: ast.AST) -> N.Expr:
+        self.scalar(a, node, "operand")
+        self.scalar(b, node, "operand")
+        loc = self.loc(node)
+        weak = isinstance(a, N.Const) and a.weak and isinstance(b, N.Const) and b.weak
+        if op in ("<<", ">>", "&", "|", "^"):
+            if a.type.is_float or b.type.is_float:
+                raise self.err(node, f"operator {op} needs integers, got {a.type.name} and {b.type.name}")
+            if op in ("&", "|", "^") and a.type.is_bool and b.type.is_bool:
+                return N.BinOp(T.bool_, loc, op, a, b)
+            t = self.unify(a, b)
+            t = T.int64 if t.is_bool else t
+            return N.BinOp(t, loc, op, self.cast(a, t), self.cast(b, t))
+        t = self.unify(a, b)
+        if t.is_bool:
+            t = T.int64
+        if op == "/":
+            t = t if t.is_float else T.float64
+        r = N.BinOp(t, loc, op, self.cast(a, t), self.cast(b, t))
+        if weak:
+            return N.Const(t, loc, _fold(op, a.value, b.value, t), weak=True) if _foldable(op, b.value) else r
+        return r
+
+    def visit_UnaryOp(self, node: ast.UnaryOp):
+        e = self.scalar(self.expr(node.operand), node.operand, "operand")
+        loc = self.loc(node)
+        if isinstance(node.op, ast.Not):
+            return N.UnaryOp(T.bool_, loc, "not", self.truth(e, node.operand))
+        if isinstance(node.op, ast.USub):
+            if isinstance(e, N.Const):
+                return N.Const(e.type, loc, -e.value, weak=e.weak)
+            t = T.int64 if e.type.is_bool else e.type
+            return N.UnaryOp(t, loc, "-", self.cast(e, t))
+        if isinstance(node.op, ast.UAdd):
+            return e
+        if isinstance(node.op, ast.Invert):
+            if e.type.is_float:
+                raise self.err(node, "operator ~ needs an integer")
+            t = T.int64 if e.type.is_bool else e.type
+            return N.UnaryOp(t, loc, "~", self.cast(e, t))
+        raise self.err(node, f"unary `{type(node.op).__name__}` is not supported", KernelSyntaxError)
+
+    def visit_Compare(self, node: ast.Compare):
+        result = None
+        left = self.scalar(self.expr(node.left), node.left, "operand")
+        for op_node, right_node in zip(node.ops, node.comparators):
+            op = _CMP.get(type(op_node))
+            if op is None:
+                raise self.err(node, f"comparison `{type(op_node).__name__}` is not supported in kernels",
+                               KernelSyntaxError)
+            right = self.scalar(self.expr(right_node), right_node, "operand")
+            t = self.unify(left, right)
+            c = N.Compare(T.bool_, self.loc(node), op, self.cast(left, t), self.cast(right, t))
+            result = c if result is None else N.Logical(T.bool_, self.loc(node), "and", result, c)
+            left = right
+        return result
+
+    def visit_BoolOp(self, node: ast.BoolOp):
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        values = [self.truth(self.expr(v), v) for v in node.values]
+        result = values[0]
+        for v in values[1:]:
+            result = N.Logical(T.bool_, self.loc(node), op, result, v)
+        return result
+
+    def visit_IfExp(self, node: ast.IfExp):
+        cond = self.truth(self.expr(node.test), node.test)
+        a = self.scalar(self.expr(node.body), node.body)
+        b = self.scalar(self.expr(node.orelse), node.orelse)
+        t = self.unify(a, b)
+        return N.Select(t, self.loc(node), cond, self.cast(a, t), self.cast(b, t))
+
+    # ------------------------------------------------------------------------------------------ calls
+
+    def visit_Call(self, node: ast.Call, statement: bool = False):
+        if isinstance(node.func, ast.Attribute):
+            base = self.visit(node.func.value)
+            if not isinstance(base, CT) and isinstance(base.type, T.ViewType):
+                if node.func.attr == "extent" and len(node.args) == 1 and not node.keywords:
+                    return self.extent(base, node.args[0], node)
+                raise self.err(node, f"View method {node.func.attr!r} is not available inside kernels")
+        callee = self.visit(node.func)
+        if not isinstance(callee, CT):
+            raise self.err(node.func, f"{_tname(callee.type)} is not callable")
+        fn = callee.value
+        if node.keywords:
+            raise self.err(node, "keyword arguments are not supported in kernel calls", KernelSyntaxError)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.err(node, "*args is not supported in kernel calls", KernelSyntaxError)
+        loc = self.loc(node)
+        if _is_pk_function(fn):
+            return self.device_call(fn, node)
+        if isinstance(fn, T.ScalarType) or (isinstance(fn, type) and issubclass(fn, np.generic)):
+            dst = T.as_scalar_type(fn)
+            (arg,) = self.exactly(node, 1)
+            return self.convert(arg, dst, node)
+        entry = B.CALLABLES.get(fn) if _hashable(fn) else None
+        if entry is None:
+            raise self.err(node, f"{_describe(fn)} cannot be called inside a kernel")
+        kind, name = entry
+        if kind == "math":
+            nargs, rkind = B.MATH[name]
+            args = self.exactly(node, nargs)
+            return self.math(name, rkind, args, node)
+        if kind == "builtin":
+            return self.builtin(name, node)
+        if kind in ("atomic", "atomic_fetch", "atomic_cas"):
+            return self.atomic(kind, name, node)
+        if kind == "printf":
+            if not statement:
+                raise self.err(node, "pk.printf(...) is a statement, not a value", KernelSyntaxError)
+            return self.printf(node)
+        raise self.err(node, f"{_describe(fn)} cannot be called inside a kernel", loc)
+
+    def exactly(self, node: ast.Call, n: int) -> list[N.Expr]:
+        if len(node.args) != n:
+            raise self.err(node, f"expected {n} argument{'s' if n != 1 else ''}, got {len(node.args)}")
+        return [self.scalar(self.expr(a), a, "argument") for a in node.args]
+
+    def convert(self, arg: N.Expr, dst: T.ScalarType, node: ast.AST) -> N.Expr:
+        if dst.is_bool:
+            return self.truth(arg, node)
+        if isinstance(arg, N.Const):
+            return self.cast(arg, dst)
+        return N.Cast(dst, self.loc(node), arg)
+
+    def math(self, name: str, rkind: str, args: list[N.Expr], node: ast.AST) -> N.Expr:
+        loc = self.loc(node)
+        if name == "round":
+            raise self.err(node, "round() is not supported in kernels; use math.floor(x + 0.5)", KernelSyntaxError)
+        if rkind == "bool":
+            a = args[0]
+            if not a.type.is_float:
+                return N.Const(T.bool_, loc, name == "isfinite")
+            return N.MathCall(T.bool_, loc, name, args)
+        t = args[0].type if len(args) == 1 else self.unify(args[0], args[1])
+        ft = t if (t.is_float and not (isinstance(args[0], N.Const) and args[0].weak and len(args) == 1)) \
+            else T.float64
+        if name in ("floor", "ceil", "trunc") and t.is_int:
+            ft = T.float64
+        return N.MathCall(ft, loc, name, [self.cast(a, ft) for a in args])
+
+    def builtin(self, name: str, node: ast.Call) -> N.Expr:
+        loc = self.loc(node)
+        if name in ("min", "max"):
+            if len(node.args) < 2:
+                raise self.err(node, f"{name}() inside kernels takes two or more scalar arguments")
+            args = [self.scalar(self.expr(a), a, "argument") for a in node.args]
+            result = args[0]
+            for a in args[1:]:
+                t = self.unify(result, a)
+                result = N.BinOp(t, loc, name, self.cast(result, t), self.cast(a, t))
+            return result
+        if name == "abs":
+            (a,) = self.exactly(node, 1)
+            t = T.int64 if a.type.is_bool else a.type
+            return N.MathCall(t, loc, "abs", [self.cast(a, t)])
+        if name in ("int", "float", "bool"):
+            (a,) = self.exactly(node, 1)
+            return self.convert(a, {"int": T.int64, "float": T.float64, "bool": T.bool_}[name], node)
+        if name == "len":
+            if len(node.args) != 1:
+                raise self.err(node, "len() takes one View")
+            v = self.expr(node.args[0])
+            if not isinstance(v.type, T.ViewType):
+                raise self.err(node, "len() inside kernels takes a View")
+            return N.Extent(T.int64, loc, v, 0)
+        if name == "print":
+            raise self.err(node, "print() is not available in kernels; use pk.printf(\"%d\\n\", i)",
+                           KernelSyntaxError)
+        raise self.err(node, f"{name}() cannot be used here", KernelSyntaxError)
+
+    def atomic(self, kind: str, op: str, node: ast.Call) -> N.Expr:
+        nargs = 4 if kind == "atomic_cas" else 3
+        if len(node.args) != nargs:
+            raise self.err(node, f"this atomic takes {nargs} arguments: (view, [indices], "
+                                 + ("expected, desired)" if nargs == 4 else "value)"))
+        view = self.expr(node.args[0])
+        if not isinstance(view.type, T.ViewType):
+            raise self.err(node.args[0], "the first argument of an atomic must be a View")
+        ix_node = node.args[1]
+        ix_nodes = ix_node.elts if isinstance(ix_node, (ast.List, ast.Tuple)) else [ix_node]
+        index = []
+        for ixn in ix_nodes:
+            e = self.scalar(self.expr(ixn), ixn, "index")
+            if not (e.type.is_int or e.type.is_bool):
+                raise self.err(ixn, f"an index must be an integer, got {e.type.name}")
+            index.append(self.cast(e, T.int64))
+        if len(index) != view.type.rank:
+            raise self.err(ix_node, f"{view.name!r} has rank {view.type.rank} but the atomic gives "
+                                    f"{len(index)} index{'es' if len(index) != 1 else ''}", KernelValueError)
+        dt = view.type.dtype
+        vals = [self.cast(self.scalar(self.expr(a), a, "value"), dt) for a in node.args[2:]]
+        if op in ("and", "or", "xor") and dt.is_float:
+            raise self.err(node, f"atomic {op} needs an integer View, {view.name!r} holds {dt.name}")
+        self.mark_write(view)
+        return N.Atomic(dt, self.loc(node), op, view, index, vals, fetch=kind != "atomic")
+
+    def printf(self, node: ast.Call) -> N.Stmt:
+        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            raise self.err(node, "pk.printf needs a literal format string first", KernelSyntaxError)
+        fmt = node.args[0].value
+        args = [self.scalar(self.expr(a), a, "printf argument") for a in node.args[1:]]
+        convs = _printf_conversions(fmt)
+        if convs is None:
+            raise self.err(node.args[0], "unsupported printf format: use %d %i %u %x %ld %f %e %g %c and %%",
+                           KernelSyntaxError)
+        if len(convs) != len(args):
+            raise self.err(node, f"the format has {len(convs)} conversion(s) but {len(args)} argument(s) follow")
+        return N.Printf(self.loc(node), fmt, args)
+
+    def device_call(self, wrapper, node: ast.Call) -> N.Expr:
+        fn = wrapper.py_function
+        args = [self.expr(a) for a in node.args]
+        for a, a_node in zip(args, node.args):
+            if isinstance(a, CT):
+                raise self.err(a_node, f"{_describe(a.value)} cannot be passed to a device function")
+        f = lower_function(wrapper, [a.type for a in args], self.ctx, self.loc(node))
+        for k, a in enumerate(args):
+            if isinstance(a.type, T.ViewType) and f.params[k].name in getattr(f, "_writes", set()):
+                self.mark_write(a)
+        casted = [self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params)]
+        return N.Call(f.ret, self.loc(node), f, casted)
+
+    def mark_write(self, view: N.Expr) -> None:
+        if isinstance(view, N.Var):
+            self.writes.add(view.name)
+
+    # ------------------------------------------------------------------------------------------ annotations
+
+    def resolve_annotation(self, node: ast.AST):
+        value = self.visit(node)
+        return resolve_annotation_value(value.value if isinstance(value, CT) else None, self.loc(node))
+
+
+class _ViewAttr:
+    """`v.shape` or `v.extent` before it is subscripted or called."""
+
+    def __init__(self, view: N.Expr, attr: str):
+        self.view = view
+        self.attr = attr
+        self.type = None
+
+
+def resolve_annotation_value(value, loc: Loc):
+    """An annotation object -> ScalarType / ViewAnnotation / AccAnnotation, or None when absent/unknown."""
+    if value is None or value is type(None):
+        return None
+    if value is int:
+        return T.int64
+    if value is float:
+        return T.float64
+    if value is bool:
+        return T.bool_
+    if isinstance(value, (T.ScalarType, A.ViewAnnotation, A.AccAnnotation)):
+        return value
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return T.from_numpy(value)
+    return getattr(value, "_kk_annotation", None)
+
+
+def _hashable(obj) -> bool:
+    try:
+        hash(obj)
+        return True
+    except TypeError:
+        return False
+
+
+def _describe(value) -> str:
+    if isinstance(value, _pytypes.ModuleType):
+        return f"module {value.__name__!r}"
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    return f"{name!r}" if name else f"{type(value).__name__} object"
+
+
+def _tname(t) -> str:
+    if isinstance(t, T.ScalarType):
+        return t.name
+    if isinstance(t, T.ViewType):
+        return f"a rank-{t.rank} View of {t.dtype.name}"
+    if isinstance(t, T.AccType):
+        return f"an accumulator of {t.dtype.name}"
+    return str(t)
+
+
+def _foldable(op: str, b) -> bool:
+    return not (op in ("/", "//", "%") and b == 0) and not (op == "**" and isinstance(b, int) and b < 0) and \
+        not (op in ("<<", ">>") and (b < 0 or b > 63))
+
+
+def _fold(op: str, a, b, t: T.ScalarType):
+    r = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b, "//": lambda: a // b,
+         "%": lambda: a % b, "**": lambda: a**b}[op]()
+    return float(r) if t.is_float else int(r)
+
+
+def _printf_conversions(fmt: str) -> list[str] | None:
+    out, k = [], 0
+    while k < len(fmt):
+        if fmt[k] != "%":
+            k += 1
+            continue
+        j = k + 1
+        while j < len(fmt) and fmt[j] in "-+ #0123456789.":
+            j += 1
+        while j < len(fmt) and fmt[j] in "lhzj":
+            j += 1
+        if j >= len(fmt):
+            return None
+        c = fmt[j]
+        if c == "%":
+            k = j + 1
+            continue
+        if c not in "diuxXfFeEgGc":
+            return None
+        out.append(fmt[k:j + 1])
+        k = j + 1
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ entry points
+
+
+def param_annotations(fn) -> dict[str, object]:
+    """Evaluated annotations (handles `from __future__ import annotations`); unknown ones are ignored."""
+    raw = getattr(fn, "__annotations__", {}) or {}
+    out = {}
+    for name, ann in raw.items():
+        if isinstance(ann, str):
+            try:
+                ann = eval(ann, fn.__globals__, {})  # noqa: S307 - the user's own annotation, in their module
+            except Exception:  # an annotation we cannot evaluate is treated as absent (types come from the call)
+                continue
+        out[name] = resolve_annotation_value(ann, None)
+    return out
+
+
+def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc) -> N.Function:
+    """Specialize a `@pk.function` for the argument types of one call site (memoized per kernel)."""
+    fn = wrapper.py_function
+    key = (fn, tuple(arg_types))
+    if key in ctx.specialized:
+        return ctx.specialized[key]
+    if fn in ctx.stack:
+        chain = " -> ".join(f.__name__ for f in ctx.stack[ctx.stack.index(fn):]) + f" -> {fn.__name__}"
+        raise KernelTypeError(f"recursion is not supported in kernels ({chain})", call_loc)
+    src = get_source(fn)
+    node = src.tree
+    names = [a.arg for a in node.args.args]
+    if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
+        raise KernelSyntaxError("device functions take plain positional parameters", src.loc(node))
+    if len(names) != len(arg_types):
+        raise KernelTypeError(f"{fn.__name__}() takes {len(names)} argument(s) but {len(arg_types)} were given",
+                              call_loc)
+    anns = param_annotations(fn)
+    params: dict[str, T.Type] = {}
+    for name, t in zip(names, arg_types):
+        ann = anns.get(name)
+        if isinstance(ann, T.ScalarType) and isinstance(t, T.ScalarType):
+            t = ann
+        elif isinstance(ann, A.ViewAnnotation) and isinstance(t, T.ViewType):
+            _check_view_annotation(name, ann, t, src.loc(node))
+        params[name] = t
+    ctx.stack.append(fn)
+    try:
+        lw = FunctionLowerer(fn, src, ctx, params, in_function=True)
+        body = lw.body(node.body)
+    finally:
+        ctx.stack.pop()
+    rtypes = [r.value.type for r in lw.returns if r.value is not None]
+    if rtypes and len(rtypes) != len(lw.returns):
+        raise KernelTypeError(f"{fn.__name__}() returns a value on some paths and nothing on others",
+                              lw.returns[0].loc)
+    ret: T.Type = T.void
+    if rtypes:
+        ret = rtypes[0]
+        for rv in (r.value for r in lw.returns[1:]):
+            ret = T.promote(ret, rv.type) if not (isinstance(rv, N.Const) and rv.weak) else ret
+        for r in lw.returns:
+            r.value = FunctionLowerer.cast(r.value, ret)
+    f = N.Function(
+        name=f"kkf_{len(ctx.functions)}_{_c_ident(fn.__name__)}",
+        pyname=fn.__qualname__,
+        params=[N.Param(n, params[n], src.loc(node)) for n in names],
+        ret=ret,
+        body=body,
+        locals=lw.locals,
+        loc=src.loc(node),
+    )
+    f._writes = {n for n in lw.writes if n in params}  # type: ignore[attr-defined]
+    ctx.functions.append(f)
+    ctx.specialized[key] = f
+    return f
+
+
+def _c_ident(name: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"x{ord(ch):x}" for ch in name)
+
+
+def _check_view_annotation(name: str, ann: A.ViewAnnotation, t: T.ViewType, loc: Loc) -> None:
+    if ann.rank is not None and ann.rank != t.rank:
+        raise KernelTypeError(f"argument {name!r} is annotated {ann!r} but a rank-{t.rank} array was passed", loc)
+    if ann.dtype is not None and ann.dtype is not t.dtype:
+        raise KernelTypeError(
+            f"argument {name!r} is annotated {ann!r} but an array of {t.dtype.name} was passed", loc)
+
+
+@dataclass
+class Signature:
+    """What the runtime knows about one launch, before lowering."""
+
+    pattern: str  # for | reduce | scan
+    rank: int
+    arg_types: dict[str, T.Type]
+    reducer: Reducer | None = None
+    acc_type: T.ScalarType | None = None  # from initial_value, when given
+
+
+def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
+    """Lower a workunit for one launch signature."""
+    fn = wu.py_function
+    src = get_source(fn)
+    node = src.tree
+    a = node.args
+    if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
+        raise KernelSyntaxError("workunits take plain positional parameters (no *args, **kwargs, keyword-only)",
+                                src.loc(node))
+    names = [x.arg for x in a.args]
+    nhead = sig.rank + (1 if sig.pattern == "reduce" else 2 if sig.pattern == "scan" else 0)
+    if len(names) < nhead:
+        need = {"for": "the index", "reduce": "the index and the accumulator",
+                "scan": "the index, the accumulator and the `final` flag"}[sig.pattern]
+        if sig.rank > 1:
+            need = need.replace("the index", f"{sig.rank} indices")
+        raise KernelTypeError(f"workunit {fn.__name__!r} used with parallel_{sig.pattern} must take {need} "
+                              f"first; it has {len(names)} parameter(s)", src.loc(node))
+    anns = param_annotations(fn)
+    head, rest = names[:nhead], names[nhead:]
+    loc = src.loc(node)
+    params: dict[str, T.Type] = {}
+    indices = [N.Param(n, T.int64, loc) for n in head[: sig.rank]]
+    for p in indices:
+        params[p.name] = T.int64
+    acc = final = None
+    if sig.pattern in ("reduce", "scan"):
+        red = sig.reducer
+        ann = anns.get(head[sig.rank])
+        dtype = (ann.dtype if isinstance(ann, A.AccAnnotation) and ann.dtype else
+                 ann if isinstance(ann, T.ScalarType) else sig.acc_type or red.default)
+        at: T.Type = T.LocType(dtype) if red.with_loc else T.AccType(dtype)
+        acc = N.Param(head[sig.rank], at, loc)
+        params[acc.name] = at
+        if sig.pattern == "scan":
+            final = N.Param(head[sig.rank + 1], T.bool_, loc)
+            params[final.name] = T.bool_
+    missing = [n for n in rest if n not in sig.arg_types]
+    extra = [n for n in sig.arg_types if n not in rest]
+    if missing or extra:
+        msg = []
+        if missing:
+            msg.append(f"missing keyword argument{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
+        if extra:
+            msg.append(f"unexpected keyword argument{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}")
+        raise KernelTypeError(f"{fn.__name__}(): " + "; ".join(msg) + f" (its parameters: {', '.join(rest)})", loc)
+    kparams = []
+    for n in rest:
+        t = sig.arg_types[n]
+        ann = anns.get(n)
+        if isinstance(ann, A.ViewAnnotation):
+            if not isinstance(t, T.ViewType):
+                raise KernelTypeError(f"argument {n!r} is annotated {ann!r} but a {_tname(t)} value was passed", loc)
+            _check_view_annotation(n, ann, t, loc)
+        elif isinstance(ann, T.ScalarType):
+            if not isinstance(t, T.ScalarType):
+                raise KernelTypeError(f"argument {n!r} is annotated {ann.name} but {_tname(t)} was passed", loc)
+            if (ann.is_int or ann.is_bool) and t.is_float:
+                raise KernelTypeError(f"argument {n!r} is annotated {ann.name} but a float was passed", loc)
+            t = ann
+        params[n] = t
+        kparams.append(N.Param(n, t, loc))
+    ctx = Context()
+    lw = FunctionLowerer(fn, src, ctx, params, in_function=False)
+    body = lw.body(node.body)
+    kernel = N.Kernel(
+        name=_c_ident(fn.__name__), pattern=sig.pattern, indices=indices, acc=acc, final=final, params=kparams,
+        body=body, locals=lw.locals, functions=list(ctx.functions),
+        reducer=sig.reducer.name if sig.reducer else None, loc=loc,
+        writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
+    )
+    return kernel, ctx.guards
+

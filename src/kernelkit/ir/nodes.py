@@ -1,0 +1,231 @@
+"""The typed kernel IR.
+
+A kernel is a tree of statements over typed expressions. Every node carries the source location it came from, so
+any later stage can raise a KernelError pointing at the user's line. The frontend builds it (frontend/lower.py);
+backends render it (backends/cpp.py for C++ and CUDA, backends/debug for Python); printer.py dumps it as stable
+text, which is also what the cache key hashes.
+
+Semantics (defined by the Debug backend, matched by the others): integer `//` and `%` follow Python (floor), `/`
+is true division, array indices are not wrapped (a negative index is out of bounds), integers have the width of
+their type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kernelkit.errors import Loc
+from kernelkit.ir import types as T
+
+# ------------------------------------------------------------------------------------------------ expressions
+
+
+@dataclass(eq=False)
+class Expr:
+    type: T.Type
+    loc: Loc
+
+
+@dataclass(eq=False)
+class Const(Expr):
+    value: int | float | bool
+    weak: bool = False  # an untyped Python literal: adopts the other operand's type in arithmetic
+
+
+@dataclass(eq=False)
+class Var(Expr):
+    name: str
+
+
+@dataclass(eq=False)
+class BinOp(Expr):
+    op: str  # + - * / // % ** << >> & | ^ ; also "min" "max"
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(eq=False)
+class UnaryOp(Expr):
+    op: str  # - + ~ not
+    operand: Expr
+
+
+@dataclass(eq=False)
+class Compare(Expr):
+    op: str  # < <= > >= == !=
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(eq=False)
+class Logical(Expr):
+    op: str  # and or
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(eq=False)
+class Select(Expr):
+    cond: Expr
+    a: Expr
+    b: Expr
+
+
+@dataclass(eq=False)
+class Cast(Expr):
+    value: Expr
+
+
+@dataclass(eq=False)
+class MathCall(Expr):
+    fn: str  # sqrt exp ... (see frontend/builtins.py)
+    args: list[Expr]
+
+
+@dataclass(eq=False)
+class Load(Expr):
+    view: Expr
+    index: list[Expr]
+
+
+@dataclass(eq=False)
+class Extent(Expr):
+    view: Expr
+    dim: int
+
+
+@dataclass(eq=False)
+class Field(Expr):
+    obj: Expr  # a MinLoc/MaxLoc accumulator
+    name: str  # val | loc
+
+
+@dataclass(eq=False)
+class Call(Expr):
+    fn: Function
+    args: list[Expr]
+
+
+@dataclass(eq=False)
+class Atomic(Expr):
+    op: str  # add sub mul div min max and or xor ; "cas" for compare-exchange
+    view: Expr
+    index: list[Expr]
+    args: list[Expr]  # [value] or [expected, desired]
+    fetch: bool  # True: the expression's value is the old value
+
+
+# ------------------------------------------------------------------------------------------------ statements
+
+
+@dataclass(eq=False)
+class Stmt:
+    loc: Loc
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    target: Var
+    value: Expr
+
+
+@dataclass(eq=False)
+class FieldAssign(Stmt):
+    target: Field
+    value: Expr
+
+
+@dataclass(eq=False)
+class Store(Stmt):
+    view: Expr
+    index: list[Expr]
+    value: Expr
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    cond: Expr
+    then: list[Stmt]
+    orelse: list[Stmt]
+
+
+@dataclass(eq=False)
+class For(Stmt):
+    var: Var
+    start: Expr
+    stop: Expr
+    step: Expr
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class While(Stmt):
+    cond: Expr
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Expr | None
+
+
+@dataclass(eq=False)
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclass(eq=False)
+class Printf(Stmt):
+    fmt: str
+    args: list[Expr]
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+
+@dataclass(eq=False)
+class Param:
+    name: str
+    type: T.Type
+    loc: Loc
+
+
+@dataclass(eq=False)
+class Function:
+    """A `@pk.function` specialized for one signature of argument types."""
+
+    name: str  # unique C identifier
+    pyname: str
+    params: list[Param]
+    ret: T.Type
+    body: list[Stmt]
+    locals: dict[str, T.Type]
+    loc: Loc
+
+
+@dataclass(eq=False)
+class Kernel:
+    """A workunit specialized for one pattern, policy rank and argument signature."""
+
+    name: str
+    pattern: str  # for | reduce | scan
+    indices: list[Param]  # one per policy dimension
+    acc: Param | None  # reduce and scan
+    final: Param | None  # scan
+    params: list[Param]  # the keyword arguments, in declaration order
+    body: list[Stmt]
+    locals: dict[str, T.Type]
+    functions: list[Function]  # callees, each before its callers
+    reducer: str | None  # Sum Prod Min Max MinLoc MaxLoc LAnd LOr BAnd BOr
+    loc: Loc
+    writes: set[str] = field(default_factory=set)  # names of array params the kernel may write

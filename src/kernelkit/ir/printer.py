@@ -1,0 +1,110 @@
+"""One printer for the IR: stable text for dumps, golden tests and the cache key.
+
+Locations are printed as line numbers only (`@12`), so moving a kernel file does not change the key, but editing
+a line does (the C++ carries #line directives with those numbers).
+"""
+
+from __future__ import annotations
+
+from kernelkit.ir import nodes as N
+
+
+def expr(e: N.Expr) -> str:
+    t = e.type
+    if isinstance(e, N.Const):
+        return f"{e.value!r}:{t}"
+    if isinstance(e, N.Var):
+        return e.name
+    if isinstance(e, N.BinOp):
+        return f"({expr(e.lhs)} {e.op} {expr(e.rhs)}):{t}"
+    if isinstance(e, N.UnaryOp):
+        return f"({e.op} {expr(e.operand)}):{t}"
+    if isinstance(e, N.Compare):
+        return f"({expr(e.lhs)} {e.op} {expr(e.rhs)})"
+    if isinstance(e, N.Logical):
+        return f"({expr(e.lhs)} {e.op} {expr(e.rhs)})"
+    if isinstance(e, N.Select):
+        return f"({expr(e.a)} if {expr(e.cond)} else {expr(e.b)})"
+    if isinstance(e, N.Cast):
+        return f"{t}({expr(e.value)})"
+    if isinstance(e, N.MathCall):
+        return f"{e.fn}({', '.join(expr(a) for a in e.args)}):{t}"
+    if isinstance(e, N.Load):
+        return f"{expr(e.view)}[{', '.join(expr(i) for i in e.index)}]"
+    if isinstance(e, N.Extent):
+        return f"extent({expr(e.view)}, {e.dim})"
+    if isinstance(e, N.Field):
+        return f"{expr(e.obj)}.{e.name}"
+    if isinstance(e, N.Call):
+        return f"{e.fn.name}({', '.join(expr(a) for a in e.args)}):{t}"
+    if isinstance(e, N.Atomic):
+        idx = ", ".join(expr(i) for i in e.index)
+        args = ", ".join(expr(a) for a in e.args)
+        return f"atomic_{'fetch_' if e.fetch else ''}{e.op}({expr(e.view)}[{idx}], {args}):{t}"
+    raise TypeError(f"no printer for {type(e).__name__}")
+
+
+def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
+    pad = "  " * indent
+    out: list[str] = []
+    for s in body:
+        at = f"  @{s.loc.line}"
+        if isinstance(s, N.Assign):
+            out.append(f"{pad}{s.target.name} = {expr(s.value)}{at}")
+        elif isinstance(s, N.FieldAssign):
+            out.append(f"{pad}{expr(s.target)} = {expr(s.value)}{at}")
+        elif isinstance(s, N.Store):
+            idx = ", ".join(expr(i) for i in s.index)
+            out.append(f"{pad}{expr(s.view)}[{idx}] = {expr(s.value)}{at}")
+        elif isinstance(s, N.If):
+            out.append(f"{pad}if {expr(s.cond)}:{at}")
+            out += stmts(s.then, indent + 1)
+            if s.orelse:
+                out.append(f"{pad}else:")
+                out += stmts(s.orelse, indent + 1)
+        elif isinstance(s, N.For):
+            out.append(
+                f"{pad}for {s.var.name} in range({expr(s.start)}, {expr(s.stop)}, {expr(s.step)}):{at}"
+            )
+            out += stmts(s.body, indent + 1)
+        elif isinstance(s, N.While):
+            out.append(f"{pad}while {expr(s.cond)}:{at}")
+            out += stmts(s.body, indent + 1)
+        elif isinstance(s, N.Break):
+            out.append(f"{pad}break{at}")
+        elif isinstance(s, N.Continue):
+            out.append(f"{pad}continue{at}")
+        elif isinstance(s, N.Return):
+            out.append(f"{pad}return {expr(s.value) if s.value is not None else ''}{at}")
+        elif isinstance(s, N.ExprStmt):
+            out.append(f"{pad}{expr(s.value)}{at}")
+        elif isinstance(s, N.Printf):
+            out.append(f"{pad}printf({s.fmt!r}, {', '.join(expr(a) for a in s.args)}){at}")
+        else:
+            raise TypeError(f"no printer for {type(s).__name__}")
+    return out
+
+
+def _params(ps: list[N.Param]) -> str:
+    return ", ".join(f"{p.name}: {p.type}" for p in ps)
+
+
+def function(f: N.Function) -> str:
+    lines = [f"function {f.name}({_params(f.params)}) -> {f.ret}:  # {f.pyname}"]
+    lines += [f"  local {k}: {v}" for k, v in sorted(f.locals.items())]
+    lines += stmts(f.body)
+    return "\n".join(lines)
+
+
+def kernel(k: N.Kernel) -> str:
+    head = [p for p in (k.acc, k.final) if p is not None]
+    lines = [f.__class__.__name__ and function(f) for f in k.functions]
+    lines.append(
+        f"kernel {k.name} {k.pattern}"
+        + (f"<{k.reducer}>" if k.reducer else "")
+        + f"({_params(k.indices + head)} | {_params(k.params)}):"
+    )
+    lines.append(f"  writes {sorted(k.writes)}")
+    lines += [f"  local {n}: {t}" for n, t in sorted(k.locals.items())]
+    lines += stmts(k.body)
+    return "\n".join(lines)

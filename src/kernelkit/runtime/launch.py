@@ -1,0 +1,58 @@
+"""The slow path shared by every backend: arguments -> signature -> (memoized) typed IR."""
+
+from __future__ import annotations
+
+from kernelkit.errors import KernelTypeError, Loc, caller_loc
+from kernelkit.frontend.lower import Guard, Signature, lower_kernel, scalar_type_of
+from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
+from kernelkit.runtime.args import arg_type, writable_check
+
+
+def guards_hold(guards: list[Guard]) -> bool:
+    for g in guards:
+        try:
+            cur = g.holder.cell_contents if g.key is None else g.holder.get(g.key, _MISSING)
+        except ValueError:
+            return False
+        if cur is not g.value:
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+def acc_hint(reducer, init) -> T.ScalarType | None:
+    if init is None:
+        return None
+    v = init[0] if reducer is not None and reducer.with_loc and isinstance(init, tuple) else init
+    st = scalar_type_of(v)
+    if st is None:
+        raise KernelTypeError(f"initial_value must be a number, got {type(init).__name__}", caller_loc())
+    return st
+
+
+def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init):
+    """Lower `wu` for this launch (memoized per signature). Returns (kernel, guards, normalized kwargs)."""
+    loc = caller_loc()
+    types: dict[str, T.Type] = {}
+    args: dict[str, object] = {}
+    for name, value in kwargs.items():
+        t, v = arg_type(name, value, loc)
+        types[name] = t
+        args[name] = v
+    hint = acc_hint(reducer, init) if pattern == "reduce" else None
+    key = (pattern, rank, reducer.name if reducer else None, hint, tuple(sorted(types.items(), key=lambda x: x[0])))
+    memo = wu._ir.get(key)
+    if memo is None or not guards_hold(memo[1]):
+        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint))
+        wu._ir[key] = memo
+    kernel: N.Kernel = memo[0]
+    for name in kernel.writes:
+        writable_check(name, args[name], loc)
+    return kernel, memo[1], args
+
+
+def launch_loc() -> Loc | None:
+    return caller_loc()

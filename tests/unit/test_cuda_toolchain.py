@@ -1,0 +1,714 @@
+"""The CUDA toolchain: NVRTC compiles (no GPU needed) and the driver API wrapper.
+
+Driver tests run twice: against a fake libcuda built here from C (host memory stands in for device memory, two
+"kernels" run on the CPU), so the ctypes plumbing is checked on every machine, and against the real driver
+(`@pytest.mark.gpu`), skipped with the reason when no GPU is usable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+from kernelkit.backends.cuda import driver, nvrtc
+from kernelkit.errors import CompileError, KernelRuntimeError, KernelTypeError, KernelValueError
+
+INCLUDE_DIR = os.path.join(
+    os.path.dirname(__file__), os.pardir, os.pardir, "src", "kernelkit", "backends", "include"
+)
+
+needs_nvrtc = pytest.mark.skipif(
+    not nvrtc.available(),
+    reason="NVRTC not found (pip install nvidia-cuda-nvrtc, or kernelkit[cuda])",
+)
+
+ARCHS = ["sm_80", "sm_90"]
+
+AXPY = r"""
+extern "C" __global__ void axpy(long long n, double a, const double* __restrict__ x, double* __restrict__ y) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x)
+        y[i] += a * x[i];
+}
+"""
+
+KERNELS = {
+    "double": AXPY,
+    "float": r"""
+extern "C" __global__ void saxpy(int n, float a, const float* x, float* y) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = fmaf(a, x[i], y[i]) + sqrtf(fabsf(x[i])) + expf(-x[i]);
+}
+""",
+    "int64": r"""
+#include <cstdint>
+extern "C" __global__ void imath(int64_t n, const int64_t* a, int64_t* b) {
+    int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    if (i < n) b[i] = (a[i] * 3 + 7) / 2 - (a[i] % 5) + (a[i] << 2) + (a[i] >> 1) + (INT64_MAX & a[i]);
+}
+""",
+    "atomics": r"""
+extern "C" __global__ void atomics(int n, const double* x, double* dsum, float* fsum,
+                                   unsigned long long* usum, long long* imax, int* icount) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    atomicAdd(dsum, x[i]);                      // double atomicAdd: sm_60+
+    atomicAdd(fsum, (float)x[i]);
+    atomicAdd(usum, 1ull);
+    atomicMax(imax, (long long)i);
+    atomicAdd(icount, 1);
+    unsigned long long* bits = (unsigned long long*)dsum;
+    unsigned long long old = *bits, assumed;
+    do {                                        // a CAS loop, as generated for ops without an instruction
+        assumed = old;
+        double v = fmax(__longlong_as_double(assumed), x[i]);
+        old = atomicCAS(bits, assumed, __double_as_longlong(v));
+    } while (assumed != old);
+}
+""",
+    "template": r"""
+template <class T> __device__ T twice(T v) { return v + v; }
+template <class T> struct Plus { __device__ T operator()(T a, T b) const { return a + b; } };
+template <class T, class Op> __global__ void combine(int n, const T* x, T* y) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = Op()(twice(x[i]), y[i]);
+}
+template __global__ void combine<double, Plus<double>>(int, const double*, double*);
+template __global__ void combine<float, Plus<float>>(int, const float*, float*);
+""",
+    "abi": r"""
+#include "kernelkit/abi.h"
+extern "C" __global__ void scale(kk_launch_t* L) {
+    const kk_array_t x = L->args[0].a;
+    const double a = L->args[1].f;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < x.ext[0];
+         i += (int64_t)gridDim.x * blockDim.x)
+        ((double*)x.data)[i * x.str[0]] *= a;
+}
+""",
+}
+
+
+# ------------------------------------------------------------------------------------------------------ NVRTC
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("kind", sorted(KERNELS))
+def test_compiles_to_cubin(kind, arch):
+    cubin = nvrtc.compile(KERNELS[kind], f"{kind}.cu", arch, include_dirs=[INCLUDE_DIR])
+    assert cubin[:4] == b"\x7fELF"
+    assert len(cubin) > 1000
+
+
+@needs_nvrtc
+def test_template_lowered_names():
+    result = nvrtc.compile_program(
+        KERNELS["template"],
+        "template.cu",
+        "sm_90",
+        name_expressions=["combine<double, Plus<double>>", "combine<float, Plus<float>>"],
+    )
+    names = result.lowered_names
+    assert set(names) == {"combine<double, Plus<double>>", "combine<float, Plus<float>>"}
+    assert all(name.startswith("_Z") and name.encode() in result.binary for name in names.values())
+    assert result.arch == "sm_90" and not result.ptx and result.seconds > 0
+
+
+@needs_nvrtc
+def test_syntax_error_raises_compile_error_with_log():
+    with pytest.raises(CompileError) as info:
+        nvrtc.compile('extern "C" __global__ void broken(double* x) { x[0] = ; }', "broken.cu", "sm_90")
+    err = info.value
+    assert isinstance(err, RuntimeError)
+    assert "broken.cu(1): error: expected an expression" in err.detail
+    assert "broken.cu" in str(err) and "sm_90" in err.message
+    assert pickle.loads(pickle.dumps(err)).detail == err.detail
+
+
+@needs_nvrtc
+def test_line_directives_map_errors_to_python_source():
+    source = '#line 42 "my_kernel.py"\nextern "C" __global__ void k(double* x) { x[0] = undefined_name; }\n'
+    with pytest.raises(CompileError) as info:
+        nvrtc.compile(source, "k.cu", "sm_90")
+    assert 'my_kernel.py(42): error: identifier "undefined_name" is undefined' in info.value.detail
+
+
+@needs_nvrtc
+def test_builtin_standard_headers():
+    source = r"""
+#include <stdint.h>
+#include <cstdint>
+#include <stddef.h>
+#include <cstddef>
+#include <math.h>
+#include <cmath>
+#include <limits>
+#include <cfloat>
+#include <climits>
+static_assert(sizeof(int64_t) == 8 && sizeof(std::uint32_t) == 4 && sizeof(uintptr_t) == sizeof(void*), "");
+static_assert(INT64_MAX == 9223372036854775807LL && UINT64_MAX == 18446744073709551615ULL, "");
+static_assert(std::numeric_limits<int64_t>::max() == INT64_MAX, "");
+static_assert(std::numeric_limits<int>::lowest() == INT_MIN, "");
+static_assert(std::numeric_limits<unsigned char>::max() == 255, "");
+static_assert(std::numeric_limits<double>::infinity() > DBL_MAX, "");
+static_assert(std::numeric_limits<float>::lowest() == -FLT_MAX, "");
+struct P { int a; double b; };
+extern "C" __global__ void k(double* d, float* f, int64_t* q) {
+    d[0] = std::sqrt(d[1]) + std::fma(d[0], d[1], d[2]) + M_PI + HUGE_VAL + NAN + std::abs(d[3]);
+    f[0] = std::sqrt(f[1]) + std::pow(f[1], 2.0f) + INFINITY + std::fmin(f[2], f[3]);
+    q[0] = std::isnan(d[0]) + std::isinf(f[0]) + std::signbit(d[1]) + offsetof(P, b) + LLONG_MIN;
+    q[1] = std::abs(q[1]);
+}
+"""
+    assert nvrtc.compile(source, "headers.cu", "sm_80")[:4] == b"\x7fELF"
+
+
+@needs_nvrtc
+def test_ptx_and_architectures():
+    archs = nvrtc.supported_archs()
+    assert archs == tuple(sorted(archs)) and 90 in archs
+    assert nvrtc.target_for("sm_90") == ("sm_90", False)
+    assert nvrtc.target_for((9, 0)) == ("sm_90", False)
+    newest = archs[-1]
+    assert nvrtc.target_for("sm_990") == (f"compute_{newest}", True)
+    ptx = nvrtc.compile(AXPY, "axpy.cu", "sm_990", ptx=True)
+    text = ptx.decode()
+    assert ".version" in text and f".target sm_{newest}" in text and ".entry axpy" in text
+    assert not ptx.endswith(b"\0")
+    if archs[0] > 50:
+        with pytest.raises(CompileError, match="cannot generate code for sm_50"):
+            nvrtc.target_for("sm_50")
+    with pytest.raises(CompileError, match="not a CUDA architecture"):
+        nvrtc.compile(AXPY, "axpy.cu", "volta")
+
+
+@needs_nvrtc
+def test_options_replace_defaults():
+    source = 'static_assert(__cplusplus >= 202002L, "c++20"); extern "C" __global__ void k(double* x) { }'
+    nvrtc.compile(source, "k.cu", "sm_90", options=["-std=c++20"])
+    with pytest.raises(CompileError):
+        nvrtc.compile(source, "k.cu", "sm_90")
+
+
+@needs_nvrtc
+def test_library_identity_and_version():
+    path = nvrtc.library_path()
+    assert path and os.path.exists(path)
+    assert nvrtc.version() >= (11, 2)
+    ident = nvrtc.identity()
+    major, minor = nvrtc.version()
+    assert ident.startswith(f"nvrtc-{major}.{minor}:") and ident == nvrtc.identity()
+    assert nvrtc.identity(["--use_fast_math"]) != ident
+
+
+@needs_nvrtc
+def test_threads_compile_in_parallel():
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results.append(nvrtc.compile(AXPY.replace("axpy", f"axpy{i}"), f"axpy{i}.cu", "sm_90"))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4 and all(r[:4] == b"\x7fELF" for r in results)
+
+
+def test_nothing_loaded_at_import():
+    code = textwrap.dedent(
+        """
+        import kernelkit, kernelkit.backends.cuda.driver, kernelkit.backends.cuda.nvrtc
+        maps = open("/proc/self/maps").read()
+        assert "libnvrtc" not in maps and "libcuda" not in maps, maps
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------------------------------------- size classes
+
+
+def test_size_classes():
+    assert driver.size_class(0) == 512
+    assert driver.size_class(1) == 512
+    assert driver.size_class(513) == 1024
+    assert driver.size_class(1 << 20) == 1 << 20
+    previous = 0
+    for n in [1, 100, 4096, 10**5, (1 << 20) + 1, 3 * 10**6, 10**8, 10**10]:
+        c = driver.size_class(n)
+        assert c >= n and c >= previous
+        assert c - n <= max(511, n // 8)
+        assert driver.size_class(c) == c
+        previous = c
+
+
+def test_available_reports_a_reason():
+    ok, reason = driver.available()
+    assert isinstance(ok, bool) and isinstance(reason, str) and reason
+
+
+# ----------------------------------------------------------------------------------------------- fake driver
+
+FAKE_LIBCUDA = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned long long dptr;
+static size_t total_mem = (size_t)1 << 30, used_mem = 0;
+struct blk { void* p; size_t n; struct blk* next; };
+static struct blk* blocks = 0;
+static int alloc_calls = 0, free_calls = 0, max_dyn = 0;
+static unsigned last_launch[7];
+
+int fake_alloc_calls(void) { return alloc_calls; }
+int fake_free_calls(void) { return free_calls; }
+void fake_last_launch(unsigned* out) { memcpy(out, last_launch, sizeof last_launch); }
+
+static struct blk* find(dptr p) {
+    for (struct blk* b = blocks; b; b = b->next) if ((dptr)b->p == p) return b;
+    return 0;
+}
+static int do_alloc(dptr* p, size_t n) {
+    if (used_mem + n > total_mem) return 2;
+    struct blk* b = malloc(sizeof *b);
+    b->p = malloc(n); b->n = n; b->next = blocks; blocks = b;
+    used_mem += n; alloc_calls++;
+    *p = (dptr)b->p;
+    return 0;
+}
+
+int cuInit(unsigned f) { return 0; }
+int cuDriverGetVersion(int* v) { *v = 13000; return 0; }
+static const char* ename(int e) {
+    switch (e) {
+    case 0: return "CUDA_SUCCESS"; case 1: return "CUDA_ERROR_INVALID_VALUE";
+    case 2: return "CUDA_ERROR_OUT_OF_MEMORY"; case 200: return "CUDA_ERROR_INVALID_IMAGE";
+    case 500: return "CUDA_ERROR_NOT_FOUND";
+    default: return 0;
+    }
+}
+int cuGetErrorName(int e, const char** s) { *s = ename(e); return *s ? 0 : 1; }
+int cuGetErrorString(int e, const char** s) {
+    *s = e == 2 ? "out of memory" : e == 200 ? "device kernel image is invalid"
+       : e == 500 ? "named symbol not found" : e == 1 ? "invalid argument" : 0;
+    return *s ? 0 : 1;
+}
+int cuDeviceGetCount(int* n) { *n = 1; return 0; }
+int cuDeviceGet(int* d, int o) { if (o != 0) return 101; *d = o; return 0; }
+int cuDeviceGetName(char* buf, int len, int d) { strncpy(buf, "Fake GPU", len); return 0; }
+int cuDeviceGetAttribute(int* v, int a, int d) {
+    switch (a) {
+    case 75: *v = 9; break; case 76: *v = 0; break; case 16: *v = 132; break; case 1: *v = 1024; break;
+    case 8: *v = 49152; break; case 97: *v = 232448; break; case 10: *v = 32; break;
+    default: *v = 1;
+    }
+    return 0;
+}
+int cuDeviceTotalMem_v2(size_t* t, int d) { *t = total_mem; return 0; }
+int cuDevicePrimaryCtxRetain(void** c, int d) { *c = (void*)(uintptr_t)(0x1000 + d); return 0; }
+int cuDevicePrimaryCtxRelease_v2(int d) { return 0; }
+static void* current_ctx = 0;
+int cuCtxSetCurrent(void* c) { current_ctx = c; return 0; }
+int cuCtxGetCurrent(void** c) { *c = current_ctx; return 0; }
+int cuCtxSynchronize(void) { return current_ctx ? 0 : 201; }
+int cuMemGetInfo_v2(size_t* f, size_t* t) { *f = total_mem - used_mem; *t = total_mem; return 0; }
+int cuMemAlloc_v2(dptr* p, size_t n) { return current_ctx ? do_alloc(p, n) : 201; }
+int cuMemAllocManaged(dptr* p, size_t n, unsigned f) { return do_alloc(p, n); }
+int cuMemFree_v2(dptr p) {
+    for (struct blk** b = &blocks; *b; b = &(*b)->next)
+        if ((dptr)(*b)->p == p) {
+            struct blk* dead = *b; *b = dead->next;
+            used_mem -= dead->n; free(dead->p); free(dead); free_calls++;
+            return 0;
+        }
+    return 1;
+}
+int cuMemAllocHost_v2(void** p, size_t n) { *p = malloc(n); return 0; }
+int cuMemFreeHost(void* p) { free(p); return 0; }
+int cuMemHostRegister_v2(void* p, size_t n, unsigned f) { return 0; }
+int cuMemHostUnregister(void* p) { return 0; }
+int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) { memcpy((void*)d, s, n); return 0; }
+int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) { memcpy(d, (void*)s, n); return 0; }
+int cuMemcpyDtoD_v2(dptr d, dptr s, size_t n) { memmove((void*)d, (void*)s, n); return 0; }
+int cuMemcpyHtoDAsync_v2(dptr d, const void* s, size_t n, void* st) { return cuMemcpyHtoD_v2(d, s, n); }
+int cuMemcpyDtoHAsync_v2(void* d, dptr s, size_t n, void* st) { return cuMemcpyDtoH_v2(d, s, n); }
+int cuMemcpyDtoDAsync_v2(dptr d, dptr s, size_t n, void* st) { return cuMemcpyDtoD_v2(d, s, n); }
+int cuMemsetD8_v2(dptr d, unsigned char v, size_t n) { memset((void*)d, v, n); return 0; }
+int cuMemsetD8Async(dptr d, unsigned char v, size_t n, void* st) { return cuMemsetD8_v2(d, v, n); }
+int cuMemsetD32_v2(dptr d, unsigned v, size_t n) {
+    for (size_t i = 0; i < n; i++) ((unsigned*)d)[i] = v;
+    return 0;
+}
+int cuMemsetD32Async(dptr d, unsigned v, size_t n, void* st) { return cuMemsetD32_v2(d, v, n); }
+int cuPointerGetAttribute(void* data, int attr, dptr p) {
+    if (!find(p)) return 1;
+    if (attr == 2) *(unsigned*)data = 2; else if (attr == 9) *(int*)data = 0; else return 1;
+    return 0;
+}
+int cuStreamCreate(void** s, unsigned f) { *s = malloc(8); return 0; }
+int cuStreamDestroy_v2(void* s) { free(s); return 0; }
+int cuStreamSynchronize(void* s) { return 0; }
+int cuStreamQuery(void* s) { return 0; }
+int cuStreamWaitEvent(void* s, void* e, unsigned f) { return 0; }
+int cuEventCreate(void** e, unsigned f) { *e = malloc(8); return 0; }
+int cuEventDestroy_v2(void* e) { free(e); return 0; }
+int cuEventRecord(void* e, void* s) { return 0; }
+int cuEventSynchronize(void* e) { return 0; }
+int cuEventQuery(void* e) { return 0; }
+int cuEventElapsedTime_v2(float* ms, void* a, void* b) { *ms = 1.5f; return 0; }
+int cuModuleLoadDataEx(void** m, const char* img, unsigned n, int* opts, void** vals) {
+    if (memcmp(img, "\x7f" "ELF", 4) == 0 || strstr(img, ".version")) { *m = malloc(8); return 0; }
+    for (unsigned i = 0; i < n; i++)
+        if (opts[i] == 5) strcpy((char*)vals[i], "fake: not a CUDA image");
+    return 200;
+}
+int cuModuleUnload(void* m) { free(m); return 0; }
+int cuModuleGetFunction(void** f, void* m, const char* name) {
+    if (!strcmp(name, "axpy")) { *f = (void*)1; return 0; }
+    if (!strcmp(name, "fill_struct")) { *f = (void*)2; return 0; }
+    return 500;
+}
+int cuModuleGetGlobal_v2(dptr* p, size_t* n, void* m, const char* name) { return 500; }
+int cuFuncGetAttribute(int* v, int a, void* f) {
+    *v = a == 4 ? 32 : a == 0 ? 1024 : a == 8 ? max_dyn : a == 6 ? 90 : 0;
+    return 0;
+}
+int cuFuncSetAttribute(void* f, int a, int v) { if (a == 8) max_dyn = v; return 0; }
+struct fill_args { double* x; long long n; double v; };
+int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                   unsigned shared, void* stream, void** params, void** extra) {
+    unsigned dims[7] = {gx, gy, gz, bx, by, bz, shared};
+    memcpy(last_launch, dims, sizeof dims);
+    if (bx * by * bz > 1024) return 1;
+    if (f == (void*)1) {
+        long long n = *(long long*)params[0];
+        double a = *(double*)params[1];
+        const double* x = *(double**)params[2];
+        double* y = *(double**)params[3];
+        for (long long i = 0; i < n; i++) y[i] += a * x[i];
+        return 0;
+    }
+    if (f == (void*)2) {
+        struct fill_args* s = (struct fill_args*)params[0];
+        for (long long i = 0; i < s->n; i++) s->x[i] = s->v;
+        return 0;
+    }
+    return 400;
+}
+int cuOccupancyMaxPotentialBlockSize(int* g, int* b, void* f, void* cb, size_t dyn, int lim) {
+    *g = 264; *b = lim && lim < 1024 ? lim : 1024; return 0;
+}
+int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* n, void* f, int bs, size_t dyn) {
+    *n = 2048 / bs; return 0;
+}
+"""
+
+FILL_STRUCT = r"""
+struct FillArgs { double* x; long long n; double v; };
+extern "C" __global__ void fill_struct(FillArgs a) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < a.n;
+         i += (long long)gridDim.x * blockDim.x)
+        a.x[i] = a.v;
+}
+"""
+
+
+class FillArgs(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_void_p), ("n", ctypes.c_longlong), ("v", ctypes.c_double)]
+
+
+@pytest.fixture(scope="session")
+def fake_libcuda(tmp_path_factory) -> str:
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler to build the fake libcuda")
+    d = tmp_path_factory.mktemp("fakecuda")
+    src = d / "fake_cuda.c"
+    src.write_text(FAKE_LIBCUDA)
+    lib = d / "libfakecuda.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(lib), str(src)], check=True)
+    return str(lib)
+
+
+class Env:
+    """What a driver test needs: whether it runs on the fake, and a module with `axpy` and `fill_struct`."""
+
+    def __init__(self, fake: bool):
+        self.fake = fake
+        self.device = driver.Device(0)
+        if fake:
+            image = b"\x7fELF fake cubin"
+        else:
+            arch, ptx = nvrtc.target_for(self.device.arch)
+            image = nvrtc.compile(AXPY + FILL_STRUCT, "toolchain_test.cu", arch, ptx=ptx)
+        self.module = driver.Module.load(image, self.device)
+
+
+@pytest.fixture(params=["fake", pytest.param("gpu", marks=pytest.mark.gpu)])
+def cuda(request, fake_libcuda):
+    if request.param == "fake":
+        driver.use_library(fake_libcuda)
+        try:
+            yield Env(fake=True)
+        finally:
+            driver.use_library(None)
+    else:
+        ok, reason = driver.available()
+        if not ok:
+            pytest.skip(f"no usable CUDA GPU: {reason}")
+        if not nvrtc.available():
+            pytest.skip("NVRTC not found (pip install nvidia-cuda-nvrtc)")
+        yield Env(fake=False)
+
+
+def test_device_properties(cuda):
+    dev = cuda.device
+    assert driver.Device(0) is dev and driver.current_device() is dev
+    assert dev.name and dev.arch.startswith("sm_") and dev.compute_capability >= (6, 0)
+    assert dev.multiprocessor_count > 0 and dev.max_threads_per_block >= 512 and dev.warp_size == 32
+    assert dev.max_shared_per_block_optin >= dev.max_shared_per_block >= 48 * 1024
+    assert dev.total_memory > 0 and dev.context
+    free_b, total_b = dev.mem_info()
+    assert 0 < free_b <= total_b == dev.total_memory
+    assert driver.device_count() >= 1
+    assert driver.driver_version() >= (11, 0)
+    dev.synchronize()
+    with pytest.raises(KernelValueError, match="no CUDA device 99"):
+        driver.Device(99)
+
+
+def test_copy_round_trip(cuda):
+    n = 100_000
+    host = np.arange(n, dtype=np.float64)
+    a = driver.alloc(host.nbytes)
+    b = driver.alloc(host.nbytes)
+    try:
+        driver.memcpy_htod(a, host, host.nbytes)
+        driver.memcpy_dtod(b, a, host.nbytes)
+        back = np.empty_like(host)
+        driver.memcpy_dtoh(back, b, host.nbytes)
+        np.testing.assert_array_equal(back, host)
+
+        driver.memset_d8(b, 0, host.nbytes)
+        driver.memcpy_dtoh(back, b, host.nbytes)
+        assert not back.any()
+        driver.memset_d32(b, 0x3F800000, n * 2)  # float32 1.0
+        f = np.empty(n * 2, dtype=np.float32)
+        driver.memcpy_dtoh(f, b, f.nbytes)
+        assert (f == 1.0).all()
+
+        stream = driver.Stream()
+        pinned = driver.alloc_host(host.nbytes)
+        try:
+            staged = np.ctypeslib.as_array((ctypes.c_double * n).from_address(pinned))
+            staged[:] = host * 2
+            driver.memcpy_htod_async(a, pinned, host.nbytes, stream)
+            driver.memcpy_dtod_async(b, a, host.nbytes, stream)
+            staged[:] = 0
+            driver.memcpy_dtoh_async(pinned, b, host.nbytes, stream)
+            stream.synchronize()
+            np.testing.assert_array_equal(staged, host * 2)
+            assert stream.query()
+        finally:
+            driver.free_host(pinned)
+            stream.destroy()
+
+        buf = bytearray(16)
+        driver.memcpy_htod(a, b"0123456789abcdef", 16)
+        driver.memcpy_dtoh(buf, a, 16)
+        assert bytes(buf) == b"0123456789abcdef"
+        assert driver.pointer_device(a) == 0
+        assert driver.pointer_device(host.ctypes.data) is None
+    finally:
+        driver.free(a)
+        driver.free(b)
+
+
+def test_launch_compiled_kernel(cuda):
+    n = 1 << 16
+    x = np.random.default_rng(0).random(n)
+    y = np.ones(n)
+    dx, dy = driver.alloc(x.nbytes), driver.alloc(y.nbytes)
+    try:
+        driver.memcpy_htod(dx, x, x.nbytes)
+        driver.memcpy_htod(dy, y, y.nbytes)
+        fn = cuda.module.function("axpy")
+        assert cuda.module.function("axpy") is fn
+        _, block = fn.occupancy_max_block_size()
+        assert 32 <= block <= 1024
+        grid = 4 * cuda.device.multiprocessor_count
+        args = [ctypes.c_longlong(n), ctypes.c_double(2.5), ctypes.c_void_p(dx), ctypes.c_void_p(dy)]
+        stream = driver.Stream()
+        start, end = driver.Event(), driver.Event()
+        start.record(stream)
+        driver.launch(fn, (grid,), (256,), 0, stream, args, label="axpy")
+        end.record(stream)
+        end.synchronize()
+        assert start.elapsed_time(end) >= 0
+        out = np.empty_like(y)
+        driver.memcpy_dtoh(out, dy, out.nbytes)
+        np.testing.assert_allclose(out, 1.0 + 2.5 * x)
+
+        attrs = fn.attributes
+        assert attrs.num_regs > 0 and attrs.max_threads_per_block > 0 and attrs.binary_version > 0
+        assert fn.max_active_blocks_per_multiprocessor(256) >= 1
+
+        fill = cuda.module.function("fill_struct")
+        driver.launch(fill, grid, 256, 0, None, [FillArgs(dy, n, -3.0)])
+        cuda.device.synchronize()
+        driver.memcpy_dtoh(out, dy, out.nbytes)
+        assert (out == -3.0).all()
+
+        with pytest.raises(KernelTypeError, match="argument 1 is a float"):
+            driver.launch(fn, grid, 256, 0, None, [ctypes.c_longlong(n), 2.5])
+        with pytest.raises(driver.CudaError, match="kernel 'axpy' .*cuLaunchKernel") as info:
+            driver.launch(fn, grid, (2048,), 0, None, args, label="axpy")
+        assert isinstance(info.value, KernelRuntimeError)
+        with pytest.raises(driver.CudaError, match="kernel 'missing'.*CUDA_ERROR_NOT_FOUND"):
+            cuda.module.function("missing")
+    finally:
+        driver.free(dx)
+        driver.free(dy)
+
+
+def test_dynamic_shared_memory_limit(cuda):
+    fn = cuda.module.function("axpy")
+    optin = cuda.device.max_shared_per_block_optin
+    fn.set_max_dynamic_shared(optin - fn.attributes.shared_bytes)
+    assert fn.attributes.max_dynamic_shared_bytes == optin - fn.attributes.shared_bytes
+    with pytest.raises(KernelValueError, match="dynamic shared memory"):
+        fn.set_max_dynamic_shared(optin + 1)
+
+
+def test_caching_allocator_reuses_blocks(cuda):
+    driver.empty_cache()
+    before = driver.memory_stats()
+    p = driver.alloc(1000)
+    driver.free(p)
+    q = driver.alloc(1024)  # same 1024-byte class
+    assert q == p
+    stats = driver.memory_stats()
+    assert stats.cache_hits == before.cache_hits + 1
+    assert stats.driver_allocs == before.driver_allocs + 1
+    assert stats.in_use_bytes == before.in_use_bytes + 1024
+
+    stream = driver.Stream()
+    r = driver.alloc(1024, stream=stream)  # another stream never gets a block freed on this one
+    driver.free(q)
+    r2 = driver.alloc(1024, stream=stream)
+    assert r != q and r2 != q
+    driver.free(r)
+    driver.free(r2)
+    with pytest.raises(KernelValueError, match="not allocated by kernelkit"):
+        driver.free(r)
+
+    assert driver.memory_stats().cached_bytes >= 2048
+    released = driver.empty_cache()
+    assert released >= 3 * 1024
+    stats = driver.memory_stats()
+    assert stats.cached_bytes == 0 and stats.cached_blocks == 0
+    assert stats.driver_frees - before.driver_frees == stats.driver_allocs - before.driver_allocs
+    stream.destroy()
+
+
+def test_out_of_memory_message(cuda):
+    ask = 2 * cuda.device.total_memory
+    with pytest.raises(driver.CudaError) as info:
+        driver.alloc(ask)
+    err = info.value
+    assert err.code == driver.CUDA_ERROR_OUT_OF_MEMORY
+    text = str(err)
+    assert f"asked for {ask / 2**30:.1f} GiB ({ask} bytes" in text
+    assert "free of" in text and "cuMemAlloc_v2" in text and "CUDA_ERROR_OUT_OF_MEMORY" in text
+    free_b, _ = cuda.device.mem_info()
+    with pytest.raises(driver.CudaError, match="never oversubscribes"):
+        driver.alloc_managed(free_b + (1 << 30))
+    again = pickle.loads(pickle.dumps(err))
+    assert again.code == err.code and again.call == "cuMemAlloc_v2"
+
+
+def test_bad_image_reports_driver_log(cuda):
+    with pytest.raises(KernelValueError, match="not a cubin"):
+        driver.Module.from_cubin(b"garbage")
+    with pytest.raises(driver.CudaError, match="cuModuleLoadDataEx") as info:
+        driver.Module.from_ptx("this is not PTX")
+    if cuda.fake:
+        assert info.value.detail == "fake: not a CUDA image"
+
+
+def test_streams_and_events(cuda):
+    s = driver.Stream(non_blocking=True)
+    wrapped = driver.Stream.wrap(s.handle)
+    assert wrapped == s and not wrapped.owned and int(wrapped) == s.handle
+    assert driver.Stream.wrap(s) is s
+    assert s.__cuda_stream__() == (0, s.handle)
+    legacy = driver.Stream.legacy_default()
+    assert legacy.handle == 0
+    ev = s.record()
+    s.wait_event(ev)
+    ev.synchronize()
+    assert ev.query()
+    untimed = driver.Event(timing=False).record(legacy)
+    untimed.synchronize()
+    untimed.destroy()
+    wrapped.destroy()  # never destroys a stream it does not own
+    s.synchronize()
+    s.destroy()
+    assert s.handle == 0
+
+
+def test_native_entry_points(cuda):
+    addr = driver.launch_kernel_address()
+    assert addr and addr == driver.symbol_address("cuLaunchKernel")
+    points = driver.entry_points()
+    assert {"cuLaunchKernel", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize"} <= set(
+        points
+    )
+    assert all(points.values())
+    with pytest.raises(KernelValueError, match="exports no cuNoSuchThing"):
+        driver.symbol_address("cuNoSuchThing")
+
+
+@pytest.mark.gpu
+def test_device_fault_is_reported():
+    ok, reason = driver.available()
+    if not ok:
+        pytest.skip(f"no usable CUDA GPU: {reason}")
+    if not nvrtc.available():
+        pytest.skip("NVRTC not found")
+    # A fault poisons the context for the rest of the process, so it runs in a child.
+    code = textwrap.dedent(
+        """
+        import ctypes
+        from kernelkit.backends.cuda import driver, nvrtc
+        dev = driver.Device(0)
+        arch, ptx = nvrtc.target_for(dev.arch)
+        src = 'extern "C" __global__ void bad(double* p) { p[threadIdx.x] = 1.0; }'
+        mod = driver.Module.load(nvrtc.compile(src, "bad.cu", arch, ptx=ptx))
+        driver.launch(mod.function("bad"), 1, 32, 0, None, [ctypes.c_void_p(8)], label="bad")
+        try:
+            dev.synchronize()
+        except driver.CudaError as e:
+            print("CAUGHT", e.code, e)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "CAUGHT 700" in out.stdout, out.stdout + out.stderr
+    assert "cuCtxSynchronize" in out.stdout and "CUDA_ERROR_ILLEGAL_ADDRESS" in out.stdout
