@@ -1,13 +1,12 @@
 """Shared fixtures of the kernelkit test suite.
 
 - The whole run gets a private, empty compile cache (``KERNELKIT_CACHE_DIR``), set in ``pytest_configure``
-  before anything imports kernelkit, so tests never read or write the user's cache. pytest-xdist workers inherit
-  the controller's environment, so all workers of one run share that one private cache (which also exercises
-  concurrent use of the cache).
-- ``space``: every available execution space (Debug, Serial, OpenMP, plus Cuda where a GPU is usable), with the
-  space's name as the test id (Kokkos ``TEST_EXECSPACE``; STYLE.md item 11).
-- ``rng``: a seeded NumPy generator, so a failure reproduces.
-"""
+  before anything imports kernelkit, so tests never read or write the user's cache. pytest-xdist workers
+  inherit the controller's environment, so all workers of one run share that one private cache (which also
+  exercises concurrent use of the cache).
+- ``space``: every available execution space (Debug, Serial, OpenMP, plus Cuda where a GPU is usable), with
+  the space's name as the test id (Kokkos ``TEST_EXECSPACE``; STYLE.md item 11).
+- ``rng``: a seeded NumPy generator, so a failure reproduces."""
 
 from __future__ import annotations
 
@@ -94,7 +93,7 @@ def space(request):
 
 @pytest.fixture
 def compiled_space(request):
-    """A compiled execution space (every available one but Debug): for sizes the interpreter would crawl at."""
+    """A compiled execution space (every available one but Debug): for sizes the interpreter crawls at."""
     return request.param
 
 

@@ -110,15 +110,20 @@ def _info(args: argparse.Namespace) -> int:
     if info.get("compiler_error"):
         row("C++ compiler", f"unknown ({info['compiler_error']})")
     elif info["compiler"] is None:
-        row("C++ compiler", "none found: install g++ or clang++ (or set CXX) for the Serial and OpenMP spaces")
+        row(
+            "C++ compiler", "none found: install g++ or clang++ (or set CXX) for the Serial and OpenMP spaces"
+        )
     else:
         row("C++ compiler", f"{info['compiler']['path']} ({info['compiler']['version']})")
     row("default space", info["default_space"] or f"unknown ({info.get('default_space_error')})")
-    row("threads", str(info["threads"]) if info["threads"] is not None else f"unknown ({info.get('threads_error')})")
+    row(
+        "threads",
+        str(info["threads"]) if info["threads"] is not None else f"unknown ({info.get('threads_error')})",
+    )
     if info["spaces"] is None:
         row("spaces", f"unknown ({info.get('spaces_error')})")
     else:
-        row("spaces", "")
+        print("spaces")
         for s in info["spaces"]:
             mark = "yes" if s["available"] else "no"
             print(f"  {s['name']:<12}{mark:<5}{s['detail']}")
@@ -190,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("clear", help="remove every compiled kernel")
     p.set_defaults(func=_cache, cache_command="info")
 
-    p = sub.add_parser("demo", help="run axpy, dot and the pi integral on every space, check them against NumPy")
+    p = sub.add_parser(
+        "demo", help="run axpy, dot and the pi integral on every space, check them against NumPy"
+    )
     p.add_argument("--space", help="comma-separated spaces (default: every available one)")
     p.set_defaults(func=_demo)
 
@@ -204,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write every number and the machine's description here")
     p.add_argument("--space", choices=["openmp", "serial", "cuda", "all"], default="all")
     p.add_argument("--threads", type=int, help="threads for every framework (default: kernelkit's count)")
-    p.add_argument("--only", metavar="NAME,...", help="benchmarks, tags or latency metrics to run (see --list)")
+    p.add_argument(
+        "--only", metavar="NAME,...", help="benchmarks, tags or latency metrics to run (see --list)"
+    )
     p.add_argument("--frameworks", metavar="NAME,...", help="e.g. kernelkit,c-openmp (default: all)")
     p.add_argument("--size", help="elements per array / steps, overriding each benchmark's (e.g. 2**20)")
     p.add_argument("--repeats", type=int, help="timed repeats per version")

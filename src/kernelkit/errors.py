@@ -121,9 +121,9 @@ def hide_internal_frames(exc: BaseException) -> BaseException:
         return exc
     tb = exc.__traceback__
     kept = []
-    while tb is not None:
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PKG_DIR):
-            kept.append(tb)
+    # keep the user's frames down to the call into kernelkit; everything below it is the compiler's
+    while tb is not None and not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PKG_DIR):
+        kept.append(tb)
         tb = tb.tb_next
     new_tb = None
     for entry in reversed(kept):

@@ -1,6 +1,6 @@
-"""Atomics: pk.atomic_add(view, [i, ...], v), atomic_fetch_{add,sub,mul,div,min,max,and,or,xor} returning the old
-value, atomic_compare_exchange(view, [i], expected, desired) returning the old value. Contention tests send many
-iterations at the same element; integer results must be exact."""
+"""Atomics: pk.atomic_add(view, [i, ...], v), atomic_fetch_{add,sub,mul,div,min,max,and,or,xor} returning the
+old value, atomic_compare_exchange(view, [i], expected, desired) returning the old value. Contention tests
+send many iterations at the same element; integer results must be exact."""
 
 from __future__ import annotations
 
@@ -206,8 +206,15 @@ def test_contended_min_max(space, rng, n_contended):
     hi = np.array([np.iinfo(np.int64).min])
     old_lo = np.zeros(n_contended, dtype=np.int64)
     old_hi = np.zeros(n_contended, dtype=np.int64)
-    pk.parallel_for(pk.RangePolicy(space, 0, n_contended), contended_min_max, x=x, lo=lo, hi=hi,
-                    old_lo=old_lo, old_hi=old_hi)
+    pk.parallel_for(
+        pk.RangePolicy(space, 0, n_contended),
+        contended_min_max,
+        x=x,
+        lo=lo,
+        hi=hi,
+        old_lo=old_lo,
+        old_hi=old_hi,
+    )
     assert lo[0] == x.min() and hi[0] == x.max()
     # every returned old value is a value the element really held: the initial value or some x
     assert np.isin(old_lo, np.append(x, np.iinfo(np.int64).max)).all()

@@ -1,6 +1,6 @@
 """Every dtype of issue 2 (pk.int8 ... pk.uint64, pk.float32/pk.float, pk.float64/pk.double, pk.bool) through
-kernels on every space, against NumPy on the same inputs. Overflow/wraparound behaviour is not specified, so the
-inputs stay inside each type's range."""
+kernels on every space, against NumPy on the same inputs. Overflow/wraparound behaviour is not specified,
+so the inputs stay inside each type's range."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ import pytest
 
 import kernelkit as pk
 
-DTYPE_NAMES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "bool"]
+DTYPE_NAMES = [
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "bool",
+]
 NUMERIC = [n for n in DTYPE_NAMES if n != "bool"]
 
 
@@ -32,8 +44,9 @@ def extremes(name) -> np.ndarray:
             vals += [-1]
         return np.array(vals, dtype=dt)
     info = np.finfo(dt)
-    return np.array([0.0, -0.0, info.max, -info.max, info.tiny, info.eps, np.inf, -np.inf, np.nan, 1.0 / 3.0],
-                    dtype=dt)
+    return np.array(
+        [0.0, -0.0, info.max, -info.max, info.tiny, info.eps, np.inf, -np.inf, np.nan, 1.0 / 3.0], dtype=dt
+    )
 
 
 @pk.workunit
@@ -104,7 +117,7 @@ def big_index_math(i, out, base):
 def annotated_locals(i, out_f, out_i):
     t: float = 0
     c: int = 0
-    for k in range(i):
+    for _k in range(i):
         t += 0.5
         c += 1
     out_f[i] = t
@@ -116,7 +129,7 @@ def typed_params(i, a: pk.int32, b: pk.float32, c: pk.double, out: pk.View1D[pk.
     out[i] = a + b + c + i
 
 
-# ------------------------------------------------------------------------------------------------------- tests
+# ------------------------------------------------------------------------------------------------------ tests
 
 
 @pytest.mark.parametrize("name", DTYPE_NAMES)
@@ -151,7 +164,7 @@ def test_add_sub_mul_in_range(space, rng, name):
     small_y = (y % 10).astype(dt) if dt.kind in "iu" else y
     out = np.zeros(n, dtype=dt)
     pk.parallel_for(pk.RangePolicy(space, 0, n), mul, x=small_x, y=small_y, out=out)
-    # float32 products of float32 inputs are exact in float64 then rounded once: equal to NumPy's float32 product
+    # float32 products of float32 inputs are exact in float64 and rounded once: NumPy's float32 product
     np.testing.assert_array_equal(out, np.multiply(small_x, small_y))
 
 
@@ -244,7 +257,9 @@ def test_annotated_locals_keep_their_type(space):
     out_f = np.zeros(n)
     out_i = np.zeros(n, dtype=np.int64)
     pk.parallel_for(pk.RangePolicy(space, 0, n), annotated_locals, out_f=out_f, out_i=out_i)
-    np.testing.assert_array_equal(out_f, 0.5 * np.arange(n))  # `t: float = 0` is a float despite the int literal
+    np.testing.assert_array_equal(
+        out_f, 0.5 * np.arange(n)
+    )  # `t: float = 0` is a float despite the int literal
     np.testing.assert_array_equal(out_i, np.arange(n))
 
 

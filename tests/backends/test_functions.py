@@ -1,5 +1,5 @@
-"""@pk.function device functions: returns, nested calls, annotations, View arguments, void functions, pass-by-value
-scalars, functions and workunits defined inside functions."""
+"""@pk.function device functions: returns, nested calls, annotations, View arguments, void functions, pass-by-
+value scalars, functions and workunits defined inside functions."""
 
 from __future__ import annotations
 
@@ -95,12 +95,25 @@ def test_function_calls(space):
     x = np.array([-2.0, -0.5, 0.0, 0.5, 1.5, 3.0])
     out = np.zeros((6, 8))
     pk.parallel_for(pk.RangePolicy(space, 0, 6), use_functions, x=x, out=out)
+
+    def sq(t):
+        return t * t
+
+    def pl(t):
+        return sq(t) + 2 * t + 1
+
     for i, v in enumerate(x):
         v = float(v)
-        sq = lambda t: t * t  # noqa: E731
-        pl = lambda t: sq(t) + 2 * t + 1  # noqa: E731
-        expected = [sq(v), pl(v), pl(sq(v)) - sq(pl(v)), v**3, (v > 0) - (v < 0), float(i % 2 == 0),
-                    i * i + v * v, math.hypot(v, 1.0)]
+        expected = [
+            sq(v),
+            pl(v),
+            pl(sq(v)) - sq(pl(v)),
+            v**3,
+            (v > 0) - (v < 0),
+            float(i % 2 == 0),
+            i * i + v * v,
+            math.hypot(v, 1.0),
+        ]
         np.testing.assert_allclose(out[i], expected, rtol=1e-14, atol=1e-14)
 
 

@@ -1,5 +1,5 @@
-"""Numeric module globals and closure constants are baked into the compiled kernel, and a change is seen by the
-next call (it recompiles) -- exactly as if the kernel ran as Python. Workunits may be defined anywhere."""
+"""Numeric module globals and closure constants are baked into the compiled kernel, and a change is seen by
+the next call (it recompiles) -- exactly as if the kernel ran as Python. Workunits may be defined anywhere."""
 
 from __future__ import annotations
 
@@ -112,9 +112,10 @@ def test_changed_closure_cell_is_seen(space):
 def test_kernel_defined_in_a_loop(space):
     out = np.zeros(4)
     for c in range(3):
+
         @pk.workunit
         def k(i, out):
-            out[i] = c * 10 + i
+            out[i] = c * 10 + i  # noqa: B023  (each iteration's kernel is launched in that iteration)
 
         pk.parallel_for(pk.RangePolicy(space, 0, 4), k, out=out)
         np.testing.assert_array_equal(out, c * 10 + np.arange(4))

@@ -1,8 +1,8 @@
 """The kernel language of issue 2, construct by construct, against Python's own semantics on the same inputs:
-arithmetic incl. // % ** with negative operands, bitwise ops, chained comparisons, and/or/not, if/elif/else,
-for-range with negative and runtime steps, while/break/continue/pass, conditional expressions, augmented
-assignment, indexing forms, extent/shape, math.* and pk.* functions, min/max/abs/int/float, math constants,
-pk.printf."""
+arithmetic incl. // % ** with negative operands, bitwise ops, chained comparisons, and/or/not,
+if/elif/else, for-range with negative and runtime steps, while/break/continue/pass, conditional
+expressions, augmented assignment, indexing forms, extent/shape, math.* and pk.* functions,
+min/max/abs/int/float, math constants, pk.printf."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_float_floordiv_and_mod_match_python_exactly(space):
 @pk.workunit
 def powers(i, a, e, x, out_i, out_f):
     out_i[i, 0] = a[i] ** e[i]
-    out_i[i, 1] = 2 ** 40 + a[i] ** 2
+    out_i[i, 1] = 2**40 + a[i] ** 2
     out_f[i, 0] = x[i] ** 0.5
     out_f[i, 1] = x[i] ** 2
     out_f[i, 2] = x[i] ** e[i]
@@ -265,7 +265,7 @@ def ranges(i, out, a, b):
     for k in range(a, b, 4):
         t4 += k
     t5 = 0
-    for k in range(a, b, -1):  # empty when a < b
+    for _k in range(a, b, -1):  # empty when a < b
         t5 += 1
     t6 = 0
     for k in range(-i, i + 1, 2):
@@ -310,15 +310,32 @@ def runtime_step(i, lo, hi, st, out_sum, out_count):
 
 def test_for_range_with_runtime_step_sign(space):
     """The step's sign is only known at run time: the loop must follow Python's range either way."""
-    cases = [(0, 10, 3), (10, 0, -3), (10, 0, 3), (0, 10, -1), (-5, 5, 2), (7, -8, -5), (0, 0, 1), (3, 4, -7),
-             (5, -5, -1), (-2**33, 2**33, 2**32)]
+    cases = [
+        (0, 10, 3),
+        (10, 0, -3),
+        (10, 0, 3),
+        (0, 10, -1),
+        (-5, 5, 2),
+        (7, -8, -5),
+        (0, 0, 1),
+        (3, 4, -7),
+        (5, -5, -1),
+        (-(2**33), 2**33, 2**32),
+    ]
     lo = np.array([c[0] for c in cases], dtype=np.int64)
     hi = np.array([c[1] for c in cases], dtype=np.int64)
     st = np.array([c[2] for c in cases], dtype=np.int64)
     out_sum = np.zeros(len(cases), dtype=np.int64)
     out_count = np.zeros(len(cases), dtype=np.int64)
-    pk.parallel_for(pk.RangePolicy(space, 0, len(cases)), runtime_step, lo=lo, hi=hi, st=st,
-                    out_sum=out_sum, out_count=out_count)
+    pk.parallel_for(
+        pk.RangePolicy(space, 0, len(cases)),
+        runtime_step,
+        lo=lo,
+        hi=hi,
+        st=st,
+        out_sum=out_sum,
+        out_count=out_count,
+    )
     for k, (x, y, z) in enumerate(cases):
         assert out_sum[k] == sum(range(x, y, z)), (x, y, z)
         assert out_count[k] == len(range(x, y, z)), (x, y, z)
@@ -543,7 +560,7 @@ def test_augmented_assignment_int(space, rng):
     np.testing.assert_array_equal(v, np.array(expected))
 
 
-# ------------------------------------------------------------------------------------------ indexing and shape
+# ----------------------------------------------------------------------------------------- indexing and shape
 
 
 @pk.workunit
@@ -629,10 +646,25 @@ def pk_unary(i, x, out):
 
 
 UNARY_REF = [
-    math.sqrt, math.exp, math.log, math.log2, math.log10, math.sin, math.cos, math.tan, math.asin, math.acos,
-    math.atan, math.sinh, math.cosh, math.tanh,
-    lambda v: math.floor(v * 10 - 5), lambda v: math.ceil(v * 10 - 5), lambda v: math.fabs(v - 0.5),
-    math.erf, math.erfc,
+    math.sqrt,
+    math.exp,
+    math.log,
+    math.log2,
+    math.log10,
+    math.sin,
+    math.cos,
+    math.tan,
+    math.asin,
+    math.acos,
+    math.atan,
+    math.sinh,
+    math.cosh,
+    math.tanh,
+    lambda v: math.floor(v * 10 - 5),
+    lambda v: math.ceil(v * 10 - 5),
+    lambda v: math.fabs(v - 0.5),
+    math.erf,
+    math.erfc,
 ]
 
 
@@ -675,8 +707,15 @@ def test_math_binary(space, wu):
     pk.parallel_for(pk.RangePolicy(space, 0, len(x)), wu, x=x, y=y, out=out)
     for k in range(len(x)):
         a, b = float(x[k]), float(y[k])
-        expected = [math.atan2(a, b), math.pow(abs(a), b), math.fmod(a, b), math.hypot(a, b),
-                    math.copysign(a, b), min(a, b), max(a, b)]
+        expected = [
+            math.atan2(a, b),
+            math.pow(abs(a), b),
+            math.fmod(a, b),
+            math.hypot(a, b),
+            math.copysign(a, b),
+            min(a, b),
+            max(a, b),
+        ]
         np.testing.assert_allclose(out[k], expected, rtol=1e-12, atol=1e-300)
 
 
@@ -722,7 +761,13 @@ def test_min_max_abs_int_float(space):
     for k in range(6):
         a, b, c = float(x[k]), float(y[k]), int(n[k])
         assert list(out_f[k]) == [min(a, b), max(a, b, 0.5), abs(a), float(c) / 4, min(a, c)]
-        assert list(out_i[k]) == [int(a * 10), abs(c), min(c, 3), max(c, -2, k), int(c / 3)]  # int() truncates
+        assert list(out_i[k]) == [
+            int(a * 10),
+            abs(c),
+            min(c, 3),
+            max(c, -2, k),
+            int(c / 3),
+        ]  # int() truncates
 
 
 @pk.workunit
@@ -743,7 +788,7 @@ def test_math_constants(space):
     np.testing.assert_array_equal(out[:, 3], [-np.inf, np.inf, np.inf])
 
 
-# ---------------------------------------------------------------------------------------------- printf, locals
+# --------------------------------------------------------------------------------------------- printf, locals
 
 
 @pk.workunit

@@ -1,7 +1,8 @@
-"""parallel_for / parallel_reduce / parallel_scan: the call forms of issue 2, checked against NumPy on every space.
+"""parallel_for / parallel_reduce / parallel_scan: the call forms of issue 2, checked against NumPy on every
+space.
 
-Workunits live at module level so that each is compiled once per space and specialization for the whole file.
-"""
+Workunits live at module level so that each is compiled once per space and specialization for the whole
+file."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def copy(i, src, dst):
     dst[i] = src[i]
 
 
-# ----------------------------------------------------------------------------------------------- the issue's tour
+# ------------------------------------------------------------------------------------------- the issue's tour
 
 
 def test_issue_example_axpy_updates_numpy_in_place(space, default_space, kk):
@@ -79,7 +80,7 @@ def test_issue_example_pi(space, kk):
     assert abs(pi - math.pi) < 1e-8
 
 
-# ------------------------------------------------------------------------------------------------- parallel_for
+# ----------------------------------------------------------------------------------------------- parallel_for
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 1000])
@@ -164,7 +165,13 @@ def test_for_respecializes_on_new_argument_types(space, rng):
 def test_for_scalar_argument_kinds(space):
     """Python int/float/bool and NumPy scalars are all accepted as scalar arguments."""
     out = np.zeros(4)
-    for value, expected in [(3, 3.0), (2.5, 2.5), (True, 1.0), (np.float32(0.25), 0.25), (np.int16(-4), -4.0)]:
+    for value, expected in [
+        (3, 3.0),
+        (2.5, 2.5),
+        (True, 1.0),
+        (np.float32(0.25), 0.25),
+        (np.int16(-4), -4.0),
+    ]:
         pk.parallel_for(pk.RangePolicy(space, 0, 4), fill_const, out=out, value=value)
         np.testing.assert_array_equal(out, np.full(4, expected))
 
@@ -176,7 +183,7 @@ def test_fence_is_callable(space):
     np.testing.assert_array_equal(out, np.ones(5))
 
 
-# ---------------------------------------------------------------------------------------------- parallel_reduce
+# -------------------------------------------------------------------------------------------- parallel_reduce
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 1000])
@@ -225,10 +232,12 @@ def test_reduce_repeated_calls_are_consistent(space, rng):
     x = rng.random(200)
     first = pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x)
     for _ in range(5):
-        assert pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x) == pytest.approx(first, rel=1e-13)
+        assert pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x) == pytest.approx(
+            first, rel=1e-13
+        )
 
 
-# ------------------------------------------------------------------------------------------------ parallel_scan
+# ---------------------------------------------------------------------------------------------- parallel_scan
 
 
 def test_scan_returns_total_and_writes_prefix(space, rng):

@@ -67,12 +67,12 @@ MD_KERNELS = {2: md2, 3: md3, 4: md4, 5: md5, 6: md6}
 def md_expected(shape, begin):
     out = np.full(shape, -1, dtype=np.int64)
     rank = len(shape)
-    for idx in itertools.product(*(range(b, e) for b, e in zip(begin, shape))):
+    for idx in itertools.product(*(range(b, e) for b, e in zip(begin, shape, strict=True))):
         out[idx] = sum(v * 10 ** (rank - 1 - d) for d, v in enumerate(idx))
     return out
 
 
-# --------------------------------------------------------------------------------------------------- RangePolicy
+# ------------------------------------------------------------------------------------------------ RangePolicy
 
 
 def test_int_policy_uses_default_space(space, default_space):
@@ -123,7 +123,7 @@ def test_every_index_once_under_many_threads(compiled_space):
     assert counts.min() == 1 and counts.max() == 1
 
 
-# ------------------------------------------------------------------------------------------------- MDRangePolicy
+# ---------------------------------------------------------------------------------------------- MDRangePolicy
 
 
 @pytest.mark.parametrize("rank", [2, 3, 4, 5, 6])

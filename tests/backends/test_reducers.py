@@ -1,7 +1,7 @@
-"""Reducers Sum, Prod, Min, Max, MinLoc, MaxLoc, LAnd, LOr, BAnd, BOr: results against NumPy on the same inputs,
-given positionally or as reducer=, with initial_value (positional or keyword), the identities on empty ranges,
-and the accumulator dtype rules of issue 2 (pk.Acc[T] annotation, else the initial value's type, else float64;
-int64 for BAnd/BOr; bool for LAnd/LOr)."""
+"""Reducers Sum, Prod, Min, Max, MinLoc, MaxLoc, LAnd, LOr, BAnd, BOr: results against NumPy on the same
+inputs, given positionally or as reducer=, with initial_value (positional or keyword), the identities on
+empty ranges, and the accumulator dtype rules of issue 2 (pk.Acc[T] annotation, else the initial value's
+type, else float64; int64 for BAnd/BOr; bool for LAnd/LOr)."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def test_logical_reducers_both_outcomes(space):
 
 
 def test_min_max_integers_with_int_initial_value(space, rng):
-    x = rng.integers(-10**12, 10**12, 500)
+    x = rng.integers(-(10**12), 10**12, 500)
     lo = pk.parallel_reduce(pk.RangePolicy(space, 0, 500), r_min, pk.Min, 10**13, x=x)
     hi = pk.parallel_reduce(pk.RangePolicy(space, 0, 500), r_max, pk.Max, -(10**13), x=x)
     assert _is_int(lo) and _is_int(hi)
@@ -191,7 +191,7 @@ def test_min_max_integers_with_int_initial_value(space, rng):
     assert int(hi) == int(x.max())
 
 
-# ---------------------------------------------------------------------------------------------------- MinLoc/MaxLoc
+# ---------------------------------------------------------------------------------------------- MinLoc/MaxLoc
 
 
 @pytest.mark.parametrize("n", [1, 7, 1000])
@@ -229,7 +229,7 @@ def test_minloc_on_int_values(space, rng):
     assert lo[0] == -20 and int(lo[1]) == int(np.argmin(x))
 
 
-# ------------------------------------------------------------------------------------------------- initial_value
+# ---------------------------------------------------------------------------------------------- initial_value
 
 INITIALS = {
     # name: (initial value, join(initial, reduction))
@@ -304,7 +304,7 @@ def test_sum_default_reducer_equals_explicit_sum(space, rng):
     assert a == pytest.approx(b, rel=1e-13)
 
 
-# -------------------------------------------------------------------------------------------- accumulator dtypes
+# ----------------------------------------------------------------------------------------- accumulator dtypes
 
 
 def test_acc_default_is_float64_even_for_int_inputs(space):

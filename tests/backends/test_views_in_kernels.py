@@ -1,6 +1,7 @@
 """Views and NumPy arrays as kernel arguments: LayoutRight/LayoutLeft, Fortran-ordered and strided (sliced)
-arrays, subviews, ranks up to 8, objects exposing __array_interface__. Arrays are used without copies: writes land
-in the caller's array. A layout kernelkit does not take directly must give a clear KernelError, never garbage."""
+arrays, subviews, ranks up to 8, objects exposing __array_interface__. Arrays are used without copies:
+writes land in the caller's array. A layout kernelkit does not take directly must give a clear KernelError,
+never garbage."""
 
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ def test_transposed_array(space, rng):
     base = rng.standard_normal((4, 7))
     out = np.zeros((7, 4))
     ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, 7), scale_2d, a=base.T, out=out))
+        lambda: pk.parallel_for(pk.RangePolicy(space, 0, 7), scale_2d, a=base.T, out=out)
+    )
     if ran:
         np.testing.assert_array_equal(out, 3.0 * base.T)
 
@@ -124,10 +126,16 @@ def test_transposed_array(space, rng):
 @pytest.mark.parametrize("how", ["step2", "reversed", "column", "offset_step3"])
 def test_strided_input(space, rng, how):
     base = rng.standard_normal((20, 3))
-    x = {"step2": base[::2, 0], "reversed": base[::-1, 1], "column": base[:, 2],
-         "offset_step3": base[1::3, 1]}[how]
+    x = {
+        "step2": base[::2, 0],
+        "reversed": base[::-1, 1],
+        "column": base[:, 2],
+        "offset_step3": base[1::3, 1],
+    }[how]
     out = np.zeros(len(x))
-    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=out))
+    ran = _correct_or_kernel_error(
+        lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=out)
+    )
     if ran:
         np.testing.assert_array_equal(out, 3.0 * x)
 
@@ -138,7 +146,8 @@ def test_strided_output_writes_land_in_the_original(space, rng, how):
     view = {"step2": base[::2, 0], "reversed": base[::-1, 1], "column": base[:, 2]}[how]
     x = rng.standard_normal(len(view))
     ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=view))
+        lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=view)
+    )
     if ran:
         np.testing.assert_array_equal(view, 3.0 * x)
         expected = np.zeros((20, 3))
@@ -152,7 +161,8 @@ def test_strided_2d_block(space, rng):
     out_base = np.zeros((10, 12))
     out = out_base[::2, ::3][: a.shape[0], : a.shape[1]]
     ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, a.shape[0]), scale_2d, a=a, out=out))
+        lambda: pk.parallel_for(pk.RangePolicy(space, 0, a.shape[0]), scale_2d, a=a, out=out)
+    )
     if ran:
         np.testing.assert_array_equal(out, 3.0 * a)
         assert np.count_nonzero(out_base) == np.count_nonzero(3.0 * a)
@@ -161,7 +171,9 @@ def test_strided_2d_block(space, rng):
 def test_non_native_byte_order(space):
     x = np.arange(8, dtype=">f8")
     out = np.zeros(8)
-    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, 8), scale_1d, x=x, out=out))
+    ran = _correct_or_kernel_error(
+        lambda: pk.parallel_for(pk.RangePolicy(space, 0, 8), scale_1d, x=x, out=out)
+    )
     if ran:
         np.testing.assert_array_equal(out, 3.0 * np.arange(8))
 
@@ -189,7 +201,7 @@ def test_2d_subview_row_block(space, rng):
     np.testing.assert_array_equal(np.asarray(v), expected)
 
 
-# ---------------------------------------------------------------------------------------------- ranks, interop
+# --------------------------------------------------------------------------------------------- ranks, interop
 
 
 def test_rank8_arrays(space, rng):
@@ -215,8 +227,12 @@ class ArrayInterfaceOnly:
 def test_array_interface_objects_zero_copy(space):
     backing_in = np.arange(6, dtype=np.float64)
     backing_out = np.zeros(6)
-    pk.parallel_for(pk.RangePolicy(space, 0, 6), scale_1d, x=ArrayInterfaceOnly(backing_in),
-                    out=ArrayInterfaceOnly(backing_out))
+    pk.parallel_for(
+        pk.RangePolicy(space, 0, 6),
+        scale_1d,
+        x=ArrayInterfaceOnly(backing_in),
+        out=ArrayInterfaceOnly(backing_out),
+    )
     np.testing.assert_array_equal(backing_out, 3.0 * backing_in)
 
 

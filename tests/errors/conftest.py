@@ -5,8 +5,7 @@
 - ``str(exc)`` names this test file with the line of one of the source lines marked ``# E:<tag>`` (as
   ``file:line:col``), shows that source line and a caret;
 - ``str(exc)`` mentions each word of ``mentions`` (case-insensitive; a tuple means any one of its words);
-- neither the message nor the traceback's frames name a file inside the installed kernelkit package.
-"""
+- neither the message nor the traceback's frames name a file inside the installed kernelkit package."""
 
 from __future__ import annotations
 
@@ -20,8 +19,16 @@ import kernelkit
 
 PKG_DIRS = [os.path.realpath(p) for p in kernelkit.__path__]
 INTERNAL_FRAGMENTS = (
-    "kernelkit/frontend", "kernelkit/backends", "kernelkit/compile", "kernelkit/ir", "kernelkit/runtime",
-    "kernelkit/api", "kernelkit/errors.py", "kernelkit/config.py", "kernelkit/__init__.py", "kernelkit/_native",
+    "kernelkit/frontend",
+    "kernelkit/backends",
+    "kernelkit/compile",
+    "kernelkit/ir",
+    "kernelkit/runtime",
+    "kernelkit/api",
+    "kernelkit/errors.py",
+    "kernelkit/config.py",
+    "kernelkit/__init__.py",
+    "kernelkit/_native",
 )
 
 
@@ -65,12 +72,18 @@ def check_error(request):
         low = msg.lower()
         for word in mentions:
             alternatives = (word,) if isinstance(word, str) else tuple(word)
-            assert any(a.lower() in low for a in alternatives), f"the message does not mention {word!r}:\n{msg}"
+            assert any(a.lower() in low for a in alternatives), (
+                f"the message does not mention {word!r}:\n{msg}"
+            )
         for frag in INTERNAL_FRAGMENTS:
             assert frag not in msg, f"internal file name {frag!r} in the message:\n{msg}"
         for d in PKG_DIRS:
             assert d not in msg, f"the package directory {d} appears in the message:\n{msg}"
-        internal = [f"{fr.filename}:{fr.lineno}" for fr in traceback.extract_tb(excinfo.tb) if _is_internal(fr.filename)]
+        internal = [
+            f"{fr.filename}:{fr.lineno}"
+            for fr in traceback.extract_tb(excinfo.tb)
+            if _is_internal(fr.filename)
+        ]
         assert not internal, f"internal kernelkit frames in the traceback: {internal}"
         return msg
 

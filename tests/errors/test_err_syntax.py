@@ -1,6 +1,7 @@
 """Unsupported Python constructs inside kernels raise pk.KernelSyntaxError at the construct, on every space
-(the Debug interpreter must reject what the compiled spaces reject: otherwise code that runs in Debug breaks on
-OpenMP). Kernels are defined inside pytest.raises so that a decorator that checks eagerly is tested too."""
+(the Debug interpreter must reject what the compiled spaces reject: otherwise code that runs in Debug
+breaks on OpenMP). Kernels are defined inside pytest.raises so that a decorator that checks eagerly is
+tested too."""
 
 from __future__ import annotations
 

@@ -456,6 +456,7 @@ class Env:
         if fake:
             image = b"\x7fELF fake cubin"
         else:
+            nvrtc.choose_for_driver(driver.driver_version()[0])
             arch, ptx = nvrtc.target_for(self.device.arch)
             image = nvrtc.compile(AXPY + FILL_STRUCT, "toolchain_test.cu", arch, ptx=ptx)
         self.module = driver.Module.load(image, self.device)
@@ -712,3 +713,42 @@ def test_device_fault_is_reported():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "CAUGHT 700" in out.stdout, out.stdout + out.stderr
     assert "cuCtxSynchronize" in out.stdout and "CUDA_ERROR_ILLEGAL_ADDRESS" in out.stdout
+
+
+def test_constants_match_cuda_bindings():
+    cu = pytest.importorskip("cuda.bindings.driver", reason="cuda-bindings not installed (only cross-checks)")
+    attr = cu.CUdevice_attribute
+    pairs = {
+        driver._ATTR_MAX_THREADS_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+        driver._ATTR_MAX_SHARED_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
+        driver._ATTR_WARP_SIZE: attr.CU_DEVICE_ATTRIBUTE_WARP_SIZE,
+        driver._ATTR_MULTIPROCESSOR_COUNT: attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+        driver._ATTR_L2_CACHE_SIZE: attr.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE,
+        driver._ATTR_MAX_THREADS_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+        driver._ATTR_PCI_BUS_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
+        driver._ATTR_PCI_DEVICE_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID,
+        driver._ATTR_PCI_DOMAIN_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID,
+        driver._ATTR_CC_MAJOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+        driver._ATTR_CC_MINOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+        driver._ATTR_MAX_SHARED_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+        driver._ATTR_MAX_SHARED_PER_BLOCK_OPTIN: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+        driver._ATTR_MAX_BLOCK_DIM[0]: attr.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
+        driver._ATTR_MAX_GRID_DIM[2]: attr.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
+    }
+    func = cu.CUfunction_attribute
+    pairs |= {
+        driver._FUNC_NUM_REGS: func.CU_FUNC_ATTRIBUTE_NUM_REGS,
+        driver._FUNC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+        driver._FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+        driver._FUNC_BINARY_VERSION: func.CU_FUNC_ATTRIBUTE_BINARY_VERSION,
+    }
+    for ours, theirs in pairs.items():
+        assert ours == int(theirs), theirs
+    res = cu.CUresult
+    assert driver.CUDA_ERROR_OUT_OF_MEMORY == int(res.CUDA_ERROR_OUT_OF_MEMORY)
+    assert driver.CUDA_ERROR_NOT_READY == int(res.CUDA_ERROR_NOT_READY)
+    assert driver.CUDA_ERROR_UNSUPPORTED_PTX_VERSION == int(res.CUDA_ERROR_UNSUPPORTED_PTX_VERSION)
+    assert driver._JIT_ERROR_LOG_BUFFER == int(cu.CUjit_option.CU_JIT_ERROR_LOG_BUFFER)
+    assert driver._POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
+    for code, name in driver._FALLBACK_NAMES.items():
+        assert int(getattr(res, name)) == code

@@ -31,6 +31,8 @@ class ExecutionSpace:
             if self.backend_name is None:
                 return get_default_space().backend
             b = base.get(self.backend_name)
+            if self.device_id:
+                b = b.for_device(self.device_id)
             ok, why = b.available()
             if not ok:
                 raise SpaceUnavailable(f"pk.{self.name} is not available here: {why}")
@@ -62,12 +64,14 @@ OpenMP = ExecutionSpace("OpenMP", "openmp")
 Threads = OpenMP
 Cuda = ExecutionSpace("Cuda", "cuda")
 Default = ExecutionSpace("Default", None)
+CudaCheck = ExecutionSpace("CudaCheck", "cudacheck")  # compile for CUDA with NVRTC, run on OpenMP (for CI)
 
 for _s in (Debug, Serial, OpenMP, Cuda, Default):
     setattr(ExecutionSpace, _s.name, _s)
 ExecutionSpace.Threads = OpenMP  # type: ignore[attr-defined]
 
-_BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda}
+_BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda,
+            "cudacheck": CudaCheck}
 _default: list[ExecutionSpace | None] = [None]
 
 

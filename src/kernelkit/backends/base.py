@@ -33,6 +33,7 @@ _REGISTRY: dict[str, str] = {
     "serial": "kernelkit.backends.openmp.backend:SerialBackend",
     "openmp": "kernelkit.backends.openmp.backend:OpenMPBackend",
     "cuda": "kernelkit.backends.cuda.backend:CudaBackend",
+    "cudacheck": "kernelkit.backends.cuda.check:CudaCheckBackend",  # NVRTC compile check, runs on OpenMP
 }
 _instances: dict[str, Backend] = {}
 

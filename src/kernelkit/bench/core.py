@@ -44,6 +44,9 @@ class Version:
     build: Callable[[Context, Any], Callable[[], Any]]
     reference: bool = False
     note: str = ""
+    isolated: bool = (
+        False  # leaves threads spinning after it returns: timed apart (timing.measure_interleaved)
+    )
 
 
 @dataclass(frozen=True)
@@ -188,4 +191,3 @@ def check_scalar(rtol: float) -> Callable[[Any, Any], tuple[float, str | None]]:
         return err, None if err <= rtol else f"got {g!r}, NumPy {e!r} (relative error {err:.3g} > {rtol:.3g})"
 
     return validate
-

@@ -175,10 +175,12 @@ def _stream_versions(
 ) -> tuple[Version, ...]:
     versions: list[Version] = []
     for space in CPU_SPACES:
-        versions.append(Version("c-openmp", space, _c(f"kkref_{kernel}", c_args, outs, space), reference=True))
+        versions.append(
+            Version("c-openmp", space, _c(f"kkref_{kernel}", c_args, outs, space), reference=True)
+        )
         versions.append(Version("kernelkit", space, _kk_for(kernel, kernel, outs, kk_args, space)))
     versions.append(Version("numba", "openmp", _numba(kernel, nb_args, outs), note="parallel=True, prange"))
-    versions.append(Version("numpy", "openmp", _numpy(np_run), note="NumPy's own threading"))
+    versions.append(Version("numpy", "openmp", _numpy(np_run), isolated=True))
     return tuple(versions)
 
 
@@ -233,11 +235,19 @@ def _pi_versions() -> tuple[Version, ...]:
 
     versions: list[Version] = []
     for space in CPU_SPACES:
-        versions.append(Version("c-openmp", space, _c("kkref_pi", lambda d: (d.n, d.step), None, space), True))
+        versions.append(
+            Version("c-openmp", space, _c("kkref_pi", lambda d: (d.n, d.step), None, space), True)
+        )
         versions.append(Version("kernelkit", space, _kk_reduce("pi", "pi_term", kk_args, space)))
     versions.append(Version("numba", "openmp", _numba("pi_sum", lambda d: (d.n, d.step), None)))
     versions.append(
-        Version("numpy", "openmp", _numpy(lambda d: lambda: numpy_pi_sum(d.n, d.step)), note="chunked")
+        Version(
+            "numpy",
+            "openmp",
+            _numpy(lambda d: lambda: numpy_pi_sum(d.n, d.step)),
+            note="chunked",
+            isolated=True,
+        )
     )
     return tuple(versions)
 
@@ -372,10 +382,11 @@ def _dot_versions() -> tuple[Version, ...]:
     versions: list[Version] = []
     for space in CPU_SPACES:
         versions.append(
-            Version("c-openmp", space, _c("kkref_dot", lambda d: (ptr(d.b), ptr(d.c), d.n), None, space), True)
+            Version(
+                "c-openmp", space, _c("kkref_dot", lambda d: (ptr(d.b), ptr(d.c), d.n), None, space), True
+            )
         )
         versions.append(Version("kernelkit", space, _kk_reduce("dot", "dot", kk_args, space)))
     versions.append(Version("numba", "openmp", _numba("dot", lambda d: (d.b, d.c), None)))
-    versions.append(Version("numpy", "openmp", _numpy(_np_dot), note="np.dot (BLAS threads)"))
+    versions.append(Version("numpy", "openmp", _numpy(_np_dot), note="np.dot (BLAS threads)", isolated=True))
     return tuple(versions)
-

@@ -61,8 +61,12 @@ def _first_line(cmd: list[str]) -> str:
     return out.splitlines()[0].strip() if out else "unknown"
 
 
+# Flags of kernelkit's C++ command that mean nothing to (or only warn in) a C compile.
+_CXX_ONLY = ("-std=", "-fno-rtti", "-fno-exceptions", "-I")
+
+
 def openmp_compiler() -> Compiler:
-    """The C++ compiler and flags kernelkit's OpenMP space uses (kernelkit.compile.toolchain when present)."""
+    """The C++ compiler and flags kernelkit's OpenMP space uses (from kernelkit.compile.toolchain)."""
     from kernelkit import config
 
     path: str | None = None
@@ -70,26 +74,20 @@ def openmp_compiler() -> Compiler:
     flags: list[str] | None = None
     try:
         from kernelkit.compile import toolchain
-
+    except ImportError:
+        toolchain = None  # type: ignore[assignment]
+    if toolchain is not None:
         found = toolchain.find_cxx()
         if found is not None:
             path = str(found.path)
             version = str(getattr(found, "version", "") or "")
-        for attr in ("OPENMP_FLAGS", "openmp_flags"):
-            value = getattr(toolchain, attr, None)
-            if callable(value):
-                value = value()
-            if value:
-                flags = list(value)
-                break
-    except ImportError:
-        pass
+            if callable(getattr(found, "flags", None)):
+                flags = [f for f in found.flags("openmp") if not f.startswith(_CXX_ONLY)]
     if path is None:
         settings = config.get()
-        candidates = [settings.cxx] if settings.cxx else ["c++", "g++", "clang++"]
-        for name in candidates:
-            if name and shutil.which(name):
-                path = shutil.which(name)
+        for name in [settings.cxx] if settings.cxx else ["c++", "g++", "clang++"]:
+            if name and shutil.which(shlex.split(name)[0]):
+                path = shutil.which(shlex.split(name)[0])
                 break
     if path is None:
         raise CompileError("no C++ compiler found (set CXX, or install g++ or clang++)")
@@ -103,7 +101,9 @@ def openmp_compiler() -> Compiler:
 class CReference:
     """A loaded build of a reference source; attribute access gives the typed ctypes functions."""
 
-    def __init__(self, lib: ctypes.CDLL, compiler: Compiler, command: list[str], compile_s: float, workdir: str):
+    def __init__(
+        self, lib: ctypes.CDLL, compiler: Compiler, command: list[str], compile_s: float, workdir: str
+    ):
         self._lib = lib
         self.compiler = compiler
         self.command = command

@@ -20,8 +20,9 @@ SPACE_ORDER = ("debug", "serial", "openmp", "cuda")
 SPACE_ATTR = {"debug": "Debug", "serial": "Serial", "openmp": "OpenMP", "cuda": "Cuda"}
 N_COMPILED = 1 << 22  # 32 MiB per array: a few ms per run
 N_PI = 1 << 24
-N_DEBUG = 1 << 11  # the interpreter runs Python per element: small, noted in the table
+N_DEBUG = 1 << 14  # the interpreter runs Python per element: small, noted in the table
 A = 2.0
+SETTLE_S = 0.25
 
 
 @dataclass
@@ -50,7 +51,9 @@ def _median_time(run: Callable[[], Any], repeats: int) -> float:
 def _available_spaces() -> list[tuple[str, bool, str]]:
     from kernelkit.backends.base import space_report
 
-    report = {str(s["name"]).lower(): (bool(s["available"]), str(s.get("detail", ""))) for s in space_report()}
+    report = {
+        str(s["name"]).lower(): (bool(s["available"]), str(s.get("detail", ""))) for s in space_report()
+    }
     return [(name, *report[name]) for name in SPACE_ORDER if name in report]
 
 
@@ -60,8 +63,10 @@ def _axpy_data(n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _run_case(pk: Any, kernels: Any, case: Case, space: Any) -> None:
-    """Validate once against NumPy, then time warm runs (the first call, compile included, is shown apart)."""
+def _run_case(pk: Any, kernels: Any, case: Case, space: Any) -> Callable[[], Any] | None:
+    """Validate once against NumPy, then time warm runs (the first call, compile included, is shown apart).
+
+    Returns the NumPy version of the same computation, timed later (see `demo`), or None when it failed."""
     n = case.n
     repeats = 3 if case.space == "debug" else 10
     policy = pk.RangePolicy(space, 0, n)
@@ -120,11 +125,10 @@ def _run_case(pk: Any, kernels: Any, case: Case, space: Any) -> None:
             numpy_pi_sum(n, step)
 
     if not case.ok:
-        return
+        return None
     run()  # warm
     case.median_s = _median_time(run, repeats)
-    numpy_run()
-    case.numpy_s = _median_time(numpy_run, max(repeats, 5))
+    return numpy_run
 
 
 def demo(spaces: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -139,29 +143,48 @@ def demo(spaces: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if spaces:
         unknown = [s for s in spaces if s not in SPACE_ATTR]
         if unknown:
-            print(f"kernelkit demo: unknown space(s) {', '.join(unknown)}; known: {', '.join(SPACE_ORDER)}", file=out)
+            print(
+                f"kernelkit demo: unknown space(s) {', '.join(unknown)}; known: {', '.join(SPACE_ORDER)}",
+                file=out,
+            )
             return 2
         available = [a for a in available if a[0] in spaces]
     skipped = [(name, detail) for name, ok, detail in available if not ok]
     run_spaces = [name for name, ok, _ in available if ok]
     threads = pk.get_num_threads()
-    print(f"kernelkit demo: {', '.join(run_spaces)} ({threads} threads for openmp), checked against NumPy", file=out)
+    print(
+        f"kernelkit demo: {', '.join(run_spaces)} ({threads} threads for openmp), checked against NumPy",
+        file=out,
+    )
 
     cases: list[Case] = []
     failures: list[str] = []
     for kernel in ("axpy", "dot", "pi"):
+        numpy_runs: dict[int, Callable[[], Any]] = {}
         for space in run_spaces:
             n = N_DEBUG if space == "debug" else (N_PI if kernel == "pi" else N_COMPILED)
             case = Case(kernel, space, n)
             cases.append(case)
             try:
-                _run_case(pk, kernels, case, getattr(pk, SPACE_ATTR[space]))
+                numpy_run = _run_case(pk, kernels, case, getattr(pk, SPACE_ATTR[space]))
+                if numpy_run is not None:
+                    numpy_runs.setdefault(n, numpy_run)
             except Exception as e:
                 lines = str(e).strip().splitlines()
                 case.ok = False
                 case.problem = f"{type(e).__name__}: {lines[0] if lines else ''}"
             if not case.ok:
                 failures.append(f"{kernel} on {space}: {case.problem}")
+        # NumPy after the kernelkit runs, once per size: np.dot's BLAS threads keep spinning for ~0.2 s after
+        # each call and would slow down whatever ran next.
+        numpy_s = {}
+        for n, numpy_run in numpy_runs.items():
+            numpy_run()
+            numpy_s[n] = _median_time(numpy_run, 5)
+        for case in cases:
+            if case.kernel == kernel and case.ok:
+                case.numpy_s = numpy_s.get(case.n)
+        time.sleep(SETTLE_S)
 
     rows = []
     for c in cases:
@@ -192,8 +215,12 @@ def demo(spaces: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     pis = [c for c in cases if c.kernel == "pi" and c.ok and c.value is not None and c.space != "debug"]
     if pis:
         best = pis[-1]
-        print(f"pi ≈ {best.value:.15f} ({best.space}, {best.n:,} steps)".replace("≈", "≈" if ok_mark == "✓" else "~"),
-              file=out)
+        print(
+            f"pi ≈ {best.value:.15f} ({best.space}, {best.n:,} steps)".replace(
+                "≈", "≈" if ok_mark == "✓" else "~"
+            ),
+            file=out,
+        )
     for name, detail in skipped:
         print(f"{name}: not available ({detail})", file=out)
     for f in failures:

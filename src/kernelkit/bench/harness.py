@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from .core import Benchmark, Latency, Result, Skip, UNITS
+from .core import UNITS, Benchmark, Latency, Result, Skip
 from .timing import measure_interleaved
 
 ALL_SPACES = ("openmp", "serial", "cuda")
@@ -37,6 +37,7 @@ class Options:
     launch_calls: int | None = None
     launch_batches: int | None = None
     quiet: bool = False
+    settle_s: float = 0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
 
     @property
     def budget_s(self) -> float:
@@ -93,7 +94,9 @@ class Context:
         if self._pk is None:
             import kernelkit as pk
 
-            missing = [n for n in ("parallel_for", "parallel_reduce", "RangePolicy", "fence") if not hasattr(pk, n)]
+            missing = [
+                n for n in ("parallel_for", "parallel_reduce", "RangePolicy", "fence") if not hasattr(pk, n)
+            ]
             if missing:
                 raise RuntimeError(f"this kernelkit build lacks {', '.join(missing)}")
             self._pk = pk
@@ -107,7 +110,10 @@ class Context:
                 from kernelkit.backends.base import space_report
 
                 for entry in space_report():
-                    self._spaces[str(entry["name"]).lower()] = (bool(entry["available"]), str(entry.get("detail", "")))
+                    self._spaces[str(entry["name"]).lower()] = (
+                        bool(entry["available"]),
+                        str(entry.get("detail", "")),
+                    )
             except ImportError as e:
                 self._spaces = {s: (False, f"kernelkit backends unavailable: {e}") for s in ALL_SPACES}
         return self._spaces.get(space, (False, "unknown space"))
@@ -162,7 +168,9 @@ class Context:
             except ImportError as e:
                 raise Skip("numba not installed (pip install numba)") from e
             if self.threads > numba.config.NUMBA_NUM_THREADS:
-                raise Skip(f"numba was started with {numba.config.NUMBA_NUM_THREADS} threads (NUMBA_NUM_THREADS)")
+                raise Skip(
+                    f"numba was started with {numba.config.NUMBA_NUM_THREADS} threads (NUMBA_NUM_THREADS)"
+                )
             self._numba = numba
         return self._numba
 
@@ -179,6 +187,7 @@ class Report:
     latencies: list[Latency] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    load_at_start: list[float] | None = None
 
     @property
     def failed(self) -> bool:
@@ -200,6 +209,7 @@ class Report:
             "latency": [r.as_dict() for r in self.latencies],
             "notes": self.notes,
             "elapsed_s": self.elapsed_s,
+            "load_average_at_start": self.load_at_start,
         }
 
 
@@ -264,6 +274,8 @@ def run_benchmark(ctx: Context, bench: Benchmark, log: Callable[[str], None]) ->
                 warmup=1,
                 budget_s=options.budget_s,
                 min_repeats=options.min_repeats,
+                isolated={k for k in runs if group[k].isolated},
+                settle_s=options.settle_s,
             )
             scale = UNITS[bench.unit][1]
             work = bench.work(n)
@@ -285,9 +297,7 @@ def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
     from .latency import PROBES, import_time, kernel_latency
 
     options = ctx.options
-    wanted = [
-        m for key, m in LATENCY_METRICS.items() if _selected(key, ("latency", "quick"), options)
-    ]
+    wanted = [m for key, m in LATENCY_METRICS.items() if _selected(key, ("latency", "quick"), options)]
     kernel_metrics = tuple(m for m in wanted if m != "import")
     out: list[Latency] = []
     if kernel_metrics:
@@ -298,7 +308,7 @@ def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
             for space in probe.spaces:
                 if space not in options.spaces:
                     continue
-                if peer and options.quick and not options.only:
+                if peer and options.quick:
                     out.extend(
                         Latency(m, framework, space, "skipped", note="peers' latency: full run only")
                         for m in kernel_metrics
@@ -322,7 +332,7 @@ def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
                 )
     if "import" in wanted and _framework_selected("kernelkit", options):
         log("latency: import kernelkit")
-        out.append(import_time("kernelkit", samples=max(options.n_latency_samples, 5)))
+        out.append(import_time("kernelkit", samples=max(options.n_latency_samples, 3)))
     return out
 
 
@@ -341,8 +351,10 @@ def _probe_unavailable(ctx: Context, framework: str, space: str) -> str | None:
     return None
 
 
-def run(options: Options, out: TextIO | None = None) -> Report:
-    """Run the selected benchmarks, print the tables to `out`, write JSON if asked; returns the report."""
+def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchmark] | None = None) -> Report:
+    """Run the selected benchmarks, print the tables to `out`, write JSON if asked; returns the report.
+
+    `benchmarks` replaces the built-in set (the CPU set of `cpu.cpu_benchmarks`)."""
     from .cpu import cpu_benchmarks
     from .machine import machine_info
     from .report import latency_table, results_table, write_json
@@ -354,8 +366,16 @@ def run(options: Options, out: TextIO | None = None) -> Report:
         if not options.quiet:
             print(f"[{time.perf_counter() - start:6.1f} s] {message}", file=sys.stderr, flush=True)
 
+    from .machine import load_average
+
     ctx = Context(options)
     notes = ctx.notes
+    load = load_average()
+    if load is not None and load[0] > 0.5:
+        notes.append(
+            f"load average {load[0]:.2f} at the start: other processes were using the CPU, absolute rates may be "
+            "low (ratios are taken in the same run)"
+        )
     if "cuda" in options.spaces:
         available, detail = ctx.space_status("cuda")
         explicit = options.spaces == ("cuda",)
@@ -364,8 +384,10 @@ def run(options: Options, out: TextIO | None = None) -> Report:
         elif explicit or available:
             notes.append("cuda: no GPU benchmarks in this version yet")
     report = Report(options=options, machine={}, notes=notes)
+    report.load_at_start = load
     try:
-        benches = [b for b in cpu_benchmarks() if _selected(b.name, b.tags, options)]
+        candidates = cpu_benchmarks() if benchmarks is None else list(benchmarks)
+        benches = [b for b in candidates if _selected(b.name, b.tags, options)]
         for bench in benches:
             report.results.extend(run_benchmark(ctx, bench, log))
         report.latencies.extend(_latency(ctx, log))
@@ -472,8 +494,10 @@ def main(args: Any) -> int:
         known = known_names()
         unknown = [name for name in options.only if name not in known]
         if unknown:
-            print(f"kernelkit bench: unknown --only name(s) {', '.join(unknown)}; known: {', '.join(known)}",
-                  file=sys.stderr)
+            print(
+                f"kernelkit bench: unknown --only name(s) {', '.join(unknown)}; known: {', '.join(known)}",
+                file=sys.stderr,
+            )
             return 2
     report = run(options)
     return 1 if report.failed else 0

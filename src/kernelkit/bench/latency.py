@@ -3,6 +3,8 @@
 - cold compile: a fresh, empty cache directory; the first launch of a small kernel minus the second;
 - warm start: a new process whose cache the cold run populated; the first launch's time (frontend, cache
   lookup, load, run);
+- both again for a second kernel in the same process ("next kernel"), where a probe reports it: the first
+  figures include the one-time work of a process's first launch (lazy imports), these do not;
 - launch overhead: a tiny 3-argument kernel on one element, ~1e5 calls: each sample is a batch's total divided
   by its calls, the median of the samples is reported;
 - import: `import kernelkit` (NumPy included: a user pays both) in a fresh interpreter, after one untimed
@@ -47,7 +49,9 @@ class Probe:
 
 
 PROBES: dict[str, Probe] = {
-    "kernelkit": Probe("kernelkit", "probe_kernelkit.py", "KERNELKIT_CACHE_DIR", ("openmp", "serial"), "kernelkit"),
+    "kernelkit": Probe(
+        "kernelkit", "probe_kernelkit.py", "KERNELKIT_CACHE_DIR", ("openmp", "serial"), "kernelkit"
+    ),
     "numba": Probe("numba", "probe_numba.py", "NUMBA_CACHE_DIR", ("openmp",), "numba"),
 }
 
@@ -96,13 +100,17 @@ def kernel_latency(
     one_thread = space == "serial" or threads == 1
     targets = {
         "cold_compile": TARGETS_S["cold_compile"],
+        "cold_compile_next": TARGETS_S["cold_compile"],
         "warm_start": TARGETS_S["warm_start"],
+        "warm_start_next": TARGETS_S["warm_start"],
         "launch": TARGETS_S["launch_one_thread" if one_thread else "launch"],
     }
     own = framework == "kernelkit"
-    records = {
-        m: Latency(m, framework, space, "ok", Timing(), targets[m] if own else None) for m in metrics
-    }
+    wanted = list(metrics)
+    for m in ("cold_compile", "warm_start"):
+        if m in wanted:
+            wanted.insert(wanted.index(m) + 1, f"{m}_next")
+    records = {m: Latency(m, framework, space, "ok", Timing(), targets[m] if own else None) for m in wanted}
     root = tempfile.mkdtemp(prefix="kernelkit-bench-")
     try:
         script = os.path.join(root, probe.script)
@@ -119,10 +127,15 @@ def kernel_latency(
                     raise ProbeError("the probe kernel computed a wrong result")
                 if "cold_compile" in records:
                     records["cold_compile"].timing.samples.append(out["first_s"] - out["second_s"])
+                    if "next_first_s" in out:
+                        cold_next = out["next_first_s"] - out["next_second_s"]
+                        records["cold_compile_next"].timing.samples.append(cold_next)
         if "warm_start" in records:
             for _ in range(samples):
                 out = _run([*cmd, "first", space, "1024"], _env(threads, **{probe.cache_env: cache}))
                 records["warm_start"].timing.samples.append(out["first_s"])
+                if "next_first_s" in out:
+                    records["warm_start_next"].timing.samples.append(out["next_first_s"])
         if "launch" in records:
             out = _run(
                 [*cmd, "launch", space, str(calls), str(batches)], _env(threads, **{probe.cache_env: cache})
@@ -137,44 +150,56 @@ def kernel_latency(
                 rec.status, rec.note = "error", str(e)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    for name in ("cold_compile_next", "warm_start_next"):
+        if name in records and records[name].status == "ok" and not records[name].timing.samples:
+            del records[name]  # the probe has no second kernel
     for rec in records.values():
         rec.extra["threads"] = 1 if space == "serial" else threads
     return list(records.values())
 
 
-_IMPORT_SNIPPET = (
-    "import json, os, time\n"
-    "t0 = time.perf_counter()\n"
-    "import numpy\n"
-    "t1 = time.perf_counter()\n"
-    "import {module}\n"
-    "t2 = time.perf_counter()\n"
-    "tasks = os.listdir('/proc/self/task') if os.path.isdir('/proc/self/task') else []\n"
-    "print(json.dumps({{'numpy_s': t1 - t0, 'module_s': t2 - t1, 'total_s': t2 - t0, 'os_threads': len(tasks)}}))\n"
-)
+_IMPORT_SNIPPET = """\
+import json, os, sys, time
+def threads():
+    return len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') else 0
+t0 = time.perf_counter()
+import numpy
+t1 = time.perf_counter()
+after_numpy = threads()
+import {module}
+t2 = time.perf_counter()
+out = {{'numpy_s': t1 - t0, 'module_s': t2 - t1, 'total_s': t2 - t0,
+       'threads_started': threads() - after_numpy, 'compiler_loaded': 'kernelkit.compile.pipeline' in sys.modules}}
+print(json.dumps(out))
+"""
 
 
 def import_time(module: str = "kernelkit", *, samples: int) -> Latency:
     """`import <module>` in fresh interpreters: the median total, NumPy's share and threads alive after it."""
-    rec = Latency("import", module, None, "ok", Timing(), TARGETS_S["import"] if module == "kernelkit" else None)
+    rec = Latency(
+        "import", module, None, "ok", Timing(), TARGETS_S["import"] if module == "kernelkit" else None
+    )
     cmd = [sys.executable, "-c", _IMPORT_SNIPPET.format(module=module)]
     env = dict(os.environ)
     try:
         _run(cmd, env)  # writes bytecode caches; not counted
         numpy_s: list[float] = []
-        threads: list[int] = []
+        started = 0
+        compiler_loaded = False
         for _ in range(samples):
             out = _run(cmd, env)
             rec.timing.samples.append(out["total_s"])
             numpy_s.append(out["numpy_s"])
-            threads.append(out["os_threads"])
+            started = max(started, int(out["threads_started"]))
+            compiler_loaded = compiler_loaded or bool(out["compiler_loaded"])
     except ProbeError as e:
         rec.status, rec.note = "error", str(e)
         return rec
     numpy_s.sort()
     rec.extra["numpy_s"] = numpy_s[len(numpy_s) // 2]
-    rec.extra["os_threads_after_import"] = max(threads) if threads else None
-    rec.note = f"numpy alone {rec.extra['numpy_s'] * 1e3:.0f} ms"
-    if threads and max(threads) > 1:
-        rec.note += f"; {max(threads)} OS threads alive after import"
+    rec.extra["threads_started_by_import"] = started
+    rec.extra["compiler_imported"] = compiler_loaded
+    rec.note = f"NumPy's share {rec.extra['numpy_s'] * 1e3:.0f} ms; threads started: {started}"
+    if compiler_loaded:
+        rec.note += "; the compiler pipeline was imported"
     return rec

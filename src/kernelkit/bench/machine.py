@@ -71,7 +71,17 @@ def _git_revision() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def load_average() -> list[float] | None:
+    """The 1/5/15-minute load averages: other work on the machine shows here, and in the figures."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def machine_info(threads: int | None = None, compiler: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -105,5 +115,8 @@ def machine_info(threads: int | None = None, compiler: dict[str, Any] | None = N
         "numba": version_of("numba"),
         "compiler": compiler,
         "threads": threads,
-        "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_"))},
+        "load_average": load_average(),
+        "env": {
+            k: v for k, v in os.environ.items() if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_"))
+        },
     }

@@ -1,6 +1,8 @@
 """Run by the harness in a fresh process; prints one JSON line.
 
-    python probe_kernelkit.py first SPACE N              first and second launch of a small kernel
+    python probe_kernelkit.py first SPACE N              first and second launch of a small kernel, then
+                                                         of a second one (its "next" figures exclude the
+                                                         one-time work of the process's first launch)
     python probe_kernelkit.py launch SPACE CALLS BATCHES per-call time of a tiny 3-argument kernel, N=1
 
 The cache directory (KERNELKIT_CACHE_DIR) and thread count come from the environment the harness sets.
@@ -22,18 +24,37 @@ def small(i, a, x, y):
     y[i] += a * x[i]
 
 
+@pk.workunit
+def small_next(i, a, x, y):
+    y[i] = a * x[i] - y[i]
+
+
+def _twice(label, policy, wu, **kwargs):
+    t0 = time.perf_counter()
+    pk.parallel_for(label, policy, wu, **kwargs)
+    pk.fence()
+    t1 = time.perf_counter()
+    pk.parallel_for(label, policy, wu, **kwargs)
+    pk.fence()
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1
+
+
 def first(space, n):
     x = np.ones(n)
     y = np.zeros(n)
     policy = pk.RangePolicy(space, 0, n)
-    t0 = time.perf_counter()
-    pk.parallel_for("small", policy, small, a=2.0, x=x, y=y)
-    pk.fence()
-    t1 = time.perf_counter()
-    pk.parallel_for("small", policy, small, a=2.0, x=x, y=y)
-    pk.fence()
-    t2 = time.perf_counter()
-    return {"first_s": t1 - t0, "second_s": t2 - t1, "ok": bool(np.all(y == 4.0))}
+    first_s, second_s = _twice("small", policy, small, a=2.0, x=x, y=y)
+    ok = bool(np.all(y == 4.0))
+    next_first_s, next_second_s = _twice("small_next", policy, small_next, a=3.0, x=x, y=y)
+    ok = ok and bool(np.all(y == 4.0))  # 3 - 4 = -1, then 3 - (-1) = 4
+    return {
+        "first_s": first_s,
+        "second_s": second_s,
+        "next_first_s": next_first_s,
+        "next_second_s": next_second_s,
+        "ok": ok,
+    }
 
 
 def launch(space, calls, batches):

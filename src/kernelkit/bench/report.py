@@ -94,15 +94,21 @@ def results_table(results: Sequence[Result], stream: TextIO | None = None) -> st
             )
         else:
             note = r.note.strip().splitlines()[0] if r.note.strip() else ""
-            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[r.status]
-            rows.append([r.benchmark, r.space, r.framework, "-", f"{r.n:,}", "-", "-", "-", f"{label}: {note}"])
+            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[
+                r.status
+            ]
+            rows.append(
+                [r.benchmark, r.space, r.framework, "-", f"{r.n:,}", "-", "-", "-", f"{label}: {note}"]
+            )
     headers = ["benchmark", "space", "framework", "threads", "n", "time", "rate", "vs ref", "note"]
     return table(headers, rows, right=(3, 4, 5, 6))
 
 
 _METRIC_NAMES = {
     "cold_compile": "cold compile",
+    "cold_compile_next": "  next kernel",
     "warm_start": "warm start",
+    "warm_start_next": "  next kernel",
     "launch": "launch overhead",
     "import": "import",
 }

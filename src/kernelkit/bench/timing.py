@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,26 +85,42 @@ def measure_interleaved(
     warmup: int = 1,
     budget_s: float | None = None,
     min_repeats: int = 3,
+    isolated: Collection[str] = (),
+    settle_s: float = 0.0,
 ) -> dict[str, Timing]:
     """Time several versions round-robin, one call of each per round.
 
     Interleaving spreads slow drifts of the machine (frequency, a neighbour's memory traffic) over every
     version alike, which is what makes a ratio taken in the same run trustworthy. A version whose own total
     passes `budget_s` drops out after `min_repeats` samples, so one slow baseline cannot stall the rest.
+
+    Versions named in `isolated` leave helper threads busy after they return (OpenBLAS's threads spin ~0.2 s
+    after each call, and take a core from whatever runs next): they are timed apart, after the others, each
+    series preceded and followed by `settle_s` of sleep. The interleaved series starts after `settle_s` too.
     """
-    for run in runs.values():
-        for _ in range(warmup):
-            run()
+    shared = [name for name in runs if name not in isolated]
     timings = {name: Timing() for name in runs}
-    active = list(runs)
-    for _ in range(repeats):
-        if not active:
-            break
-        for name in list(active):
-            timings[name].samples.append(time_once(runs[name])[0])
-            spent = sum(timings[name].samples)
-            if budget_s is not None and len(timings[name].samples) >= min_repeats and spent > budget_s:
-                active.remove(name)
+    if shared:
+        time.sleep(settle_s)
+        for name in shared:
+            for _ in range(warmup):
+                runs[name]()
+        active = list(shared)
+        for _ in range(repeats):
+            if not active:
+                break
+            for name in list(active):
+                timings[name].samples.append(time_once(runs[name])[0])
+                spent = sum(timings[name].samples)
+                if budget_s is not None and len(timings[name].samples) >= min_repeats and spent > budget_s:
+                    active.remove(name)
+    for name in runs:
+        if name in isolated:
+            time.sleep(settle_s)
+            timings[name] = measure(
+                runs[name], repeats=repeats, warmup=warmup, budget_s=budget_s, min_repeats=min_repeats
+            )
+            time.sleep(settle_s)
     return timings
 
 

@@ -21,7 +21,7 @@ from kernelkit.ir import nodes as N
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODEGEN_SOURCES = (
     "frontend/lower.py", "frontend/builtins.py", "ir/nodes.py", "ir/types.py", "backends/cpp.py",
-    "backends/openmp/driver.py", "compile/pipeline.py", "compile/toolchain.py",
+    "backends/openmp/driver.py", "backends/cuda/render.py", "compile/pipeline.py", "compile/toolchain.py",
 )
 
 
@@ -99,12 +99,64 @@ def _load(path: str, from_cache: bool) -> Loaded:
     return Loaded(address, lib, path, from_cache)
 
 
-def _dump(directory: str, kernel: N.Kernel, source: str, key: str) -> None:
+def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str = ".cpp") -> None:
     from kernelkit.ir import printer
 
     os.makedirs(directory, exist_ok=True)
     stem = os.path.join(directory, f"{kernel.name}-{key[:12]}")
     with open(stem + ".ir", "w", encoding="utf-8") as f:
         f.write(printer.kernel(kernel) + "\n")
-    with open(stem + ".cpp", "w", encoding="utf-8") as f:
+    with open(stem + suffix, "w", encoding="utf-8") as f:
         f.write(source)
+
+
+@dataclass
+class CudaBinary:
+    """A CUDA image for one kernel and architecture (cubin, or PTX for GPUs newer than NVRTC)."""
+
+    image: bytes
+    is_ptx: bool
+    target: str
+    from_cache: bool
+    key: str
+
+
+_cuda_images: dict[str, CudaBinary] = {}
+
+
+def build_cuda(kernel: N.Kernel, arch: str) -> CudaBinary:
+    """Compile (or find in the cache) the CUDA image of `kernel` for `arch` ("sm_90"). Needs NVRTC, not a GPU."""
+    from kernelkit.backends.cuda import nvrtc, render
+
+    cfg = config.get()
+    source = render.render(kernel, bounds_check=cfg.bounds_check)
+    target, is_ptx = nvrtc.target_for(arch)
+    h = hashlib.sha256()
+    for part in (codegen_fingerprint(), "cuda", target, str(is_ptx), nvrtc.identity(), source):
+        h.update(part.encode() + b"\0")
+    key = h.hexdigest()
+    hit = _cuda_images.get(key)
+    if hit is not None:
+        return hit
+    if cfg.dump_dir:
+        _dump(cfg.dump_dir, kernel, source, key, suffix=".cu")
+    cache = default_cache()
+    path = cache.lookup(key)
+    from_cache = path is not None
+    if path is None:
+        with cache.lock(key):
+            path = cache.lookup(key)
+            from_cache = path is not None
+            if path is None:
+                def build(out: str) -> None:
+                    image = nvrtc.compile(source, f"{kernel.name}.cu", target, include_dirs=[INCLUDE_DIR],
+                                          ptx=is_ptx)
+                    with open(out, "wb") as f:
+                        f.write(image)
+
+                path = cache.store(key, build, {"kernel": kernel.name, "file": kernel.loc.file, "target": target})
+    with open(path, "rb") as f:
+        image = f.read()
+    b = CudaBinary(image, is_ptx, target, from_cache, key)
+    _cuda_images[key] = b
+    return b

@@ -17,6 +17,7 @@
 #define KK_HOST_STALE 1  /* a device copy is newer than the host array */
 #define KK_DEVICE_STALE 2 /* the host array is newer than the device copy */
 #define KK_HAS_DEVICE 4  /* a device copy exists */
+#define KK_DERIVED 8     /* a subview or foreign wrapper: its coherence lives elsewhere (the slow path handles it) */
 
 static PyObject* g_error_class = NULL; /* kernelkit.errors.KernelRuntimeError */
 static int g_nthreads = 1;
@@ -27,6 +28,13 @@ typedef struct {
     PyObject_HEAD
     PyObject* array; /* the host ndarray (or NULL while the View lives only on a device) */
     int flags;       /* KK_HOST_STALE | KK_DEVICE_STALE | KK_HAS_DEVICE */
+    /* the device copy, described for the CUDA launcher (set by _set_device; dptr 0 = none) */
+    unsigned long long dptr;
+    int ddevice;
+    int dndim;
+    int dtcode;      /* (dtype kind char << 8) | itemsize */
+    long long dshape[KK_MAX_RANK];
+    long long dstr[KK_MAX_RANK]; /* in elements */
 } KKViewBase;
 
 static int viewbase_traverse(KKViewBase* self, visitproc visit, void* arg) {
@@ -59,6 +67,44 @@ static int viewbase_getbuffer(KKViewBase* self, Py_buffer* view, int flags) {
     return PyObject_GetBuffer(self->array, view, flags);
 }
 
+/* _set_device(ptr, device, shape, strides_in_elements, dtcode): describe the device copy (ptr 0 clears). */
+static PyObject* viewbase_set_device(KKViewBase* self, PyObject* args) {
+    unsigned long long ptr;
+    int dev, dtcode;
+    PyObject *shape, *strides;
+    if (!PyArg_ParseTuple(args, "KiO!O!i", &ptr, &dev, &PyTuple_Type, &shape, &PyTuple_Type, &strides, &dtcode))
+        return NULL;
+    Py_ssize_t nd = PyTuple_GET_SIZE(shape);
+    if (nd < 1 || nd > KK_MAX_RANK || PyTuple_GET_SIZE(strides) != nd) {
+        PyErr_SetString(PyExc_ValueError, "device shape/strides must have 1 to 8 entries");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < nd; ++k) {
+        self->dshape[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(shape, k));
+        self->dstr[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(strides, k));
+    }
+    if (PyErr_Occurred()) return NULL;
+    self->dptr = ptr;
+    self->ddevice = dev;
+    self->dndim = (int)nd;
+    self->dtcode = dtcode;
+    Py_RETURN_NONE;
+}
+
+static PyObject* viewbase_get_dptr(KKViewBase* self, void* unused) { return PyLong_FromUnsignedLongLong(self->dptr); }
+static PyObject* viewbase_get_ddevice(KKViewBase* self, void* unused) { return PyLong_FromLong(self->ddevice); }
+
+static PyMethodDef viewbase_methods[] = {
+    {"_set_device", (PyCFunction)viewbase_set_device, METH_VARARGS, "describe the device copy"},
+    {NULL},
+};
+
+static PyGetSetDef viewbase_getset[] = {
+    {"_dptr", (getter)viewbase_get_dptr, NULL, "device pointer (0: none)", NULL},
+    {"_ddevice", (getter)viewbase_get_ddevice, NULL, "device ordinal of the device copy", NULL},
+    {NULL},
+};
+
 static PyBufferProcs viewbase_as_buffer = {(getbufferproc)viewbase_getbuffer, NULL};
 
 static PyMemberDef viewbase_members[] = {
@@ -77,6 +123,8 @@ static PyTypeObject KKViewBase_Type = {
     .tp_traverse = (traverseproc)viewbase_traverse,
     .tp_clear = (inquiry)viewbase_clear,
     .tp_members = viewbase_members,
+    .tp_methods = viewbase_methods,
+    .tp_getset = viewbase_getset,
     .tp_as_buffer = &viewbase_as_buffer,
     .tp_new = PyType_GenericNew,
 };
@@ -119,6 +167,8 @@ static void spec_dealloc(KKSpec* self) {
     Py_TYPE(self)->tp_free((PyObject*)self);
 }
 
+static int parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out);
+
 /* Spec(entry_address, params, guards, result_tag, keepalive)
  *   params: tuple of ("a", name, dtcode, ndim, layout, writes) or ("s", name, pytype, conv) */
 static int spec_init(KKSpec* self, PyObject* args, PyObject* kw) {
@@ -129,12 +179,22 @@ static int spec_init(KKSpec* self, PyObject* args, PyObject* kw) {
                           &keepalive))
         return -1;
     self->entry = (kk_entry_t)(uintptr_t)addr;
-    self->nparams = PyTuple_GET_SIZE(params);
-    self->params = PyMem_Calloc(self->nparams ? self->nparams : 1, sizeof(kk_param_t));
-    if (!self->params) return -1;
-    for (Py_ssize_t k = 0; k < self->nparams; ++k) {
+    if (parse_params(params, &self->nparams, &self->params) < 0) return -1;
+    self->guards = Py_NewRef(guards);
+    self->result_tag = tag[0];
+    self->keepalive = Py_NewRef(keepalive);
+    return 0;
+}
+
+static int parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(params);
+    kk_param_t* ps = PyMem_Calloc(n ? n : 1, sizeof(kk_param_t));
+    if (!ps) { PyErr_NoMemory(); return -1; }
+    *out = ps;
+    *n_out = 0;
+    for (Py_ssize_t k = 0; k < n; ++k) {
         PyObject* p = PyTuple_GET_ITEM(params, k);
-        kk_param_t* q = &self->params[k];
+        kk_param_t* q = &ps[k];
         const char *kind, *layout;
         PyObject* name;
         if (!PyTuple_Check(p) || PyTuple_GET_SIZE(p) < 1) goto bad;
@@ -154,10 +214,8 @@ static int spec_init(KKSpec* self, PyObject* args, PyObject* kw) {
         Py_INCREF(name);
         PyUnicode_InternInPlace(&name);
         q->name = name;
+        *n_out = k + 1;
     }
-    self->guards = Py_NewRef(guards);
-    self->result_tag = tag[0];
-    self->keepalive = Py_NewRef(keepalive);
     return 0;
 bad:
     PyErr_SetString(PyExc_TypeError, "malformed parameter descriptor");
@@ -414,6 +472,257 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
     Py_RETURN_NOTIMPLEMENTED;
 }
 
+
+/* ------------------------------------------------------------------------------------------------ CUDA */
+
+/* Driver API entry points, called through pointers the Python side looked up in libcuda (no CUDA headers or
+ * link-time dependency). */
+typedef int (*cu_launch_fn)(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                            unsigned smem, void* stream, void** params, void** extra);
+typedef int (*cu_sync_fn)(void* stream);
+typedef int (*cu_errname_fn)(int code, const char** name);
+typedef int (*cu_ctxget_fn)(void** ctx);
+typedef int (*cu_ctxset_fn)(void* ctx);
+
+enum { PAT_FOR = 0, PAT_REDUCE = 1, PAT_SCAN = 2 };
+
+typedef struct {
+    PyObject_HEAD
+    void* fn[3];
+    int nfn;
+    int pattern;
+    unsigned block;
+    unsigned scan2_block;
+    long long max_grid; /* reductions and scans: blocks that fill the device */
+    cu_launch_fn launch;
+    cu_sync_fn sync;
+    cu_errname_fn errname;
+    cu_ctxget_fn ctxget;
+    cu_ctxset_fn ctxset;
+    void* ctx;
+    void* stream;
+    kk_result_t* result; /* pinned, device-mapped */
+    void* scratch;
+    unsigned int* counter;
+    int* err_flag;
+    int device;
+    Py_ssize_t nparams;
+    kk_param_t* params;
+    PyObject* guards;
+    char result_tag;
+    PyObject* label;
+    PyObject* keepalive;
+} KKCudaSpec;
+
+static void cudaspec_dealloc(KKCudaSpec* self) {
+    for (Py_ssize_t k = 0; k < self->nparams; ++k) {
+        Py_XDECREF(self->params[k].name);
+        Py_XDECREF(self->params[k].pytype);
+    }
+    PyMem_Free(self->params);
+    Py_XDECREF(self->guards);
+    Py_XDECREF(self->label);
+    Py_XDECREF(self->keepalive);
+    Py_TYPE(self)->tp_free((PyObject*)self);
+}
+
+static int parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out);
+
+/* CudaSpec(functions, pattern, block, scan2_block, max_grid, entry_points, ctx, stream, result, scratch,
+ *          counter, err_flag, device, params, guards, result_tag, label, keepalive)
+ * entry_points: (cuLaunchKernel, cuStreamSynchronize, cuGetErrorName, cuCtxGetCurrent, cuCtxSetCurrent) */
+static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
+    PyObject *fns, *eps, *params, *guards, *label, *keepalive;
+    const char *pattern, *tag;
+    unsigned long long ctx, stream, result, scratch, counter, errflag;
+    if (!PyArg_ParseTuple(args, "O!sIIiO!KKKKKKiO!O!sUO", &PyTuple_Type, &fns, &pattern, &self->block,
+                          &self->scan2_block, &self->max_grid, &PyTuple_Type, &eps, &ctx, &stream, &result,
+                          &scratch, &counter, &errflag, &self->device, &PyTuple_Type, &params, &PyTuple_Type,
+                          &guards, &tag, &label, &keepalive))
+        return -1;
+    self->nfn = (int)PyTuple_GET_SIZE(fns);
+    if (self->nfn < 1 || self->nfn > 3 || PyTuple_GET_SIZE(eps) != 5) {
+        PyErr_SetString(PyExc_ValueError, "CudaSpec: 1-3 functions and 5 entry points");
+        return -1;
+    }
+    for (int k = 0; k < self->nfn; ++k) self->fn[k] = PyLong_AsVoidPtr(PyTuple_GET_ITEM(fns, k));
+    self->launch = (cu_launch_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 0));
+    self->sync = (cu_sync_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 1));
+    self->errname = (cu_errname_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 2));
+    self->ctxget = (cu_ctxget_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 3));
+    self->ctxset = (cu_ctxset_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 4));
+    if (PyErr_Occurred()) return -1;
+    self->pattern = pattern[0] == 'f' ? PAT_FOR : pattern[0] == 'r' ? PAT_REDUCE : PAT_SCAN;
+    self->ctx = (void*)(uintptr_t)ctx;
+    self->stream = (void*)(uintptr_t)stream;
+    self->result = (kk_result_t*)(uintptr_t)result;
+    self->scratch = (void*)(uintptr_t)scratch;
+    self->counter = (unsigned int*)(uintptr_t)counter;
+    self->err_flag = (int*)(uintptr_t)errflag;
+    if (parse_params(params, &self->nparams, &self->params) < 0) return -1;
+    self->guards = Py_NewRef(guards);
+    self->result_tag = tag[0];
+    self->label = Py_NewRef(label);
+    self->keepalive = Py_NewRef(keepalive);
+    return 0;
+}
+
+static PyTypeObject KKCudaSpec_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kernelkit._native.CudaSpec",
+    .tp_basicsize = sizeof(KKCudaSpec),
+    .tp_dealloc = (destructor)cudaspec_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A compiled CUDA specialization: functions, launch configuration, argument signature.",
+    .tp_init = (initproc)cudaspec_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static int layout_matches(char layout, int nd, const long long* shape, const long long* str) {
+    int c = 1, f = 1;
+    long long e = 1;
+    for (int k = nd - 1; k >= 0; --k) {
+        if (shape[k] != 1 && str[k] != e) c = 0;
+        e *= shape[k];
+    }
+    e = 1;
+    for (int k = 0; k < nd; ++k) {
+        if (shape[k] != 1 && str[k] != e) f = 0;
+        e *= shape[k];
+    }
+    if (e == 0) c = 1; /* an empty array is contiguous */
+    if (layout == 'C') return c;
+    if (layout == 'F') return f && !c && nd > 1;
+    return !c;
+}
+
+static int match_device_array(const kk_param_t* q, PyObject* v, int device, kk_arg_t* out, PyObject** written) {
+    if (!PyObject_TypeCheck(v, &KKViewBase_Type)) return 0;
+    KKViewBase* vb = (KKViewBase*)v;
+    if (vb->dptr == 0 || vb->ddevice != device || (vb->flags & (KK_DEVICE_STALE | KK_DERIVED))) return 0;
+    if (vb->dndim != q->ndim || vb->dtcode != q->dtcode) return 0;
+    if (!layout_matches(q->layout, vb->dndim, vb->dshape, vb->dstr)) return 0;
+    out->a.data = (char*)(uintptr_t)vb->dptr;
+    for (int k = 0; k < q->ndim; ++k) {
+        out->a.ext[k] = vb->dshape[k];
+        out->a.str[k] = vb->dstr[k];
+    }
+    *written = q->writes ? v : NULL;
+    return 1;
+}
+
+static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
+    const char* name = "unknown";
+    if (spec->errname) spec->errname(code, &name);
+    PyErr_Format(g_error_class ? g_error_class : PyExc_RuntimeError,
+                 "CUDA error in kernel %R: %s failed with %s (%d)", spec->label, what, name ? name : "?", code);
+    return NULL;
+}
+
+static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject* tile, const kk_arg_t* packed,
+                          PyObject* init) {
+    kk_launch_t L;
+    if (read_policy(lo, hi, tile, &L) < 0) return NULL;
+    const Py_ssize_t nslots = spec->nparams ? spec->nparams : 1;
+    size_t size = sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * (size_t)nslots;
+    char stack_buf[sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * KK_STACK_ARGS] __attribute__((aligned(16)));
+    char* buf = (size <= sizeof(stack_buf)) ? stack_buf : PyMem_Malloc(size);
+    if (!buf) return PyErr_NoMemory();
+    kk_dlaunch_t* D = (kk_dlaunch_t*)buf; /* the kernel's kk_params: D, then the arguments */
+    memset(D, 0, sizeof(*D));
+    long long total = 1;
+    for (int k = 0; k < L.rank; ++k) {
+        D->lo[k] = L.lo[k];
+        D->hi[k] = L.hi[k];
+        D->tile[k] = L.tile[k];
+        total *= (L.hi[k] > L.lo[k] ? L.hi[k] - L.lo[k] : 0);
+    }
+    D->rank = L.rank;
+    D->result = spec->result;
+    D->scratch = spec->scratch;
+    D->counter = spec->counter;
+    D->err_flag = spec->err_flag;
+    if (spec->nparams) memcpy(buf + sizeof(kk_dlaunch_t), packed, sizeof(kk_arg_t) * spec->nparams);
+    else memset(buf + sizeof(kk_dlaunch_t), 0, sizeof(kk_arg_t));
+    if (spec->pattern != PAT_FOR && init != Py_None && spec->result_tag) {
+        if (write_init(spec->result_tag, init, spec->result) < 0) goto fail;
+        D->has_init = 1;
+    }
+    void* cur = NULL;
+    if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
+    long long blocks = (total + spec->block - 1) / spec->block;
+    if (spec->pattern != PAT_FOR && blocks > spec->max_grid) blocks = spec->max_grid;
+    if (blocks > (1LL << 30)) blocks = 1LL << 30; /* grid-stride loops cover the rest */
+    if (spec->pattern == PAT_FOR && total == 0) goto done;
+    if (blocks < 1) blocks = 1;
+    void* extra[] = {(void*)1, buf, (void*)2, &size, (void*)0};
+    int rc;
+    if (spec->pattern == PAT_SCAN) {
+        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 1)"); goto fail; }
+        D->tile[0] = blocks * spec->block;
+        rc = spec->launch(spec->fn[1], 1, 1, 1, spec->scan2_block, 1, 1, 0, spec->stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 2)"); goto fail; }
+        D->tile[0] = L.tile[0];
+        rc = spec->launch(spec->fn[2], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 3)"); goto fail; }
+    } else {
+        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel"); goto fail; }
+    }
+done:
+    if (buf != stack_buf) PyMem_Free(buf);
+    if (spec->pattern == PAT_FOR) Py_RETURN_NONE;
+    Py_BEGIN_ALLOW_THREADS
+    rc = spec->sync(spec->stream);
+    Py_END_ALLOW_THREADS
+    if (rc) return cuda_error(spec, rc, "cuStreamSynchronize");
+    return read_result(spec->result_tag, (const kk_result_t*)spec->result);
+fail:
+    if (buf != stack_buf) PyMem_Free(buf);
+    return NULL;
+}
+
+/* launch_cuda(specs, lo, hi, tile, kwargs, init) -> result | None | NotImplemented */
+static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "launch_cuda(specs: list, lo, hi, tile, kwargs: dict, init)");
+        return NULL;
+    }
+    PyObject* specs = args[0];
+    PyObject* kwargs = args[4];
+    const Py_ssize_t nkw = PyDict_GET_SIZE(kwargs);
+    kk_arg_t packed[KK_STACK_ARGS];
+    PyObject* written[KK_STACK_ARGS];
+    for (Py_ssize_t s = 0; s < PyList_GET_SIZE(specs); ++s) {
+        KKCudaSpec* spec = (KKCudaSpec*)PyList_GET_ITEM(specs, s);
+        if (Py_TYPE(spec) != &KKCudaSpec_Type || spec->nparams != nkw || spec->nparams > KK_STACK_ARGS) continue;
+        int g = check_guards(spec->guards);
+        if (g < 0) return NULL;
+        if (g == 0) continue;
+        int ok = 1;
+        for (Py_ssize_t k = 0; k < spec->nparams && ok == 1; ++k) {
+            const kk_param_t* q = &spec->params[k];
+            PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
+            written[k] = NULL;
+            if (v == NULL) {
+                ok = PyErr_Occurred() ? -1 : 0;
+                break;
+            }
+            ok = q->kind == P_ARRAY ? match_device_array(q, v, spec->device, &packed[k], &written[k])
+                                    : match_scalar(q, v, &packed[k]);
+        }
+        if (ok < 0) return NULL;
+        if (ok == 0) continue;
+        PyObject* r = cuda_run(spec, args[1], args[2], args[3], packed, args[5]);
+        if (r != NULL)
+            for (Py_ssize_t k = 0; k < spec->nparams; ++k)
+                if (written[k]) ((KKViewBase*)written[k])->flags |= KK_HOST_STALE;
+        return r;
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
 static PyObject* kk_set_num_threads(PyObject* self, PyObject* arg) {
     long n = PyLong_AsLong(arg);
     if (n == -1 && PyErr_Occurred()) return NULL;
@@ -435,6 +744,8 @@ static PyObject* kk_set_error_class(PyObject* self, PyObject* cls) {
 static PyMethodDef kk_methods[] = {
     {"launch", (PyCFunction)(void (*)(void))kk_launch, METH_FASTCALL,
      "launch(specs, lo, hi, tile, kwargs, init): run the first matching spec, else NotImplemented"},
+    {"launch_cuda", (PyCFunction)(void (*)(void))kk_launch_cuda, METH_FASTCALL,
+     "launch_cuda(specs, lo, hi, tile, kwargs, init): run the first matching CUDA spec, else NotImplemented"},
     {"set_num_threads", kk_set_num_threads, METH_O, "threads used by OpenMP launches"},
     {"get_num_threads", kk_get_num_threads, METH_NOARGS, "threads used by OpenMP launches"},
     {"set_error_class", kk_set_error_class, METH_O, "exception raised when a kernel reports an error"},
@@ -445,14 +756,17 @@ static struct PyModuleDef kk_module = {PyModuleDef_HEAD_INIT, "kernelkit._native
 
 PyMODINIT_FUNC PyInit__native(void) {
     import_array();
-    if (PyType_Ready(&KKViewBase_Type) < 0 || PyType_Ready(&KKSpec_Type) < 0) return NULL;
+    if (PyType_Ready(&KKViewBase_Type) < 0 || PyType_Ready(&KKSpec_Type) < 0 || PyType_Ready(&KKCudaSpec_Type) < 0)
+        return NULL;
     PyObject* m = PyModule_Create(&kk_module);
     if (!m) return NULL;
     if (PyModule_AddObjectRef(m, "ViewBase", (PyObject*)&KKViewBase_Type) < 0 ||
         PyModule_AddObjectRef(m, "Spec", (PyObject*)&KKSpec_Type) < 0 ||
+        PyModule_AddObjectRef(m, "CudaSpec", (PyObject*)&KKCudaSpec_Type) < 0 ||
         PyModule_AddIntConstant(m, "HOST_STALE", KK_HOST_STALE) < 0 ||
         PyModule_AddIntConstant(m, "DEVICE_STALE", KK_DEVICE_STALE) < 0 ||
-        PyModule_AddIntConstant(m, "HAS_DEVICE", KK_HAS_DEVICE) < 0) {
+        PyModule_AddIntConstant(m, "HAS_DEVICE", KK_HAS_DEVICE) < 0 ||
+        PyModule_AddIntConstant(m, "DERIVED", KK_DERIVED) < 0) {
         Py_DECREF(m);
         return NULL;
     }

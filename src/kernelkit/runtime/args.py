@@ -18,10 +18,11 @@ def layout_of(a: np.ndarray) -> str:
     return T.LAYOUT_STRIDE
 
 
-def host_array(name: str, value, loc: Loc | None) -> np.ndarray | None:
-    """The host ndarray behind a View or array-like argument (zero copy), or None for non-arrays."""
+def host_array(name: str, value, loc: Loc | None, device: bool = False) -> np.ndarray | None:
+    """The host ndarray behind a View or array-like argument (zero copy), or None for non-arrays. Only its
+    metadata is used for typing: a View whose device copy is newer is not synced here."""
     if isinstance(value, _native.ViewBase):
-        if value._flags & _native.HOST_STALE or value._array is None:
+        if value._array is None:
             value._sync_host()
         return value._array
     if isinstance(value, np.ndarray):
@@ -31,15 +32,29 @@ def host_array(name: str, value, loc: Loc | None) -> np.ndarray | None:
     if hasattr(value, "__array_interface__") or hasattr(value, "__array_struct__"):
         return np.asarray(value)
     if hasattr(value, "__cuda_array_interface__"):
+        if device:
+            return _cai_shadow(value)
         raise KernelTypeError(
             f"argument {name!r} is a GPU array ({type(value).__name__}); run the kernel on pk.Cuda or copy the "
             "array to the host first", loc)
     return None
 
 
-def arg_type(name: str, value, loc: Loc | None) -> tuple[T.Type, object]:
+def _cai_shadow(value) -> np.ndarray:
+    """A zero-byte stand-in with the dtype, shape and strides of a device array (for typing only)."""
+    cai = value.__cuda_array_interface__
+    dt = np.dtype(cai["typestr"])
+    shape = tuple(cai["shape"])
+    strides = cai.get("strides") or None
+    base = np.empty(0, dtype=dt)
+    if strides is None:
+        strides = tuple(int(np.prod(shape[k + 1:], dtype=np.int64)) * dt.itemsize for k in range(len(shape)))
+    return np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides, writeable=False)
+
+
+def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T.Type, object]:
     """(kernel type, value to pass) for one argument; raises KernelTypeError for anything unsupported."""
-    arr = host_array(name, value, loc)
+    arr = host_array(name, value, loc, device)
     if arr is not None:
         st = T.from_numpy(arr.dtype) if arr.dtype.isnative else None
         if st is None:
@@ -55,8 +70,10 @@ def arg_type(name: str, value, loc: Loc | None) -> tuple[T.Type, object]:
         if layout == T.LAYOUT_STRIDE and any(s % arr.itemsize for s in arr.strides):
             raise KernelValueError(f"argument {name!r} has strides {arr.strides} that are not multiples of its "
                                    f"item size {arr.itemsize}; pass np.ascontiguousarray(...) instead", loc)
-        return T.ViewType(st, arr.ndim, layout), (value if isinstance(value, (np.ndarray, _native.ViewBase))
-                                                  else arr)
+        # keep Views, arrays and device arrays themselves; other array-likes travel as their NumPy view
+        keep = isinstance(value, (np.ndarray, _native.ViewBase)) or (
+            device and hasattr(value, "__cuda_array_interface__"))
+        return T.ViewType(st, arr.ndim, layout), (value if keep else arr)
     st = scalar_type_of(value)
     if st is None:
         what = type(value).__name__
@@ -68,6 +85,13 @@ def arg_type(name: str, value, loc: Loc | None) -> tuple[T.Type, object]:
     return st, value
 
 
+def sync_views(args: dict) -> None:
+    """Bring the host copy of every View argument up to date (before a host launch)."""
+    for v in args.values():
+        if isinstance(v, _native.ViewBase) and (v._flags & _native.HOST_STALE or v._array is None):
+            v._sync_host()
+
+
 def writable_check(name: str, value, loc: Loc | None) -> None:
     arr = value._array if isinstance(value, _native.ViewBase) else value
     if isinstance(arr, np.ndarray) and not arr.flags.writeable:
@@ -77,8 +101,7 @@ def writable_check(name: str, value, loc: Loc | None) -> None:
 def param_descriptor(name: str, t: T.Type, value, writes: bool) -> tuple:
     """The launcher's description of one parameter (see Spec in _native.c)."""
     if isinstance(t, T.ViewType):
-        arr = value._array if isinstance(value, _native.ViewBase) else value
-        code = (ord(arr.dtype.kind) << 8) | arr.dtype.itemsize
+        code = (ord(t.dtype.np_dtype.kind) << 8) | t.dtype.itemsize
         return ("a", name, code, t.rank, t.layout, bool(writes))
     conv = "f" if t.is_float else "b" if t.is_bool else "u" if t.kind == "u" else "i"
     return ("s", name, type(value), conv)

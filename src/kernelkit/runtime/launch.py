@@ -33,13 +33,13 @@ def acc_hint(reducer, init) -> T.ScalarType | None:
     return st
 
 
-def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init):
+def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bool = False):
     """Lower `wu` for this launch (memoized per signature). Returns (kernel, guards, normalized kwargs)."""
     loc = caller_loc()
     types: dict[str, T.Type] = {}
     args: dict[str, object] = {}
     for name, value in kwargs.items():
-        t, v = arg_type(name, value, loc)
+        t, v = arg_type(name, value, loc, device)
         types[name] = t
         args[name] = v
     hint = acc_hint(reducer, init) if pattern == "reduce" else None

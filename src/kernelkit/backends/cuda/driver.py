@@ -97,7 +97,7 @@ _FALLBACK_NAMES = {
     3: "CUDA_ERROR_NOT_INITIALIZED",
     4: "CUDA_ERROR_DEINITIALIZED",
     34: "CUDA_ERROR_STUB_LIBRARY",
-    35: "CUDA_ERROR_INSUFFICIENT_DRIVER",
+    36: "CUDA_ERROR_CALL_REQUIRES_NEWER_DRIVER",
     100: "CUDA_ERROR_NO_DEVICE",
     101: "CUDA_ERROR_INVALID_DEVICE",
     200: "CUDA_ERROR_INVALID_IMAGE",
@@ -600,12 +600,14 @@ def _ensure_context() -> None:
 # Streams and events
 
 
-def _stream_handle(stream: Stream | int | None) -> int:
+def _stream_handle(stream: Any) -> int:
     if stream is None:
         return 0
     if isinstance(stream, Stream):
         return stream.handle
-    return int(stream)
+    if isinstance(stream, int):
+        return stream
+    return Stream.wrap(stream).handle  # a CuPy/PyTorch stream or anything with __cuda_stream__
 
 
 class Stream:
@@ -720,6 +722,7 @@ class Event:
 
     def record(self, stream: Stream | int | None = None) -> Event:
         """Record the event on `stream` (the legacy default stream when None); returns self."""
+        self.device._activate()  # handle 0 means the current context's default stream
         _check(_api().cuEventRecord(self.handle, _stream_handle(stream)), "cuEventRecord")
         return self
 
@@ -1364,10 +1367,16 @@ class Function:
 
 
 def _dims(value: int | Sequence[int], what: str) -> tuple[int, int, int]:
+    if type(value) is int and value > 0:
+        return (value, 1, 1)
     dims = (int(value),) if isinstance(value, int) else tuple(int(v) for v in value)
     if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
         raise KernelValueError(f"{what} must be 1 to 3 positive extents, got {value!r}")
     return (dims + (1, 1))[:3]  # type: ignore[return-value]
+
+
+_PARAM_ARRAYS = [ctypes.c_void_p * max(n, 1) for n in range(33)]
+_addressof = ctypes.addressof
 
 
 def launch(
@@ -1385,8 +1394,10 @@ def launch(
     the driver copies them before returning. `label` names the kernel in error messages."""
     gx, gy, gz = _dims(grid, "grid")
     bx, by, bz = _dims(block, "block")
+    n = len(args)
+    array_type = _PARAM_ARRAYS[n] if n < 33 else ctypes.c_void_p * n
     try:
-        params = (ctypes.c_void_p * max(len(args), 1))(*[ctypes.addressof(a) for a in args])
+        params = array_type(*map(_addressof, args))
     except TypeError:
         bad = next(
             i
@@ -1398,10 +1409,12 @@ def launch(
             "not a ctypes object "
             "(wrap it: ctypes.c_double(x), ctypes.c_int64(n), ctypes.c_void_p(ptr))"
         ) from None
-    function.module.device._activate()
-    status = _api().cuLaunchKernel(
-        function.handle, gx, gy, gz, bx, by, bz, shared_bytes, _stream_handle(stream), params, None
-    )
+    device = function.module.device
+    if getattr(_tls, "context", None) != device._context or device._context is None:
+        device.set_current()
+    api = _api_obj if _api_obj is not None else _api()
+    handle = 0 if stream is None else stream.handle if type(stream) is Stream else _stream_handle(stream)
+    status = api.cuLaunchKernel(function.handle, gx, gy, gz, bx, by, bz, shared_bytes, handle, params, None)
     if status != CUDA_SUCCESS:
         what = f"kernel {label!r} ({function.name})" if label else f"kernel {function.name!r}"
         raise _error(

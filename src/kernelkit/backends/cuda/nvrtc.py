@@ -37,6 +37,7 @@ __all__ = [
     "Compiled",
     "available",
     "candidate_paths",
+    "choose_for_driver",
     "compile",
     "compile_program",
     "identity",
@@ -224,6 +225,21 @@ def use_library(path: str | None) -> None:
         _lib_path = None
         _load_error = None
         _archs = None
+
+
+def choose_for_driver(cuda_major: int) -> str | None:
+    """Pin the newest libnvrtc whose CUDA major version is at most `cuda_major` (the driver's, from
+    `driver.driver_version()`): a driver loads no cubin or PTX from a newer major version. Returns the path,
+    or None (and changes nothing) when no candidate qualifies or the default choice already does."""
+    candidates = candidate_paths()
+    majors = [(_soname_key(p) or (0,))[0] for p in candidates]
+    if candidates and 0 < majors[0] <= cuda_major:
+        return None
+    for path, major in zip(candidates, majors, strict=True):
+        if 0 < major <= cuda_major:
+            use_library(path)
+            return path
+    return None
 
 
 def available() -> bool:

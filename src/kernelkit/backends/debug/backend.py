@@ -12,6 +12,7 @@ from kernelkit.backends.debug.render import PyRenderer
 from kernelkit.errors import KernelRuntimeError
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
+from kernelkit.runtime.args import sync_views
 from kernelkit.runtime.launch import prepare
 
 
@@ -36,6 +37,7 @@ class DebugBackend(Backend):
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
         rank = 1 if lo.__class__ is int else len(lo)
         kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+        sync_views(args)
         compiled = wu._debug.get(id(kernel))
         if compiled is None or compiled.kernel is not kernel:
             compiled = wu._debug[id(kernel)] = _Compiled(kernel)

@@ -8,7 +8,7 @@ from kernelkit.backends.cpp import result_tag
 from kernelkit.compile.pipeline import build_host
 from kernelkit.compile.toolchain import find_cxx
 from kernelkit.errors import KernelError
-from kernelkit.runtime.args import param_descriptor
+from kernelkit.runtime.args import param_descriptor, sync_views
 from kernelkit.runtime.launch import prepare
 
 MAX_SPECS = 16  # per workunit, pattern and space; a workunit called with ever-new types evicts the oldest
@@ -36,6 +36,7 @@ class HostBackend(Backend):
 
     def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
         kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+        sync_views(args)
         r = _native.launch(specs, lo, hi, tile, args, init)  # e.g. a View whose host copy was just synced
         if r is not NotImplemented:
             return r

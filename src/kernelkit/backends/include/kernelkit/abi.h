@@ -52,4 +52,17 @@ typedef struct {
 
 typedef int (*kk_entry_t)(kk_launch_t*);
 
+/* What a CUDA kernel receives (by value, ahead of its arguments). */
+typedef struct {
+    int64_t lo[KK_MAX_POLICY_RANK];
+    int64_t hi[KK_MAX_POLICY_RANK];
+    int64_t tile[KK_MAX_POLICY_RANK];
+    int32_t rank;
+    int32_t has_init;
+    kk_result_t* result;   /* device-visible: pinned host memory, mapped (unified addressing) */
+    void* scratch;         /* per-block partials (reduce) or per-thread sums (scan) */
+    unsigned int* counter; /* 0 between launches: the last block of a reduction resets it */
+    int* err_flag;         /* device error flag, 0 between launches */
+} kk_dlaunch_t;
+
 #endif

@@ -10,7 +10,7 @@
 #include "abi.h"
 
 #ifdef KK_CUDA
-#define KK_FUNCTION __host__ __device__ __forceinline__
+#define KK_FUNCTION __device__ __forceinline__
 #define KK_DEVICE_GLOBAL __device__
 #else
 #include <math.h>
@@ -20,8 +20,13 @@
 #endif
 
 #define KK_PRAGMA(x) _Pragma(#x)
+#ifdef KK_CUDA
+#define KK_INF (__longlong_as_double(0x7ff0000000000000LL))
+#define KK_NAN (__longlong_as_double(0x7ff8000000000000LL))
+#else
 #define KK_INF (__builtin_huge_val())
 #define KK_NAN (__builtin_nan(""))
+#endif
 
 namespace kk {
 
@@ -190,12 +195,21 @@ template <class T> KK_FUNCTION T abs(T a) { return a < 0 ? (T)(0 - a) : a; }
 KK_FUNCTION double abs(double a) { return fabs(a); }
 KK_FUNCTION float abs(float a) { return fabsf(a); }
 
+#ifdef KK_CUDA
+KK_FUNCTION bool isnan(double x) { return ::isnan(x); }
+KK_FUNCTION bool isinf(double x) { return ::isinf(x); }
+KK_FUNCTION bool isfinite(double x) { return ::isfinite(x); }
+KK_FUNCTION bool isnan(float x) { return ::isnan(x); }
+KK_FUNCTION bool isinf(float x) { return ::isinf(x); }
+KK_FUNCTION bool isfinite(float x) { return ::isfinite(x); }
+#else
 KK_FUNCTION bool isnan(double x) { return __builtin_isnan(x); }
 KK_FUNCTION bool isinf(double x) { return __builtin_isinf(x); }
 KK_FUNCTION bool isfinite(double x) { return __builtin_isfinite(x); }
 KK_FUNCTION bool isnan(float x) { return __builtin_isnan(x); }
 KK_FUNCTION bool isinf(float x) { return __builtin_isinf(x); }
 KK_FUNCTION bool isfinite(float x) { return __builtin_isfinite(x); }
+#endif
 
 }  // namespace kk
 

@@ -1,0 +1,168 @@
+"""pk.Cuda: kernels compiled by NVRTC, loaded and launched through the CUDA driver API.
+
+The hot path is `_native.launch_cuda`: it matches the arguments against the compiled specializations (Views
+whose device copy is current, scalars) and calls cuLaunchKernel directly. The slow path here lowers and compiles
+new signatures, brings device copies up to date (kernelkit.runtime.memory), and handles arguments the native
+path does not take (subviews, NumPy arrays, CuPy/PyTorch arrays).
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from kernelkit import _native
+from kernelkit.backends.base import Backend
+from kernelkit.backends.cpp import result_tag
+from kernelkit.backends.cuda import render
+from kernelkit.backends.openmp.backend import MAX_SPECS
+from kernelkit.errors import KernelError
+from kernelkit.ir import types as T
+from kernelkit.runtime.args import param_descriptor
+from kernelkit.runtime.launch import prepare
+
+
+class _Resources:
+    """Per-specialization device state: the mapped result slot, reduction scratch, the arrival counter."""
+
+    def __init__(self, driver, device, kernel, max_grid: int):
+        self.driver = driver
+        self.result = driver.alloc_host(64)
+        ctypes.memset(self.result, 0, 64)
+        acc = kernel.acc.type if kernel.acc is not None else None
+        width = 16 if isinstance(acc, T.LocType) else (acc.dtype.itemsize if acc is not None else 8)
+        width = max(width, 8)
+        slots = max_grid * (render.BLOCK if kernel.pattern == "scan" else 1)
+        self.scratch = driver.alloc(width * slots, device) if acc is not None else 0
+        self.counter = driver.alloc(8, device)
+        driver.memset_d8(self.counter, 0, 8)
+        self.err_flag = driver.alloc(8, device)
+        driver.memset_d8(self.err_flag, 0, 8)
+
+    def __del__(self):
+        d = self.driver
+        try:
+            d.free_host(self.result)
+            for p in (self.scratch, self.counter, self.err_flag):
+                if p:
+                    d.free(p)
+        except Exception:  # interpreter shutdown or a dead context: nothing left to free
+            pass
+
+
+class CudaBackend(Backend):
+    name = "cuda"
+
+    def __init__(self, device_id: int = 0):
+        self.device_id = device_id
+        self._per_device: dict[int, CudaBackend] = {device_id: self}
+        self._dev = None
+        self._entry_points = None
+
+    # -------------------------------------------------------------------------------------- set-up
+
+    def available(self) -> tuple[bool, str]:
+        from kernelkit.backends.cuda import driver, nvrtc
+
+        if not nvrtc.available():
+            return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
+        ok, why = driver.available()
+        if not ok:
+            return False, why
+        dev = driver.Device(self.device_id)
+        return True, f"{dev.name} ({dev.arch}, {dev.multiprocessor_count} SMs), NVRTC {nvrtc.version()}"
+
+    def for_device(self, device_id: int) -> CudaBackend:
+        b = self._per_device.get(device_id)
+        if b is None:
+            b = CudaBackend(device_id)
+            b._per_device = self._per_device
+            self._per_device[device_id] = b
+        return b
+
+    @property
+    def device(self):
+        if self._dev is None:
+            from kernelkit.backends.cuda import driver
+
+            self._dev = driver.Device(self.device_id)
+            self._dev.set_current()
+        return self._dev
+
+    def entry_points(self) -> tuple[int, ...]:
+        if self._entry_points is None:
+            from kernelkit.backends.cuda import driver
+
+            ep = driver.entry_points()
+            self._entry_points = (ep["cuLaunchKernel"], ep["cuStreamSynchronize"], ep["cuGetErrorName"],
+                                  driver.symbol_address("cuCtxGetCurrent"), ep["cuCtxSetCurrent"])
+        return self._entry_points
+
+    def fence(self) -> None:
+        for b in self._per_device.values():
+            if b._dev is not None:
+                b._dev.synchronize()
+
+    # -------------------------------------------------------------------------------------- launches
+
+    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
+        rank = 1 if lo.__class__ is int else len(lo)
+        key = ("cuda", self.device_id, pattern, rank, reducer, None if init is None else type(init))
+        specs = wu._specs.get(key)
+        if specs is None:
+            specs = wu._specs[key] = []
+        r = _native.launch_cuda(specs, lo, hi, tile, kwargs, init)
+        if r is not NotImplemented:
+            return r
+        return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
+
+    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
+        from kernelkit.runtime import memory
+
+        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True)
+        dev = self.device
+        dev_args: dict[str, object] = {}
+        after = []
+        for p in kernel.params:
+            v = args[p.name]
+            if isinstance(p.type, T.ViewType):
+                v, done = memory.device_arg(p.name, v, self.device_id, p.name in kernel.writes)
+                if done is not None:
+                    after.append(done)
+            dev_args[p.name] = v
+        try:
+            r = _native.launch_cuda(specs, lo, hi, tile, dev_args, init)
+            if r is NotImplemented:
+                spec = self.make_spec(wu, kernel, guards, args)
+                specs.insert(0, spec)
+                del specs[MAX_SPECS:]
+                r = _native.launch_cuda([spec], lo, hi, tile, dev_args, init)
+                if r is NotImplemented:
+                    raise KernelError(f"internal error: the new CUDA specialization of {kernel.name!r} does not "
+                                      "accept its own arguments; please report this")
+        finally:
+            for done in after:
+                done()
+        del dev
+        return r
+
+    def make_spec(self, wu, kernel, guards, args):
+        from kernelkit.backends.cuda import driver
+        from kernelkit.compile.pipeline import build_cuda
+
+        dev = self.device
+        binary = build_cuda(kernel, dev.arch)
+        wu._count("cache_hits" if binary.from_cache else "compiles")
+        module = driver.Module.from_ptx(binary.image, dev) if binary.is_ptx else \
+            driver.Module.from_cubin(binary.image, dev)
+        functions = [module.function(n) for n in render.entry_names(kernel)]
+        per_sm = max(dev.max_threads_per_multiprocessor // render.BLOCK, 1)
+        max_grid = dev.multiprocessor_count * per_sm
+        res = _Resources(driver, dev, kernel, max_grid)
+        params = tuple(param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes)
+                       for p in kernel.params)
+        return _native.CudaSpec(
+            tuple(f.handle for f in functions), kernel.pattern, render.BLOCK, render.SCAN2_BLOCK, max_grid,
+            self.entry_points(), dev.context, 0, res.result, res.scratch, res.counter, res.err_flag,
+            self.device_id, params, tuple((g.holder, g.key, g.value) for g in guards), result_tag(kernel),
+            kernel.name, (module, functions, res, binary),
+        )
