@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run the benchmark harness: the same as `kernelkit bench`, with the same flags.
 
-    python benchmarks/run.py --quick
-    python benchmarks/run.py --json benchmarks/results/cpu-$(hostname).json
+python benchmarks/run.py --quick
+python benchmarks/run.py --json benchmarks/results/cpu-$(hostname).json
 """
 
 import sys

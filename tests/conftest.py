@@ -4,7 +4,8 @@
   before anything imports kernelkit, so tests never read or write the user's cache. pytest-xdist workers
   inherit the controller's environment, so all workers of one run share that one private cache (which also
   exercises concurrent use of the cache).
-- ``space``: every available execution space (Debug, Serial, OpenMP, plus Cuda where a GPU is usable), with
+- ``space``: every available execution space (Debug, Serial, OpenMP, plus Cuda where a GPU is usable, else
+  CudaCheck where NVRTC is installed: each kernel compiled for CUDA, then run on OpenMP), with
   the space's name as the test id (Kokkos ``TEST_EXECSPACE``; STYLE.md item 11).
 - ``rng``: a seeded NumPy generator, so a failure reproduces."""
 
@@ -71,6 +72,11 @@ def available_spaces() -> list:
     report = _space_report()
     if report.get("cuda", {}).get("available") and hasattr(pk, "Cuda"):
         spaces.append(pk.Cuda)
+    elif report.get("cudacheck", {}).get("available"):
+        # No GPU here (CI): every kernel is still compiled for CUDA by NVRTC, then run on OpenMP.
+        from kernelkit.api.spaces import CudaCheck
+
+        spaces.append(CudaCheck)
     return spaces
 
 

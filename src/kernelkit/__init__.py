@@ -53,6 +53,7 @@ real = float64
 array = asarray
 
 _native_mod.set_error_class(_KRE)
+_native_mod.set_clean(KernelError, __import__('kernelkit.config').config.get().debug)
 del _kmath, _native_mod, _KRE
 
 __all__ = [

@@ -108,27 +108,3 @@ def caller_loc() -> Loc | None:
 
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def hide_internal_frames(exc: BaseException) -> BaseException:
-    """Drop the traceback entries inside kernelkit itself, so a KernelError points at the user's call.
-
-    The user's frames (their script, their tests) stay; the compiler's do not, as in Triton's filter_traceback.
-    Set KERNELKIT_DEBUG=1 to keep everything."""
-    from kernelkit import config
-
-    if config.get().debug or not isinstance(exc, KernelError):
-        return exc
-    tb = exc.__traceback__
-    kept = []
-    # keep the user's frames down to the call into kernelkit; everything below it is the compiler's
-    while tb is not None and not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PKG_DIR):
-        kept.append(tb)
-        tb = tb.tb_next
-    new_tb = None
-    for entry in reversed(kept):
-        new_tb = type(entry)(new_tb, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    exc.__traceback__ = new_tb
-    exc.__cause__ = None
-    exc.__suppress_context__ = True
-    return exc

@@ -825,3 +825,20 @@ def test_inferred_local_types(space):
     pk.parallel_for(pk.RangePolicy(space, 0, 6), inferred_locals, x=x, out=out)
     i = np.arange(6)
     np.testing.assert_array_equal(out, i * (i - 1) // 2 + 0.5 * i + 2 * x)
+
+
+@pk.workunit
+def modify_parameter(i, a, flag, out):
+    a += i  # a per-call copy, as in Python: no iteration may see another's change
+    if flag:
+        a *= 2
+    out[i] = a
+
+
+def test_scalar_parameters_are_per_iteration_copies(space, kk):
+    n = kk.size(space, 10_000, 500)
+    out = np.zeros(n, dtype=np.int64)
+    pk.parallel_for(pk.RangePolicy(space, 0, n), modify_parameter, a=5, flag=True, out=out)
+    np.testing.assert_array_equal(out, 2 * (5 + np.arange(n)))
+    pk.parallel_for(pk.RangePolicy(space, 0, n), modify_parameter, a=5, flag=False, out=out)
+    np.testing.assert_array_equal(out, 5 + np.arange(n))

@@ -81,6 +81,15 @@ def test_empty_scan_returns_zero(space):
 
 
 @pytest.mark.parametrize("n", [100_003, 1_000_003])
+def test_large_exclusive_scan(compiled_space, n):
+    x = np.arange(n, dtype=np.float64) % 5 - 2
+    out = np.full(n, np.nan)
+    total = pk.parallel_scan(pk.RangePolicy(compiled_space, 0, n), exclusive, x=x, out=out)
+    np.testing.assert_array_equal(out, np.concatenate([[0.0], np.cumsum(x)[:-1]]))
+    assert total == float(x.sum())
+
+
+@pytest.mark.parametrize("n", [100_003, 1_000_003])
 def test_large_scan_many_threads(compiled_space, n):
     x = np.arange(n, dtype=np.int64) % 7 - 3
     out = np.zeros(n, dtype=np.int64)

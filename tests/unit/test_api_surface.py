@@ -171,3 +171,50 @@ def test_import_starts_nothing_and_is_quick(tmp_path, record_property):
     record_property("import_kernelkit_s", best)
     print(f"\nimport kernelkit: best {best * 1000:.1f} ms of {[round(t * 1000, 1) for t in timings]} ms")
     assert best < 1.0, f"import kernelkit took {best:.3f} s (sanity bound 1 s; the target is 0.3 s)"
+
+
+ENV_PROBE = textwrap.dedent(
+    """
+    import json
+    import kernelkit as pk
+    from kernelkit.backends.base import space_report
+    cuda = any(str(d["name"]).lower() == "cuda" and d["available"] for d in space_report())
+    d = pk.get_default_space()
+    print(json.dumps({"default": str(getattr(d, "name", d)), "is_openmp": d == pk.OpenMP,
+                      "is_serial": d == pk.Serial, "is_debug": d == pk.Debug, "cuda": cuda,
+                      "threads": pk.get_num_threads()}))
+    """
+)
+
+
+def _env_probe(tmp_path, **env_changes):
+    script = tmp_path / "envprobe.py"
+    script.write_text(ENV_PROBE)
+    env = dict(os.environ)
+    for k in ("KERNELKIT_SPACE", "OMP_NUM_THREADS", "KERNELKIT_NUM_THREADS"):
+        env.pop(k, None)
+    env.update(env_changes)
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_default_space_is_openmp_without_a_gpu(tmp_path):
+    r = _env_probe(tmp_path)
+    if r["cuda"]:
+        assert r["default"].lower() == "cuda", r
+    else:
+        assert r["is_openmp"], f"with no usable GPU the default space must be OpenMP: {r}"
+
+
+@pytest.mark.parametrize(
+    "value,expect", [("serial", "is_serial"), ("Debug", "is_debug"), ("OpenMP", "is_openmp")]
+)
+def test_kernelkit_space_env(tmp_path, value, expect):
+    r = _env_probe(tmp_path, KERNELKIT_SPACE=value)
+    assert r[expect], r
+
+
+def test_omp_num_threads_env(tmp_path):
+    assert _env_probe(tmp_path, OMP_NUM_THREADS="1")["threads"] == 1
+    assert _env_probe(tmp_path, OMP_NUM_THREADS="3")["threads"] == 3

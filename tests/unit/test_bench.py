@@ -1,7 +1,7 @@
 """The benchmark harness: its parts, and a tiny-size run that validates every version and writes JSON.
 
-Nothing here asserts a speed (DESIGN.md section 6: performance is measured by `kernelkit bench`, never by timed
-unit tests); only that every version computes NumPy's result and that the report is complete.
+Nothing here asserts a speed (DESIGN.md section 6: performance is measured by `kernelkit bench`, never by
+timed unit tests); only that every version computes NumPy's result and that the report is complete.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ COMPILED = pk.OpenMP.available()
 needs_compiler = pytest.mark.skipif(not COMPILED, reason="needs a C++ compiler")
 
 
-# ---- timing -------------------------------------------------------------------------------------------------
+# ---- timing ------------------------------------------------------------------------------------------------
 
 
 def test_measure_counts_and_warmup():
@@ -60,7 +60,7 @@ def test_timing_dict():
     assert d["median_s"] == 2.0 and d["min_s"] == 1.0 and d["repeats"] == 3
 
 
-# ---- validation, formatting, JSON ---------------------------------------------------------------------------
+# ---- validation, formatting, JSON --------------------------------------------------------------------------
 
 
 def test_validators():
@@ -99,7 +99,7 @@ def test_json_is_strict(tmp_path):
     assert clean({"a": float("nan")}) == {"a": "nan"}
 
 
-# ---- the C reference ----------------------------------------------------------------------------------------
+# ---- the C reference ---------------------------------------------------------------------------------------
 
 
 @needs_compiler
@@ -125,7 +125,7 @@ def test_c_reference_matches_numpy():
         lib.close()
 
 
-# ---- the harness --------------------------------------------------------------------------------------------
+# ---- the harness -------------------------------------------------------------------------------------------
 
 
 def _tiny(**kw) -> Options:
@@ -162,7 +162,12 @@ def test_tiny_run_validates_every_version_and_writes_json(tmp_path, capsys):
         assert r.rate and r.rate > 0 and r.ratio and r.ratio > 0
         assert r.reference == "c-openmp"
     frameworks = {(r.framework, r.space) for r in report.results if r.status == "ok"}
-    assert {("kernelkit", "openmp"), ("kernelkit", "serial"), ("c-openmp", "openmp"), ("numpy", "openmp")} <= frameworks
+    assert {
+        ("kernelkit", "openmp"),
+        ("kernelkit", "serial"),
+        ("c-openmp", "openmp"),
+        ("numpy", "openmp"),
+    } <= frameworks
 
     metrics = {(x.metric, x.space) for x in report.latencies if x.framework == "kernelkit"}
     for m in ("cold_compile", "warm_start", "launch"):

@@ -285,8 +285,11 @@ def test_cache_dir_is_created_private(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) & 0o022 == 0, f"{path} is group/world writable"
 
 
-def _refused_or_not_loaded(proc):
-    """An unsafe cache directory: either a clear error, or a run that neither loads from it nor fails."""
+def _refused_or_not_loaded(proc, closed_dir=None):
+    """An unsafe cache directory: a clear error, or a run that does not load from it. With ``closed_dir``, a
+    third answer is accepted: the directory was ours, kernelkit closed it again (mode 0700) before loading
+    anything, and loaded only entries it verifies as its own (files owned by us, not writable by others, hash
+    matching the record) -- nobody else could have placed such a file there."""
     if proc.returncode != 0:
         assert "KernelError" in proc.stderr or "Kernel" in proc.stderr or "cache" in proc.stderr.lower(), (
             proc.stderr
@@ -295,6 +298,10 @@ def _refused_or_not_loaded(proc):
         return
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert r["y_sum"] == Y_SUM and r["s"] == 2.0 * Y_SUM
+    if closed_dir is not None and hits(r):
+        mode = stat.S_IMODE(os.stat(closed_dir).st_mode)
+        assert mode & 0o077 == 0, f"loaded from a cache directory left open to others (mode {oct(mode)}): {r}"
+        return
     assert hits(r) == 0, f"kernels were loaded from an unsafe cache directory: {r}"
 
 
@@ -303,6 +310,15 @@ def test_group_or_world_writable_cache_is_not_loaded_from(tmp_path, mode):
     p = Project(tmp_path)
     p.run()
     os.chmod(p.cache, mode)
+    _refused_or_not_loaded(p.run(check=False), closed_dir=p.cache)
+
+
+def test_entries_writable_by_others_are_not_loaded(tmp_path):
+    """An entry file others could have written (group/world-writable) must not be loaded."""
+    p = Project(tmp_path)
+    p.run()
+    for path in p.files():
+        os.chmod(path, 0o666)
     _refused_or_not_loaded(p.run(check=False))
 
 
@@ -372,10 +388,11 @@ def test_default_cache_introspection(tmp_path):
         import json
         from kernelkit.compile.cache import default_cache
         c = default_cache()
-        before = {"directory": str(c.directory), "size": int(c.size_bytes()),
-                  "entries": len(list(c.entries()))}
+        def count(e):  # entries() may be a count or a collection of entries
+            return e if isinstance(e, int) else len(list(e))
+        before = {"directory": str(c.directory), "size": int(c.size_bytes()), "entries": count(c.entries())}
         c.clear()
-        after = {"size": int(c.size_bytes()), "entries": len(list(c.entries()))}
+        after = {"size": int(c.size_bytes()), "entries": count(c.entries())}
         print(json.dumps({"before": before, "after": after}))
         """
         )

@@ -10,7 +10,8 @@ from kernelkit.api import reducers as R
 from kernelkit.api.decorators import Workunit, as_workunit
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
 from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
-from kernelkit.errors import KernelError, KernelTypeError, KernelValueError, caller_loc, hide_internal_frames
+from kernelkit import _native
+from kernelkit.errors import KernelTypeError, KernelValueError, caller_loc
 
 
 def _split(args: tuple, name: str):
@@ -67,30 +68,27 @@ def parallel_for(*args, **kwargs) -> None:
 
     >>> pk.parallel_for("axpy", n, axpy, a=2.0, x=x, y=y)
     """
-    try:
-        # fast path: (policy, wu) or (label, policy, wu) with an int or RangePolicy and a decorated workunit
-        n = len(args)
-        if n == 3:
-            policy, wu = args[1], args[2]
-        elif n == 2:
-            policy, wu = args
-        else:
-            return _run("for", args, kwargs, None, None)
-        cls = policy.__class__
-        if cls is int and policy >= 0 and wu.__class__ is Workunit:
-            space = _default_space[0] or get_default_space()
-            space.backend.launch(wu, "for", 0, policy, None, kwargs, None, None)
-            return None
-        if cls is RangePolicy and wu.__class__ is Workunit:
-            space = policy.space
-            if space is None or space is Default:
-                space = get_default_space()
-            space.backend.launch(wu, "for", policy.begin, policy.end, None, kwargs, None, None)
-            return None
-        _run("for", args, kwargs, None, None)
+    # fast path: (policy, wu) or (label, policy, wu) with an int or RangePolicy and a decorated workunit
+    n = len(args)
+    if n == 3:
+        policy, wu = args[1], args[2]
+    elif n == 2:
+        policy, wu = args
+    else:
+        return _run("for", args, kwargs, None, None)
+    cls = policy.__class__
+    if cls is int and policy >= 0 and wu.__class__ is Workunit:
+        space = _default_space[0] or get_default_space()
+        space.backend.launch(wu, "for", 0, policy, None, kwargs, None, None)
         return None
-    except KernelError as e:
-        raise hide_internal_frames(e) from None
+    if cls is RangePolicy and wu.__class__ is Workunit:
+        space = policy.space
+        if space is None or space is Default:
+            space = get_default_space()
+        space.backend.launch(wu, "for", policy.begin, policy.end, None, kwargs, None, None)
+        return None
+    _run("for", args, kwargs, None, None)
+    return None
 
 
 def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
@@ -101,45 +99,39 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
 
     >>> total = pk.parallel_reduce(pk.RangePolicy(pk.OpenMP, 0, n), dot, x=x, y=y)
     """
-    try:
-        label, policy, wu, rest = _split(args, "parallel_reduce")
-        for extra in rest:
-            if isinstance(extra, R.Reducer):
-                if reducer is not None:
-                    raise KernelTypeError("parallel_reduce got two reducers", caller_loc())
-                reducer = extra
-            elif isinstance(extra, type) and extra.__name__ in R.ALL:
-                reducer = R.ALL[extra.__name__]
-            else:
-                if initial_value is not None:
-                    raise KernelTypeError("parallel_reduce got two initial values", caller_loc())
-                initial_value = extra
-        if reducer is None:
-            reducer = R.Sum
-        elif not isinstance(reducer, R.Reducer):
-            raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
-                                  caller_loc())
-        space, lo, hi, tile = _bounds(policy)
-        wu = as_workunit(wu)
-        return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
-    except KernelError as e:
-        raise hide_internal_frames(e) from None
+    label, policy, wu, rest = _split(args, "parallel_reduce")
+    for extra in rest:
+        if isinstance(extra, R.Reducer):
+            if reducer is not None:
+                raise KernelTypeError("parallel_reduce got two reducers", caller_loc())
+            reducer = extra
+        elif isinstance(extra, type) and extra.__name__ in R.ALL:
+            reducer = R.ALL[extra.__name__]
+        else:
+            if initial_value is not None:
+                raise KernelTypeError("parallel_reduce got two initial values", caller_loc())
+            initial_value = extra
+    if reducer is None:
+        reducer = R.Sum
+    elif not isinstance(reducer, R.Reducer):
+        raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
+                              caller_loc())
+    space, lo, hi, tile = _bounds(policy)
+    wu = as_workunit(wu)
+    return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
 
 
 def parallel_scan(*args, **kwargs):
     """Kokkos scan: `workunit(i, acc, final, **kwargs)`; writing `out[i] = acc` before `acc += v` gives an
     exclusive scan, after it an inclusive one. Returns the total."""
-    try:
-        label, policy, wu, rest = _split(args, "parallel_scan")
-        if rest:
-            raise KernelTypeError("parallel_scan takes no reducer or initial value", caller_loc())
-        space, lo, hi, tile = _bounds(policy)
-        if tile is not None or lo.__class__ is not int:
-            raise KernelTypeError("parallel_scan takes an int or a RangePolicy", caller_loc())
-        wu = as_workunit(wu)
-        return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
-    except KernelError as e:
-        raise hide_internal_frames(e) from None
+    label, policy, wu, rest = _split(args, "parallel_scan")
+    if rest:
+        raise KernelTypeError("parallel_scan takes no reducer or initial value", caller_loc())
+    space, lo, hi, tile = _bounds(policy)
+    if tile is not None or lo.__class__ is not int:
+        raise KernelTypeError("parallel_scan takes an int or a RangePolicy", caller_loc())
+    wu = as_workunit(wu)
+    return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
 
 
 def fence(space=None) -> None:
@@ -151,3 +143,9 @@ def fence(space=None) -> None:
 
 
 from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+
+# Public entry points go through a native wrapper so that a KernelError's traceback ends at the user's call.
+parallel_for = _native.clean(parallel_for)
+parallel_reduce = _native.clean(parallel_reduce)
+parallel_scan = _native.clean(parallel_scan)
+fence = _native.clean(fence)

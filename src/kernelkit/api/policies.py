@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 
+from kernelkit import _native
 from kernelkit.api.spaces import ExecutionSpace
 from kernelkit.errors import KernelTypeError, KernelValueError, caller_loc
 
@@ -95,3 +96,7 @@ class MDRangePolicy:
 
     def __repr__(self) -> str:
         return f"MDRangePolicy({self.space!r}, {list(self.begin)}, {list(self.end)}, tile={self.tile})"
+
+
+RangePolicy.__init__ = _native.clean(RangePolicy.__init__)  # type: ignore[method-assign]
+MDRangePolicy.__init__ = _native.clean(MDRangePolicy.__init__)  # type: ignore[method-assign]

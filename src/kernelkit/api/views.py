@@ -2,7 +2,14 @@
 
 A View owns (or wraps) a host NumPy array in `_array` and carries coherence flags in `_flags`, both slots of
 the native base `kernelkit._native.ViewBase`, so the launcher reads them from C without Python overhead. Every
-host access goes through `View._host()`, the one place where a device backend brings the host copy up to date.
+host access goes through `View._host()`, the one place where the host copy is brought up to date (and a device
+copy marked stale by a write); `kernelkit.runtime.memory` holds the device side.
+
+Memory spaces: a `CudaSpace` View is device-resident from birth. Its host array comes from calloc (the OS maps
+zero pages lazily, so an unused host copy costs neither memory nor time, and never shows garbage); its device
+buffer is allocated and zero-filled on first GPU use. `CudaUVMSpace` has exactly the semantics of `CudaSpace`
+(explicit device memory and coherence, never managed memory). A `HostSpace` View lives on the host and gains a
+device copy when a CUDA kernel uses it. Without a usable GPU, CudaSpace Views simply live on the host.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any, SupportsIndex
 import numpy as np
 
 from kernelkit import _native
-from kernelkit.errors import KernelRuntimeError, KernelTypeError, KernelValueError
+from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
 
@@ -54,6 +61,7 @@ ALIGNMENT = 64  # bytes: a cache line, and enough for any SIMD load the backends
 _HOST_STALE = _native.HOST_STALE
 _DEVICE_STALE = _native.DEVICE_STALE
 _HAS_DEVICE = _native.HAS_DEVICE
+_DERIVED = _native.DERIVED
 
 
 class Layout(enum.Enum):
@@ -144,9 +152,23 @@ _CUDA_SPACES = (MemorySpace.CudaSpace, MemorySpace.CudaUVMSpace)
 # --- argument checking --------------------------------------------------------------------------------------
 
 
+def _memory() -> Any:
+    # imported on first use: `import kernelkit` loads no CUDA module (nor, of course, libcuda)
+    from kernelkit.runtime import memory
+
+    return memory
+
+
+def _default_memory_space() -> MemorySpace:
+    """The default execution space's memory: CudaSpace when that space is pk.Cuda, else HostSpace."""
+    from kernelkit.api.spaces import get_default_space  # lazily: spaces imports the backends
+
+    return MemorySpace.CudaSpace if get_default_space().backend_name == "cuda" else MemorySpace.HostSpace
+
+
 def _resolve_space(space: object) -> MemorySpace:
     if space is None or space is MemorySpace.MemorySpaceDefault:
-        return MemorySpace.HostSpace  # the default execution space's memory; host until device storage exists
+        return _default_memory_space()
     if not isinstance(space, MemorySpace):
         raise KernelTypeError(
             f"space={space!r} is not a memory space; use one of "
@@ -344,7 +366,9 @@ class View(_native.ViewBase):
     """A multidimensional array of one scalar type, ranks 1 to 8 (Kokkos::View).
 
     Memory is zero-initialized and 64-byte aligned. NumPy, mpi4py and DLPack consumers see the same memory
-    without copies; slicing gives subviews that share it.
+    without copies; slicing gives subviews that share it. The default memory space follows the default
+    execution space (CudaSpace when that is pk.Cuda); CudaSpace Views also speak `__cuda_array_interface__`
+    and export CUDA DLPack tensors.
 
     >>> import numpy as np, kernelkit.api.views as v
     >>> x = v.View([2, 3], int)
@@ -376,7 +400,9 @@ class View(_native.ViewBase):
         lay = _resolve_layout(layout, ms)
         tr = _resolve_trait(trait)
         self._array = _allocate(dims, st.np_dtype, lay.code)
-        self._flags = 0
+        # CudaSpace: HOST_STALE without a device copy means "zeros never touched": the first host access only
+        # clears it, the first GPU use zero-fills the device buffer instead of uploading
+        self._flags = _HOST_STALE if ms in _CUDA_SPACES else 0
         self._shape = dims
         self._dtype = st
         self._layout = lay
@@ -393,10 +419,17 @@ class View(_native.ViewBase):
         trait: Trait,
         parent: View | None,
     ) -> View:
-        """A View over existing host memory (a subview or a wrapped array); nothing is copied."""
+        """A View over existing host memory (a subview or a wrapped array); nothing is copied.
+
+        A subview is DERIVED: its coherence is its root's. It starts HOST_STALE when the root has (or may
+        have) a device copy, so the native host paths send its first use through `_sync_host`."""
         self = cls.__new__(cls)
         self._array = arr
-        self._flags = 0
+        if parent is None:
+            self._flags = 0
+        else:
+            root_flags = parent._root()._flags
+            self._flags = _DERIVED | (_HOST_STALE if root_flags & (_HOST_STALE | _HAS_DEVICE) else 0)
         self._shape = arr.shape
         self._dtype = dtype
         self._layout = _layout_of(arr)
@@ -411,26 +444,58 @@ class View(_native.ViewBase):
         """The host array, current. Every host access goes through here.
 
         `write=True` (the default, for accesses that hand the memory out) marks an existing device copy stale.
-        A subview shares its parent's host memory, so the parent is brought up to date (and marked) too."""
+        A subview shares its root's host memory: the root is brought up to date (and marked) instead."""
+        parent = self._parent
+        if parent is not None:
+            parent._host(write)
+            if self._flags & _HOST_STALE:
+                self._flags &= ~_HOST_STALE
+            return self._array
         if self._flags & _HOST_STALE or self._array is None:
             self._sync_host()
             if self._array is None:
                 raise KernelRuntimeError("this View has no host memory")
         if write and self._flags & _HAS_DEVICE:
             self._flags |= _DEVICE_STALE
-        if self._parent is not None:
-            self._parent._host(write)
+        return self._array
+
+    def _host_overwrite(self) -> np.ndarray:
+        """The host array for a write that replaces every element: a newer device copy is not downloaded."""
+        if self._parent is not None or self._array is None:
+            return self._host(write=True)
+        flags = self._flags & ~_HOST_STALE
+        self._flags = flags | _DEVICE_STALE if flags & _HAS_DEVICE else flags
         return self._array
 
     def _sync_host(self) -> None:
         """Bring the host array up to date with the newest device copy and clear HOST_STALE.
 
-        A placeholder: every View lives on the host for now. The CUDA backend overrides this hook with the
-        real device-to-host copy; the native buffer protocol and `_host()` call it while HOST_STALE is set.
-        The copy must go into the existing `_array`, never replace it: subviews, wrapped NumPy arrays and
-        arrays handed out earlier alias that memory.
+        The copy is `kernelkit.runtime.memory.sync_host` (what the CUDA backend overrides this placeholder
+        with): a download into the existing `_array` when a device copy is newer, else just clearing the flag.
+        The native buffer protocol, the host launchers and `_host()` call it while HOST_STALE is set. The
+        copy never replaces `_array`: subviews, wrapped NumPy arrays and arrays handed out earlier alias it.
+        A subview syncs its root, marking the root's device copy stale: its callers may write.
         """
-        self._flags &= ~_HOST_STALE
+        if self._parent is not None:
+            self._parent._host(write=True)
+            self._flags &= ~_HOST_STALE
+            return
+        if self._flags & _HAS_DEVICE or self.__dict__.get("_dmem") is not None:
+            _memory().sync_host(self)
+        else:
+            self._flags &= ~_HOST_STALE  # no device copy: the host array is current (or untouched zeros)
+
+    def _root(self) -> View:
+        v = self
+        while v._parent is not None:
+            v = v._parent
+        return v
+
+    def _device_home(self) -> bool:
+        """True when the data lives on a GPU: a CudaSpace View (or wrapped GPU memory) with CUDA usable."""
+        if self._space not in _CUDA_SPACES:
+            return False
+        return self._root().__dict__.get("_dmem") is not None or _memory().usable()
 
     # -- Kokkos/PyKokkos attributes --------------------------------------------------------------------------
 
@@ -486,11 +551,18 @@ class View(_native.ViewBase):
     def stride(self, k: int) -> int:
         """The distance, in elements, between consecutive indices along dimension k (Kokkos `stride`)."""
         d = self._dim(k, "stride")
-        return self._host(write=False).strides[d] // self._dtype.itemsize
+        arr = self._array if self._array is not None else self._host(write=False)
+        return arr.strides[d] // self._dtype.itemsize
 
     def fill(self, value: object) -> None:
         """Set every element to `value`, which must be exactly representable in the View's dtype."""
-        self._host()[...] = _as_scalar(value, self._dtype.np_dtype, f"fill a {self._dtype!r} View")
+        self._fill(_as_scalar(value, self._dtype.np_dtype, f"fill a {self._dtype!r} View"))
+
+    def _fill(self, value: Any) -> None:
+        # a whole CudaSpace View is filled on its GPU when a memset can write the value's bytes
+        if self._parent is None and self._space in _CUDA_SPACES and _memory().fill(self, value):
+            return
+        self._host_overwrite()[...] = value
 
     # -- Python protocols ------------------------------------------------------------------------------------
 
@@ -549,10 +621,60 @@ class View(_native.ViewBase):
     def __array_interface__(self) -> dict[str, Any]:
         return self._host().__array_interface__
 
+    @property
+    def __cuda_array_interface__(self) -> dict[str, Any]:
+        """CUDA Array Interface v3 of a CudaSpace View: its device copy (made current on the GPU where it
+        lives, else the current GPU) is handed out and marked written, since the consumer may write. Absent
+        (AttributeError) for HostSpace Views and without a usable GPU, so consumers take the host path."""
+        if not self._device_home():
+            raise AttributeError(
+                "__cuda_array_interface__: this View's data lives on the host (HostSpace, or no usable GPU); "
+                "use np.asarray(view), or allocate it in pk.CudaSpace"
+            )
+        _, ptr = _memory().export_device(self)
+        arr = self._array
+        return {
+            "shape": arr.shape,
+            "typestr": arr.dtype.str,
+            "data": (ptr, not arr.flags.writeable),
+            "strides": None if arr.flags.c_contiguous else arr.strides,
+            "version": 3,
+            "stream": 1,  # our copies and launches are ordered before work on the legacy default stream
+        }
+
     def __dlpack__(self, stream: Any = None, **kw: Any) -> Any:
-        return self._host().__dlpack__(stream=stream, **kw)
+        """A DLPack capsule: a CUDA tensor for a CudaSpace View (or when `dl_device` asks for CUDA), which the
+        consumer may write (the device copy is marked written); else the host memory, as NumPy exports it."""
+        dl_device = kw.get("dl_device")
+        device: int | None = None
+        on_device = self._device_home()
+        if dl_device is not None:
+            kind, device = int(dl_device[0]), int(dl_device[1])
+            if kind == 1:  # kDLCPU
+                on_device = False
+            elif kind == 2 and _memory().usable():  # kDLCUDA
+                on_device = True
+            else:
+                raise BufferError(f"a View cannot be exported to DLPack device {tuple(dl_device)}")
+        if not on_device:
+            return self._host().__dlpack__(stream=stream, **kw)
+        if kw.get("copy"):
+            clone = View(self._shape, self._dtype, space=MemorySpace.CudaSpace, layout=_copy_layout(self))
+            deep_copy(clone, self)
+            return clone.__dlpack__(stream=stream, dl_device=dl_device)
+        mem = _memory()
+        device, ptr = mem.export_device(self, device)
+        if stream is not None and stream not in (-1, 1):
+            # the consumer works on another stream: make everything queued so far visible to it
+            mem.driver.Device(device).synchronize()
+        arr = self._array
+        strides = tuple(s // arr.itemsize for s in arr.strides)
+        return mem.dlpack_capsule(self, ptr, device, arr.shape, strides, arr.dtype)
 
     def __dlpack_device__(self) -> tuple[int, int]:
+        if self._device_home():
+            where = _memory().device_copy(self)
+            return (2, where[0] if where is not None else _memory().driver.current_device().ordinal)
         arr = self._array if self._array is not None else self._host(write=False)
         return arr.__dlpack_device__()
 
@@ -564,8 +686,12 @@ class View(_native.ViewBase):
 
 def _rebuild(values: np.ndarray, space: MemorySpace, layout: Layout, trait: Trait) -> View:
     v = View(values.shape, values.dtype, space=space, layout=layout, trait=trait)
-    v._array[...] = values
+    v._host_overwrite()[...] = values
     return v
+
+
+def _copy_layout(v: View) -> Layout:
+    return v.layout if v.layout is not Layout.LayoutStride else Layout.LayoutRight
 
 
 # --- functions ----------------------------------------------------------------------------------------------
@@ -628,8 +754,10 @@ def subview(v: View, *indices: Any) -> View:
 def asarray(obj: Any) -> View:
     """Wrap an array as a View without copying (trait Unmanaged); a View is returned as is.
 
-    Accepts NumPy arrays and anything exposing `__dlpack__` (host memory), `__array_interface__` or the buffer
-    protocol. Python lists and tuples have no memory to share: they are copied into a new View.
+    Accepts NumPy arrays and anything exposing `__dlpack__`, `__array_interface__` or the buffer protocol
+    (host memory: a HostSpace View), and GPU arrays: CuPy arrays, PyTorch CUDA tensors, anything with
+    `__cuda_array_interface__` or a CUDA `__dlpack__` (a CudaSpace View over that memory, kept alive by the
+    View). Python lists and tuples have no memory to share: they are copied into a new View.
 
     >>> import numpy as np, kernelkit.api.views as v
     >>> a = np.zeros((3, 4), order="F")
@@ -647,7 +775,7 @@ def asarray(obj: Any) -> View:
                 f"asarray(): cannot turn the {type(obj).__name__} into an array: {e}"
             ) from None
         out = View(tmp.shape, _dtype_of(tmp, obj))
-        out._array[...] = tmp
+        out._host_overwrite()[...] = tmp
         return out
     if isinstance(obj, np.ma.MaskedArray):
         raise KernelTypeError(
@@ -657,6 +785,8 @@ def asarray(obj: Any) -> View:
         arr = obj if type(obj) is np.ndarray else obj.view(np.ndarray)
     elif isinstance(obj, (int, float, complex, bool, str, bytes, np.generic)):
         raise KernelValueError(f"asarray() needs an array of rank 1 to {MAX_RANK}; got the scalar {obj!r}")
+    elif _is_gpu_array(obj):
+        return _wrap_gpu_array(obj)
     elif hasattr(obj, "__dlpack__"):
         try:
             arr = np.from_dlpack(obj)
@@ -687,6 +817,45 @@ def asarray(obj: Any) -> View:
     return View._wrap(arr, st, MemorySpace.HostSpace, Trait.Unmanaged, parent=None)
 
 
+def _is_gpu_array(obj: object) -> bool:
+    if hasattr(obj, "__cuda_array_interface__"):  # False for a PyTorch CPU tensor (the property raises)
+        return True
+    device = getattr(obj, "__dlpack_device__", None)
+    if device is None or not hasattr(obj, "__dlpack__"):
+        return False
+    try:
+        return int(device()[0]) in (2, 13)  # kDLCUDA, kDLCUDAManaged
+    except Exception:  # a broken __dlpack_device__: let the host path report the problem
+        return False
+
+
+def _wrap_gpu_array(obj: Any) -> View:
+    """A CudaSpace View (trait Unmanaged) over another library's GPU memory, zero copy. Its host array is a
+    shadow with the same byte layout, filled on first host access; the memory stays the library's (`obj`,
+    and a DLPack capsule, are kept alive by the View) and is never freed by kernelkit. Host writes reach the
+    GPU memory at the View's next GPU use (a kernel, `__cuda_array_interface__`, `__dlpack__`)."""
+    mem = _memory()
+    try:
+        f = mem.foreign(obj, f"asarray(): the {type(obj).__name__}")
+    except KernelError:
+        raise
+    except (BufferError, RuntimeError, TypeError, ValueError) as e:  # the producer refused to export
+        raise KernelTypeError(f"asarray(): cannot wrap a {type(obj).__name__} without copying ({e})") from None
+    device = f.device if f.device is not None else mem.device_of(f.ptr)
+    mem.synchronize_stream(f.stream)
+    st = _types.from_numpy(f.dtype)
+    assert st is not None  # foreign() rejects the dtypes kernels cannot use
+    low, nbytes = mem._span(f.shape, f.strides, f.dtype.itemsize)
+    raw = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)  # never shown before a download fills it
+    base = -ctypes.addressof(ctypes.c_char.from_buffer(raw)) % ALIGNMENT
+    shadow = np.ndarray(f.shape, dtype=f.dtype, buffer=raw, offset=base - low, strides=f.strides)
+    if f.readonly:
+        shadow.flags.writeable = False
+    v = View._wrap(shadow, st, MemorySpace.CudaSpace, Trait.Unmanaged, parent=None)
+    mem.attach_foreign(v, f, device)
+    return v
+
+
 def _dtype_of(arr: np.ndarray, obj: object) -> ScalarType:
     st = _types.from_numpy(arr.dtype)
     if st is None:
@@ -706,7 +875,9 @@ def deep_copy(dst: View | np.ndarray, src: Any) -> None:
     """Copy the values of `src` (a View, an array or a scalar) into `dst` (Kokkos::deep_copy).
 
     Shapes must match exactly (no broadcasting); layouts may differ. A conversion that would lose values
-    (1.5 into an integer View, 300 into pk.int8) raises instead of truncating.
+    (1.5 into an integer View, 300 into pk.int8) raises instead of truncating. Across memory spaces the copy
+    goes device to device (memcpy_dtod) when both sides are on the GPU with the same dtype and layout, and
+    straight between the host side and the device copy when one side is on the GPU; else through the host.
 
     >>> import kernelkit.api.views as v
     >>> a = v.View([2, 3], layout=v.LayoutRight); b = v.View([2, 3], layout=v.LayoutLeft)
@@ -716,33 +887,51 @@ def deep_copy(dst: View | np.ndarray, src: Any) -> None:
     if dst is src:
         return
     if isinstance(dst, View):
-        d = dst._host(write=True)
+        arr = dst._array if dst._array is not None else dst._host(write=False)
     elif isinstance(dst, np.ndarray):
-        d = dst
+        arr = dst
     else:
         raise KernelTypeError(
             f"deep_copy(): the destination must be a View or a NumPy array, got {type(dst).__name__}"
         )
-    what = f"deep_copy into a {_name(d.dtype)} {'View' if isinstance(dst, View) else 'array'}"
-    s = _checked_source(src, d.dtype, what, d.shape)
+    home = isinstance(dst, View) and dst._space in _CUDA_SPACES
+    if (home or _on_gpu(dst) or _on_gpu(src)) and _memory().copy(dst, src, home):
+        return
+    what = f"deep_copy into a {_name(arr.dtype)} {'View' if isinstance(dst, View) else 'array'}"
+    s = _checked_source(src, arr.dtype, what, arr.shape)  # reads (syncs) the source before dst is touched
+    if isinstance(dst, View) and not isinstance(s, np.ndarray):
+        dst._fill(s)  # a scalar: Kokkos fills
+        return
+    d = dst._host_overwrite() if isinstance(dst, View) else dst
     if isinstance(s, np.ndarray):
         np.copyto(d, s, casting="unsafe")  # _checked_source has verified that every value survives
     else:
         d[...] = s
 
 
-def create_mirror_view(v: View) -> View:
-    """A host View with the contents of `v`: `v` itself (Kokkos::create_mirror_view).
+def _on_gpu(x: object) -> bool:
+    """True for a View that has (or may have) a device copy: its root has HAS_DEVICE or lives in CudaSpace."""
+    if not isinstance(x, View):
+        return False
+    root = x._root()
+    return bool(root._flags & _HAS_DEVICE) or root._space in _CUDA_SPACES
 
-    Every View is host-accessible (host access brings the host copy up to date), so the mirror is the View.
+
+def create_mirror_view(v: View) -> View:
+    """A host View with the contents of `v` (Kokkos::create_mirror_view): `v` itself when its data lives on
+    the host (a HostSpace View, or any View without a usable GPU), else a new HostSpace View holding a copy.
 
     >>> import kernelkit.api.views as v
-    >>> a = v.View([3]); v.create_mirror_view(a) is a
+    >>> a = v.View([3], space=v.HostSpace); v.create_mirror_view(a) is a
     True
     """
     if not isinstance(v, View):
         raise KernelTypeError(f"create_mirror_view() takes a View, got {type(v).__name__}")
-    return v
+    if not v._device_home():
+        return v
+    m = create_mirror(v)
+    deep_copy(m, v)
+    return m
 
 
 def create_mirror(v: View) -> View:
@@ -757,5 +946,4 @@ def create_mirror(v: View) -> View:
     """
     if not isinstance(v, View):
         raise KernelTypeError(f"create_mirror() takes a View, got {type(v).__name__}")
-    layout = v.layout if v.layout is not Layout.LayoutStride else Layout.LayoutRight
-    return View(v.shape, v.dtype, space=MemorySpace.HostSpace, layout=layout)
+    return View(v.shape, v.dtype, space=MemorySpace.HostSpace, layout=_copy_layout(v))

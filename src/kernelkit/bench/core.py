@@ -85,6 +85,7 @@ class Result:
     rate: float | None = None
     reference: str | None = None
     ratio: float | None = None
+    ratio_best: float | None = None  # the same from the fastest repeats (less sensitive to a busy machine)
     max_error: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class Result:
             "rate": self.rate,
             "reference": self.reference,
             "ratio_to_reference": self.ratio,
+            "ratio_best_to_reference": self.ratio_best,
             "max_error": self.max_error,
         }
         if self.timing is not None and self.timing.samples:
@@ -113,14 +115,14 @@ class Latency:
     framework: str
     space: str | None
     status: str  # "ok", "skipped", "error"
-    timing: Timing | None = None
+    timing: Timing = field(default_factory=Timing)
     target_s: float | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:
-        return self.timing.median if self.timing is not None and self.timing.samples else None
+        return self.timing.median if self.timing.samples else None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,17 +134,17 @@ class Latency:
             "target_s": self.target_s,
             "note": self.note,
         }
-        if self.timing is not None and self.timing.samples:
+        if self.timing.samples:
             out["time"] = self.timing.as_dict()
         out.update(self.extra)
         return out
 
 
-# ---- validation helpers -------------------------------------------------------------------------------------
+# ---- validation helpers ------------------------------------------------------------------------------------
 
 
 def max_relative_error(got: np.ndarray, expected: np.ndarray, chunk: int = 1 << 22) -> float:
-    """max |got - expected| / max(|expected|, tiny), in chunks so a 256 MiB array needs no 256 MiB temporary."""
+    """max |got - expected| / max(|expected|, tiny), in chunks: no temporary as large as the arrays."""
     got = np.asarray(got)
     expected = np.asarray(expected)
     if got.shape != expected.shape:

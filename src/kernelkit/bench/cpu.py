@@ -77,7 +77,7 @@ def numpy_pi_sum(n: int, step: float, chunk: int = 1 << 16) -> float:
     return total
 
 
-# ---- version builders ---------------------------------------------------------------------------------------
+# ---- version builders --------------------------------------------------------------------------------------
 # Each returns build(ctx, data) -> run; run() does one complete execution and returns what is validated.
 
 
@@ -362,7 +362,8 @@ def cpu_benchmarks() -> list[Benchmark]:
         ),
         Benchmark(
             name="pi",
-            description="pi = integral of 4/(1+x^2) on [0,1], midpoint rule (the seeds' tutorial); C uses omp simd",
+            description="pi = integral of 4/(1+x^2) on [0,1] by the midpoint rule (the seeds' tutorial); "
+            "C uses omp simd",
             unit="Gsteps/s",
             size=_pi_size,
             make_data=lambda n: Pi(n, 1.0 / n),

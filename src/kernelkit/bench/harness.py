@@ -37,7 +37,9 @@ class Options:
     launch_calls: int | None = None
     launch_batches: int | None = None
     quiet: bool = False
-    settle_s: float = 0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
+    settle_s: float = (
+        0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
+    )
 
     @property
     def budget_s(self) -> float:
@@ -167,10 +169,9 @@ class Context:
                 import numba
             except ImportError as e:
                 raise Skip("numba not installed (pip install numba)") from e
-            if self.threads > numba.config.NUMBA_NUM_THREADS:
-                raise Skip(
-                    f"numba was started with {numba.config.NUMBA_NUM_THREADS} threads (NUMBA_NUM_THREADS)"
-                )
+            most = int(getattr(numba.config, "NUMBA_NUM_THREADS", self.threads))
+            if self.threads > most:
+                raise Skip(f"numba was started with {most} threads (NUMBA_NUM_THREADS)")
             self._numba = numba
         return self._numba
 
@@ -223,7 +224,7 @@ def _framework_selected(framework: str, options: Options) -> bool:
     return options.frameworks is None or framework in options.frameworks
 
 
-def _first_line(e: BaseException) -> str:
+def _describe(e: BaseException) -> str:
     text = str(e).strip()
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
@@ -259,7 +260,7 @@ def run_benchmark(ctx: Context, bench: Benchmark, log: Callable[[str], None]) ->
                     r.status, r.note = "skipped", str(e)
                     continue
                 except Exception as e:
-                    r.status, r.note = "error", _first_line(e)
+                    r.status, r.note = "error", _describe(e)
                     continue
                 err, problem = bench.validate(got, expected)
                 r.max_error = err
@@ -287,6 +288,7 @@ def run_benchmark(ctx: Context, bench: Benchmark, log: Callable[[str], None]) ->
                 for k in timings:
                     rows[k].reference = group[ref].framework
                     rows[k].ratio = rows[k].rate / rows[ref].rate  # type: ignore[operator]
+                    rows[k].ratio_best = timings[ref].min / timings[k].min
     finally:
         del data, expected
         gc.collect()
@@ -343,7 +345,7 @@ def _probe_unavailable(ctx: Context, framework: str, space: str) -> str | None:
         try:
             ctx.kernelkit()
         except Exception as e:
-            return _first_line(e)
+            return _describe(e)
         available, detail = ctx.space_status(space)
         return None if available else f"{space} space not available: {detail}"
     if importlib.util.find_spec(framework) is None:
@@ -373,8 +375,8 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
     load = load_average()
     if load is not None and load[0] > 0.5:
         notes.append(
-            f"load average {load[0]:.2f} at the start: other processes were using the CPU, absolute rates may be "
-            "low (ratios are taken in the same run)"
+            f"load average {load[0]:.2f} at the start: other processes were using the CPU, so absolute "
+            "rates may be low (ratios are taken in the same run)"
         )
     if "cuda" in options.spaces:
         available, detail = ctx.space_status("cuda")
@@ -406,8 +408,9 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
     if report.results:
         print("\n" + results_table(report.results, out), file=out)
         print(
-            "\nrates are medians of repeats (warm-up excluded); 'vs ref' divides by the hand-written C/OpenMP loop"
-            " of the same space in this run",
+            "\nrate: from the median of the repeats, warm-up excluded; vs ref: rate / the rate of the "
+            "hand-written C/OpenMP loop of the same space in this run; best: the same ratio from each "
+            "version's fastest repeat",
             file=out,
         )
     if report.latencies:

@@ -114,7 +114,7 @@ def kernel_latency(
     root = tempfile.mkdtemp(prefix="kernelkit-bench-")
     try:
         script = os.path.join(root, probe.script)
-        # A copy in an otherwise empty directory: the script's folder lands on sys.path, the package's must not.
+        # A copy in an otherwise empty folder: the script's folder lands on sys.path, the package's must not.
         shutil.copyfile(os.path.join(_HERE, probe.script), script)
         cmd = [sys.executable, script]
         cache = os.path.join(root, "cache-0")
@@ -169,7 +169,8 @@ after_numpy = threads()
 import {module}
 t2 = time.perf_counter()
 out = {{'numpy_s': t1 - t0, 'module_s': t2 - t1, 'total_s': t2 - t0,
-       'threads_started': threads() - after_numpy, 'compiler_loaded': 'kernelkit.compile.pipeline' in sys.modules}}
+       'threads_started': threads() - after_numpy,
+       'compiler_loaded': 'kernelkit.compile.pipeline' in sys.modules}}
 print(json.dumps(out))
 """
 

@@ -89,6 +89,7 @@ def results_table(results: Sequence[Result], stream: TextIO | None = None) -> st
                     fmt_seconds(timing.median if timing else None),
                     f"{fmt_number(r.rate)} {r.unit}" if r.rate is not None else "-",
                     ratio,
+                    f"{r.ratio_best:.2f}" if r.ratio_best is not None else "-",
                     r.note,
                 ]
             )
@@ -98,10 +99,10 @@ def results_table(results: Sequence[Result], stream: TextIO | None = None) -> st
                 r.status
             ]
             rows.append(
-                [r.benchmark, r.space, r.framework, "-", f"{r.n:,}", "-", "-", "-", f"{label}: {note}"]
+                [r.benchmark, r.space, r.framework, "-", f"{r.n:,}", "-", "-", "-", "-", f"{label}: {note}"]
             )
-    headers = ["benchmark", "space", "framework", "threads", "n", "time", "rate", "vs ref", "note"]
-    return table(headers, rows, right=(3, 4, 5, 6))
+    headers = ["benchmark", "space", "framework", "threads", "n", "time", "rate", "vs ref", "best", "note"]
+    return table(headers, rows, right=(3, 4, 5, 6, 8))
 
 
 _METRIC_NAMES = {
@@ -130,7 +131,7 @@ def latency_table(latencies: Sequence[Latency], stream: TextIO | None = None) ->
             if ok == "ok":
                 target = target.replace("≤", "<=")
         spread = ""
-        if rec.timing is not None and len(rec.timing.samples) > 1:
+        if len(rec.timing.samples) > 1:
             spread = f"{len(rec.timing.samples)} samples, min {fmt_seconds(rec.timing.min)}"
         note = "; ".join(x for x in (spread, rec.note) if x)
         rows.append([name, rec.framework, rec.space or "-", fmt_seconds(rec.value), target, note])

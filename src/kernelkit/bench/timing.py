@@ -10,7 +10,9 @@ import statistics
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -79,15 +81,15 @@ def measure(
 
 
 def measure_interleaved(
-    runs: Mapping[str, Callable[[], Any]],
+    runs: Mapping[K, Callable[[], Any]],
     *,
     repeats: int,
     warmup: int = 1,
     budget_s: float | None = None,
     min_repeats: int = 3,
-    isolated: Collection[str] = (),
+    isolated: Collection[K] = (),
     settle_s: float = 0.0,
-) -> dict[str, Timing]:
+) -> dict[K, Timing]:
     """Time several versions round-robin, one call of each per round.
 
     Interleaving spreads slow drifts of the machine (frequency, a neighbour's memory traffic) over every

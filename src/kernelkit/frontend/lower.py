@@ -478,7 +478,7 @@ class FunctionLowerer(ast.NodeVisitor):
         rank = view.type.rank
         if len(index) != rank:
             raise self.err(node, f"{view.name!r} has rank {rank} but is indexed with {len(index)} "
-                                 f"index{'es' if len(index) != 1 else ''}", KernelValueError)
+                                 f"index{'es' if len(index) != 1 else ''}")
         return view, index
 
     def extent(self, view: N.Expr, dim_node: ast.AST, node: ast.AST) -> N.Expr:
@@ -687,7 +687,7 @@ class FunctionLowerer(ast.NodeVisitor):
             index.append(self.cast(e, T.int64))
         if len(index) != view.type.rank:
             raise self.err(ix_node, f"{view.name!r} has rank {view.type.rank} but the atomic gives "
-                                    f"{len(index)} index{'es' if len(index) != 1 else ''}", KernelValueError)
+                                    f"{len(index)} index{'es' if len(index) != 1 else ''}")
         dt = view.type.dtype
         vals = [self.cast(self.scalar(self.expr(a), a, "value"), dt) for a in node.args[2:]]
         if op in ("and", "or", "xor") and dt.is_float:
@@ -937,6 +937,12 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     anns = param_annotations(fn)
     head, rest = names[:nhead], names[nhead:]
     loc = src.loc(node)
+    if sig.pattern != "for" and any(n in sig.arg_types for n in head[sig.rank:]):
+        what = "an accumulator" if sig.pattern == "reduce" else "an accumulator and a `final` flag"
+        raise KernelTypeError(
+            f"workunit {fn.__name__!r} is used with parallel_{sig.pattern}, so after its index it must take "
+            f"{what} (e.g. `def {fn.__name__}({', '.join(head[:sig.rank])}, acc"
+            f"{', final' if sig.pattern == 'scan' else ''}, ...)`); {head[sig.rank]!r} is a keyword argument", loc)
     params: dict[str, T.Type] = {}
     indices = [N.Param(n, T.int64, loc) for n in head[: sig.rank]]
     for p in indices:

@@ -48,6 +48,8 @@ class DebugBackend(Backend):
                 if p.name in kernel.writes and v._flags & _native.HAS_DEVICE:
                     v._flags |= _native.DEVICE_STALE
                 v = v._array
+            elif hasattr(v, "item") and not hasattr(v, "shape") or (hasattr(v, "ndim") and v.ndim == 0):
+                v = v.item()  # NumPy scalars compute as Python numbers here, like the other literals
             values.append(v)
         body = compiled.body
         if rank == 1:

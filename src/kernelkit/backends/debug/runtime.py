@@ -65,7 +65,12 @@ def _mod(a: int, b: int) -> int:
 
 
 def _ffloordiv(a: float, b: float) -> float:
-    return math.floor(a / b) * 1.0 if b else _div(a, b)
+    if not b:
+        return _div(a, b)
+    try:
+        return a // b  # Python's float floor division (not floor(a / b): 1.0 // 0.1 == 9.0)
+    except (ValueError, OverflowError):
+        return math.nan
 
 
 def _fmod(a: float, b: float) -> float:

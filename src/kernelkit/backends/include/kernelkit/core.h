@@ -172,8 +172,24 @@ KK_FUNCTION float pyfmod(float a, float b) {
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
     return r;
 }
-KK_FUNCTION double pyfloordiv(double a, double b) { return floor(a / b); }
-KK_FUNCTION float pyfloordiv(float a, float b) { return floorf(a / b); }
+/* Python's float floor division (CPython float_floor_div): exact on the remainder, so 1.0 // 0.1 == 9.0. */
+template <class T> KK_FUNCTION T pyfloordiv_(T a, T b, T mod) {
+    if (b == 0) return a / b;
+    T div = (a - mod) / b;
+    if (mod != 0) {
+        if ((b < 0) != (mod < 0)) div -= 1;
+    }
+    T fl;
+    if (div != 0) {
+        fl = floor(div);
+        if (div - fl > (T)0.5) fl += 1;
+    } else {
+        fl = copysign((T)0, a / b);
+    }
+    return fl;
+}
+KK_FUNCTION double pyfloordiv(double a, double b) { return pyfloordiv_<double>(a, b, fmod(a, b)); }
+KK_FUNCTION float pyfloordiv(float a, float b) { return pyfloordiv_<float>(a, b, fmodf(a, b)); }
 
 /* Integer power; a negative exponent gives the truncated result (0 unless |a| == 1). */
 template <class T> KK_FUNCTION T ipow(T a, T b) {
