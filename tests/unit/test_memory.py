@@ -21,7 +21,6 @@ import pytest
 
 import kernelkit as pk
 from kernelkit import _native
-from kernelkit.api import views as V
 from kernelkit.backends.cuda import driver
 from kernelkit.errors import KernelTypeError, KernelValueError
 from kernelkit.runtime import memory
@@ -99,8 +98,14 @@ int cuMemAllocHost_v2(void** p, size_t n) { *p = malloc(n); return 0; }
 int cuMemFreeHost(void* p) { free(p); return 0; }
 int cuMemHostRegister_v2(void* p, size_t n, unsigned f) { return 0; }
 int cuMemHostUnregister(void* p) { return 0; }
-int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) { if (!find(d)) return 1; memcpy((void*)d, s, n); counts[0]++; return 0; }
-int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) { if (!find(s)) return 1; memcpy(d, (void*)s, n); counts[1]++; return 0; }
+int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) {
+    if (!find(d)) return 1;
+    memcpy((void*)d, s, n); counts[0]++; return 0;
+}
+int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) {
+    if (!find(s)) return 1;
+    memcpy(d, (void*)s, n); counts[1]++; return 0;
+}
 int cuMemcpyDtoD_v2(dptr d, dptr s, size_t n) {
     if (!find(d) || !find(s)) return 1;
     memmove((void*)d, (void*)s, n); counts[2]++; return 0;
@@ -173,7 +178,7 @@ class Env:
         assert self.lib is not None
         out = (ctypes.c_long * 4)()
         self.lib.fake_counts(out)
-        return dict(zip(["h2d", "d2h", "d2d", "memset"], out))
+        return dict(zip(["h2d", "d2h", "d2d", "memset"], out, strict=True))
 
 
 @pytest.fixture(params=["fake", pytest.param("gpu", marks=pytest.mark.gpu)])
@@ -196,7 +201,9 @@ def cuda(request, fake_libcuda):
         gc.collect()
 
 
-def read_device(ptr: int, shape: tuple[int, ...], dtype, strides: tuple[int, ...] | None = None) -> np.ndarray:
+def read_device(
+    ptr: int, shape: tuple[int, ...], dtype, strides: tuple[int, ...] | None = None
+) -> np.ndarray:
     """Device memory as a host array (a plain driver copy: not counted by memory.stats)."""
     dt = np.dtype(dtype)
     if strides is None:
@@ -403,7 +410,7 @@ def test_subview_device_arg_offsets_and_marking(cuda):
     v = pk.View([4, 5], pk.float64, space=pk.HostSpace, layout=pk.LayoutRight)
     s = v[1:3, 2:5]
     vb, after = memory.device_arg("s", s, 0, writes=True)
-    assert type(vb) is _native.ViewBase and vb._flags & DERIVED
+    assert type(vb) is _native.ViewBase and vb._flags == HAS_DEVICE  # not DERIVED: the launcher takes it
     root_ptr = v._dptr
     assert root_ptr and vb._dptr == root_ptr + (1 * 5 + 2) * 8 and vb._ddevice == 0
     write_device(vb._dptr, np.array([42.0]))
@@ -412,6 +419,8 @@ def test_subview_device_arg_offsets_and_marking(cuda):
     assert v._flags & HOST_STALE and s._flags & HOST_STALE
     assert np.asarray(v)[1, 2] == 42.0 and s[0, 0] == 42.0
     assert memoryview(s).tobytes()[:8] == np.float64(42.0).tobytes()
+
+    assert memory.device_arg("s", vb, 0, writes=True) == (vb, None)  # a bare description passes as is
 
     col = v[:, 3]  # strided
     vb, after = memory.device_arg("col", col, 0, writes=False)
@@ -473,7 +482,9 @@ def test_numpy_argument_errors(cuda):
 class FakeGpuArray:
     """What CuPy, PyTorch or Numba expose: __cuda_array_interface__ over device memory they own."""
 
-    def __init__(self, values: np.ndarray, strides: tuple[int, ...] | None = None, typestr: str | None = None):
+    def __init__(
+        self, values: np.ndarray, strides: tuple[int, ...] | None = None, typestr: str | None = None
+    ):
         self.ptr = driver.alloc(max(values.nbytes, 1))
         write_device(self.ptr, values)
         self.shape = values.shape
@@ -513,13 +524,19 @@ def test_cuda_array_interface_arguments_are_zero_copy(cuda):
     with pytest.raises(KernelValueError, match=r"argument 'bad' has strides \(12,\) that are not multiples"):
         memory.device_arg("bad", bad, 0, writes=False)
     cplx = FakeGpuArray(np.zeros(2, dtype=np.complex64))
-    with pytest.raises(KernelTypeError, match="argument 'cplx' has dtype complex64, which kernels cannot use"):
+    with pytest.raises(
+        KernelTypeError, match="argument 'cplx' has dtype complex64, which kernels cannot use"
+    ):
         memory.device_arg("cplx", cplx, 0, writes=False)
     g.readonly = True
-    with pytest.raises(KernelValueError, match="the kernel writes argument 'g', but that GPU array is read-only"):
+    with pytest.raises(
+        KernelValueError, match="the kernel writes argument 'g', but that GPU array is read-only"
+    ):
         memory.device_arg("g", g, 0, writes=True)
     if cuda.devices > 1:
-        with pytest.raises(KernelValueError, match="argument 'g' is in the memory of GPU 0, but the kernel runs"):
+        with pytest.raises(
+            KernelValueError, match="argument 'g' is in the memory of GPU 0, but the kernel runs"
+        ):
             memory.device_arg("g", g, 1, writes=False)
     for a in (g, t, bad, cplx):
         a.free()
@@ -609,12 +626,14 @@ def test_dlpack_device_export_round_trip(cuda):
 
     # a consumer that takes ownership renames the capsule and calls the deleter itself
     capsule = v.__dlpack__(stream=None)
-    name = ctypes.c_char_p(b"used_dltensor")
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    name = ctypes.c_char_p(b"used_dltensor")  # kept alive: the capsule stores the pointer
+    get_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
+        ("PyCapsule_GetPointer", ctypes.pythonapi)
+    )
+    set_name = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_char_p)(
+        ("PyCapsule_SetName", ctypes.pythonapi)
+    )
     address = get_pointer(capsule, b"dltensor")
-    set_name = ctypes.pythonapi.PyCapsule_SetName
-    set_name.restype, set_name.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_char_p]
     assert set_name(capsule, name) == 0
     managed = memory._DLManagedTensor.from_address(address)
     assert managed.dl_tensor.device.device_type == 2 and managed.dl_tensor.ndim == 2
@@ -623,6 +642,7 @@ def test_dlpack_device_export_round_trip(cuda):
     assert len(memory._EXPORTS) == exports
     del capsule, managed
     gc.collect()
+    del name
 
     h = pk.View([3], pk.float64, space=pk.HostSpace)
     h[0] = 1.5
@@ -716,7 +736,8 @@ def test_import_and_host_views_load_no_cuda_module():
         v[1] = 2.0
         pk.deep_copy(v, np.arange(4.0)); pk.create_mirror_view(v); v[1:].fill(1.0)
         assert np.asarray(v).sum() == 3.0
-        loaded = [m for m in sys.modules if m.startswith(("kernelkit.backends.cuda", "kernelkit.runtime.memory"))]
+        cuda_modules = ("kernelkit.backends.cuda", "kernelkit.runtime.memory")
+        loaded = [m for m in sys.modules if m.startswith(cuda_modules)]
         assert not loaded, loaded
         assert "libcuda" not in open("/proc/self/maps").read()
         """
@@ -775,3 +796,49 @@ def test_torch_interop(gpu):
     assert list(v) == [2.0] * 4
     h = pk.View([3], pk.float32, space=pk.HostSpace)
     assert torch.as_tensor(h).device.type == "cpu"  # host Views have no __cuda_array_interface__
+
+
+@pk.workunit
+def _axpy(i, a, x, y):
+    y[i] += a * x[i]
+
+
+@pk.workunit
+def _scale(i, a, x):
+    x[i] *= a
+
+
+@pytest.mark.gpu
+def test_kernel_loop_on_the_gpu_moves_no_data(gpu):
+    if not pk.Cuda.available():
+        pytest.skip("pk.Cuda is not available")
+    n = 1 << 16
+    x = pk.View([n], pk.float64, space=pk.CudaSpace)
+    y = pk.View([n], pk.float64, space=pk.CudaSpace)
+    x.fill(1.0)
+    policy = pk.RangePolicy(pk.Cuda, 0, n)
+    pk.parallel_for(policy, _axpy, a=2.0, x=x, y=y)  # first launch: compiles, allocates, zero-fills y
+    memory.reset_stats()
+    for _ in range(100):
+        pk.parallel_for(policy, _axpy, a=2.0, x=x, y=y)
+    pk.fence()
+    assert memory.stats() == no_copies()
+    assert y[0] == 202.0 and y[n - 1] == 202.0 and memory.stats()["d2h"] == 1
+    assert x._flags == HAS_DEVICE  # read only by the kernels: the host copy never went stale
+
+    h = pk.View([n], pk.float64, space=pk.HostSpace)  # host Views and subviews work on the GPU too
+    h[...] = np.arange(n, dtype=np.float64)
+    pk.parallel_for(policy, _scale, a=3.0, x=h)
+    s = h[10:20]
+    pk.parallel_for(pk.RangePolicy(pk.Cuda, 0, 10), _scale, a=-1.0, x=s)
+    pk.fence()
+    assert h[5] == 15.0 and h[10] == -30.0 and list(s)[-1] == -57.0
+    a = np.ones(8)
+    pk.parallel_for(pk.RangePolicy(pk.Cuda, 0, 8), _scale, a=4.0, x=a)  # NumPy: a temporary, copied back
+    pk.fence()
+    assert a.tolist() == [4.0] * 8
+    pk.parallel_for(pk.RangePolicy(pk.OpenMP, 0, n), _scale, a=0.5, x=y)  # host kernel: syncs y first
+    assert y[1] == 101.0
+    pk.parallel_for(policy, _scale, a=2.0, x=y)  # and uploads the host's newer copy before the next
+    pk.fence()
+    assert y[2] == 202.0

@@ -175,7 +175,6 @@ def test_design_section_1_example(space):
 # ----------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="issue 5", strict=False)
 def test_slides_classsty_workload(space, default_space):
     # Slides "PyKokkos at SC'24 BoF" (seed 001), verbatim except the import.
     @pk.functor
@@ -255,7 +254,6 @@ def test_paper_figure_1_team_vector_loop(space, default_space):
     assert result == E * N * M
 
 
-@pytest.mark.xfail(reason="issue 5", strict=False)
 def test_classstywithmain_workload(space):
     # Section 3.1.2: a @pk.workload class with a @pk.main method run by pk.execute(space, instance).
     @pk.workload

@@ -39,8 +39,75 @@ class Workunit:
         # Called directly, a workunit is its plain Python function (handy for unit tests of the body).
         return self.py_function(*args)
 
+    def __get__(self, obj, objtype=None):
+        # ClassSty: `obj.method` is the workunit with obj's members as hidden arguments
+        if obj is None:
+            return self
+        self._owner = type(obj)
+        return BoundWorkunit(self, obj)
+
     def __repr__(self) -> str:
         return f"<pk.workunit {self.py_function.__qualname__}>"
+
+
+class BoundWorkunit:
+    """A workunit method of a functor or workload object, as `pk.parallel_for(policy, obj.method)` sees it."""
+
+    __slots__ = ("workunit", "obj")
+
+    def __init__(self, workunit: Workunit, obj):
+        self.workunit = workunit
+        self.obj = obj
+
+    def member_kwargs(self) -> dict:
+        """The members the class's kernels read, as keyword arguments ("self.x": value), read now: a member
+        changed between launches is seen by the next one."""
+        self_name, names = _members(type(self.obj), self.workunit)
+        obj = self.obj
+        out = {}
+        for n in names:
+            try:
+                out[f"{self_name}.{n}"] = getattr(obj, n)
+            except AttributeError:
+                raise KernelTypeError(f"{type(obj).__name__} object has no member {n!r} (used by its kernels); set "
+                                      f"self.{n} in __init__", caller_loc()) from None
+        return out
+
+    def __call__(self, *args):
+        return self.workunit.py_function(self.obj, *args)
+
+    def __repr__(self) -> str:
+        return f"<bound pk.workunit {self.workunit.py_function.__qualname__} of {self.obj!r}>"
+
+
+_MEMBERS: dict = {}
+
+
+def _members(cls: type, wu: Workunit) -> tuple[str, list[str]]:
+    """(name of `self`, the members read by the class's workunits and @pk.function methods), cached per class."""
+    key = (cls, wu)
+    hit = _MEMBERS.get(key)
+    if hit is not None:
+        return hit
+    import ast
+
+    from kernelkit.frontend.source import get_source
+
+    self_name = get_source(wu.py_function).tree.args.args[0].arg
+    used: set[str] = set()
+    for klass in cls.__mro__:
+        for v in vars(klass).values():
+            if isinstance(v, (Workunit, DeviceFunction)):
+                tree = get_source(v.py_function).tree
+                own = tree.args.args[0].arg if tree.args.args else None
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                            node.value.id == own:
+                        used.add(node.attr)
+    methods = {n for n in used if isinstance(getattr(cls, n, None), (Workunit, DeviceFunction))}
+    hit = (self_name, sorted(used - methods))
+    _MEMBERS[key] = hit
+    return hit
 
 
 class DeviceFunction:
@@ -54,6 +121,11 @@ class DeviceFunction:
 
     def __call__(self, *args):
         return self.py_function(*args)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return lambda *args: self.py_function(obj, *args)  # called from Python: a plain method call
 
     def __repr__(self) -> str:
         return f"<pk.function {self.py_function.__qualname__}>"
@@ -71,6 +143,57 @@ def function(fn=None, **options):
     if fn is None:
         return lambda f: DeviceFunction(f)
     return DeviceFunction(fn)
+
+
+def functor(cls=None, **options):
+    """Class decorator (ClassSty): the annotated members set in `__init__` are the data of the class's
+    `@pk.workunit` methods, which are launched as `pk.parallel_for(policy, obj.method)`."""
+    def mark(c):
+        c._kk_functor = options
+        return c
+
+    return mark if cls is None else mark(cls)
+
+
+def workload(cls=None, **options):
+    """Class decorator (ClassStyWithMain): `pk.execute(space, obj)` runs its `@pk.main` method, then its
+    `@pk.callback` methods."""
+    def mark(c):
+        c._kk_workload = options
+        return c
+
+    return mark if cls is None else mark(cls)
+
+
+def main(fn):
+    """Marks the method `pk.execute` runs (it runs as ordinary Python: launches from it are cheap)."""
+    fn._kk_main = True
+    return fn
+
+
+def callback(fn):
+    """Marks a method `pk.execute` runs after `@pk.main`."""
+    fn._kk_callback = True
+    return fn
+
+
+def execute(space, obj) -> None:
+    """Run a `@pk.workload` object: its `@pk.main` with `space` as the default space, then its callbacks."""
+    from kernelkit.api import spaces
+
+    cls = type(obj)
+    mains = [n for k in reversed(cls.__mro__) for n, v in vars(k).items() if getattr(v, "_kk_main", False)]
+    if not mains:
+        raise KernelTypeError(f"{cls.__name__} has no @pk.main method", caller_loc())
+    callbacks = [n for k in reversed(cls.__mro__) for n, v in vars(k).items() if getattr(v, "_kk_callback", False)]
+    saved = spaces._default[0]
+    spaces.set_default_space(space)
+    try:
+        getattr(obj, mains[-1])()
+        for n in callbacks:
+            getattr(obj, n)()
+    finally:
+        spaces._default[0] = saved
 
 
 def as_workunit(obj) -> Workunit:

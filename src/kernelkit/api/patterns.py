@@ -7,7 +7,7 @@ call into the native launcher; everything else happens on the first call with ne
 from __future__ import annotations
 
 from kernelkit.api import reducers as R
-from kernelkit.api.decorators import Workunit, as_workunit
+from kernelkit.api.decorators import BoundWorkunit, Workunit, as_workunit
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
 from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
 from kernelkit import _native
@@ -53,13 +53,20 @@ def _space(space):
     return get_default_space() if space is None or space is Default else space
 
 
+def _unbind(wu, kwargs):
+    """(Workunit, keyword arguments): a bound method brings its object's members along."""
+    if wu.__class__ is BoundWorkunit:
+        return wu.workunit, {**wu.member_kwargs(), **kwargs}
+    return as_workunit(wu), kwargs
+
+
 def _run(pattern, args, kwargs, reducer, init):
     label, policy, wu, rest = _split(args, f"parallel_{pattern}")
     if rest:
         raise KernelTypeError(f"parallel_{pattern} got unexpected positional arguments {rest!r}; pass kernel "
                               "arguments by keyword", caller_loc())
     space, lo, hi, tile = _bounds(policy)
-    wu = as_workunit(wu)
+    wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, pattern, lo, hi, tile, kwargs, reducer, init)
 
 
@@ -117,7 +124,7 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
         raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
                               caller_loc())
     space, lo, hi, tile = _bounds(policy)
-    wu = as_workunit(wu)
+    wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
 
 
@@ -130,7 +137,7 @@ def parallel_scan(*args, **kwargs):
     space, lo, hi, tile = _bounds(policy)
     if tile is not None or lo.__class__ is not int:
         raise KernelTypeError("parallel_scan takes an int or a RangePolicy", caller_loc())
-    wu = as_workunit(wu)
+    wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
 
 

@@ -152,18 +152,27 @@ _CUDA_SPACES = (MemorySpace.CudaSpace, MemorySpace.CudaUVMSpace)
 # --- argument checking --------------------------------------------------------------------------------------
 
 
-def _memory() -> Any:
-    # imported on first use: `import kernelkit` loads no CUDA module (nor, of course, libcuda)
-    from kernelkit.runtime import memory
+_lazy: dict[str, Any] = {}
 
-    return memory
+
+def _memory() -> Any:
+    mod = _lazy.get("memory")
+    if mod is None:
+        # imported on first use: `import kernelkit` loads no CUDA module (nor, of course, libcuda)
+        from kernelkit.runtime import memory as mod
+
+        _lazy["memory"] = mod
+    return mod
 
 
 def _default_memory_space() -> MemorySpace:
     """The default execution space's memory: CudaSpace when that space is pk.Cuda, else HostSpace."""
-    from kernelkit.api.spaces import get_default_space  # lazily: spaces imports the backends
+    get_default = _lazy.get("default_space")
+    if get_default is None:
+        from kernelkit.api.spaces import get_default_space  # lazily: spaces imports the backends
 
-    return MemorySpace.CudaSpace if get_default_space().backend_name == "cuda" else MemorySpace.HostSpace
+        get_default = _lazy["default_space"] = get_default_space
+    return MemorySpace.CudaSpace if get_default().backend_name == "cuda" else MemorySpace.HostSpace
 
 
 def _resolve_space(space: object) -> MemorySpace:
@@ -445,6 +454,10 @@ class View(_native.ViewBase):
 
         `write=True` (the default, for accesses that hand the memory out) marks an existing device copy stale.
         A subview shares its root's host memory: the root is brought up to date (and marked) instead."""
+        if not self._flags:  # a root with no device copy: nothing to sync or mark
+            arr = self._array
+            if arr is not None:
+                return arr
         parent = self._parent
         if parent is not None:
             parent._host(write)
@@ -840,7 +853,8 @@ def _wrap_gpu_array(obj: Any) -> View:
     except KernelError:
         raise
     except (BufferError, RuntimeError, TypeError, ValueError) as e:  # the producer refused to export
-        raise KernelTypeError(f"asarray(): cannot wrap a {type(obj).__name__} without copying ({e})") from None
+        what = type(obj).__name__
+        raise KernelTypeError(f"asarray(): cannot wrap a {what} without copying ({e})") from None
     device = f.device if f.device is not None else mem.device_of(f.ptr)
     mem.synchronize_stream(f.stream)
     st = _types.from_numpy(f.dtype)

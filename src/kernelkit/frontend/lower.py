@@ -55,6 +55,7 @@ class Context:
     functions: list[N.Function] = field(default_factory=list)
     specialized: dict[tuple, N.Function] = field(default_factory=dict)
     stack: list[object] = field(default_factory=list)
+    hidden_members: list[str] = field(default_factory=list)  # ClassSty: "self.x" parameters, sorted
 
     def guard(self, g: Guard) -> None:
         if not any(x.holder is g.holder and x.key == g.key for x in self.guards):
@@ -81,7 +82,10 @@ def _is_pk_function(obj) -> bool:
 class FunctionLowerer(ast.NodeVisitor):
     """Lowers one Python function body (a workunit or a device function) for one set of parameter types."""
 
-    def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], in_function: bool):
+    def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], in_function: bool,
+                 self_name: str | None = None, self_cls: type | None = None):
+        self.self_name = self_name  # ClassSty: the `self` parameter, whose members are hidden kernel parameters
+        self.self_cls = self_cls
         self.fn = fn
         self.src = src
         self.ctx = ctx
@@ -425,6 +429,15 @@ class FunctionLowerer(ast.NodeVisitor):
         return self.lookup(node.id, node)
 
     def visit_Attribute(self, node: ast.Attribute):
+        if self.self_name and isinstance(node.value, ast.Name) and node.value.id == self.self_name:
+            key = f"{self.self_name}.{node.attr}"
+            if key in self.params:
+                return N.Var(self._value_type(self.params[key]), self.loc(node), key)
+            member = getattr(self.self_cls, node.attr, None)
+            if _is_pk_function(member):
+                return CT(_Method(member))
+            raise self.err(node, f"member {node.attr!r} of {self.self_cls.__name__} is not available in kernels "
+                                 "(members are the Views and numbers set in __init__)")
         base = self.visit(node.value)
         if isinstance(base, CT):
             try:
@@ -572,7 +585,9 @@ class FunctionLowerer(ast.NodeVisitor):
     # ------------------------------------------------------------------------------------------ calls
 
     def visit_Call(self, node: ast.Call, statement: bool = False):
-        if isinstance(node.func, ast.Attribute):
+        is_self = (self.self_name and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                   and node.func.value.id == self.self_name)
+        if isinstance(node.func, ast.Attribute) and not is_self:
             base = self.visit(node.func.value)
             if not isinstance(base, CT) and isinstance(base.type, T.ViewType):
                 if node.func.attr == "extent" and len(node.args) == 1 and not node.keywords:
@@ -587,6 +602,8 @@ class FunctionLowerer(ast.NodeVisitor):
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.err(node, "*args is not supported in kernel calls", KernelSyntaxError)
         loc = self.loc(node)
+        if isinstance(fn, _Method):
+            return self.device_call(fn.function, node, method=True)
         if _is_pk_function(fn):
             return self.device_call(fn, node)
         if isinstance(fn, T.ScalarType) or (isinstance(fn, type) and issubclass(fn, np.generic)):
@@ -708,13 +725,17 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(node, f"the format has {len(convs)} conversion(s) but {len(args)} argument(s) follow")
         return N.Printf(self.loc(node), fmt, args)
 
-    def device_call(self, wrapper, node: ast.Call) -> N.Expr:
-        fn = wrapper.py_function
+    def device_call(self, wrapper, node: ast.Call, method: bool = False) -> N.Expr:
         args = [self.expr(a) for a in node.args]
         for a, a_node in zip(args, node.args):
             if isinstance(a, CT):
                 raise self.err(a_node, f"{_describe(a.value)} cannot be passed to a device function")
-        f = lower_function(wrapper, [a.type for a in args], self.ctx, self.loc(node))
+        if method:
+            # a @pk.function method: the members it may read travel as hidden leading arguments
+            hidden = sorted(k for k in self.params if k.startswith(f"{self.self_name}."))
+            args = [N.Var(self._value_type(self.params[k]), self.loc(node), k) for k in hidden] + args
+        f = lower_function(wrapper, [a.type for a in args], self.ctx, self.loc(node),
+                           self_info=(self.self_name, self.self_cls, len(hidden)) if method else None)
         for k, a in enumerate(args):
             if isinstance(a.type, T.ViewType) and f.params[k].name in getattr(f, "_writes", set()):
                 self.mark_write(a)
@@ -730,6 +751,13 @@ class FunctionLowerer(ast.NodeVisitor):
     def resolve_annotation(self, node: ast.AST):
         value = self.visit(node)
         return resolve_annotation_value(value.value if isinstance(value, CT) else None, self.loc(node))
+
+
+class _Method:
+    """A `@pk.function` method reached through `self`."""
+
+    def __init__(self, function):
+        self.function = function
 
 
 class _ViewAttr:
@@ -835,8 +863,10 @@ def param_annotations(fn) -> dict[str, object]:
     return out
 
 
-def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc) -> N.Function:
-    """Specialize a `@pk.function` for the argument types of one call site (memoized per kernel)."""
+def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc,
+                   self_info: tuple | None = None) -> N.Function:
+    """Specialize a `@pk.function` for the argument types of one call site (memoized per kernel). For a method
+    (`self_info` = (self name in the kernel, class, number of hidden member arguments)) the members come first."""
     fn = wrapper.py_function
     key = (fn, tuple(arg_types))
     if key in ctx.specialized:
@@ -849,6 +879,12 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
     names = [a.arg for a in node.args.args]
     if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
         raise KernelSyntaxError("device functions take plain positional parameters", src.loc(node))
+    own_self = None
+    if self_info is not None:
+        kernel_self, _cls, nhidden = self_info
+        own_self = names[0]
+        members = [t.split(".", 1)[1] for t in _hidden_names(ctx, kernel_self, nhidden)]
+        names = [f"{own_self}.{m}" for m in members] + names[1:]
     if len(names) != len(arg_types):
         raise KernelTypeError(f"{fn.__name__}() takes {len(names)} argument(s) but {len(arg_types)} were given",
                               call_loc)
@@ -863,7 +899,8 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
         params[name] = t
     ctx.stack.append(fn)
     try:
-        lw = FunctionLowerer(fn, src, ctx, params, in_function=True)
+        lw = FunctionLowerer(fn, src, ctx, params, in_function=True, self_name=own_self,
+                             self_cls=self_info[1] if self_info else None)
         body = lw.body(node.body)
     finally:
         ctx.stack.pop()
@@ -893,6 +930,10 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
     return f
 
 
+def _hidden_names(ctx: Context, kernel_self: str, n: int) -> list[str]:
+    return ctx.hidden_members[:n]
+
+
 def _c_ident(name: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"x{ord(ch):x}" for ch in name)
 
@@ -914,6 +955,8 @@ class Signature:
     arg_types: dict[str, T.Type]
     reducer: Reducer | None = None
     acc_type: T.ScalarType | None = None  # from initial_value, when given
+    self_name: str | None = None  # ClassSty: the workunit is a method; "self.x" arguments are its members
+    self_cls: type | None = None
 
 
 def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
@@ -926,6 +969,8 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         raise KernelSyntaxError("workunits take plain positional parameters (no *args, **kwargs, keyword-only)",
                                 src.loc(node))
     names = [x.arg for x in a.args]
+    if sig.self_name is not None:
+        names = names[1:]
     nhead = sig.rank + (1 if sig.pattern == "reduce" else 2 if sig.pattern == "scan" else 0)
     if len(names) < nhead:
         need = {"for": "the index", "reduce": "the index and the accumulator",
@@ -959,8 +1004,9 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         if sig.pattern == "scan":
             final = N.Param(head[sig.rank + 1], T.bool_, loc)
             params[final.name] = T.bool_
+    hidden = sorted(n for n in sig.arg_types if sig.self_name and n.startswith(f"{sig.self_name}."))
     missing = [n for n in rest if n not in sig.arg_types]
-    extra = [n for n in sig.arg_types if n not in rest]
+    extra = [n for n in sig.arg_types if n not in rest and n not in hidden]
     if missing or extra:
         msg = []
         if missing:
@@ -969,7 +1015,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
             msg.append(f"unexpected keyword argument{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}")
         raise KernelTypeError(f"{fn.__name__}(): " + "; ".join(msg) + f" (its parameters: {', '.join(rest)})", loc)
     kparams = []
-    for n in rest:
+    for n in rest + hidden:
         t = sig.arg_types[n]
         ann = anns.get(n)
         if isinstance(ann, A.ViewAnnotation):
@@ -984,8 +1030,8 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
             t = ann
         params[n] = t
         kparams.append(N.Param(n, t, loc))
-    ctx = Context()
-    lw = FunctionLowerer(fn, src, ctx, params, in_function=False)
+    ctx = Context(hidden_members=hidden)
+    lw = FunctionLowerer(fn, src, ctx, params, in_function=False, self_name=sig.self_name, self_cls=sig.self_cls)
     body = lw.body(node.body)
     kernel = N.Kernel(
         name=_c_ident(fn.__name__), pattern=sig.pattern, indices=indices, acc=acc, final=final, params=kparams,

@@ -43,10 +43,17 @@ def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bo
         types[name] = t
         args[name] = v
     hint = acc_hint(reducer, init) if pattern == "reduce" else None
+    self_name = self_cls = None
+    for name in kwargs:
+        if "." in name:  # ClassSty members ("self.x"): the workunit is a method of that object's class
+            self_name = name.split(".", 1)[0]
+            break
     key = (pattern, rank, reducer.name if reducer else None, hint, tuple(sorted(types.items(), key=lambda x: x[0])))
     memo = wu._ir.get(key)
     if memo is None or not guards_hold(memo[1]):
-        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint))
+        if self_name is not None:
+            self_cls = _owner_class(wu)
+        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint, self_name, self_cls))
         wu._ir[key] = memo
     kernel: N.Kernel = memo[0]
     for name in kernel.writes:
@@ -54,5 +61,6 @@ def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bo
     return kernel, memo[1], args
 
 
-def launch_loc() -> Loc | None:
-    return caller_loc()
+def _owner_class(wu):
+    """The class whose object the workunit method was last bound to (set by Workunit.__get__)."""
+    return getattr(wu, "_owner", None)

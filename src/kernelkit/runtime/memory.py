@@ -90,8 +90,8 @@ def _span(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> tu
     """(offset of the lowest byte relative to element 0 (<= 0), bytes spanned) of a strided array."""
     if any(n == 0 for n in shape):
         return 0, 0
-    low = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
-    high = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides))
+    low = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides, strict=True))
+    high = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides, strict=True))
     return low, high - low + itemsize
 
 
@@ -128,7 +128,7 @@ def _root(view: Any) -> Any:
 
 
 class _DeviceCopy:
-    """The device copy of a root View: `base` is the first byte of the span, element 0 is at `base + offset`."""
+    """The device copy of a root View: `base` is the span's first byte, element 0 is at `base + offset`."""
 
     __slots__ = ("base", "offset", "nbytes", "device", "generation", "owned", "finalizer", "keep")
 
@@ -247,8 +247,8 @@ def _ensure(view: Any, device: int, contents: bool = True) -> _DeviceCopy:
         if rec is not None and rec.device != device:
             if not rec.owned:
                 raise KernelValueError(
-                    f"this View wraps memory of GPU {rec.device}; it cannot be used on GPU {device} without a "
-                    "copy (pk.deep_copy into a View there)"
+                    f"this View wraps memory of GPU {rec.device}; it cannot be used on GPU {device} without "
+                    "a copy (pk.deep_copy into a View there)"
                 )
             if flags & HOST_STALE:
                 _download(view._array, rec.base, rec.device)
@@ -466,7 +466,11 @@ class _DLManagedTensor(ctypes.Structure):
 
 
 _DELETER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-_DLManagedTensor._fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p), ("deleter", _DELETER)]
+_DLManagedTensor._fields_ = [
+    ("dl_tensor", _DLTensor),
+    ("manager_ctx", ctypes.c_void_p),
+    ("deleter", _DELETER),
+]
 
 
 class _DLManagedTensorVersioned(ctypes.Structure):
@@ -486,7 +490,7 @@ _DL_READ_ONLY = 1
 _NAME = b"dltensor"
 _NAME_VERSIONED = b"dltensor_versioned"
 
-# Private prototypes: setting argtypes on the shared ctypes.pythonapi functions would change them for everyone.
+# Private prototypes: setting argtypes on the shared ctypes.pythonapi functions would change them for all.
 _api = ctypes.pythonapi
 _capsule_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(("PyCapsule_GetName", _api))
 _capsule_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
@@ -579,8 +583,9 @@ def attach_foreign(view: Any, f: Foreign, device: int) -> None:
 
 
 def _described(ptr: int, device: int, shape: tuple[int, ...], strides: tuple[int, ...], code: int) -> Any:
+    # a bare description: no host array, and not DERIVED, so that the native launcher takes its `_dptr`
     vb = _native.ViewBase()
-    vb._flags = DERIVED | HAS_DEVICE
+    vb._flags = HAS_DEVICE
     vb._set_device(ptr, device, shape, strides, code)
     return vb
 
@@ -589,23 +594,23 @@ def device_arg(name: str, value: Any, device: int, writes: bool) -> tuple[Any, C
     """What a CUDA launch on GPU `device` passes for argument `name`, and what to call after the launch.
 
     - a root View: its device copy made current (`ensure_device`), no callback;
-    - a subview: a fresh ViewBase describing its region of the root's device copy; the callback marks the
-      root written when `writes`;
+    - a subview: a fresh bare ViewBase describing its region of the root's device copy (`_set_device` only,
+      flags HAS_DEVICE); the callback marks the root (and the subview) written when `writes`;
     - a NumPy (or other host) array: copied to a temporary device buffer, as PyKokkos does (slow: prefer
       Views); the callback copies it back when `writes` and frees the buffer;
     - a GPU array (`__cuda_array_interface__`: CuPy, PyTorch, Numba; or a CUDA `__dlpack__`): described in
       place, zero copy, no callback.
     """
     if isinstance(value, _native.ViewBase):
+        if type(value) is _native.ViewBase:
+            return value, None  # a bare device description (from this function): passed as is
         parent = getattr(value, "_parent", None)
         if parent is None:
-            if value._flags & DERIVED and value._dptr:
-                return value, None  # already a device description (from this function)
             rec = _record(value)
             if rec is not None and not rec.owned and rec.device != device:
                 raise KernelValueError(
-                    f"argument {name!r} wraps memory of GPU {rec.device}, but the kernel runs on GPU {device}; "
-                    "copy it there first (pk.deep_copy into a View on that GPU)"
+                    f"argument {name!r} wraps memory of GPU {rec.device}, but the kernel runs on GPU "
+                    f"{device}; copy it there first (pk.deep_copy into a View on that GPU)"
                 )
             ensure_device(value, device)
             return value, None
@@ -623,15 +628,15 @@ def device_arg(name: str, value: Any, device: int, writes: bool) -> tuple[Any, C
     if f is not None:
         if writes and f.readonly:
             raise KernelValueError(f"the kernel writes {what}, but that GPU array is read-only")
-        dev = f.device if f.device is not None else _device_of(f.ptr)
-        if dev != device:
+        home = f.device if f.device is not None else _device_of(f.ptr)
+        if home != device:
             raise KernelValueError(
-                f"{what} is in the memory of GPU {dev}, but the kernel runs on GPU {device}; "
+                f"{what} is in the memory of GPU {home}, but the kernel runs on GPU {device}; "
                 "copy it there first"
             )
         _synchronize_stream(f.stream)
         return _described(f.ptr, device, f.shape, f.elem_strides, dtcode(f.dtype)), None
-    dev = _dlpack_device(value) if hasattr(value, "__dlpack__") else None
+    dev: tuple[int, int] | None = _dlpack_device(value) if hasattr(value, "__dlpack__") else None
     if dev is not None and dev[0] == KDL_CPU:
         return _temporary(np.from_dlpack(value), device, writes, what)
     if dev is None and (hasattr(value, "__array_interface__") or hasattr(value, "__array_struct__")):
@@ -647,13 +652,13 @@ def device_arg(name: str, value: Any, device: int, writes: bool) -> tuple[Any, C
     )
 
 
-def _temporary(
-    arr: np.ndarray, device: int, writes: bool, what: str
-) -> tuple[Any, Callable[[], None]]:
+def _temporary(arr: np.ndarray, device: int, writes: bool, what: str) -> tuple[Any, Callable[[], None]]:
     _checked_dtype(arr.dtype, what)
     _checked_geometry(arr.shape, arr.strides, arr.itemsize, what)
     if not arr.flags.aligned:
-        raise KernelValueError(f"{what} is not aligned for {arr.dtype}; pass np.ascontiguousarray(...) instead")
+        raise KernelValueError(
+            f"{what} is not aligned for {arr.dtype}; pass np.ascontiguousarray(...) instead"
+        )
     if writes and not arr.flags.writeable:
         raise KernelValueError(f"the kernel writes {what}, but that array is read-only")
     low, nbytes = _array_span(arr)
@@ -712,6 +717,7 @@ def copy(dst: Any, src: Any, device_home: bool) -> bool:
         or d_arr.shape != s_arr.shape
         or d_arr.strides != s_arr.strides
         or not _contiguous(d_arr)
+        or not d_arr.flags.writeable
         or d_arr.size == 0
     ):
         return False
@@ -757,7 +763,7 @@ def fill(view: Any, value: Any) -> bool:
     """Fill a whole root CudaSpace View on its GPU with cuMemset when the value's bytes allow it (a byte
     pattern, or a 4-byte pattern: 0, -1, 1.0f, ...); True when done. The host array becomes stale."""
     arr = view._array
-    if arr is None or not _contiguous(arr) or arr.size == 0:
+    if arr is None or not _contiguous(arr) or arr.size == 0 or not arr.flags.writeable:
         return False
     raw = np.asarray(value, dtype=arr.dtype).tobytes()
     if len(set(raw)) == 1:

@@ -14,7 +14,7 @@ from kernelkit.ir import types as T
 
 
 def pyname(name: str) -> str:
-    return "v_" + name
+    return "v_" + name.replace(".", "__dot__")  # ClassSty members arrive as "self.x"
 
 
 class PyRenderer:
