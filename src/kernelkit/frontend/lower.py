@@ -96,6 +96,12 @@ class FunctionLowerer(ast.NodeVisitor):
         self.writes: set[str] = set()
         self.loop_depth = 0
         self._tmp = 0
+        # nested workunits (inner defs): visible closures per scope, local renames per scope, and statements a
+        # nested reduction used as a value must run before the statement that uses it
+        self.closures: list[dict[str, ast.FunctionDef]] = [{}]
+        self.renames: list[dict[str, str]] = []
+        self.pending: list[N.Stmt] = []
+        self.in_closure: list[str] = []  # kinds of the nested functions being inlined: pattern | single
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -110,15 +116,31 @@ class FunctionLowerer(ast.NodeVisitor):
 
     def body(self, stmts: list[ast.stmt]) -> list[N.Stmt]:
         out: list[N.Stmt] = []
+        saved, self.pending = self.pending, []
         for s in stmts:
             r = self.visit(s)
+            if self.pending:
+                out.extend(self.pending)
+                self.pending = []
             if r is None:
                 continue
             out.extend(r if isinstance(r, list) else [r])
+        self.pending = saved
         return out
+
+    def rn(self, name: str) -> str:
+        """The local a name denotes in the innermost nested function that renamed it."""
+        for scope in reversed(self.renames):
+            if name in scope:
+                return scope[name]
+        return name
 
     def lookup(self, name: str, node: ast.AST):
         """A name's meaning: a local or parameter (IR Var), or a captured value (Const or CT)."""
+        name = self.rn(name)
+        for scope in reversed(self.closures):
+            if name in scope:
+                return CT(_Closure(scope[name]))
         if name in self.locals:
             return N.Var(self._value_type(self.locals[name]), self.loc(node), name)
         if name in self.params:
@@ -237,6 +259,18 @@ class FunctionLowerer(ast.NodeVisitor):
     def visit_Pass(self, node):
         return None
 
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        # a nested workunit: inlined where pk.parallel_for/reduce/scan or pk.single uses it
+        if node.decorator_list:
+            raise self.err(node, "nested workunits take no decorators", KernelSyntaxError)
+        self.closures[-1][node.name] = node
+        return None
+
+    def visit_Nonlocal(self, node: ast.Nonlocal):
+        if not self.in_closure:
+            raise self.err(node, "`nonlocal` is only meaningful in a nested workunit", KernelSyntaxError)
+        return None  # the names were left un-renamed when the nested function was entered
+
     def visit_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstring
@@ -277,9 +311,12 @@ class FunctionLowerer(ast.NodeVisitor):
         if not isinstance(node.target, ast.Name):
             raise self.err(node, "annotated assignment needs a plain name", KernelSyntaxError)
         ann = self.resolve_annotation(node.annotation)
+        if isinstance(ann, A.ViewAnnotation) or (ann is None and node.value is not None):
+            # `s: pk.ScratchView1D[...] = ...` and annotations we do not model: the value's type decides
+            return self.assign_to(node.target, self.expr(node.value), node)
         if not isinstance(ann, T.ScalarType):
             raise self.err(node.annotation, "a local variable annotation must be a scalar type (int, float, ...)")
-        name = node.target.id
+        name = self.rn(node.target.id)
         self._check_new_local(name, node)
         if name in self.locals and self.locals[name] != ann:
             raise self.err(node, f"{name!r} was declared {_tname(self.locals[name])}; cannot redeclare as {ann}")
@@ -300,7 +337,7 @@ class FunctionLowerer(ast.NodeVisitor):
     def assign_to(self, target: ast.AST, value, node: ast.AST) -> list[N.Stmt]:
         loc = self.loc(target)
         if isinstance(target, ast.Name):
-            name = target.id
+            name = self.rn(target.id)
             if isinstance(value, CT):
                 raise self.err(node, f"{_describe(value.value)} cannot be assigned to a variable")
             self._check_new_local(name, target)
@@ -313,6 +350,10 @@ class FunctionLowerer(ast.NodeVisitor):
             if name in self.locals:
                 have = self.locals[name]
                 return [N.Assign(loc, N.Var(have, loc, name), self.check_assign(name, have, value, node))]
+            if (isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)) \
+                    or isinstance(value.type, T.LocType):
+                self.locals[name] = value.type  # a ScratchView, or a nested MinLoc/MaxLoc result
+                return [N.Assign(loc, N.Var(value.type, loc, name), value)]
             if not isinstance(value.type, T.ScalarType):
                 raise self.err(node, f"cannot assign {_tname(value.type)} to {name!r}: Views cannot be stored in "
                                      "local variables inside kernels; index the parameter directly")
@@ -351,6 +392,9 @@ class FunctionLowerer(ast.NodeVisitor):
         if node.orelse:
             raise self.err(node, "`while ... else` is not supported in kernels", KernelSyntaxError)
         cond = self.truth(self.expr(node.test), node.test)
+        if self.pending:
+            raise self.err(node.test, "a nested parallel_reduce/scan cannot be part of a while condition; assign "
+                                      "it to a variable first", KernelSyntaxError)
         self.loop_depth += 1
         body = self.body(node.body)
         self.loop_depth -= 1
@@ -376,7 +420,7 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(it.args[2], "range() step must not be zero", KernelValueError)
         if not isinstance(node.target, ast.Name):
             raise self.err(node.target, "the loop variable must be a plain name", KernelSyntaxError)
-        name = node.target.id
+        name = self.rn(node.target.id)
         self._check_new_local(name, node.target)
         have = self.locals.get(name, self.params.get(name))
         if have is None:
@@ -400,6 +444,11 @@ class FunctionLowerer(ast.NodeVisitor):
         return N.Continue(self.loc(node))
 
     def visit_Return(self, node: ast.Return):
+        if self.in_closure:
+            if self.in_closure[-1] != "pattern" or node.value is not None or self.loop_depth:
+                raise self.err(node, "a nested workunit may only `return` (no value, outside inner loops) to end "
+                                     "its iteration", KernelSyntaxError)
+            return N.Continue(self.loc(node))
         if node.value is None:
             r = N.Return(self.loc(node), None)
         else:
@@ -589,6 +638,8 @@ class FunctionLowerer(ast.NodeVisitor):
                    and node.func.value.id == self.self_name)
         if isinstance(node.func, ast.Attribute) and not is_self:
             base = self.visit(node.func.value)
+            if not isinstance(base, CT) and isinstance(base.type, T.TeamType):
+                return self.team_method(base, node, statement)
             if not isinstance(base, CT) and isinstance(base.type, T.ViewType):
                 if node.func.attr == "extent" and len(node.args) == 1 and not node.keywords:
                     return self.extent(base, node.args[0], node)
@@ -604,6 +655,21 @@ class FunctionLowerer(ast.NodeVisitor):
         loc = self.loc(node)
         if isinstance(fn, _Method):
             return self.device_call(fn.function, node, method=True)
+        from kernelkit.api import patterns as P
+        from kernelkit.api import team as TM
+
+        if fn is P.parallel_for or fn is P.parallel_reduce or fn is P.parallel_scan:
+            pattern = "for" if fn is P.parallel_for else "reduce" if fn is P.parallel_reduce else "scan"
+            return self.nested(pattern, node, statement)
+        if fn is TM.single:
+            return self.single(node)
+        if fn is TM.PerTeam or fn is TM.PerThread:
+            (team,) = [self.expr(a) for a in node.args] if len(node.args) == 1 else (None,)
+            if team is None or not isinstance(team.type, T.TeamType):
+                raise self.err(node, f"pk.{fn.__name__}(team) takes the TeamMember")
+            return CT(_Per("thread" if fn is TM.PerThread else "team", team))
+        if isinstance(fn, TM.ScratchViewType):
+            return self.scratch_view(fn, node)
         if _is_pk_function(fn):
             return self.device_call(fn, node)
         if isinstance(fn, T.ScalarType) or (isinstance(fn, type) and issubclass(fn, np.generic)):
@@ -742,6 +808,177 @@ class FunctionLowerer(ast.NodeVisitor):
         casted = [self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params)]
         return N.Call(f.ret, self.loc(node), f, casted)
 
+    # ------------------------------------------------------------------------------------------ teams
+
+    def team_method(self, team: N.Expr, node: ast.Call, statement: bool):
+        what = node.func.attr
+        loc = self.loc(node)
+        if what in ("league_rank", "league_size", "team_rank", "team_size"):
+            self.exactly(node, 0)
+            return N.TeamQuery(T.int64, loc, team, what)
+        if what == "team_barrier":
+            self.exactly(node, 0)
+            if not statement:
+                raise self.err(node, "team_barrier() is a statement", KernelSyntaxError)
+            return N.Barrier(loc, team)
+        if what in ("team_scratch", "thread_scratch"):
+            (level,) = self.exactly(node, 1)
+            if not level.type.is_int:
+                raise self.err(node, "the scratch level is an integer (0 or 1)")
+            return CT(_ScratchHandle(team, self.cast(level, T.int64), what == "thread_scratch"))
+        raise self.err(node, f"TeamMember has no method {what!r} in kernels (league_rank, league_size, "
+                             "team_rank, team_size, team_barrier, team_scratch, thread_scratch)")
+
+    def scratch_view(self, st, node: ast.Call) -> N.Expr:
+        if st.dtype is None:
+            raise self.err(node, f"give the element type: pk.ScratchView{st.rank}D[pk.double](...)")
+        if len(node.args) != st.rank + 1:
+            raise self.err(node, f"ScratchView{st.rank}D takes the scratch handle and {st.rank} extent(s)")
+        handle = self.visit(node.args[0])
+        if not (isinstance(handle, CT) and isinstance(handle.value, _ScratchHandle)):
+            raise self.err(node.args[0], "the first argument is team.team_scratch(level) or "
+                                         "team.thread_scratch(level)")
+        h = handle.value
+        ext = []
+        for a in node.args[1:]:
+            e = self.scalar(self.expr(a), a, "extent")
+            if not e.type.is_int:
+                raise self.err(a, "extents are integers")
+            ext.append(self.cast(e, T.int64))
+        vt = T.ViewType(st.dtype, st.rank, T.LAYOUT_RIGHT, scratch=True)
+        return N.ScratchAlloc(vt, self.loc(node), h.team, h.level, h.per_thread, ext)
+
+    def closure_of(self, node: ast.AST, what: str) -> ast.FunctionDef:
+        c = self.visit(node)
+        if not (isinstance(c, CT) and isinstance(c.value, _Closure)):
+            raise self.err(node, f"{what} takes a nested workunit: a `def` written inside this workunit",
+                           KernelSyntaxError)
+        return c.value.node
+
+    def enter_closure(self, fn: ast.FunctionDef, params: dict[str, T.Type]) -> dict[str, str]:
+        """Rename the nested function's parameters and the locals it assigns (Python scoping: a name assigned in
+        it is its own unless declared nonlocal); every other name reads the enclosing scope."""
+        nonlocal_names = {n for st in ast.walk(fn) if isinstance(st, ast.Nonlocal) for n in st.names}
+        assigned: set[str] = set()
+        for st in _walk_own(fn):
+            targets = []
+            if isinstance(st, (ast.Assign,)):
+                targets = st.targets
+            elif isinstance(st, (ast.AugAssign, ast.AnnAssign, ast.For)):
+                targets = [st.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        assigned.add(n.id)
+        scope = {}
+        for name in list(params) + sorted(assigned - nonlocal_names - set(params)):
+            self._tmp += 1
+            scope[name] = f"{name}_{self._tmp}"
+        for name, t in params.items():
+            self.locals[scope[name]] = t
+        return scope
+
+    def inline_closure(self, fn: ast.FunctionDef, params: dict[str, T.Type], kind: str) -> tuple[list, dict]:
+        scope = self.enter_closure(fn, params)
+        self.renames.append(scope)
+        self.closures.append({})
+        self.in_closure.append(kind)
+        saved_depth, self.loop_depth = self.loop_depth, 0
+        try:
+            body = self.body(fn.body)
+        finally:
+            self.loop_depth = saved_depth
+            self.in_closure.pop()
+            self.closures.pop()
+            self.renames.pop()
+        return body, scope
+
+    def nested(self, pattern: str, node: ast.Call, statement: bool):
+        from kernelkit.api import reducers as R
+        from kernelkit.api import team as TM
+
+        loc = self.loc(node)
+        if node.keywords or len(node.args) < 2:
+            raise self.err(node, f"nested parallel_{pattern}(policy, nested_workunit) inside a team workunit",
+                           KernelSyntaxError)
+        pol = node.args[0]
+        kind = self.visit(pol.func) if isinstance(pol, ast.Call) else None
+        level = TM.NESTED_RANGES.get(kind.value) if isinstance(kind, CT) and _hashable(kind.value) else None
+        if level is None:
+            raise self.err(pol, "a nested pattern takes pk.TeamThreadRange, pk.ThreadVectorRange, "
+                                "pk.TeamVectorRange or pk.TeamThreadMDRange")
+        team = self.expr(pol.args[0]) if pol.args else None
+        if team is None or not isinstance(team.type, T.TeamType):
+            raise self.err(pol, "the first argument of a nested range is the TeamMember")
+        ext = []
+        for a in pol.args[1:]:
+            e = self.scalar(self.expr(a), a, "range bound")
+            if not (e.type.is_int or e.type.is_bool):
+                raise self.err(a, "range bounds are integers")
+            ext.append(self.cast(e, T.int64))
+        zero = N.Const(T.int64, loc, 0)
+        if kind.value is TM.TeamThreadMDRange:
+            if not 2 <= len(ext) <= 3:
+                raise self.err(pol, "TeamThreadMDRange(team, n0, n1[, n2]) has rank 2 or 3")
+            bounds = [(zero, e) for e in ext]
+        elif len(ext) == 1:
+            bounds = [(zero, ext[0])]
+        elif len(ext) == 2:
+            bounds = [(ext[0], ext[1])]
+        else:
+            raise self.err(pol, "a nested range is (team, n) or (team, begin, end)")
+        fn = self.closure_of(node.args[1], f"parallel_{pattern}")
+        reducer = R.Sum
+        if len(node.args) > 2:
+            r = self.visit(node.args[2])
+            if pattern != "reduce" or not (isinstance(r, CT) and isinstance(r.value, R.Reducer)):
+                raise self.err(node.args[2], "only a nested parallel_reduce takes a third argument: the reducer")
+            reducer = r.value
+        names = [a.arg for a in fn.args.args]
+        need = len(bounds) + (1 if pattern == "reduce" else 2 if pattern == "scan" else 0)
+        if len(names) != need or fn.args.vararg or fn.args.kwarg:
+            raise self.err(fn, f"this nested workunit is used with parallel_{pattern} over {len(bounds)} "
+                               f"dimension(s): it must take {need} parameter(s)", KernelTypeError)
+        params: dict[str, T.Type] = {n: T.int64 for n in names[: len(bounds)]}
+        acc_t = None
+        if pattern != "for":
+            ann_node = fn.args.args[len(bounds)].annotation
+            ann = self.resolve_annotation(ann_node) if ann_node is not None else None
+            dt = ann.dtype if isinstance(ann, A.AccAnnotation) and ann.dtype else \
+                ann if isinstance(ann, T.ScalarType) else reducer.default
+            acc_t = T.LocType(dt) if reducer.with_loc else dt
+            params[names[len(bounds)]] = acc_t
+            if pattern == "scan":
+                params[names[len(bounds) + 1]] = T.bool_
+        body, scope = self.inline_closure(fn, params, "pattern")
+        var = lambda n, t: N.Var(t, loc, scope[n])  # noqa: E731
+        result = None
+        if pattern != "for":
+            result = N.Var(acc_t, loc, self.new_tmp(acc_t))
+        nest = N.Nested(loc, pattern, level, team, bounds, [var(n, T.int64) for n in names[: len(bounds)]],
+                        var(names[len(bounds)], acc_t) if pattern != "for" else None,
+                        var(names[len(bounds) + 1], T.bool_) if pattern == "scan" else None,
+                        result, reducer.name if pattern == "reduce" else ("Sum" if pattern == "scan" else None),
+                        body)
+        if pattern == "for":
+            if not statement:
+                raise self.err(node, "a nested parallel_for has no value", KernelSyntaxError)
+            return nest
+        self.pending.append(nest)
+        return result
+
+    def single(self, node: ast.Call) -> N.Stmt:
+        if len(node.args) != 2:
+            raise self.err(node, "pk.single(pk.PerTeam(team) | pk.PerThread(team), nested_workunit)")
+        per = self.visit(node.args[0])
+        if not (isinstance(per, CT) and isinstance(per.value, _Per)):
+            raise self.err(node.args[0], "pk.single takes pk.PerTeam(team) or pk.PerThread(team) first")
+        fn = self.closure_of(node.args[1], "pk.single")
+        if fn.args.args:
+            raise self.err(fn, "the nested workunit of pk.single takes no parameters (use nonlocal)")
+        body, _ = self.inline_closure(fn, {}, "single")
+        return N.Single(self.loc(node), per.value.per, per.value.team, body)
+
     def mark_write(self, view: N.Expr) -> None:
         if isinstance(view, N.Var):
             self.writes.add(view.name)
@@ -751,6 +988,41 @@ class FunctionLowerer(ast.NodeVisitor):
     def resolve_annotation(self, node: ast.AST):
         value = self.visit(node)
         return resolve_annotation_value(value.value if isinstance(value, CT) else None, self.loc(node))
+
+
+class _Closure:
+    """A nested workunit (an inner def), inlined where a nested pattern or single uses it."""
+
+    def __init__(self, node: ast.FunctionDef):
+        self.node = node
+
+
+class _ScratchHandle:
+    """team.team_scratch(level) / team.thread_scratch(level), before a ScratchView is made from it."""
+
+    def __init__(self, team, level, per_thread: bool):
+        self.team = team
+        self.level = level
+        self.per_thread = per_thread
+
+
+class _Per:
+    def __init__(self, per: str, team):
+        self.per = per
+        self.team = team
+
+
+def _walk_own(fn: ast.FunctionDef):
+    """The statements of a function, not descending into functions nested in it."""
+    todo = list(fn.body)
+    while todo:
+        st = todo.pop()
+        yield st
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for child in ast.iter_child_nodes(st):
+            if isinstance(child, ast.stmt):
+                todo.append(child)
 
 
 class _Method:
@@ -957,6 +1229,7 @@ class Signature:
     acc_type: T.ScalarType | None = None  # from initial_value, when given
     self_name: str | None = None  # ClassSty: the workunit is a method; "self.x" arguments are its members
     self_cls: type | None = None
+    team: bool = False  # TeamPolicy: the first parameter is a TeamMember (rank is 0)
 
 
 def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
@@ -971,7 +1244,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     names = [x.arg for x in a.args]
     if sig.self_name is not None:
         names = names[1:]
-    nhead = sig.rank + (1 if sig.pattern == "reduce" else 2 if sig.pattern == "scan" else 0)
+    nhead = sig.rank + (1 if sig.team else 0) + (1 if sig.pattern == "reduce" else 2 if sig.pattern == "scan" else 0)
     if len(names) < nhead:
         need = {"for": "the index", "reduce": "the index and the accumulator",
                 "scan": "the index, the accumulator and the `final` flag"}[sig.pattern]
@@ -992,6 +1265,11 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     indices = [N.Param(n, T.int64, loc) for n in head[: sig.rank]]
     for p in indices:
         params[p.name] = T.int64
+    team_param = None
+    if sig.team:
+        team_param = N.Param(head[0], T.team, loc)
+        params[head[0]] = T.team
+        head = head[1:]
     acc = final = None
     if sig.pattern in ("reduce", "scan"):
         red = sig.reducer
@@ -1038,6 +1316,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         body=body, locals=lw.locals, functions=list(ctx.functions),
         reducer=sig.reducer.name if sig.reducer else None, loc=loc,
         writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
+        team=team_param,
     )
     return kernel, ctx.guards
 

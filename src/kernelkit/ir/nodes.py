@@ -115,6 +115,30 @@ class Atomic(Expr):
     fetch: bool  # True: the expression's value is the old value
 
 
+@dataclass(eq=False)
+class TeamQuery(Expr):
+    team: Expr
+    what: str  # league_rank league_size team_rank team_size vector_length
+
+
+@dataclass(eq=False)
+class ScratchAlloc(Expr):
+    """A ScratchView carved from the team's (or thread's) scratch memory at `level`; `type` is its ViewType."""
+
+    team: Expr
+    level: Expr
+    per_thread: bool
+    extents: list[Expr]
+
+
+@dataclass(eq=False)
+class ScratchSize(Expr):
+    """The bytes a ScratchView of these extents needs (ScratchView1D[T].shmem_size(n) in a kernel)."""
+
+    elem: T.ScalarType
+    extents: list[Expr]
+
+
 # ------------------------------------------------------------------------------------------------ statements
 
 
@@ -190,6 +214,38 @@ class Printf(Stmt):
     args: list[Expr]
 
 
+@dataclass(eq=False)
+class Barrier(Stmt):
+    team: Expr
+
+
+@dataclass(eq=False)
+class Nested(Stmt):
+    """A nested pattern inside a team workunit: parallel_for/reduce/scan over TeamThreadRange (threads of the
+    team), ThreadVectorRange (vector lanes of one thread), TeamVectorRange (all lanes of the team) or
+    TeamThreadMDRange. Its body is the nested function's body, inlined with its locals renamed."""
+
+    pattern: str  # for | reduce | scan
+    level: str  # thread | vector | teamvector
+    team: Expr
+    bounds: list[tuple[Expr, Expr]]  # [begin, end) per dimension
+    vars: list[Var]
+    acc: Var | None
+    final: Var | None
+    result: Var | None  # where a reduce/scan result goes (the value of the call)
+    reducer: str | None
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class Single(Stmt):
+    """pk.single(pk.PerTeam(team) | pk.PerThread(team), fn): one thread of the team / one lane of the thread."""
+
+    per: str  # team | thread
+    team: Expr
+    body: list[Stmt]
+
+
 # ------------------------------------------------------------------------------------------------ units
 
 
@@ -229,3 +285,4 @@ class Kernel:
     reducer: str | None  # Sum Prod Min Max MinLoc MaxLoc LAnd LOr BAnd BOr
     loc: Loc
     writes: set[str] = field(default_factory=set)  # names of array params the kernel may write
+    team: Param | None = None  # TeamPolicy workunits: the TeamMember parameter (instead of indices)

@@ -151,9 +151,10 @@ class ViewType:
     rank: int
     layout: str = LAYOUT_RIGHT
     const: bool = False  # never written by the kernel (filled in by analysis, used for `const` in C++)
+    scratch: bool = False  # a ScratchView: team or thread scratch memory, created inside the kernel
 
     def __str__(self) -> str:
-        return f"View{self.rank}D[{self.dtype.name},{self.layout}]"
+        return f"{'Scratch' if self.scratch else ''}View{self.rank}D[{self.dtype.name},{self.layout}]"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,17 @@ class LocType:
 
 
 @dataclass(frozen=True)
+class TeamType:
+    """A pk.TeamMember: the handle a TeamPolicy workunit gets (league and team ranks, barrier, scratch)."""
+
+    def __str__(self) -> str:
+        return "TeamMember"
+
+
+team = TeamType()
+
+
+@dataclass(frozen=True)
 class VoidType:
     def __str__(self) -> str:
         return "void"
@@ -185,4 +197,4 @@ class VoidType:
 
 void = VoidType()
 
-Type = ScalarType | ViewType | AccType | LocType | VoidType
+Type = ScalarType | ViewType | AccType | LocType | TeamType | VoidType

@@ -55,8 +55,12 @@ static void viewbase_dealloc(KKViewBase* self) {
 
 /* The buffer protocol delegates to the host array after syncing it: memoryview(view), mpi4py, struct, ... */
 static int viewbase_getbuffer(KKViewBase* self, Py_buffer* view, int flags) {
-    if (self->flags & KK_HOST_STALE || self->array == NULL) {
-        PyObject* r = PyObject_CallMethod((PyObject*)self, "_sync_host", NULL);
+    /* A buffer consumer may write (NumPy cannot say), so an existing device copy becomes stale; subviews and
+     * stale host copies go through the View's own coherence (_host syncs the root and marks it). */
+    if (self->flags & (KK_HOST_STALE | KK_DERIVED | KK_HAS_DEVICE) || self->array == NULL) {
+        PyObject* r = PyObject_HasAttrString((PyObject*)self, "_host")
+                          ? PyObject_CallMethod((PyObject*)self, "_host", NULL)
+                          : PyObject_CallMethod((PyObject*)self, "_sync_host", NULL);
         if (r == NULL) return -1;
         Py_DECREF(r);
     }
@@ -248,7 +252,8 @@ static int match_array(const kk_param_t* q, PyObject* v, kk_arg_t* out, PyObject
         *written = NULL;
     } else if (PyObject_TypeCheck(v, &KKViewBase_Type)) {
         KKViewBase* vb = (KKViewBase*)v;
-        if (vb->flags & KK_HOST_STALE || vb->array == NULL) return 0; /* the slow path syncs the host copy */
+        /* the slow path syncs a stale host copy, and routes subviews through their root */
+        if (vb->flags & (KK_HOST_STALE | KK_DERIVED) || vb->array == NULL) return 0;
         a = (PyArrayObject*)vb->array;
         *written = (q->writes && (vb->flags & KK_HAS_DEVICE)) ? v : NULL;
     } else {

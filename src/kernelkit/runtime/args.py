@@ -85,11 +85,19 @@ def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T
     return st, value
 
 
-def sync_views(args: dict) -> None:
-    """Bring the host copy of every View argument up to date (before a host launch)."""
-    for v in args.values():
-        if isinstance(v, _native.ViewBase) and (v._flags & _native.HOST_STALE or v._array is None):
-            v._sync_host()
+def sync_views(args: dict, writes: set[str] = frozenset()) -> dict:
+    """Before a host launch: bring every View argument's host copy up to date (a subview through its root) and
+    mark device copies of the Views the kernel writes stale. Returns the arguments to launch with (subviews are
+    passed as their host arrays, whose coherence has just been handled)."""
+    out = args
+    for name, v in args.items():
+        if isinstance(v, _native.ViewBase) and v._flags:
+            host = v._host(write=name in writes) if hasattr(v, "_host") else v._array
+            if v._flags & _native.DERIVED:
+                if out is args:
+                    out = dict(args)
+                out[name] = host
+    return out
 
 
 def writable_check(name: str, value, loc: Loc | None) -> None:

@@ -37,7 +37,7 @@ class DebugBackend(Backend):
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
         rank = 1 if lo.__class__ is int else len(lo)
         kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
-        sync_views(args)
+        args = sync_views(args, kernel.writes)
         compiled = wu._debug.get(id(kernel))
         if compiled is None or compiled.kernel is not kernel:
             compiled = wu._debug[id(kernel)] = _Compiled(kernel)
@@ -45,9 +45,7 @@ class DebugBackend(Backend):
         for p in kernel.params:
             v = args[p.name]
             if isinstance(v, _native.ViewBase):
-                if p.name in kernel.writes and v._flags & _native.HAS_DEVICE:
-                    v._flags |= _native.DEVICE_STALE
-                v = v._array
+                v = v._array  # sync_views made it current and marked written device copies stale
             elif hasattr(v, "item") and not hasattr(v, "shape") or (hasattr(v, "ndim") and v.ndim == 0):
                 v = v.item()  # NumPy scalars compute as Python numbers here, like the other literals
             values.append(v)

@@ -36,7 +36,7 @@ class HostBackend(Backend):
 
     def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
         kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
-        sync_views(args)
+        args = sync_views(args, kernel.writes)
         r = _native.launch(specs, lo, hi, tile, args, init)  # e.g. a View whose host copy was just synced
         if r is not NotImplemented:
             return r
