@@ -413,7 +413,7 @@ _STDDEF = r"""#ifndef KK_NVRTC_STDDEF_H
 #define NULL 0
 #endif
 #ifndef offsetof
-#define offsetof(t, m) __builtin_offsetof(t, m)
+#define offsetof(t, m) ((size_t)&(((t*)0)->m)) /* older NVRTC has no __builtin_offsetof */
 #endif
 #endif
 """
