@@ -244,8 +244,12 @@ def test_ensure_device_uploads_once(cuda):
     assert memory.ensure_device(v, 0) == ptr and memory.stats() == before
     if cuda.fake:
         assert cuda.driver_counts()["h2d"] == 1
-    # a buffer export may be written through (NumPy cannot say), so it marks the device copy stale
-    np.asarray(v)[0, 0] = 42.0
+    # with a device copy, np.asarray(view) is a read-only snapshot: no stale marking, no re-upload
+    snap = np.asarray(v)
+    assert not snap.flags.writeable and snap[2, 3] == 11.0
+    assert memory.ensure_device(v, 0) == ptr and memory.stats() == before
+    # writes go through the View (or .data), which marks the device copy stale: one upload follows
+    v.data[0, 0] = 42.0
     assert memory.ensure_device(v, 0) == ptr and memory.stats()["h2d"] == before["h2d"] + 1
     assert read_device(ptr, (3, 4), np.float64)[0, 0] == 42.0
 

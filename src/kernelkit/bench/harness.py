@@ -375,8 +375,8 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
     load = load_average()
     if load is not None and load[0] > 0.5:
         notes.append(
-            f"load average {load[0]:.2f} at the start: other processes were using the CPU, so absolute "
-            "rates may be low (ratios are taken in the same run)"
+            f"load average {load[0]:.2f} at the start: the machine was not idle, so absolute rates may be "
+            "low (the ratios are taken in the same run)"
         )
     if "cuda" in options.spaces:
         available, detail = ctx.space_status("cuda")

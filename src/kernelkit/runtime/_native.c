@@ -55,11 +55,15 @@ static void viewbase_dealloc(KKViewBase* self) {
 
 /* The buffer protocol delegates to the host array after syncing it: memoryview(view), mpi4py, struct, ... */
 static int viewbase_getbuffer(KKViewBase* self, Py_buffer* view, int flags) {
-    /* A buffer consumer may write (NumPy cannot say), so an existing device copy becomes stale; subviews and
-     * stale host copies go through the View's own coherence (_host syncs the root and marks it). */
+    /* Coherence for buffer consumers (NumPy, memoryview, mpi4py). Once a View has a device copy, a read-only
+     * request gets a read-only export and leaves the device copy valid (np.asarray(view) is then a snapshot you
+     * cannot write by mistake); a writable request marks the device copy stale. Subviews go through _host,
+     * which syncs and marks their root. */
+    const int writable = (flags & PyBUF_WRITABLE) != 0;
+    const int readonly_export = (self->flags & KK_HAS_DEVICE) && !writable && !(self->flags & KK_DERIVED);
     if (self->flags & (KK_HOST_STALE | KK_DERIVED | KK_HAS_DEVICE) || self->array == NULL) {
         PyObject* r = PyObject_HasAttrString((PyObject*)self, "_host")
-                          ? PyObject_CallMethod((PyObject*)self, "_host", NULL)
+                          ? PyObject_CallMethod((PyObject*)self, "_host", "O", readonly_export ? Py_False : Py_True)
                           : PyObject_CallMethod((PyObject*)self, "_sync_host", NULL);
         if (r == NULL) return -1;
         Py_DECREF(r);
@@ -68,10 +72,11 @@ static int viewbase_getbuffer(KKViewBase* self, Py_buffer* view, int flags) {
         PyErr_SetString(PyExc_BufferError, "this View has no host memory");
         return -1;
     }
-    return PyObject_GetBuffer(self->array, view, flags);
+    if (PyObject_GetBuffer(self->array, view, flags) < 0) return -1;
+    if (readonly_export) view->readonly = 1;
+    return 0;
 }
 
-/* _set_device(ptr, device, shape, strides_in_elements, dtcode): describe the device copy (ptr 0 clears). */
 static PyObject* viewbase_set_device(KKViewBase* self, PyObject* args) {
     unsigned long long ptr;
     int dev, dtcode;
