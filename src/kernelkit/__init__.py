@@ -25,6 +25,10 @@ from kernelkit.api.kmath import (
 from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
 from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
+from kernelkit.api.team import (
+    AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamPolicy,
+    TeamThreadMDRange, TeamThreadRange, TeamVectorRange, ThreadVectorRange, single,
+)
 from kernelkit.api.spaces import (
     Cuda, Debug, Default, ExecutionSpace, OpenMP, Serial, Threads, get_default_space, get_num_threads,
     set_default_space, set_num_threads,
@@ -52,6 +56,10 @@ double = float64
 real = float64
 array = asarray
 
+# The host compiler is imported now, not at the first launch: it is a one-time cost of the process (~50 ms)
+# that would otherwise land on the first kernel's warm start. Nothing is compiled and no thread is started.
+import kernelkit.backends.openmp.backend  # noqa: E402,F401
+
 _native_mod.set_error_class(_KRE)
 _native_mod.set_clean(KernelError, __import__('kernelkit.config').config.get().debug)
 del _kmath, _native_mod, _KRE
@@ -63,6 +71,9 @@ __all__ = [
     # policies and spaces
     "RangePolicy", "MDRangePolicy", "ExecutionSpace", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
     "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",
+    # hierarchical parallelism
+    "TeamPolicy", "TeamMember", "AUTO", "TeamThreadRange", "ThreadVectorRange", "TeamVectorRange",
+    "TeamThreadMDRange", "PerTeam", "PerThread", "single", "ScratchView1D", "ScratchView2D", "ScratchView3D",
     # reducers
     "Reducer", "Sum", "Prod", "Min", "Max", "MinLoc", "MaxLoc", "LAnd", "LOr", "BAnd", "BOr",
     # views

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kernelkit.api import reducers as R
 from kernelkit.api.decorators import BoundWorkunit, Workunit, as_workunit
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
+from kernelkit.api.team import TeamPolicy
 from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
 from kernelkit import _native
 from kernelkit.errors import KernelTypeError, KernelValueError, caller_loc
@@ -37,8 +38,11 @@ def _bounds(policy):
         return None, 0, policy, None
     if cls is MDRangePolicy:
         return policy.space, policy.begin, policy.end, policy.tile
-    if isinstance(policy, ExecutionSpace) or policy.__class__.__name__ == "TeamPolicy":
-        raise KernelTypeError(f"{policy!r} is not supported as a policy here", caller_loc())
+    if cls is TeamPolicy:
+        return policy.space, policy, None, None  # backends see the TeamPolicy itself as `lo`
+    if isinstance(policy, ExecutionSpace):
+        raise KernelTypeError(f"{policy!r} is not a policy (did you mean pk.RangePolicy({policy!r}, 0, n)?)",
+                              caller_loc())
     try:
         import operator
 
@@ -136,7 +140,9 @@ def parallel_scan(*args, **kwargs):
         raise KernelTypeError("parallel_scan takes no reducer or initial value", caller_loc())
     space, lo, hi, tile = _bounds(policy)
     if tile is not None or lo.__class__ is not int:
-        raise KernelTypeError("parallel_scan takes an int or a RangePolicy", caller_loc())
+        raise KernelTypeError("parallel_scan takes an int or a RangePolicy (a team scan is nested: "
+                              "pk.parallel_scan(pk.TeamThreadRange(team, n), fn) inside a team workunit)",
+                              caller_loc())
     wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
 

@@ -36,6 +36,8 @@ def ident(name: str) -> str:
 def ctype(t: T.Type) -> str:
     if isinstance(t, T.ScalarType):
         return t.ctype
+    if isinstance(t, T.TeamType):
+        return "kk::TeamMember"
     if isinstance(t, T.ViewType):
         return f"kk::View<{t.dtype.ctype}, {t.rank}, '{t.layout}'>"
     if isinstance(t, T.AccType):
@@ -150,6 +152,14 @@ class CppRenderer:
     def e_Call(self, e: N.Call) -> str:
         return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
 
+    def e_TeamQuery(self, e: N.TeamQuery) -> str:
+        return f"((int64_t){self.expr(e.team)}.{e.what}())"
+
+    def e_ScratchAlloc(self, e: N.ScratchAlloc) -> str:
+        ext = ", ".join(self.expr(x) for x in e.extents)
+        return (f"kk::scratch_view<{e.type.dtype.ctype}, {e.type.rank}>({self.expr(e.team)}, {self.expr(e.level)}, "
+                f"{'true' if e.per_thread else 'false'}, {ext})")
+
     def e_Atomic(self, e: N.Atomic) -> str:
         ptr = f"&{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
         args = ", ".join(self.expr(a) for a in e.args)
@@ -204,7 +214,78 @@ class CppRenderer:
             return f"{pre}(void)({self.expr(s.value)});\n"
         if isinstance(s, N.Printf):
             return pre + self.printf(s) + "\n"
+        if isinstance(s, N.Barrier):
+            return f"{pre}{self.expr(s.team)}.barrier();\n"
+        if isinstance(s, N.Single):
+            per = "kk::PER_TEAM" if s.per == "team" else "kk::PER_THREAD"
+            return f"{pre}if ({self.expr(s.team)}.single({per})) {{\n{self.stmts(s.body, ind + '    ')}{ind}}}\n"
+        if isinstance(s, N.Nested):
+            return pre + self.nested(s, ind)
         raise TypeError(f"no C++ for {type(s).__name__}")
+
+    def nested(self, s: N.Nested, ind: str) -> str:
+        """A nested pattern: this participant's share of the range, then the join across the level."""
+        self._n += 1
+        n = self._n
+        level = {"thread": "kk::LEVEL_THREAD", "vector": "kk::LEVEL_VECTOR",
+                 "teamvector": "kk::LEVEL_TEAMVECTOR"}[s.level]
+        team = self.expr(s.team)
+        i2 = ind + "    "
+        out = [f"{{\n"]
+        dims = len(s.bounds)
+        for d, (b, e) in enumerate(s.bounds):
+            out.append(f"{i2}const int64_t kk_b{n}_{d} = {self.expr(b)}, kk_e{n}_{d} = {self.expr(e)};\n")
+        if dims == 1:
+            total_b, total_e = f"kk_b{n}_0", f"kk_e{n}_0"
+        else:  # flattened, last dimension fastest
+            ext = " * ".join(f"(kk_e{n}_{d} > kk_b{n}_{d} ? kk_e{n}_{d} - kk_b{n}_{d} : 0)" for d in range(dims))
+            out.append(f"{i2}const int64_t kk_t{n} = {ext};\n")
+            total_b, total_e = "0", f"kk_t{n}"
+        acc_t = ctype(s.acc.type) if s.acc is not None else None
+        red = f"kk::{s.reducer}" if s.reducer else None
+        host_simd = self.target == "host" and s.level in ("vector", "teamvector") and dims == 1
+
+        def loop(chunked: bool, simd: str) -> str:
+            it = f"kk_it{n}"
+            head = (f"{i2}int64_t kk_lo{n}, kk_hi{n}, kk_st{n};\n"
+                    f"{i2}{team}.{'chunk' if chunked else 'range'}({level}, {total_b}, {total_e}, &kk_lo{n}, "
+                    f"&kk_hi{n}, &kk_st{n});\n")
+            head += simd
+            head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {it} += kk_st{n}) {{\n"
+            if dims == 1:
+                assign = f"{i2}    {ident(s.vars[0].name)} = {it};\n"
+            else:
+                assign = f"{i2}    int64_t kk_r{n} = {it};\n"
+                for d in range(dims - 1, -1, -1):
+                    v = ident(s.vars[d].name)
+                    if d == 0:
+                        assign += f"{i2}    {v} = kk_b{n}_0 + kk_r{n};\n"
+                    else:
+                        w = f"(kk_e{n}_{d} - kk_b{n}_{d})"
+                        assign += f"{i2}    {v} = kk_b{n}_{d} + kk_r{n} % {w}; kk_r{n} /= {w};\n"
+            return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n"
+
+        if s.pattern == "for":
+            out.append(loop(False, f"{i2}KK_PRAGMA(omp simd)\n" if host_simd else ""))
+        elif s.pattern == "reduce":
+            acc = ident(s.acc.name)
+            simd = ""
+            if host_simd and s.reducer == "Sum" and isinstance(s.acc.type, T.ScalarType):
+                simd = f"{i2}KK_PRAGMA(omp simd reduction(+ : {acc}))\n"
+            out.append(f"{i2}{acc} = {red}::template identity<{acc_t}>();\n")
+            out.append(loop(False, simd))
+            out.append(f"{i2}{ident(s.result.name)} = {team}.template reduce<{red}, {acc_t}>({level}, {acc});\n")
+        else:
+            acc, fin = ident(s.acc.name), ident(s.final.name)
+            out.append(f"{i2}{acc_t} kk_prefix{n} = 0, kk_total{n} = 0;\n")
+            out.append(f"{i2}for (int kk_pass{n} = 0; kk_pass{n} < 2; ++kk_pass{n}) {{\n")
+            out.append(f"{i2}{fin} = kk_pass{n} == 1;\n{i2}{acc} = kk_pass{n} ? kk_prefix{n} : ({acc_t})0;\n")
+            out.append(loop(True, ""))
+            out.append(f"{i2}if (kk_pass{n} == 0) kk_prefix{n} = {team}.template scan_prefix<{acc_t}>({level}, "
+                       f"{acc}, &kk_total{n});\n{i2}}}\n")
+            out.append(f"{i2}{ident(s.result.name)} = kk_total{n};\n")
+        out.append(f"{ind}}}\n")
+        return "".join(out)
 
     def printf(self, s: N.Printf) -> str:
         """Rewrite each conversion for the argument's C type: the user's format never reaches printf as-is."""
@@ -236,7 +317,8 @@ class CppRenderer:
     # -------------------------------------------------------------------------------------- units
 
     def locals_decl(self, locs: dict[str, T.Type], ind: str) -> str:
-        return "".join(f"{ind}{ctype(t)} {ident(n)} = 0;\n" for n, t in sorted(locs.items()))
+        return "".join(f"{ind}{ctype(t)} {ident(n)}{' = 0' if isinstance(t, T.ScalarType) else '{}'};\n"
+                       for n, t in sorted(locs.items()))
 
     def function(self, f: N.Function) -> str:
         params = ", ".join(
@@ -251,6 +333,8 @@ class CppRenderer:
         """(C parameter declaration, C argument expression) for the body function, in order."""
         k = self.k
         out = [(f"int64_t {ident(p.name)}", ident(p.name)) for p in k.indices]
+        if k.team is not None:
+            out.append((f"kk::TeamMember& {ident(k.team.name)}", ident(k.team.name)))
         if k.acc is not None:
             out.append((f"{ctype(k.acc.type)}& {ident(k.acc.name)}", ident(k.acc.name)))
         if k.final is not None:

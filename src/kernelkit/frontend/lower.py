@@ -507,6 +507,15 @@ class FunctionLowerer(ast.NodeVisitor):
 
     def visit_Subscript(self, node: ast.Subscript):
         inner = node.value
+        if not isinstance(inner, ast.Subscript):
+            base = self.visit(inner)
+            if isinstance(base, CT):  # a compile-time object: pk.ScratchView1D[pk.double], pk.Acc[int], ...
+                key = self.visit(node.slice)
+                if isinstance(key, CT):
+                    try:
+                        return CT(base.value[key.value])
+                    except (TypeError, KeyError, IndexError) as e:
+                        raise self.err(node, f"cannot index {_describe(base.value)}: {e}") from None
         if isinstance(inner, ast.Attribute) and inner.attr == "shape":
             base = self.visit(inner)
             if isinstance(base, _ViewAttr):
@@ -867,9 +876,7 @@ class FunctionLowerer(ast.NodeVisitor):
             elif isinstance(st, (ast.AugAssign, ast.AnnAssign, ast.For)):
                 targets = [st.target]
             for t in targets:
-                for n in ast.walk(t):
-                    if isinstance(n, ast.Name):
-                        assigned.add(n.id)
+                assigned.update(_bound_names(t))
         scope = {}
         for name in list(params) + sorted(assigned - nonlocal_names - set(params)):
             self._tmp += 1
@@ -986,8 +993,21 @@ class FunctionLowerer(ast.NodeVisitor):
     # ------------------------------------------------------------------------------------------ annotations
 
     def resolve_annotation(self, node: ast.AST):
-        value = self.visit(node)
-        return resolve_annotation_value(value.value if isinstance(value, CT) else None, self.loc(node))
+        """Evaluate an annotation written in the kernel (a local's or a nested workunit's parameter's) the way
+        Python would: in the function's globals and closure."""
+        fn = self.fn
+        scope = {}
+        if fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    scope[name] = cell.cell_contents
+                except ValueError:
+                    pass
+        try:
+            value = eval(compile(ast.Expression(node), self.src.file, "eval"), fn.__globals__, scope)  # noqa: S307
+        except Exception:  # noqa: BLE001 - an annotation we cannot evaluate is one we do not model
+            raise self.err(node, f"cannot evaluate the annotation {ast.unparse(node)!r}") from None
+        return resolve_annotation_value(value, self.loc(node))
 
 
 class _Closure:
@@ -1010,6 +1030,17 @@ class _Per:
     def __init__(self, per: str, team):
         self.per = per
         self.team = team
+
+
+def _bound_names(target: ast.AST) -> set[str]:
+    """The names an assignment target binds (`x`, `a, b`), not those it only reads (`v[i] = ...`)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_bound_names(e) for e in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return set()
 
 
 def _walk_own(fn: ast.FunctionDef):

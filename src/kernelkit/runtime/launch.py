@@ -33,7 +33,7 @@ def acc_hint(reducer, init) -> T.ScalarType | None:
     return st
 
 
-def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bool = False):
+def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bool = False, team: bool = False):
     """Lower `wu` for this launch (memoized per signature). Returns (kernel, guards, normalized kwargs)."""
     loc = caller_loc()
     types: dict[str, T.Type] = {}
@@ -48,12 +48,13 @@ def prepare(wu, pattern: str, rank: int, kwargs: dict, reducer, init, device: bo
         if "." in name:  # ClassSty members ("self.x"): the workunit is a method of that object's class
             self_name = name.split(".", 1)[0]
             break
-    key = (pattern, rank, reducer.name if reducer else None, hint, tuple(sorted(types.items(), key=lambda x: x[0])))
+    key = (pattern, rank, team, reducer.name if reducer else None, hint,
+           tuple(sorted(types.items(), key=lambda x: x[0])))
     memo = wu._ir.get(key)
     if memo is None or not guards_hold(memo[1]):
         if self_name is not None:
             self_cls = _owner_class(wu)
-        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint, self_name, self_cls))
+        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint, self_name, self_cls, team))
         wu._ir[key] = memo
     kernel: N.Kernel = memo[0]
     for name in kernel.writes:

@@ -6,6 +6,7 @@ import itertools
 
 
 from kernelkit import _native
+from kernelkit.api.team import TeamPolicy
 from kernelkit.backends.base import Backend
 from kernelkit.backends.debug import runtime
 from kernelkit.backends.debug.render import PyRenderer
@@ -35,8 +36,9 @@ class DebugBackend(Backend):
         return True, "pure-Python interpreter (sequential)"
 
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
-        rank = 1 if lo.__class__ is int else len(lo)
-        kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+        team = lo.__class__ is TeamPolicy
+        rank = 0 if team else 1 if lo.__class__ is int else len(lo)
+        kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, team=team)
         args = sync_views(args, kernel.writes)
         compiled = wu._debug.get(id(kernel))
         if compiled is None or compiled.kernel is not kernel:
@@ -50,6 +52,13 @@ class DebugBackend(Backend):
                 v = v.item()  # NumPy scalars compute as Python numbers here, like the other literals
             values.append(v)
         body = compiled.body
+        if team:
+            try:
+                return self._teams(kernel, compiled, lo, values, reducer, init)
+            except KernelRuntimeError:
+                raise
+            except Exception as e:
+                raise self._locate(e, compiled, None) from None
         if rank == 1:
             points = ((i,) for i in range(lo, hi))
         else:
@@ -85,6 +94,53 @@ class DebugBackend(Backend):
             raise
         except Exception as e:
             raise self._locate(e, compiled, point) from None
+
+    def _teams(self, kernel, compiled, policy, values, reducer, init):
+        """Run each team's threads as generators, advancing them together from barrier to barrier."""
+        size = 1 if policy.team_size.__class__ is not int else policy.team_size
+        total = None
+        if kernel.pattern == "reduce":
+            dtype = kernel.acc.type.val if isinstance(kernel.acc.type, T.LocType) else kernel.acc.type.dtype
+            total = reducer.identity(dtype)
+        for lr in range(policy.league_size):
+            shared = runtime.TeamShared(size, policy.scratch_team, policy.scratch_thread)
+            threads = []
+            for r in range(size):
+                handle = runtime.TeamHandle(lr, policy.league_size, r, size, policy.vector_length, shared)
+                if kernel.pattern == "reduce":
+                    ident = reducer.identity(dtype)
+                    acc = list(ident) if reducer.with_loc else ident
+                    threads.append((compiled.body(handle, acc, *values), acc))
+                else:
+                    threads.append((compiled.body(handle, *values), None))
+            results = [None] * size
+            live = set(range(size))
+            while live:
+                done = []
+                for r in sorted(live):
+                    gen = threads[r][0]
+                    try:
+                        next(gen)
+                    except StopIteration as stop:
+                        results[r] = stop.value
+                        done.append(r)
+                if done and len(done) != len(live):
+                    raise KernelRuntimeError(
+                        f"kernel {kernel.name!r}: the threads of team {lr} reached different numbers of barriers "
+                        "(a team_barrier or nested reduction inside a branch that not every thread takes)",
+                        kernel.loc)
+                live.difference_update(done)
+            if kernel.pattern == "reduce":
+                for r in range(size):
+                    v = threads[r][1] if reducer.with_loc else results[r]
+                    total = reducer.join(total, tuple(v) if reducer.with_loc else v)
+        if kernel.pattern != "reduce":
+            return None
+        if init is not None:
+            total = reducer.join(tuple(init) if reducer.with_loc else init, total)
+        if reducer.with_loc:
+            return (_as(dtype, total[0]), int(total[1]))
+        return _as(dtype, total)
 
     def _locate(self, e: Exception, compiled: _Compiled, point) -> Exception:
         tb = e.__traceback__

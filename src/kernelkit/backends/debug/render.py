@@ -109,6 +109,14 @@ class PyRenderer:
     def e_Call(self, e: N.Call) -> str:
         return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
 
+    def e_TeamQuery(self, e: N.TeamQuery) -> str:
+        return f"{self.expr(e.team)}.{e.what}()"
+
+    def e_ScratchAlloc(self, e: N.ScratchAlloc) -> str:
+        ext = ", ".join(self.expr(x) for x in e.extents)
+        return (f"{self.expr(e.team)}.scratch({self.expr(e.level)}, {e.per_thread}, {e.type.dtype.name!r}, "
+                f"({ext},))")
+
     def e_Atomic(self, e: N.Atomic) -> str:
         idx = ", ".join(f"_ix({self.expr(i)})" for i in e.index)
         args = ", ".join(self.expr(a) for a in e.args)
@@ -164,12 +172,78 @@ class PyRenderer:
         elif isinstance(s, N.Printf):
             args = ", ".join(self.expr(a) for a in s.args)
             self.emit(f"{ind}_printf({s.fmt!r}, ({args}{',' if s.args else ''}))", loc)
+        elif isinstance(s, N.Barrier):
+            self.emit(f"{ind}yield  # team_barrier", loc)
+        elif isinstance(s, N.Single):
+            self.emit(f"{ind}if {self.expr(s.team)}.single({s.per!r}):", loc)
+            self.stmts(s.body, ind + "    ")
+        elif isinstance(s, N.Nested):
+            self.nested(s, ind)
         else:
             raise TypeError(f"no Python for {type(s).__name__}")
 
+    def nested(self, s: N.Nested, ind: str) -> None:
+        """Team threads run as generators: a join across them is a slot write, a yield (barrier) and a read."""
+        self._n += 1
+        n = self._n
+        team = self.expr(s.team)
+        loc = s.loc
+        b = ", ".join(f"({self.expr(lo)}, {self.expr(hi)})" for lo, hi in s.bounds)
+        join = s.level != "vector"
+        vars_ = ", ".join(pyname(v.name) for v in s.vars)
+
+        def loop(i2: str, chunked: bool) -> None:
+            self.emit(f"{i2}for ({vars_},) in {team}.points({s.level!r}, ({b},), {chunked}):", loc)
+            self.stmts(s.body, i2 + "    ")
+
+        if s.pattern == "for":
+            loop(ind, False)
+            return
+        red = s.reducer
+        acc = pyname(s.acc.name)
+        if s.pattern == "reduce":
+            loc_acc = isinstance(s.acc.type, T.LocType)
+            dt = s.acc.type.val if loc_acc else s.acc.type
+            init = f"list(_reducer({red!r}).identity(_dtype({dt.name!r})))" if loc_acc else \
+                f"_reducer({red!r}).identity(_dtype({dt.name!r}))"
+            self.emit(f"{ind}{acc} = {init}", loc)
+            loop(ind, False)
+            val = f"tuple({acc})" if loc_acc else acc
+            if join:
+                self.emit(f"{ind}{team}.put({val})", loc)
+                self.emit(f"{ind}yield", loc)
+                self.emit(f"{ind}_j{n} = {team}.join(_reducer({red!r}))", loc)
+                self.emit(f"{ind}yield", loc)
+                val = f"_j{n}"
+            self.emit(f"{ind}{pyname(s.result.name)} = {'list(' + val + ')' if loc_acc else val}", loc)
+            return
+        fin = pyname(s.final.name)
+        zero = "0.0" if s.acc.type.is_float else "0"
+        self.emit(f"{ind}_pre{n} = {zero}", loc)
+        self.emit(f"{ind}for _pass{n} in (0, 1):", loc)
+        i2 = ind + "    "
+        self.emit(f"{i2}{fin} = _pass{n} == 1", loc)
+        self.emit(f"{i2}{acc} = _pre{n} if _pass{n} else {zero}", loc)
+        loop(i2, True)
+        self.emit(f"{i2}if _pass{n} == 0:", loc)
+        if join:
+            self.emit(f"{i2}    {team}.put({acc})", loc)
+            self.emit(f"{i2}    yield", loc)
+            self.emit(f"{i2}    _pre{n}, _tot{n} = {team}.prefix()", loc)
+            self.emit(f"{i2}    yield", loc)
+        else:
+            self.emit(f"{i2}    _pre{n}, _tot{n} = {zero}, {acc}", loc)
+        self.emit(f"{ind}{pyname(s.result.name)} = _tot{n}", loc)
+
     def locals_init(self, locs: dict[str, T.Type], ind: str) -> None:
         for n, t in sorted(locs.items()):
-            self.emit(f"{ind}{pyname(n)} = {'0.0' if t.is_float else 'False' if t.is_bool else '0'}", None)
+            if isinstance(t, T.LocType):
+                v = "[0.0, -1]"
+            elif not isinstance(t, T.ScalarType):
+                v = "None"
+            else:
+                v = "0.0" if t.is_float else "False" if t.is_bool else "0"
+            self.emit(f"{ind}{pyname(n)} = {v}", None)
 
     # -------------------------------------------------------------------------------------- units
 
@@ -183,6 +257,8 @@ class PyRenderer:
             self.stmts(f.body, "    ")
             self.emit("", None)
         head = [p.name for p in k.indices]
+        if k.team is not None:
+            head.append(k.team.name)
         scalar_acc = k.acc is not None and isinstance(k.acc.type, T.AccType)
         if k.acc is not None:
             head.append(k.acc.name)
@@ -191,6 +267,9 @@ class PyRenderer:
         self._ret = pyname(k.acc.name) if scalar_acc else ""
         params = ", ".join(pyname(n) for n in head + [p.name for p in k.params])
         self.emit(f"def kk_body({params}):", k.loc)
+        if k.team is not None:
+            self.emit("    if False:  # a team body is a generator: team threads interleave at barriers", None)
+            self.emit("        yield", None)
         self.locals_init(k.locals, "    ")
         self.stmts(k.body, "    ")
         if self._ret:

@@ -151,6 +151,98 @@ def _printf(fmt: str, args: tuple) -> None:
     sys.stdout.write(py.replace("%u", "%d") % args)
 
 
+def _reducer(name: str):
+    from kernelkit.api.reducers import by_name
+
+    return by_name(name)
+
+
+def _dtype(name: str):
+    from kernelkit.ir.types import from_name
+
+    return from_name(name)
+
+
+class TeamShared:
+    """What the threads of one emulated team share: reduction slots and scratch memory."""
+
+    def __init__(self, size: int, scratch_team: list[int], scratch_thread: list[int]):
+        self.slots = [None] * size
+        self.team_mem = [bytearray(n) for n in scratch_team]
+        self.thread_mem = [[bytearray(n) for n in scratch_thread] for _ in range(size)]
+
+
+class TeamHandle:
+    """pk.TeamMember in the Debug space: one per emulated team thread."""
+
+    def __init__(self, league_rank: int, league_size: int, rank: int, size: int, vlen: int, shared: TeamShared):
+        self._lr, self._ls, self._r, self._s, self._v = league_rank, league_size, rank, size, vlen
+        self._sh = shared
+        self._off = [0, 0]
+        self._toff = [0, 0]
+
+    def league_rank(self) -> int:
+        return self._lr
+
+    def league_size(self) -> int:
+        return self._ls
+
+    def team_rank(self) -> int:
+        return self._r
+
+    def team_size(self) -> int:
+        return self._s
+
+    def single(self, per: str) -> bool:
+        return per == "thread" or self._r == 0
+
+    def points(self, level: str, bounds: tuple, chunked: bool):
+        """This thread's share of a nested range: team levels take contiguous chunks in rank order."""
+        import itertools
+
+        ranges = [range(b, e) for b, e in bounds]
+        flat = list(itertools.product(*ranges)) if len(ranges) > 1 else [(i,) for i in ranges[0]]
+        if level == "vector" or self._s == 1:
+            return flat
+        q, r = divmod(len(flat), self._s)
+        lo = self._r * q + min(self._r, r)
+        return flat[lo: lo + q + (1 if self._r < r else 0)]
+
+    def put(self, value) -> None:
+        self._sh.slots[self._r] = value
+
+    def join(self, reducer):
+        acc = None
+        for v in self._sh.slots:
+            acc = v if acc is None else reducer.join(acc, v)
+        return acc
+
+    def prefix(self):
+        pre = tot = 0
+        for s, v in enumerate(self._sh.slots):
+            if s == self._r:
+                pre = tot
+            tot = tot + v
+        return pre, tot
+
+    def scratch(self, level: int, per_thread: bool, dtype: str, extents: tuple):
+        dt = np.dtype(dtype if dtype != "bool" else np.bool_)
+        n = 1
+        for e in extents:
+            n *= max(int(e), 0)
+        nbytes = (n * dt.itemsize + 7) // 8 * 8
+        if level not in (0, 1):
+            raise ValueError(f"scratch level must be 0 or 1, got {level}")
+        mem = self._sh.thread_mem[self._r][level] if per_thread else self._sh.team_mem[level]
+        offs = self._toff if per_thread else self._off
+        if offs[level] + nbytes > len(mem):
+            raise MemoryError(f"scratch memory exhausted at level {level}: the kernel needs {offs[level] + nbytes} "
+                              f"bytes but set_scratch_size gave {len(mem)}")
+        view = np.frombuffer(mem, dtype=dt, count=n, offset=offs[level]).reshape(tuple(int(e) for e in extents))
+        offs[level] += nbytes
+        return view
+
+
 class _SafeMath:
     """math.* with C semantics where Python would raise: domain errors give nan, overflow gives inf."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kernelkit import _native
+from kernelkit.api.team import TeamPolicy
 from kernelkit.backends.base import Backend
 from kernelkit.backends.cpp import result_tag
 from kernelkit.compile.pipeline import build_host
@@ -24,6 +25,8 @@ class HostBackend(Backend):
         return True, tc.path
 
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
+        if lo.__class__ is TeamPolicy:
+            return self.team_launch(wu, pattern, lo, kwargs, reducer, init)
         rank = 1 if lo.__class__ is int else len(lo)
         key = (self.name, pattern, rank, reducer, None if init is None else type(init))
         specs = wu._specs.get(key)
@@ -34,8 +37,22 @@ class HostBackend(Backend):
             return r
         return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
 
-    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
-        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init)
+    def team_launch(self, wu, pattern, policy, kwargs, reducer, init):
+        # on the host a team is team_size OpenMP threads; AUTO is 1 (each thread runs whole teams)
+        ts = 1 if policy.team_size.__class__ is not int else policy.team_size
+        lo = (policy.league_size, ts, policy.vector_length, 0, 0, 0)
+        hi = (*policy.scratch_team, *policy.scratch_thread, 0, 0)
+        key = (self.name, pattern, "team", reducer, None if init is None else type(init))
+        specs = wu._specs.get(key)
+        if specs is None:
+            specs = wu._specs[key] = []
+        r = _native.launch(specs, lo, hi, None, kwargs, init)
+        if r is not NotImplemented:
+            return r
+        return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
+
+    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs, team=False):
+        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, team=team)
         args = sync_views(args, kernel.writes)
         r = _native.launch(specs, lo, hi, tile, args, init)  # e.g. a View whose host copy was just synced
         if r is not NotImplemented:

@@ -60,7 +60,12 @@ struct Team {
     KK_FUNCTION void range(int level, int64_t b, int64_t e, int64_t* lo, int64_t* hi, int64_t* st) const {
         *st = 1;
         if (level == LEVEL_VECTOR || tsize == 1 || e <= b) { *lo = b; *hi = e > b ? e : b; return; }
-        chunk(b, e, tsize, trank, lo, hi);
+        host::chunk(b, e, tsize, trank, lo, hi);
+    }
+
+    /* Scans need contiguous chunks in rank order; on the host range() already gives them. */
+    KK_FUNCTION void chunk(int level, int64_t b, int64_t e, int64_t* lo, int64_t* hi, int64_t* st) const {
+        range(level, b, e, lo, hi, st);
     }
 
     KK_FUNCTION bool single(int per) const { return per == PER_THREAD || trank == 0; }
@@ -190,6 +195,8 @@ bool team_run(const kk_launch_t* L, const F& f0, Acc* result) {
 }
 
 }  // namespace host
+
+using TeamMember = host::Team;
 
 template <class T, int R, class Tm, class... E>
 KK_FUNCTION View<T, R, 'C'> scratch_view(Tm& team, int64_t level, bool per_thread, E... ext) {
