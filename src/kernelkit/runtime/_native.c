@@ -494,7 +494,7 @@ typedef int (*cu_errname_fn)(int code, const char** name);
 typedef int (*cu_ctxget_fn)(void** ctx);
 typedef int (*cu_ctxset_fn)(void* ctx);
 
-enum { PAT_FOR = 0, PAT_REDUCE = 1, PAT_SCAN = 2 };
+enum { PAT_FOR = 0, PAT_REDUCE = 1, PAT_SCAN = 2, PAT_TEAM_FOR = 3, PAT_TEAM_REDUCE = 4 };
 
 typedef struct {
     PyObject_HEAD
@@ -515,6 +515,9 @@ typedef struct {
     void* scratch;
     unsigned int* counter;
     int* err_flag;
+    char* scratch1;          /* TeamPolicy level-1 scratch */
+    long long scratch1_cap;  /* its bytes */
+    long long smem_cap;      /* dynamic shared memory the function may use (set by the Python side) */
     int device;
     Py_ssize_t nparams;
     kk_param_t* params;
@@ -563,6 +566,7 @@ static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
     self->ctxset = (cu_ctxset_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 4));
     if (PyErr_Occurred()) return -1;
     self->pattern = pattern[0] == 'f' ? PAT_FOR : pattern[0] == 'r' ? PAT_REDUCE : PAT_SCAN;
+    if (pattern[0] == 't') self->pattern = pattern[5] == 'f' ? PAT_TEAM_FOR : PAT_TEAM_REDUCE; /* team_for/_reduce */
     self->ctx = (void*)(uintptr_t)ctx;
     self->stream = (void*)(uintptr_t)stream;
     self->result = (kk_result_t*)(uintptr_t)result;
@@ -577,6 +581,19 @@ static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
     return 0;
 }
 
+/* set_team_resources(scratch1, scratch1_bytes, smem_bytes) */
+static PyObject* cudaspec_set_team(KKCudaSpec* self, PyObject* args) {
+    unsigned long long p;
+    if (!PyArg_ParseTuple(args, "KLL", &p, &self->scratch1_cap, &self->smem_cap)) return NULL;
+    self->scratch1 = (char*)(uintptr_t)p;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cudaspec_methods[] = {
+    {"set_team_resources", (PyCFunction)cudaspec_set_team, METH_VARARGS, "level-1 scratch and shared memory caps"},
+    {NULL},
+};
+
 static PyTypeObject KKCudaSpec_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "kernelkit._native.CudaSpec",
@@ -584,6 +601,7 @@ static PyTypeObject KKCudaSpec_Type = {
     .tp_dealloc = (destructor)cudaspec_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A compiled CUDA specialization: functions, launch configuration, argument signature.",
+    .tp_methods = cudaspec_methods,
     .tp_init = (initproc)cudaspec_init,
     .tp_new = PyType_GenericNew,
 };
@@ -654,19 +672,31 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
     D->err_flag = spec->err_flag;
     if (spec->nparams) memcpy(buf + sizeof(kk_dlaunch_t), packed, sizeof(kk_arg_t) * spec->nparams);
     else memset(buf + sizeof(kk_dlaunch_t), 0, sizeof(kk_arg_t));
-    if (spec->pattern != PAT_FOR && init != Py_None && spec->result_tag) {
+    if ((spec->pattern == PAT_REDUCE || spec->pattern == PAT_TEAM_REDUCE) && init != Py_None && spec->result_tag) {
         if (write_init(spec->result_tag, init, spec->result) < 0) goto fail;
         D->has_init = 1;
     }
     void* cur = NULL;
     if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
+    int rc;
+    void* extra[] = {(void*)1, buf, (void*)2, &size, (void*)0};
+    if (spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) {
+        /* lo = (league, team_size, vector_length), hi = scratch bytes (team L0, L1, thread L0, L1) */
+        const long long league = L.lo[0], ts = L.lo[1], vl = L.lo[2];
+        long long grid = league < spec->max_grid ? league : spec->max_grid;
+        if (grid < 1) grid = 1;
+        D->scratch1 = spec->scratch1;
+        const long long smem = L.hi[0] + ts * L.hi[2];
+        rc = spec->launch(spec->fn[0], (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem,
+                          spec->stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel (team)"); goto fail; }
+        goto done;
+    }
     long long blocks = (total + spec->block - 1) / spec->block;
     if (spec->pattern != PAT_FOR && blocks > spec->max_grid) blocks = spec->max_grid;
     if (blocks > (1LL << 30)) blocks = 1LL << 30; /* grid-stride loops cover the rest */
     if (spec->pattern == PAT_FOR && total == 0) goto done;
     if (blocks < 1) blocks = 1;
-    void* extra[] = {(void*)1, buf, (void*)2, &size, (void*)0};
-    int rc;
     if (spec->pattern == PAT_SCAN) {
         rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 1)"); goto fail; }
@@ -682,7 +712,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
     }
 done:
     if (buf != stack_buf) PyMem_Free(buf);
-    if (spec->pattern == PAT_FOR) Py_RETURN_NONE;
+    if (spec->pattern == PAT_FOR || spec->pattern == PAT_TEAM_FOR) Py_RETURN_NONE;
     Py_BEGIN_ALLOW_THREADS
     rc = spec->sync(spec->stream);
     Py_END_ALLOW_THREADS
@@ -724,6 +754,16 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
         }
         if (ok < 0) return NULL;
         if (ok == 0) continue;
+        if ((spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) && PyTuple_Check(args[1]) &&
+            PyTuple_Check(args[2]) && PyTuple_GET_SIZE(args[1]) >= 3 && PyTuple_GET_SIZE(args[2]) >= 4) {
+            const long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(args[1], 1));
+            const long long s0 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 0));
+            const long long s1 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 1));
+            const long long t0 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 2));
+            const long long t1 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 3));
+            if (PyErr_Occurred()) return NULL;
+            if (s0 + ts * t0 > spec->smem_cap || (s1 + ts * t1) * spec->max_grid > spec->scratch1_cap) continue;
+        }
         PyObject* r = cuda_run(spec, args[1], args[2], args[3], packed, args[5]);
         if (r != NULL)
             for (Py_ssize_t k = 0; k < spec->nparams; ++k)

@@ -15,7 +15,8 @@ from kernelkit.backends.base import Backend
 from kernelkit.backends.cpp import result_tag
 from kernelkit.backends.cuda import render
 from kernelkit.backends.openmp.backend import MAX_SPECS
-from kernelkit.errors import KernelError
+from kernelkit.api.team import TeamPolicy
+from kernelkit.errors import KernelError, KernelValueError, caller_loc
 from kernelkit.ir import types as T
 from kernelkit.runtime.args import param_descriptor
 from kernelkit.runtime.launch import prepare
@@ -38,11 +39,13 @@ class _Resources:
         self.err_flag = driver.alloc(8, device)
         driver.memset_d8(self.err_flag, 0, 8)
 
+    scratch1 = 0
+
     def __del__(self):
         d = self.driver
         try:
             d.free_host(self.result)
-            for p in (self.scratch, self.counter, self.err_flag):
+            for p in (self.scratch, self.counter, self.err_flag, self.scratch1):
                 if p:
                     d.free(p)
         except Exception:  # interpreter shutdown or a dead context: nothing left to free
@@ -105,6 +108,8 @@ class CudaBackend(Backend):
     # -------------------------------------------------------------------------------------- launches
 
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
+        if lo.__class__ is TeamPolicy:
+            return self.team_launch(wu, pattern, lo, kwargs, reducer, init)
         rank = 1 if lo.__class__ is int else len(lo)
         key = ("cuda", self.device_id, pattern, rank, reducer, None if init is None else type(init))
         specs = wu._specs.get(key)
@@ -115,10 +120,32 @@ class CudaBackend(Backend):
             return r
         return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
 
-    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs):
+    def team_launch(self, wu, pattern, policy, kwargs, reducer, init):
+        """A team is a block of vector_length x team_size threads; AUTO makes blocks of 256 threads."""
+        vl = policy.vector_length
+        ts = policy.team_size if policy.team_size.__class__ is int else max(256 // vl, 1)
+        if ts * vl > 1024:
+            raise KernelValueError(f"team_size {ts} x vector_length {vl} is more than the 1024 threads of a CUDA "
+                                   "block", caller_loc())
+        lo = (policy.league_size, ts, vl, 0, 0, 0)
+        hi = (*policy.scratch_team, *policy.scratch_thread, 0, 0)
+        key = ("cuda", self.device_id, pattern, "team", reducer, None if init is None else type(init))
+        specs = wu._specs.get(key)
+        if specs is None:
+            specs = wu._specs[key] = []
+        if policy.league_size == 0:
+            return None if pattern == "for" else (init if init is not None else
+                                                   self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer,
+                                                                    init, specs, team=True))
+        r = _native.launch_cuda(specs, lo, hi, None, kwargs, init)
+        if r is not NotImplemented:
+            return r
+        return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
+
+    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs, team=False):
         from kernelkit.runtime import memory
 
-        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True)
+        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True, team=team)
         dev = self.device
         dev_args: dict[str, object] = {}
         after = []
@@ -132,7 +159,7 @@ class CudaBackend(Backend):
         try:
             r = _native.launch_cuda(specs, lo, hi, tile, dev_args, init)
             if r is NotImplemented:
-                spec = self.make_spec(wu, kernel, guards, args)
+                spec = self.make_spec(wu, kernel, guards, args, lo if team else None, hi if team else None)
                 specs.insert(0, spec)
                 del specs[MAX_SPECS:]
                 r = _native.launch_cuda([spec], lo, hi, tile, dev_args, init)
@@ -145,7 +172,7 @@ class CudaBackend(Backend):
         del dev
         return r
 
-    def make_spec(self, wu, kernel, guards, args):
+    def make_spec(self, wu, kernel, guards, args, team_lo=None, team_hi=None):
         from kernelkit.backends.cuda import driver
         from kernelkit.compile.pipeline import build_cuda
 
@@ -157,12 +184,30 @@ class CudaBackend(Backend):
         functions = [module.function(n) for n in render.entry_names(kernel)]
         per_sm = max(dev.max_threads_per_multiprocessor // render.BLOCK, 1)
         max_grid = dev.multiprocessor_count * per_sm
+        if team_lo is not None:
+            max_grid = dev.multiprocessor_count * 16  # blocks of a team launch; leagues loop over them
         res = _Resources(driver, dev, kernel, max_grid)
         params = tuple(param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes)
                        for p in kernel.params)
-        return _native.CudaSpec(
-            tuple(f.handle for f in functions), kernel.pattern, render.BLOCK, render.SCAN2_BLOCK, max_grid,
+        pattern = kernel.pattern if team_lo is None else f"team_{kernel.pattern}"
+        spec = _native.CudaSpec(
+            tuple(f.handle for f in functions), pattern, render.BLOCK, render.SCAN2_BLOCK, max_grid,
             self.entry_points(), dev.context, 0, res.result, res.scratch, res.counter, res.err_flag,
             self.device_id, params, tuple((g.holder, g.key, g.value) for g in guards), result_tag(kernel),
             kernel.name, (module, functions, res, binary),
         )
+        if team_lo is not None:
+            ts = team_lo[1]
+            smem = team_hi[0] + ts * team_hi[2]
+            limit = dev.max_shared_per_block_optin
+            if smem > limit:
+                raise KernelValueError(
+                    f"kernel {kernel.name!r} asks for {smem} bytes of level-0 scratch (shared memory) per team; this "
+                    f"GPU has {limit} per block. Use level 1 (global memory) for the rest.", caller_loc())
+            if smem > 48 * 1024:
+                functions[0].set_max_dynamic_shared(smem)
+            per_block1 = team_hi[1] + ts * team_hi[3]
+            res.scratch1 = driver.alloc(max(per_block1 * max_grid, 8), dev) if per_block1 else 0
+            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024 if smem <= 48 * 1024
+                                                                              else smem))
+        return spec

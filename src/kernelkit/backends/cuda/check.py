@@ -32,8 +32,11 @@ class CudaCheckBackend(OpenMPBackend):
     def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
         from kernelkit.compile.pipeline import build_cuda
 
-        rank = 1 if lo.__class__ is int else len(lo)
-        kernel, _guards, _args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True)
+        from kernelkit.api.team import TeamPolicy
+
+        team = lo.__class__ is TeamPolicy
+        rank = 0 if team else 1 if lo.__class__ is int else len(lo)
+        kernel, _guards, _args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True, team=team)
         if id(kernel) not in self._checked:
             build_cuda(kernel, self.arch)
             self._checked.add(id(kernel))

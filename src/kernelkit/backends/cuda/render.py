@@ -29,6 +29,9 @@ def render(kernel: N.Kernel, bounds_check: bool = False) -> str:
     parts.append(r.body() + "\n")
     parts.append('#line 1 "<kernelkit entry>"\n')
     parts.append(f"struct kk_params {{\n    kk_dlaunch_t D;\n    kk_arg_t a[{max(len(k.params), 1)}];\n}};\n\n")
+    if k.team is not None:
+        parts.append(_team_kernel(r, k))
+        return "".join(parts)
     rank = len(k.indices)
     args = [a for _, a in r.body_params()]
     if rank == 1:
@@ -56,6 +59,20 @@ def render(kernel: N.Kernel, bounds_check: bool = False) -> str:
         parts.append(_kernel("kk_scan2", SCAN2_BLOCK, f"    kk::cuda::scan_phase2<{acc_t}>(P.D, P.D.tile[0]);\n"))
         parts.append(_kernel("kk_scan3", BLOCK, unpack + lam + f"    kk::cuda::scan_phase3<{acc_t}>(P.D, kk_f);\n"))
     return "".join(parts)
+
+
+def _team_kernel(r: CppRenderer, k: N.Kernel) -> str:
+    args = [a for _, a in r.body_params()]
+    team = ident(k.team.name)
+    body = r.unpack_params("    ", "P.a") + "    extern __shared__ __align__(16) char kk_smem[];\n"
+    if k.pattern == "reduce":
+        acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
+        body += (f"    auto kk_f = [=](kk::TeamMember& {team}, {acc_t}& {acc}) {{ kk_body({', '.join(args)}); }};\n"
+                 f"    kk::cuda::team_reduce<kk::{k.reducer}, {acc_t}>(P.D, kk_smem, kk_f);\n")
+    else:
+        body += (f"    auto kk_f = [=](kk::TeamMember& {team}) {{ kk_body({', '.join(args)}); }};\n"
+                 f"    kk::cuda::team_for(P.D, kk_smem, kk_f);\n")
+    return _kernel("kk_main", 1024, body)
 
 
 def _kernel(name: str, block: int, body: str) -> str:

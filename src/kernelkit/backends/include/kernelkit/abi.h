@@ -63,6 +63,7 @@ typedef struct {
     void* scratch;         /* per-block partials (reduce) or per-thread sums (scan) */
     unsigned int* counter; /* 0 between launches: the last block of a reduction resets it */
     int* err_flag;         /* device error flag, 0 between launches */
+    char* scratch1;        /* TeamPolicy: level-1 scratch, (team + team_size * thread bytes) per block */
 } kk_dlaunch_t;
 
 #endif

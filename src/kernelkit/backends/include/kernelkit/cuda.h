@@ -36,7 +36,10 @@ template <class T> KK_FUNCTION T load_cg(const T* p) {
     }
 }
 
-/* Reduce across the block; the result is valid in thread 0. blockDim.x is a multiple of 32. */
+KK_FUNCTION int block_tid() { return threadIdx.x + threadIdx.y * blockDim.x; }
+KK_FUNCTION int block_threads() { return blockDim.x * blockDim.y; }
+
+/* Reduce across the block (1-D or 2-D); the result is valid in thread 0. The block size is a multiple of 32. */
 template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
     __shared__ unsigned char raw[32 * sizeof(T)];
     T* warp = (T*)raw;
@@ -44,7 +47,7 @@ template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
         T o = shfl_down(v, off);
         R::join(v, o);
     }
-    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    const int lane = block_tid() & 31, w = block_tid() >> 5, nw = (block_threads() + 31) >> 5;
     __syncthreads();
     if (lane == 0) warp[w] = v;
     __syncthreads();
@@ -68,7 +71,7 @@ template <class R, class T> KK_FUNCTION void grid_join(const kk_dlaunch_t& D, T 
     block_reduce<R>(acc);
     __shared__ int last;
     T* partial = (T*)D.scratch;
-    if (threadIdx.x == 0) {
+    if (block_tid() == 0) {
         partial[blockIdx.x] = acc;
         __threadfence();
         last = atomicInc(D.counter, gridDim.x - 1) == gridDim.x - 1; /* wraps the counter back to 0 */
@@ -76,9 +79,9 @@ template <class R, class T> KK_FUNCTION void grid_join(const kk_dlaunch_t& D, T 
     __syncthreads();
     if (!last) return;
     T a = R::template identity<T>();
-    for (unsigned k = threadIdx.x; k < gridDim.x; k += blockDim.x) R::join(a, load_cg(partial + k));
+    for (unsigned k = block_tid(); k < gridDim.x; k += block_threads()) R::join(a, load_cg(partial + k));
     block_reduce<R>(a);
-    if (threadIdx.x == 0) {
+    if (block_tid() == 0) {
         if (D.has_init) {
             T init;
             result_load(D.result, init);
@@ -193,6 +196,165 @@ template <class T, class F> KK_FUNCTION void scan_phase3(const kk_dlaunch_t& D, 
     for (int64_t i = b; i < e; ++i) f(i, acc, true);
 }
 
+/* ---------------------------------------------------------------------------------------- teams */
+
+/* A team is a block: vector lanes are threadIdx.x (blockDim.x = vector_length), team threads threadIdx.y, as
+ * in Kokkos. Level-0 scratch is dynamic shared memory, level 1 a slice of a global buffer per block; each has a
+ * team part, then one part per team thread. D.lo = (league, team_size, vector_length), D.hi = scratch bytes
+ * (team L0, team L1, thread L0, thread L1). */
+struct Team {
+    int64_t lrank, lsize;
+    char* mem[2];
+    int64_t cap[2], tcap[2], off[2], toff[2];
+
+    KK_FUNCTION Team(const kk_dlaunch_t& D, char* smem) {
+        lsize = D.lo[0];
+        cap[0] = D.hi[0];
+        cap[1] = D.hi[1];
+        tcap[0] = D.hi[2];
+        tcap[1] = D.hi[3];
+        mem[0] = smem;
+        mem[1] = D.scratch1 + blockIdx.x * (cap[1] + blockDim.y * tcap[1]);
+    }
+    KK_FUNCTION void begin(int64_t lr) {
+        lrank = lr;
+        off[0] = off[1] = toff[0] = toff[1] = 0;
+    }
+    KK_FUNCTION int64_t league_rank() const { return lrank; }
+    KK_FUNCTION int64_t league_size() const { return lsize; }
+    KK_FUNCTION int64_t team_rank() const { return threadIdx.y; }
+    KK_FUNCTION int64_t team_size() const { return blockDim.y; }
+    KK_FUNCTION void barrier() const { __syncthreads(); }
+    KK_FUNCTION bool single(int per) const { return threadIdx.x == 0 && (per == 1 || threadIdx.y == 0); }
+
+    KK_FUNCTION void part(int level, int64_t* id, int64_t* n) const {
+        if (level == 0) { *id = threadIdx.y; *n = blockDim.y; }          /* team threads; lanes replicate */
+        else if (level == 1) { *id = threadIdx.x; *n = blockDim.x; }     /* the vector lanes of a thread */
+        else { *id = block_tid(); *n = block_threads(); }                              /* every lane of the team */
+    }
+    /* strided shares: neighbouring lanes take neighbouring iterations (coalesced) */
+    KK_FUNCTION void range(int level, int64_t b, int64_t e, int64_t* lo, int64_t* hi, int64_t* st) const {
+        int64_t id, n;
+        part(level, &id, &n);
+        *lo = b + id;
+        *hi = e;
+        *st = n;
+    }
+    /* contiguous shares in rank order (scans) */
+    KK_FUNCTION void chunk(int level, int64_t b, int64_t e, int64_t* lo, int64_t* hi, int64_t* st) const {
+        int64_t id, n;
+        part(level, &id, &n);
+        const int64_t len = e > b ? e - b : 0, q = len / n, r = len % n;
+        *lo = b + id * q + (id < r ? id : r);
+        *hi = *lo + q + (id < r ? 1 : 0);
+        *st = 1;
+    }
+
+    template <class R, class T> KK_FUNCTION T reduce(int level, T v) const {
+        if (level == 1) { /* butterfly within the thread's lanes: every lane gets the result */
+            for (int off = blockDim.x >> 1; off > 0; off >>= 1) {
+                constexpr int W = (sizeof(T) + 3) / 4;
+                union { T t; unsigned int w[W]; } in, out;
+                for (int k = 0; k < W; ++k) in.w[k] = 0;
+                in.t = v;
+                for (int k = 0; k < W; ++k) out.w[k] = __shfl_xor_sync(0xffffffffu, in.w[k], off, blockDim.x);
+                R::join(v, out.t);
+            }
+            return v;
+        }
+        if (level == 0 && threadIdx.x != 0) v = R::template identity<T>(); /* lanes replicate a thread's value */
+        block_reduce<R>(v);
+        __shared__ unsigned char bc_raw[sizeof(T)];
+        T* bc = (T*)bc_raw;
+        if (block_tid() == 0) *bc = v;
+        __syncthreads();
+        v = *bc;
+        __syncthreads();
+        return v;
+    }
+
+    template <class T> KK_FUNCTION T scan_prefix(int level, T v, T* total) const {
+        int64_t id, n;
+        part(level, &id, &n);
+        __shared__ unsigned char raw[1024 * sizeof(T)];
+        T* slot = (T*)raw;
+        const bool writer = level != 0 || threadIdx.x == 0;
+        if (level == 1) { /* each thread's lanes have their own slots: offset by the thread */
+            slot += threadIdx.y * blockDim.x;
+        }
+        __syncthreads();
+        if (writer) slot[id] = v;
+        __syncthreads();
+        T p = (T)0, t = (T)0;
+        for (int64_t s = 0; s < n; ++s) {
+            if (s == id) p = t;
+            t = (T)(t + slot[s]);
+        }
+        __syncthreads();
+        *total = t;
+        return p;
+    }
+
+    KK_FUNCTION char* scratch_alloc(int64_t level, bool per_thread, int64_t bytes) {
+        if (level < 0 || level > 1) return nullptr;
+        bytes = (bytes + 7) / 8 * 8;
+        int64_t* o = per_thread ? &toff[level] : &off[level];
+        const int64_t c = per_thread ? tcap[level] : cap[level];
+        if (*o + bytes > c) {
+            if (block_tid() == 0)
+                printf("kernelkit: scratch memory exhausted at level %d: the kernel needs %lld bytes, "
+                       "set_scratch_size gave %lld\n", (int)level, (long long)(*o + bytes), (long long)c);
+            __trap();
+        }
+        char* p = mem[level] + (per_thread ? cap[level] + threadIdx.y * tcap[level] : 0) + *o;
+        *o += bytes;
+        return p;
+    }
+};
+
+}  // namespace cuda
+
+using TeamMember = cuda::Team;
+enum { LEVEL_THREAD = 0, LEVEL_VECTOR = 1, LEVEL_TEAMVECTOR = 2 };
+enum { PER_TEAM = 0, PER_THREAD = 1 };
+
+template <class T, int R, class Tm, class... E>
+KK_FUNCTION View<T, R, 'C'> scratch_view(Tm& team, int64_t level, bool per_thread, E... ext) {
+    kk_array_t a;
+    const int64_t e[R] = {(int64_t)ext...};
+    int64_t n = 1, s = 1;
+    for (int k = R - 1; k >= 0; --k) {
+        a.ext[k] = e[k];
+        a.str[k] = s;
+        s *= e[k];
+        n *= e[k] > 0 ? e[k] : 0;
+    }
+    a.data = team.scratch_alloc(level, per_thread, n * (int64_t)sizeof(T));
+    return View<T, R, 'C'>(a, "scratch");
+}
+
+namespace cuda {
+/* Run the team body for the league ranks of this block. */
+template <class F> KK_FUNCTION void team_for(const kk_dlaunch_t& D, char* smem, const F& f) {
+    Team team(D, smem);
+    for (int64_t lr = blockIdx.x; lr < D.lo[0]; lr += gridDim.x) {
+        team.begin(lr);
+        f(team);
+        __syncthreads(); /* the next league rank reuses the scratch */
+    }
+}
+
+template <class R, class T, class F> KK_FUNCTION void team_reduce(const kk_dlaunch_t& D, char* smem, const F& f) {
+    Team team(D, smem);
+    T acc = R::template identity<T>();
+    for (int64_t lr = blockIdx.x; lr < D.lo[0]; lr += gridDim.x) {
+        team.begin(lr);
+        f(team, acc);
+        __syncthreads();
+    }
+    if (threadIdx.x != 0) acc = R::template identity<T>(); /* vector lanes replicate their thread's value */
+    grid_join<R, T>(D, acc);
+}
 }  // namespace cuda
 }  // namespace kk
 
