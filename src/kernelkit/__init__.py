@@ -30,8 +30,8 @@ from kernelkit.api.team import (
     TeamThreadMDRange, TeamThreadRange, TeamVectorRange, ThreadVectorRange, single,
 )
 from kernelkit.api.spaces import (
-    Cuda, Debug, Default, ExecutionSpace, OpenMP, Serial, Threads, get_default_space, get_num_threads,
-    set_default_space, set_num_threads,
+    Cuda, Debug, Default, ExecutionSpace, ExecutionSpaceInstance, OpenMP, Serial, Threads, get_default_space,
+    get_num_threads, set_default_space, set_device, set_num_threads,
 )
 from kernelkit.api.views import (
     ALL, Atomic, CudaSpace, CudaUVMSpace, HostSpace, Layout, LayoutDefault, LayoutLeft, LayoutRight,
@@ -69,7 +69,7 @@ __all__ = [
     # decorators and patterns
     "workunit", "function", "functor", "workload", "main", "callback", "execute", "parallel_for", "parallel_reduce", "parallel_scan", "fence",
     # policies and spaces
-    "RangePolicy", "MDRangePolicy", "ExecutionSpace", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
+    "RangePolicy", "MDRangePolicy", "ExecutionSpace", "ExecutionSpaceInstance", "set_device", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
     "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",
     # hierarchical parallelism
     "TeamPolicy", "TeamMember", "AUTO", "TeamThreadRange", "ThreadVectorRange", "TeamVectorRange",

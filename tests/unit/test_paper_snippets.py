@@ -207,7 +207,6 @@ def test_slides_classsty_workload(space, default_space):
     assert result == N * M
 
 
-@pytest.mark.xfail(reason="issue 5", strict=False)
 def test_paper_figure_1_team_vector_loop(space, default_space):
     # Paper Figure 1, with the import changed; tempN/single are at yAx's level (the figure's text extraction
     # shifted their indentation). Views are filled with ones so the result is E * N * M.

@@ -62,6 +62,32 @@ extern "C" __global__ void sum(const double* a, double* out, long n) {
         if (threadIdx.x == 0) atomicAdd(out, s);
     }
 }
+extern "C" __global__ void yax(const double* y, const double* A, const double* x, double* out, long N, long M) {
+    /* one block per row, warp shuffles: the hand-written reference for the team yAx */
+    __shared__ double w[32];
+    for (long r = blockIdx.x; r < N; r += gridDim.x) {
+        double s = 0;
+        for (long j = threadIdx.x; j < M; j += blockDim.x) s += A[r * M + j] * x[j];
+        for (int o = 16; o; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+        if ((threadIdx.x & 31) == 0) w[threadIdx.x >> 5] = s;
+        __syncthreads();
+        if (threadIdx.x < 32) {
+            s = threadIdx.x < blockDim.x / 32 ? w[threadIdx.x] : 0;
+            for (int o = 16; o; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+            if (threadIdx.x == 0) atomicAdd(out, y[r] * s);
+        }
+        __syncthreads();
+    }
+}
+extern "C" __global__ void transpose(const double* a, double* b, long n) {
+    __shared__ double tile[32][33];
+    long bx = blockIdx.x * 32, by = blockIdx.y * 32;
+    for (int j = threadIdx.y; j < 32; j += blockDim.y)
+        if (by + j < n && bx + threadIdx.x < n) tile[j][threadIdx.x] = a[(by + j) * n + bx + threadIdx.x];
+    __syncthreads();
+    for (int j = threadIdx.y; j < 32; j += blockDim.y)
+        if (bx + j < n && by + threadIdx.x < n) b[(bx + j) * n + by + threadIdx.x] = tile[threadIdx.x][j];
+}
 extern "C" __global__ void tiny(double* a, const double* b, const double* c, double s, long n) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) a[i] = b[i] + s * c[i];
@@ -250,6 +276,104 @@ def main() -> None:
             row["ratio_vs_cuda"] = row["cuda_s"] / row["kernelkit_s"]
         R[name] = row
 
+    # --- hierarchical kernels: team yAx and a scratch-tiled transpose against hand-written CUDA
+    Ny, My = 1 << 14, 1 << 13
+    yv, xv = (pk.View([m], pk.double, space=pk.CudaSpace) for m in (Ny, My))
+    Av = pk.View([Ny, My], pk.double, space=pk.CudaSpace)
+    rng = np.random.default_rng(3)
+    yv.data[:] = rng.random(Ny)
+    xv.data[:] = rng.random(My)
+    Av.data[:] = rng.random((Ny, My))
+    yax_ref_val = float(np.asarray(yv) @ (np.asarray(Av) @ np.asarray(xv)))
+
+    @pk.workunit
+    def yax_team(team, acc, y, A, x, M):
+        r = team.league_rank()
+
+        def row(j, racc: pk.Acc[pk.double]):
+            racc += A[r, j] * x[j]
+
+        t = pk.parallel_reduce(pk.TeamVectorRange(team, M), row)
+
+        def add():
+            nonlocal acc
+            acc += y[r] * t
+
+        pk.single(pk.PerTeam(team), add)
+
+    @pk.workunit
+    def yax_range(r, acc, y, A, x, M):
+        s = 0.0
+        for j in range(M):
+            s += A[r, j] * x[j]
+        acc += y[r] * s
+
+    tpol = pk.TeamPolicy(cuda, Ny, 8, 32)
+    kk_team = lambda: pk.parallel_reduce(tpol, yax_team, y=yv, A=Av, x=xv, M=My)  # noqa: E731
+    kk_range = lambda: pk.parallel_reduce(pk.RangePolicy(cuda, 0, Ny), yax_range, y=yv, A=Av, x=xv, M=My)  # noqa
+    f_yax = mod.function("yax")
+    py_, pA, px = (memory.ensure_device(v, 0) for v in (yv, Av, xv))
+
+    def ref_yax():
+        driver.memset_d8(res, 0, 8)
+        driver.launch(f_yax, min(Ny, 132 * 16), 256, 0, None, [P(py_), P(pA), P(px), P(res), L(Ny), L(My)])
+        driver.memcpy_dtoh(host_res, res, 8)
+        return host_res[0]
+
+    for f in (kk_team, kk_range, ref_yax):
+        v = f()
+        assert abs(v - yax_ref_val) < 1e-8 * abs(yax_ref_val), (f, v, yax_ref_val)
+    yb = 8 * (Ny * My + Ny + My)
+    R["yax"] = {"bytes": yb, "kernelkit_team_s": events_time(kk_team, reps), "kernelkit_range_s":
+                events_time(kk_range, max(reps // 4, 2)), "cuda_s": events_time(ref_yax, reps)}
+    R["yax"]["ratio_team_vs_cuda"] = R["yax"]["cuda_s"] / R["yax"]["kernelkit_team_s"]
+    R["yax"]["ratio_range_vs_cuda"] = R["yax"]["cuda_s"] / R["yax"]["kernelkit_range_s"]
+
+    nt = 8192
+    TT = 32
+    ta = pk.View([nt, nt], pk.double, space=pk.CudaSpace)
+    tb = pk.View([nt, nt], pk.double, space=pk.CudaSpace)
+    ta.data[:] = rng.random((nt, nt))
+
+    @pk.workunit
+    def tr(team, a, b, n, T):
+        tile = pk.ScratchView2D[pk.double](team.team_scratch(0), T, T + 1)
+        nb = (n + T - 1) // T
+        bi = team.league_rank() // nb
+        bj = team.league_rank() % nb
+
+        def load(i, j):
+            if bi * T + i < n and bj * T + j < n:
+                tile[i, j] = a[bi * T + i, bj * T + j]
+
+        pk.parallel_for(pk.TeamThreadMDRange(team, T, T), load)
+        team.team_barrier()
+
+        def store(i, j):
+            if bj * T + i < n and bi * T + j < n:
+                b[bj * T + i, bi * T + j] = tile[j, i]
+
+        pk.parallel_for(pk.TeamThreadMDRange(team, T, T), store)
+
+    nb = (nt + TT - 1) // TT
+    trpol = pk.TeamPolicy(cuda, nb * nb, 8, 32).set_scratch_size(0, pk.PerTeam(8 * TT * (TT + 1)))
+    kk_tr = lambda: pk.parallel_for(trpol, tr, a=ta, b=tb, n=nt, T=TT)  # noqa: E731
+    f_tr = mod.function("transpose")
+    pta_, ptb_ = memory.ensure_device(ta, 0), memory.ensure_device(tb, 0)
+
+    def ref_tr():
+        driver.launch(f_tr, (nb, nb, 1), (32, 8, 1), 0, None, [P(pta_), P(ptb_), L(nt)])
+
+    kk_tr()
+    pk.fence()
+    assert np.array_equal(np.asarray(tb)[:64, :64], np.asarray(ta)[:64, :64].T)
+    tbytes = 2 * 8 * nt * nt
+    R["transpose"] = {"bytes": tbytes, "kernelkit_s": events_time(kk_tr, reps), "cuda_s": events_time(ref_tr, reps)}
+    R["transpose"]["ratio_vs_cuda"] = R["transpose"]["cuda_s"] / R["transpose"]["kernelkit_s"]
+    for k in ("yax", "transpose"):
+        R[k]["kernelkit_GBs"] = R[k]["bytes"] / R[k].get("kernelkit_s", R[k].get("kernelkit_team_s")) / 1e9
+        R[k]["cuda_GBs"] = R[k]["bytes"] / R[k]["cuda_s"] / 1e9
+
     # --- launch overhead: tiny 5-argument kernel, n = 1, host wall time per launch (asynchronous launches)
     tiny_pol = pk.RangePolicy(cuda, 0, 1)
     ta, tb, tc = (pk.View([1], pk.double, space=pk.CudaSpace) for _ in range(3))
@@ -311,6 +435,8 @@ def main() -> None:
         r = R[name]
         print(f"{name:8} {r.get('kernelkit_GBs', 0):15.1f} {r.get('cuda_GBs') or 0:10.1f} "
               f"{r.get('cupy_GBs') or 0:10.1f} {r.get('ratio_vs_cuda') or 0:6.3f}")
+    print("team yAx:", {k: round(v, 4) if isinstance(v, float) else v for k, v in R["yax"].items()})
+    print("tiled transpose:", {k: round(v, 4) if isinstance(v, float) else v for k, v in R["transpose"].items()})
     print("launch overhead (us):", {k: round(v, 2) for k, v in R["launch_overhead"].items()})
     print("100-step loop transfers:", R["loop100_transfers"])
     print("compile:", R["compile"])

@@ -148,9 +148,13 @@ def parallel_scan(*args, **kwargs):
 
 
 def fence(space=None) -> None:
-    """Wait until every kernel launched so far has finished (host kernels are synchronous)."""
+    """Wait until every kernel launched so far has finished (host kernels are synchronous); `fence(space)` waits
+    for one space or execution space instance only."""
     from kernelkit.backends import base
 
+    if space is not None:
+        space.fence()
+        return
     for name in list(base._instances):
         base._instances[name].fence()
 

@@ -11,13 +11,14 @@ from kernelkit.errors import KernelTypeError, KernelValueError, SpaceUnavailable
 class ExecutionSpace:
     """An execution space. `pk.Cuda(1)` names the second GPU."""
 
-    __slots__ = ("name", "backend_name", "device_id", "_backend")
+    __slots__ = ("name", "backend_name", "device_id", "_backend", "stream")
 
     def __init__(self, name: str, backend_name: str | None, device_id: int = 0):
         self.name = name
         self.backend_name = backend_name
         self.device_id = device_id
         self._backend = None
+        self.stream = None  # an execution space instance's stream (kernelkit.backends.cuda.driver.Stream)
 
     def __call__(self, device_id: int = 0) -> ExecutionSpace:
         if self.backend_name != "cuda":
@@ -48,14 +49,19 @@ class ExecutionSpace:
             return False
 
     def __repr__(self) -> str:
-        return f"pk.{self.name}" + (f"({self.device_id})" if self.device_id else "")
+        s = f"pk.{self.name}" + (f"({self.device_id})" if self.device_id else "")
+        return s if self.stream is None else f"pk.ExecutionSpaceInstance({s}, stream={self.stream.handle:#x})"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, ExecutionSpace) and (self.backend_name, self.device_id) == (
-            other.backend_name, other.device_id)
+        return isinstance(other, ExecutionSpace) and (self.backend_name, self.device_id, id(self.stream)) == (
+            other.backend_name, other.device_id, id(other.stream))
 
     def __hash__(self) -> int:
-        return hash((self.backend_name, self.device_id))
+        return hash((self.backend_name, self.device_id, id(self.stream)))
+
+    def fence(self) -> None:
+        """Wait for the work launched on this space (on an instance: on its stream only)."""
+        self.backend.fence()
 
 
 Debug = ExecutionSpace("Debug", "debug")
@@ -73,6 +79,32 @@ ExecutionSpace.Threads = OpenMP  # type: ignore[attr-defined]
 _BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda,
             "cudacheck": CudaCheck}
 _default: list[ExecutionSpace | None] = [None]
+
+
+def ExecutionSpaceInstance(space, stream=None) -> ExecutionSpace:
+    """An execution space whose launches go to their own stream: `pk.ExecutionSpaceInstance(pk.Cuda)` makes a
+    stream, `pk.ExecutionSpaceInstance(pk.Cuda, s)` adopts one (a CUstream handle, a CuPy or PyTorch stream).
+    Launches are asynchronous on it; a reduction returns its value (synchronizing that stream); `inst.fence()`
+    waits for it and `pk.fence()` for everything. Host spaces have no streams: their instances are the space."""
+    space = space_from(space)
+    if space.backend_name != "cuda":
+        return space
+    from kernelkit.backends.cuda import driver
+
+    base_backend = space.backend
+    if stream is None:
+        s = driver.Stream(space.device_id)
+    else:
+        s = driver.Stream.wrap(stream, space.device_id)
+    inst = ExecutionSpace(space.name, space.backend_name, space.device_id)
+    inst.stream = s
+    inst._backend = base_backend.with_stream(s.handle)
+    return inst
+
+
+def set_device(device_id: int) -> None:
+    """Make GPU `device_id` the default space's device (pk.Cuda(device_id))."""
+    set_default_space(Cuda(int(device_id)))
 
 
 def space_from(obj) -> ExecutionSpace:

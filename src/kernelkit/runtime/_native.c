@@ -639,6 +639,8 @@ static int match_device_array(const kk_param_t* q, PyObject* v, int device, kk_a
     return 1;
 }
 
+static PyObject* g_last_cuda_label = NULL; /* the label of the last CUDA kernel launched: named by fence errors */
+
 static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
     const char* name = "unknown";
     if (spec->errname) spec->errname(code, &name);
@@ -648,7 +650,7 @@ static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
 }
 
 static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject* tile, const kk_arg_t* packed,
-                          PyObject* init) {
+                          PyObject* init, void* stream) {
     kk_launch_t L;
     if (read_policy(lo, hi, tile, &L) < 0) return NULL;
     const Py_ssize_t nslots = spec->nparams ? spec->nparams : 1;
@@ -678,6 +680,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
     }
     void* cur = NULL;
     if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
+    if (g_last_cuda_label != spec->label) Py_XSETREF(g_last_cuda_label, Py_NewRef(spec->label));
     int rc;
     void* extra[] = {(void*)1, buf, (void*)2, &size, (void*)0};
     if (spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) {
@@ -688,7 +691,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
         D->scratch1 = spec->scratch1;
         const long long smem = L.hi[0] + ts * L.hi[2];
         rc = spec->launch(spec->fn[0], (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem,
-                          spec->stream, NULL, extra);
+                          stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (team)"); goto fail; }
         goto done;
     }
@@ -698,23 +701,23 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
     if (spec->pattern == PAT_FOR && total == 0) goto done;
     if (blocks < 1) blocks = 1;
     if (spec->pattern == PAT_SCAN) {
-        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 1)"); goto fail; }
         D->tile[0] = blocks * spec->block;
-        rc = spec->launch(spec->fn[1], 1, 1, 1, spec->scan2_block, 1, 1, 0, spec->stream, NULL, extra);
+        rc = spec->launch(spec->fn[1], 1, 1, 1, spec->scan2_block, 1, 1, 0, stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 2)"); goto fail; }
         D->tile[0] = L.tile[0];
-        rc = spec->launch(spec->fn[2], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        rc = spec->launch(spec->fn[2], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (scan phase 3)"); goto fail; }
     } else {
-        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, spec->stream, NULL, extra);
+        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel"); goto fail; }
     }
 done:
     if (buf != stack_buf) PyMem_Free(buf);
     if (spec->pattern == PAT_FOR || spec->pattern == PAT_TEAM_FOR) Py_RETURN_NONE;
     Py_BEGIN_ALLOW_THREADS
-    rc = spec->sync(spec->stream);
+    rc = spec->sync(stream);
     Py_END_ALLOW_THREADS
     if (rc) return cuda_error(spec, rc, "cuStreamSynchronize");
     return read_result(spec->result_tag, (const kk_result_t*)spec->result);
@@ -723,11 +726,17 @@ fail:
     return NULL;
 }
 
-/* launch_cuda(specs, lo, hi, tile, kwargs, init) -> result | None | NotImplemented */
+/* launch_cuda(specs, lo, hi, tile, kwargs, init[, stream]) -> result | None | NotImplemented
+ * stream: a CUstream handle (int); 0 or absent: the spec's stream (the legacy default stream). */
 static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "launch_cuda(specs: list, lo, hi, tile, kwargs: dict, init)");
+    if ((nargs != 6 && nargs != 7) || !PyList_Check(args[0]) || !PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "launch_cuda(specs: list, lo, hi, tile, kwargs: dict, init[, stream])");
         return NULL;
+    }
+    void* stream_override = NULL;
+    if (nargs == 7 && args[6] != Py_None) {
+        stream_override = PyLong_AsVoidPtr(args[6]);
+        if (stream_override == NULL && PyErr_Occurred()) return NULL;
     }
     PyObject* specs = args[0];
     PyObject* kwargs = args[4];
@@ -764,7 +773,8 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
             if (PyErr_Occurred()) return NULL;
             if (s0 + ts * t0 > spec->smem_cap || (s1 + ts * t1) * spec->max_grid > spec->scratch1_cap) continue;
         }
-        PyObject* r = cuda_run(spec, args[1], args[2], args[3], packed, args[5]);
+        PyObject* r = cuda_run(spec, args[1], args[2], args[3], packed, args[5],
+                               stream_override ? stream_override : spec->stream);
         if (r != NULL)
             for (Py_ssize_t k = 0; k < spec->nparams; ++k)
                 if (written[k]) ((KKViewBase*)written[k])->flags |= KK_HOST_STALE;
@@ -880,6 +890,10 @@ static PyObject* kk_set_clean(PyObject* self, PyObject* args) {
     Py_RETURN_NONE;
 }
 
+static PyObject* kk_last_cuda_kernel(PyObject* self, PyObject* unused) {
+    return Py_NewRef(g_last_cuda_label ? g_last_cuda_label : Py_None);
+}
+
 static PyObject* kk_set_num_threads(PyObject* self, PyObject* arg) {
     long n = PyLong_AsLong(arg);
     if (n == -1 && PyErr_Occurred()) return NULL;
@@ -904,6 +918,7 @@ static PyMethodDef kk_methods[] = {
     {"launch_cuda", (PyCFunction)(void (*)(void))kk_launch_cuda, METH_FASTCALL,
      "launch_cuda(specs, lo, hi, tile, kwargs, init): run the first matching CUDA spec, else NotImplemented"},
     {"set_clean", kk_set_clean, METH_VARARGS, "set_clean(KernelError, keep_frames)"},
+    {"last_cuda_kernel", kk_last_cuda_kernel, METH_NOARGS, "label of the last CUDA kernel launched"},
     {"set_num_threads", kk_set_num_threads, METH_O, "threads used by OpenMP launches"},
     {"get_num_threads", kk_get_num_threads, METH_NOARGS, "threads used by OpenMP launches"},
     {"set_error_class", kk_set_error_class, METH_O, "exception raised when a kernel reports an error"},

@@ -16,10 +16,19 @@ from kernelkit.backends.cpp import result_tag
 from kernelkit.backends.cuda import render
 from kernelkit.backends.openmp.backend import MAX_SPECS
 from kernelkit.api.team import TeamPolicy
-from kernelkit.errors import KernelError, KernelValueError, caller_loc
+import numpy as np
+
+from kernelkit.errors import KernelError, KernelRuntimeError, KernelValueError, caller_loc
 from kernelkit.ir import types as T
 from kernelkit.runtime.args import param_descriptor
 from kernelkit.runtime.launch import prepare
+
+
+_MODULES: dict[int, object] = {}  # spec id -> its module (bounds-check mode reads the module's error flag)
+
+
+def spec_module(spec):
+    return _MODULES.get(id(spec))
 
 
 class _Resources:
@@ -55,11 +64,19 @@ class _Resources:
 class CudaBackend(Backend):
     name = "cuda"
 
-    def __init__(self, device_id: int = 0):
+    def __init__(self, device_id: int = 0, stream: int = 0):
         self.device_id = device_id
+        self.stream = stream  # a CUstream handle; 0 is the legacy default stream
         self._per_device: dict[int, CudaBackend] = {device_id: self}
         self._dev = None
         self._entry_points = None
+
+    def with_stream(self, stream: int) -> CudaBackend:
+        """The same device, launching on `stream` (an execution space instance)."""
+        b = CudaBackend.__new__(CudaBackend)
+        b.__dict__.update(self.__dict__)
+        b.stream = stream
+        return b
 
     # -------------------------------------------------------------------------------------- set-up
 
@@ -101,9 +118,22 @@ class CudaBackend(Backend):
         return self._entry_points
 
     def fence(self) -> None:
+        from kernelkit.backends.cuda.driver import CudaError
+
         for b in self._per_device.values():
             if b._dev is not None:
-                b._dev.synchronize()
+                try:
+                    if b.stream:
+                        from kernelkit.backends.cuda import driver
+
+                        driver.Stream.wrap(b.stream, b._dev).synchronize()
+                    else:
+                        b._dev.synchronize()
+                except CudaError as e:
+                    raise KernelRuntimeError(
+                        f"{e.message} — the fault happened in a kernel launched before this fence; the last CUDA "
+                        f"kernel launched was {_native.last_cuda_kernel()!r} (KERNELKIT_BOUNDS_CHECK=1 pinpoints "
+                        "out-of-bounds indices)", caller_loc()) from None
 
     # -------------------------------------------------------------------------------------- launches
 
@@ -115,8 +145,10 @@ class CudaBackend(Backend):
         specs = wu._specs.get(key)
         if specs is None:
             specs = wu._specs[key] = []
-        r = _native.launch_cuda(specs, lo, hi, tile, kwargs, init)
+        r = _native.launch_cuda(specs, lo, hi, tile, kwargs, init, self.stream)
         if r is not NotImplemented:
+            if self.checked:
+                self.check(specs)
             return r
         return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
 
@@ -137,8 +169,10 @@ class CudaBackend(Backend):
             return None if pattern == "for" else (init if init is not None else
                                                    self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer,
                                                                     init, specs, team=True))
-        r = _native.launch_cuda(specs, lo, hi, None, kwargs, init)
+        r = _native.launch_cuda(specs, lo, hi, None, kwargs, init, self.stream)
         if r is not NotImplemented:
+            if self.checked:
+                self.check(specs)
             return r
         return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
 
@@ -157,20 +191,48 @@ class CudaBackend(Backend):
                     after.append(done)
             dev_args[p.name] = v
         try:
-            r = _native.launch_cuda(specs, lo, hi, tile, dev_args, init)
+            r = _native.launch_cuda(specs, lo, hi, tile, dev_args, init, self.stream)
             if r is NotImplemented:
                 spec = self.make_spec(wu, kernel, guards, args, lo if team else None, hi if team else None)
                 specs.insert(0, spec)
                 del specs[MAX_SPECS:]
-                r = _native.launch_cuda([spec], lo, hi, tile, dev_args, init)
+                r = _native.launch_cuda([spec], lo, hi, tile, dev_args, init, self.stream)
                 if r is NotImplemented:
                     raise KernelError(f"internal error: the new CUDA specialization of {kernel.name!r} does not "
                                       "accept its own arguments; please report this")
         finally:
             for done in after:
                 done()
+        if self.checked:
+            self.check(specs)
         del dev
         return r
+
+    @property
+    def checked(self) -> bool:
+        from kernelkit import config
+
+        return config.get().bounds_check
+
+    def check(self, specs) -> None:
+        """KERNELKIT_BOUNDS_CHECK=1: wait for the launch and report the first failed index check."""
+        from kernelkit.backends.cuda import driver
+
+        self.fence()
+        for spec in specs:
+            module = spec_module(spec)
+            if module is None:
+                continue
+            flag_ptr, _ = module.global_address("kk_err_flag")
+            flag = np.zeros(1, np.int32)
+            driver.memcpy_dtoh(flag, flag_ptr, 4)
+            if flag[0]:
+                msg_ptr, size = module.global_address("kk_err_msg")
+                buf = np.zeros(size, np.uint8)
+                driver.memcpy_dtoh(buf, msg_ptr, size)
+                driver.memset_d8(flag_ptr, 0, 4)
+                text = bytes(buf).split(b"\0", 1)[0].decode(errors="replace")
+                raise KernelRuntimeError(f"kernel {_native.last_cuda_kernel()!r} on pk.Cuda: {text}", caller_loc())
 
     def make_spec(self, wu, kernel, guards, args, team_lo=None, team_hi=None):
         from kernelkit.backends.cuda import driver
@@ -196,6 +258,7 @@ class CudaBackend(Backend):
             self.device_id, params, tuple((g.holder, g.key, g.value) for g in guards), result_tag(kernel),
             kernel.name, (module, functions, res, binary),
         )
+        _MODULES[id(spec)] = module
         if team_lo is not None:
             ts = team_lo[1]
             smem = team_hi[0] + ts * team_hi[2]

@@ -32,9 +32,21 @@ namespace kk {
 
 /* ---------------------------------------------------------------------------------------- errors */
 
-/* The first runtime error of a launch (bounds check, bad argument) is kept; the entry reports it. */
-KK_DEVICE_GLOBAL static int err_flag;
-KK_DEVICE_GLOBAL static char err_msg[KK_ERRLEN];
+/* The first runtime error of a launch (bounds check, bad argument) is kept; the entry reports it. On CUDA the
+ * two live in the module under C names (kk_err_flag, kk_err_msg), which the host reads after a checked launch. */
+#ifdef KK_CUDA
+}  // namespace kk
+extern "C" __device__ int kk_err_flag;
+extern "C" __device__ char kk_err_msg[KK_ERRLEN];
+__device__ int kk_err_flag;
+__device__ char kk_err_msg[KK_ERRLEN];
+namespace kk {
+#define err_flag kk_err_flag
+#define err_msg kk_err_msg
+#else
+static int err_flag;
+static char err_msg[KK_ERRLEN];
+#endif
 
 KK_FUNCTION void err_copy(const char* s, int at) {
     for (; *s && at < KK_ERRLEN - 1; ++s, ++at) err_msg[at] = *s;
