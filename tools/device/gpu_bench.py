@@ -279,7 +279,7 @@ def main() -> None:
     # --- hierarchical kernels: team yAx and a scratch-tiled transpose against hand-written CUDA
     Ny, My = 1 << 14, 1 << 13
     yv, xv = (pk.View([m], pk.double, space=pk.CudaSpace) for m in (Ny, My))
-    Av = pk.View([Ny, My], pk.double, space=pk.CudaSpace)
+    Av = pk.View([Ny, My], pk.double, space=pk.CudaSpace, layout=pk.LayoutRight)  # the references are row-major
     rng = np.random.default_rng(3)
     yv.data[:] = rng.random(Ny)
     xv.data[:] = rng.random(My)
@@ -331,8 +331,8 @@ def main() -> None:
 
     nt = 8192
     TT = 32
-    ta = pk.View([nt, nt], pk.double, space=pk.CudaSpace)
-    tb = pk.View([nt, nt], pk.double, space=pk.CudaSpace)
+    ta = pk.View([nt, nt], pk.double, space=pk.CudaSpace, layout=pk.LayoutRight)
+    tb = pk.View([nt, nt], pk.double, space=pk.CudaSpace, layout=pk.LayoutRight)
     ta.data[:] = rng.random((nt, nt))
 
     @pk.workunit
