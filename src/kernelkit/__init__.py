@@ -27,7 +27,7 @@ from kernelkit.api.policies import MDRangePolicy, RangePolicy
 from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
 from kernelkit.api.team import (
     AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamPolicy,
-    TeamThreadMDRange, TeamThreadRange, TeamVectorRange, ThreadVectorRange, single,
+    TeamThreadMDRange, TeamThreadRange, TeamVectorMDRange, TeamVectorRange, ThreadVectorRange, single,
 )
 from kernelkit.api.spaces import (
     Cuda, Debug, Default, ExecutionSpace, ExecutionSpaceInstance, OpenMP, Serial, Threads, get_default_space,
@@ -73,7 +73,7 @@ __all__ = [
     "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",
     # hierarchical parallelism
     "TeamPolicy", "TeamMember", "AUTO", "TeamThreadRange", "ThreadVectorRange", "TeamVectorRange",
-    "TeamThreadMDRange", "PerTeam", "PerThread", "single", "ScratchView1D", "ScratchView2D", "ScratchView3D",
+    "TeamThreadMDRange", "TeamVectorMDRange", "PerTeam", "PerThread", "single", "ScratchView1D", "ScratchView2D", "ScratchView3D",
     # reducers
     "Reducer", "Sum", "Prod", "Min", "Max", "MinLoc", "MaxLoc", "LAnd", "LOr", "BAnd", "BOr",
     # views

@@ -141,10 +141,12 @@ TeamThreadRange = _kernel_only("TeamThreadRange")
 ThreadVectorRange = _kernel_only("ThreadVectorRange")
 TeamVectorRange = _kernel_only("TeamVectorRange")
 TeamThreadMDRange = _kernel_only("TeamThreadMDRange")
+TeamVectorMDRange = _kernel_only("TeamVectorMDRange")
 single = _kernel_only("single")
 
 NESTED_RANGES = {TeamThreadRange: "thread", ThreadVectorRange: "vector", TeamVectorRange: "teamvector",
-                 TeamThreadMDRange: "thread"}
+                 TeamThreadMDRange: "thread", TeamVectorMDRange: "teamvector"}
+MD_RANGES = (TeamThreadMDRange, TeamVectorMDRange)
 
 
 class ScratchViewType:

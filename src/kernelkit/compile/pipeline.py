@@ -110,6 +110,55 @@ def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str =
         f.write(source)
 
 
+_nvrtc_memo: dict[str, tuple[str, bool, str]] = {}
+
+
+def nvrtc_target(arch: str) -> tuple[str, bool, str]:
+    """(target, is_ptx, NVRTC identity) for `arch`, without loading libnvrtc when an earlier process recorded
+    them for the same library file (same path, size and mtime): a warm start must not pay NVRTC's ~20 ms load.
+    The record lives in the private cache directory, like the kernels."""
+    import json
+
+    from kernelkit.backends.cuda import nvrtc
+
+    hit = _nvrtc_memo.get(arch)
+    if hit is not None:
+        return hit
+    cache = default_cache()
+    memo_path = os.path.join(cache.root, "nvrtc.json")
+    light = None
+    candidates = nvrtc.candidate_paths() if nvrtc._lib is None else [nvrtc.library_path() or ""]
+    if candidates and candidates[0]:
+        real = os.path.realpath(candidates[0])
+        try:
+            st = os.stat(real)
+            light = f"{real}:{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            light = None
+    record: dict = {}
+    if light is not None and cache._owned(memo_path):
+        try:
+            with open(memo_path, encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            record = {}
+        entry = record.get(light, {}).get(arch)
+        if entry is not None:
+            result = (entry[0], bool(entry[1]), entry[2])
+            _nvrtc_memo[arch] = result
+            return result
+    target, is_ptx = nvrtc.target_for(arch)
+    result = (target, is_ptx, nvrtc.identity())
+    _nvrtc_memo[arch] = result
+    if light is not None and os.path.realpath(nvrtc.library_path() or "") == light.split(":")[0]:
+        record.setdefault(light, {})[arch] = list(result)
+        fd, tmp = tempfile.mkstemp(prefix=".nvrtc.", suffix=".json", dir=cache.root)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f)
+        os.replace(tmp, memo_path)
+    return result
+
+
 @dataclass
 class CudaBinary:
     """A CUDA image for one kernel and architecture (cubin, or PTX for GPUs newer than NVRTC)."""
@@ -130,9 +179,9 @@ def build_cuda(kernel: N.Kernel, arch: str) -> CudaBinary:
 
     cfg = config.get()
     source = render.render(kernel, bounds_check=cfg.bounds_check)
-    target, is_ptx = nvrtc.target_for(arch)
+    target, is_ptx, ident = nvrtc_target(arch)
     h = hashlib.sha256()
-    for part in (codegen_fingerprint(), "cuda", target, str(is_ptx), nvrtc.identity(), source):
+    for part in (codegen_fingerprint(), "cuda", target, str(is_ptx), ident, source):
         h.update(part.encode() + b"\0")
     key = h.hexdigest()
     hit = _cuda_images.get(key)

@@ -924,9 +924,9 @@ class FunctionLowerer(ast.NodeVisitor):
                 raise self.err(a, "range bounds are integers")
             ext.append(self.cast(e, T.int64))
         zero = N.Const(T.int64, loc, 0)
-        if kind.value is TM.TeamThreadMDRange:
+        if kind.value in TM.MD_RANGES:
             if not 2 <= len(ext) <= 3:
-                raise self.err(pol, "TeamThreadMDRange(team, n0, n1[, n2]) has rank 2 or 3")
+                raise self.err(pol, f"{kind.value.__name__}(team, n0, n1[, n2]) has rank 2 or 3")
             bounds = [(zero, e) for e in ext]
         elif len(ext) == 1:
             bounds = [(zero, ext[0])]
