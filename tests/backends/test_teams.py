@@ -1631,3 +1631,299 @@ def test_scratch_view_3d(space):
     pk.parallel_for(policy, scratch3d, a=a, b=b, c=c, out=out)
     e, i, j, k = np.indices((E, a, b, c))
     np.testing.assert_array_equal(out, 100.0 * (a - 1 - i) + 10.0 * j + k + e)
+
+
+# ==========================================================================================================
+# Team-level results are the team's: every thread sees the whole reduction / scan total (Kokkos), repeated
+# team reductions do not race on shared slots, and outer code runs per thread.
+# ==========================================================================================================
+
+
+@pk.workunit
+def every_thread_sees_result(team: pk.TeamMember, n: int, reps: int, x: pk.View2D[pk.double],
+                             out: pk.View3D[pk.double]):
+    e: int = team.league_rank()
+    t: int = team.team_rank()
+    s_thread: float = 0.0
+    s_tv: float = 0.0
+    s_scan: float = 0.0
+    for k in range(reps):
+        def f(i: int, a: pk.Acc[pk.double]):
+            a += x[e][i] * (k + 1)
+
+        s_thread += pk.parallel_reduce(pk.TeamThreadRange(team, n), f)
+        s_tv += pk.parallel_reduce(pk.TeamVectorRange(team, n), f)
+
+        def g(i: int, p: pk.Acc[pk.double], final: bool):
+            p += x[e][i] * (k + 1)
+
+        s_scan += pk.parallel_scan(pk.TeamThreadRange(team, n), g)
+
+    def w():
+        out[e][t][0] = s_thread
+        out[e][t][1] = s_tv
+        out[e][t][2] = s_scan
+
+    pk.single(pk.PerThread(team), w)
+
+
+@pytest.mark.parametrize("ts,vl", [(1, 1), (2, 1), (2, 4), (3, 32), (4, 4)])
+def test_team_results_reach_every_thread(space, rng, ts, vl):
+    need_team_size(space, ts)
+    E, n, reps = 3, small(space, 37, 7), small(space, 25, 4)
+    x = rng.integers(-9, 9, (E, n)).astype(np.float64)
+    out = np.full((E, ts, 3), np.nan)
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), every_thread_sees_result, n=n, reps=reps, x=x, out=out)
+    expect = x.sum(axis=1) * (reps * (reps + 1) // 2)
+    np.testing.assert_array_equal(out, np.broadcast_to(expect[:, None, None], (E, ts, 3)))
+
+
+@pk.workunit
+def nested_early_return(team: pk.TeamMember, n: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]):
+    e: int = team.league_rank()
+
+    def f(i: int, a: pk.Acc[pk.double]):
+        if i % 3 == 0:
+            return  # ends this iteration only
+        a += x[e][i]
+
+    s: float = pk.parallel_reduce(pk.TeamThreadRange(team, n), f)
+
+    def g(i: int):
+        if x[e][i] < 0:
+            return
+        out[e][i + 1] = x[e][i]
+
+    pk.parallel_for(pk.TeamVectorRange(team, n), g)
+
+    def w():
+        out[e][0] = s
+
+    pk.single(pk.PerTeam(team), w)
+
+
+def test_nested_workunit_return_ends_one_iteration(space, rng):
+    ts = min(2, max_team_size(space))
+    E, n = 3, 20
+    x = rng.integers(-9, 9, (E, n)).astype(np.float64)
+    out = np.zeros((E, n + 1))
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, 4), nested_early_return, n=n, x=x, out=out)
+    keep = np.arange(n) % 3 != 0
+    np.testing.assert_array_equal(out[:, 0], (x * keep).sum(axis=1))
+    np.testing.assert_array_equal(out[:, 1:], np.where(x < 0, 0.0, x))
+
+
+@pk.workunit
+def closure_scoping(team: pk.TeamMember, n: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]):
+    e: int = team.league_rank()
+    s: float = 100.0
+    i: int = 7
+
+    def f(i: int, a: pk.Acc[pk.double]):  # `i` shadows the outer i; `s` assigned here is f's own
+        s: float = x[e][i] * scale
+        a += s
+
+    scale: float = 2.0  # assigned after the def, before the call: Python closures see it
+    r: float = pk.parallel_reduce(pk.TeamThreadRange(team, n), f)
+
+    def w():
+        out[e][0] = r
+        out[e][1] = s
+        out[e][2] = i
+
+    pk.single(pk.PerTeam(team), w)
+
+
+def test_nested_workunit_python_scoping(space, rng):
+    ts = min(2, max_team_size(space))
+    E, n = 3, 11
+    x = rng.integers(-9, 9, (E, n)).astype(np.float64)
+    out = np.zeros((E, 3))
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, 1), closure_scoping, n=n, x=x, out=out)
+    np.testing.assert_array_equal(out[:, 0], 2.0 * x.sum(axis=1))
+    np.testing.assert_array_equal(out[:, 1], 100.0)
+    np.testing.assert_array_equal(out[:, 2], 7.0)
+
+
+@pk.workunit
+def team_label_kwargs(team, acc, x):
+    acc += x[team.league_rank() * team.team_size() + team.team_rank()]
+
+
+def test_team_workunit_unannotated_with_label(space, rng):
+    ts = min(2, max_team_size(space))
+    L = 5
+    x = rng.standard_normal(L * ts)
+    r = pk.parallel_reduce("labelled", pk.TeamPolicy(space, np.int64(L), ts, vector_length=4), team_label_kwargs, x=x)
+    assert r == pytest.approx(x.sum(), rel=1e-12)
+
+
+# ==========================================================================================================
+# Every reducer at the top level of a team reduction: each team thread's accumulator is joined.
+# ==========================================================================================================
+
+
+@pk.workunit
+def top_max(team: pk.TeamMember, acc: pk.Acc[pk.double], x: pk.View2D[pk.double]):
+    acc = max(acc, x[team.league_rank()][team.team_rank()])
+
+
+@pk.workunit
+def top_min(team: pk.TeamMember, acc: pk.Acc[pk.double], x: pk.View2D[pk.double]):
+    acc = min(acc, x[team.league_rank()][team.team_rank()])
+
+
+@pk.workunit
+def top_prod(team: pk.TeamMember, acc: pk.Acc[pk.double], x: pk.View2D[pk.double]):
+    acc *= x[team.league_rank()][team.team_rank()]
+
+
+@pk.workunit
+def top_maxloc(team: pk.TeamMember, acc: pk.Acc[pk.double], x: pk.View2D[pk.double]):
+    e: int = team.league_rank()
+    t: int = team.team_rank()
+    if x[e][t] > acc.val:
+        acc.val = x[e][t]
+        acc.loc = e * team.team_size() + t
+
+
+@pk.workunit
+def top_bor(team: pk.TeamMember, acc: pk.Acc[pk.int64], x: pk.View2D[pk.int64]):
+    acc |= x[team.league_rank()][team.team_rank()]
+
+
+@pk.workunit
+def top_land(team: pk.TeamMember, acc: pk.Acc[bool], x: pk.View2D[pk.double]):
+    acc = acc and x[team.league_rank()][team.team_rank()] > 0
+
+
+@pytest.mark.parametrize("ts", TEAM_SIZES)
+def test_top_level_team_reduce_reducers(space, rng, ts):
+    need_team_size(space, ts)
+    L = 6
+    x = rng.permutation(L * ts).reshape(L, ts).astype(np.float64) - 3
+    pol = pk.TeamPolicy(space, L, ts, 4)
+    assert pk.parallel_reduce(pol, top_max, pk.Max, x=x) == x.max()
+    assert pk.parallel_reduce(pol, top_min, pk.Min, x=x) == x.min()
+    p = rng.choice([0.5, 2.0, -1.0], (L, ts))
+    assert pk.parallel_reduce(pol, top_prod, pk.Prod, x=p) == np.prod(p)
+    ml = pk.parallel_reduce(pol, top_maxloc, pk.MaxLoc, x=x)
+    assert (ml[0], int(ml[1])) == (x.max(), int(np.argmax(x)))  # top level: a (val, loc) tuple (issue 2)
+    bits = (np.int64(1) << rng.integers(0, 62, (L, ts))).astype(np.int64)
+    assert pk.parallel_reduce(pol, top_bor, pk.BOr, x=bits) == np.bitwise_or.reduce(bits.ravel())
+    assert bool(pk.parallel_reduce(pol, top_land, pk.LAnd, x=np.abs(x) + 1)) is True
+    assert bool(pk.parallel_reduce(pol, top_land, pk.LAnd, x=x)) is bool((x > 0).all())
+
+
+# ==========================================================================================================
+# Nested reductions over empty ranges give the reducer's identity; a Sum reduction with an int accumulator.
+# ==========================================================================================================
+
+
+@pk.workunit
+def nested_empty(team: pk.TeamMember, n: int, out: pk.View1D[pk.double], iout: pk.View1D[pk.int64]):
+    def fs(i: int, a: pk.Acc[pk.double]):
+        a += 1.0
+
+    def fp(i: int, a: pk.Acc[pk.double]):
+        a *= 3.0
+
+    def fmin(i: int, a: pk.Acc[pk.double]):
+        a = min(a, 1.0)
+
+    def fmax(i: int, a: pk.Acc[pk.double]):
+        a = max(a, 1.0)
+
+    def fand(i: int, a: pk.Acc[bool]):
+        a = a and False
+
+    def forr(i: int, a: pk.Acc[bool]):
+        a = a or True
+
+    def fband(i: int, a: pk.Acc[pk.int64]):
+        a &= 0
+
+    def fbor(i: int, a: pk.Acc[pk.int64]):
+        a |= 1
+
+    s: float = pk.parallel_reduce(pk.TeamThreadRange(team, n), fs)
+    p: float = pk.parallel_reduce(pk.ThreadVectorRange(team, n), fp, pk.Prod)
+    mn: float = pk.parallel_reduce(pk.TeamVectorRange(team, n), fmin, pk.Min)
+    mx: float = pk.parallel_reduce(pk.TeamThreadRange(team, n), fmax, pk.Max)
+    la: bool = pk.parallel_reduce(pk.ThreadVectorRange(team, n), fand, pk.LAnd)
+    lo: bool = pk.parallel_reduce(pk.TeamVectorRange(team, n), forr, pk.LOr)
+    ba: int = pk.parallel_reduce(pk.TeamThreadRange(team, n), fband, pk.BAnd)
+    bo: int = pk.parallel_reduce(pk.ThreadVectorRange(team, n), fbor, pk.BOr)
+
+    def w():
+        out[0] = s
+        out[1] = p
+        out[2] = mn
+        out[3] = mx
+        if la:
+            iout[0] = 1
+        else:
+            iout[0] = 0
+        if lo:
+            iout[1] = 1
+        else:
+            iout[1] = 0
+        iout[2] = ba
+        iout[3] = bo
+
+    pk.single(pk.PerTeam(team), w)
+
+
+def test_nested_reduce_empty_range_identities(space):
+    ts = min(2, max_team_size(space))
+    out = np.full(4, np.nan)
+    iout = np.full(4, 7, dtype=np.int64)
+    pk.parallel_for(pk.TeamPolicy(space, 1, ts, 4), nested_empty, n=0, out=out, iout=iout)
+    assert out[0] == 0.0 and out[1] == 1.0
+    assert out[2] > 1e300 and out[3] < -1e300  # Min/Max identities: the largest / lowest value
+    np.testing.assert_array_equal(iout, [1, 0, -1, 0])
+    pk.parallel_for(pk.TeamPolicy(space, 1, ts, 4), nested_empty, n=5, out=out, iout=iout)
+    np.testing.assert_array_equal(out, [5.0, 243.0, 1.0, 1.0])
+    np.testing.assert_array_equal(iout, [0, 1, 0, 1])
+
+
+# ==========================================================================================================
+# Scratch: mixed element types are aligned; level 0 and level 1 together.
+# ==========================================================================================================
+
+
+@pk.workunit
+def scratch_mixed(team: pk.TeamMember, n: int, out: pk.View2D[pk.double]):
+    e: int = team.league_rank()
+    a = pk.ScratchView1D[pk.int32](team.team_scratch(0), n)
+    b = pk.ScratchView1D[pk.double](team.team_scratch(0), n)
+    c = pk.ScratchView1D[pk.float32](team.team_scratch(1), n)
+    d = pk.ScratchView1D[pk.double](team.team_scratch(1), n)
+
+    def fill(i: int):
+        a[i] = i + 1
+        b[i] = 0.5 * i
+        c[i] = 2.0 * i
+        d[i] = 1000.0 + e
+
+    pk.parallel_for(pk.TeamThreadRange(team, n), fill)
+    team.team_barrier()
+
+    def rd(i: int):
+        out[e][i] = a[n - 1 - i] + b[n - 1 - i] + c[n - 1 - i] + d[n - 1 - i]
+
+    pk.parallel_for(pk.TeamThreadRange(team, n), rd)
+
+
+def test_scratch_mixed_types_and_levels(space):
+    ts = min(2, max_team_size(space))
+    E, n = 3, 5  # odd n: the int32 and float32 views end off an 8-byte boundary
+    out = np.full((E, n), np.nan)
+    policy = (pk.TeamPolicy(space, E, ts, 1)
+              .set_scratch_size(0, pk.PerTeam(pk.ScratchView1D[pk.int32].shmem_size(n)
+                                              + pk.ScratchView1D[pk.double].shmem_size(n)))
+              .set_scratch_size(1, pk.PerTeam(pk.ScratchView1D[pk.float32].shmem_size(n)
+                                              + pk.ScratchView1D[pk.double].shmem_size(n))))
+    pk.parallel_for(policy, scratch_mixed, n=n, out=out)
+    j = np.arange(n)[::-1]
+    np.testing.assert_array_equal(out, (j + 1) + 0.5 * j + 2.0 * j + 1000.0 + np.arange(E)[:, None])

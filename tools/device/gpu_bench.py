@@ -25,6 +25,8 @@ import kernelkit as pk
 from kernelkit.backends.cuda import driver, nvrtc
 from kernelkit.runtime import memory
 
+TILE = 32
+
 REF = r"""
 extern "C" __global__ void triad(double* a, const double* b, const double* c, double s, long n) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -336,7 +338,8 @@ def main() -> None:
     ta.data[:] = rng.random((nt, nt))
 
     @pk.workunit
-    def tr(team, a, b, n, T):
+    def tr(team, a, b, n):
+        T = TILE  # a global constant: baked into the kernel, as the hand-written kernel's 32 is
         tile = pk.ScratchView2D[pk.double](team.team_scratch(0), T, T + 1)
         nb = (n + T - 1) // T
         bi = team.league_rank() // nb
@@ -364,7 +367,7 @@ def main() -> None:
 
     nb = (nt + TT - 1) // TT
     trpol = pk.TeamPolicy(cuda, nb * nb, 8, 32).set_scratch_size(0, pk.PerTeam(8 * TT * (TT + 1)))
-    kk_tr = lambda: pk.parallel_for(trpol, tr, a=ta, b=tb, n=nt, T=TT)  # noqa: E731
+    kk_tr = lambda: pk.parallel_for(trpol, tr, a=ta, b=tb, n=nt)  # noqa: E731
     f_tr = mod.function("transpose")
     pta_, ptb_ = memory.ensure_device(ta, 0), memory.ensure_device(tb, 0)
 
@@ -372,7 +375,8 @@ def main() -> None:
         driver.launch(f_tr, (nb, nb, 1), (32, 8, 1), 0, None, [P(pta_), P(ptb_), L(nt)])
 
     @pk.workunit
-    def tr_md(team, a, b, n, T):
+    def tr_md(team, a, b, n):
+        T = TILE
         tile = pk.ScratchView2D[pk.double](team.team_scratch(0), T, T + 1)
         nb = (n + T - 1) // T
         bi = team.league_rank() // nb
@@ -391,7 +395,7 @@ def main() -> None:
 
         pk.parallel_for(pk.TeamVectorMDRange(team, T, T), store)
 
-    kk_tr_md = lambda: pk.parallel_for(trpol, tr_md, a=ta, b=tb, n=nt, T=TT)  # noqa: E731
+    kk_tr_md = lambda: pk.parallel_for(trpol, tr_md, a=ta, b=tb, n=nt)  # noqa: E731
     kk_tr_md()
     pk.fence()
     assert np.array_equal(np.asarray(tb)[:64, :64], np.asarray(ta)[:64, :64].T)

@@ -251,6 +251,8 @@ class CppRenderer:
                     f"{i2}{team}.{'chunk' if chunked else 'range'}({level}, {total_b}, {total_e}, &kk_lo{n}, "
                     f"&kk_hi{n}, &kk_st{n});\n")
             head += simd
+            if self.target == "cuda":  # several independent iterations in flight per thread (loads overlap)
+                head += f"{i2}KK_PRAGMA(unroll 4)\n"
             head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {it} += kk_st{n}) {{\n"
             if dims == 1:
                 assign = f"{i2}    {ident(s.vars[0].name)} = {it};\n"

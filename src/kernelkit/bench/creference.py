@@ -36,6 +36,14 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kkref_triad": (None, [_P, _P, _P, _F64, _I64]),
     "kkref_dot": (_F64, [_P, _P, _I64]),
     "kkref_pi": (_F64, [_I64, _F64]),
+    "kkref_nstream": (None, [_P, _P, _P, _F64, _I64]),
+    "kkref_stencil": (None, [_P, _P, _I64]),
+    "kkref_jacobi": (None, [_P, _P, _I64]),
+    "kkref_transpose": (None, [_P, _P, _I64]),
+    "kkref_yax": (_F64, [_P, _P, _P, _I64, _I64]),
+    "kkref_gups": (None, [_P, _P, _P, _I64]),
+    "kkref_gather": (None, [_P, _P, _P, _I64]),
+    "kkref_dgemm": (None, [_P, _P, _P, _I64]),
 }
 
 
@@ -129,9 +137,9 @@ class CReference:
 
 
 def ptr(a: np.ndarray) -> int:
-    """The data address of a C-contiguous float64 array, checked (ctypes would take anything)."""
-    if a.dtype != np.float64 or not a.flags.c_contiguous:
-        raise TypeError("the C reference takes C-contiguous float64 arrays")
+    """The data address of a C-contiguous float64 or int64 array, checked (ctypes would take anything)."""
+    if a.dtype not in (np.float64, np.int64) or not a.flags.c_contiguous:
+        raise TypeError("the C reference takes C-contiguous float64 or int64 arrays")
     return a.ctypes.data
 
 

@@ -125,6 +125,7 @@ def nvrtc_target(arch: str) -> tuple[str, bool, str]:
     if hit is not None:
         return hit
     cache = default_cache()
+    cache._ensure()
     memo_path = os.path.join(cache.root, "nvrtc.json")
     light = None
     candidates = nvrtc.candidate_paths() if nvrtc._lib is None else [nvrtc.library_path() or ""]
