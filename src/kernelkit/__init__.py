@@ -24,6 +24,7 @@ from kernelkit.api.kmath import (
 )
 from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
+from kernelkit.api.random import Random_XorShift64_Pool, Random_XorShift1024_Pool
 from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
 from kernelkit.api.team import (
     AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamPolicy,
@@ -74,6 +75,8 @@ __all__ = [
     # hierarchical parallelism
     "TeamPolicy", "TeamMember", "AUTO", "TeamThreadRange", "ThreadVectorRange", "TeamVectorRange",
     "TeamThreadMDRange", "TeamVectorMDRange", "PerTeam", "PerThread", "single", "ScratchView1D", "ScratchView2D", "ScratchView3D",
+    # random numbers
+    "Random_XorShift64_Pool", "Random_XorShift1024_Pool",
     # reducers
     "Reducer", "Sum", "Prod", "Min", "Max", "MinLoc", "MaxLoc", "LAnd", "LOr", "BAnd", "BOr",
     # views

@@ -1927,3 +1927,42 @@ def test_scratch_mixed_types_and_levels(space):
     pk.parallel_for(policy, scratch_mixed, n=n, out=out)
     j = np.arange(n)[::-1]
     np.testing.assert_array_equal(out, (j + 1) + 0.5 * j + 2.0 * j + 1000.0 + np.arange(E)[:, None])
+
+
+# ==========================================================================================================
+# Nested reductions inside conditions follow Python evaluation: only evaluated where Python evaluates them.
+# ==========================================================================================================
+
+
+@pk.workunit
+def reduce_in_conditions(team: pk.TeamMember, n: int, hits: pk.View2D[pk.int64], out: pk.View2D[pk.double]):
+    e: int = team.league_rank()
+
+    def f(i: int, a: pk.Acc[pk.int64]):
+        hits[e][i] += 1
+        a += 1
+
+    def g(i: int, a: pk.Acc[pk.int64]):
+        a += 1
+
+    k: int = 0
+    for j in range(pk.parallel_reduce(pk.TeamThreadRange(team, n), g)):
+        k += 1
+    if e == 0:
+        out[e][0] = -1.0
+    elif pk.parallel_reduce(pk.TeamThreadRange(team, n), f) == n:  # not evaluated for e == 0
+        out[e][0] = 1.0
+    if e > 1 and pk.parallel_reduce(pk.TeamVectorRange(team, n), f) == n:  # short-circuit: only e > 1
+        out[e][1] = 1.0
+    out[e][2] = k
+
+
+def test_nested_reduce_in_conditions_follows_python_evaluation(space):
+    ts = min(2, max_team_size(space))
+    E, n = 3, 5
+    hits = np.zeros((E, n), dtype=np.int64)
+    out = np.zeros((E, 3))
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, 4), reduce_in_conditions, n=n, hits=hits, out=out)
+    np.testing.assert_array_equal(out, [[-1.0, 0.0, n], [1.0, 0.0, n], [1.0, 1.0, n]])
+    # team 0 evaluates neither reduction, team 1 only the elif one, team 2 both
+    np.testing.assert_array_equal(hits, np.array([0, 1, 2])[:, None] * np.ones(n, dtype=np.int64))

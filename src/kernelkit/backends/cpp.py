@@ -38,6 +38,10 @@ def ctype(t: T.Type) -> str:
         return t.ctype
     if isinstance(t, T.TeamType):
         return "kk::TeamMember"
+    if isinstance(t, T.RandomPoolType):
+        return "kk::View<uint64_t, 1, 'C'>"
+    if isinstance(t, T.RandomStateType):
+        return "kk::RandState"
     if isinstance(t, T.ViewType):
         return f"kk::View<{t.dtype.ctype}, {t.rank}, '{t.layout}'>"
     if isinstance(t, T.AccType):
@@ -159,6 +163,12 @@ class CppRenderer:
         ext = ", ".join(self.expr(x) for x in e.extents)
         return (f"kk::scratch_view<{e.type.dtype.ctype}, {e.type.rank}>({self.expr(e.team)}, {self.expr(e.level)}, "
                 f"{'true' if e.per_thread else 'false'}, {ext})")
+
+    def e_RandomCall(self, e: N.RandomCall) -> str:
+        args = "".join(", " + self.expr(a) for a in e.args)
+        if e.what == "get_state":
+            return f"kk::rand_get({self.expr(e.obj)})"
+        return f"kk::rand_{e.what}({self.expr(e.obj)}{args})"
 
     def e_Atomic(self, e: N.Atomic) -> str:
         ptr = f"&{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
@@ -342,7 +352,8 @@ class CppRenderer:
         if k.final is not None:
             out.append((f"bool {ident(k.final.name)}", ident(k.final.name)))
         for p in k.params:
-            decl = (f"const {ctype(p.type)}& " if isinstance(p.type, T.ViewType) else f"{ctype(p.type)} ")
+            view_like = isinstance(p.type, (T.ViewType, T.RandomPoolType))
+            decl = (f"const {ctype(p.type)}& " if view_like else f"{ctype(p.type)} ")
             out.append((decl + ident(p.name), ident(p.name)))
         return out
 
@@ -359,7 +370,7 @@ class CppRenderer:
         for n, p in enumerate(self.k.params):
             t = p.type
             v = ident(p.name)
-            if isinstance(t, T.ViewType):
+            if isinstance(t, (T.ViewType, T.RandomPoolType)):
                 out.append(f"{ind}const {ctype(t)} {v}({args}[{n}].a, {c_string(p.name)});\n")
             elif t.is_float:
                 out.append(f"{ind}const {t.ctype} {v} = ({t.ctype}){args}[{n}].f;\n")

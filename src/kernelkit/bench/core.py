@@ -30,6 +30,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "GB/s": ("bytes", 1e9),
     "Gsteps/s": ("steps", 1e9),
     "GFLOP/s": ("flops", 1e9),
+    "GUP/s": ("updates", 1e9),
 }
 
 
@@ -62,6 +63,14 @@ class Benchmark:
     versions: tuple[Version, ...]
     reset: Callable[[Any], None] | None = None
     tags: tuple[str, ...] = ()
+    # bytes one run must move at least, for the fraction of achievable bandwidth; None: `work` when the unit
+    # is GB/s, else not a bandwidth-bound benchmark
+    traffic: Callable[[int], float] | None = None
+
+    def bytes_moved(self, n: int) -> float | None:
+        if self.traffic is not None:
+            return self.traffic(n)
+        return self.work(n) if self.unit == "GB/s" else None
 
     def spaces(self) -> list[str]:
         seen: list[str] = []
@@ -87,6 +96,8 @@ class Result:
     ratio: float | None = None
     ratio_best: float | None = None  # the same from the fastest repeats (less sensitive to a busy machine)
     max_error: float | None = None
+    bandwidth: float | None = None  # GB/s from the bytes the benchmark must move (None: not bandwidth-bound)
+    fraction: float | None = None  # bandwidth / the best copy rate of this space in this run
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,6 +114,8 @@ class Result:
             "ratio_to_reference": self.ratio,
             "ratio_best_to_reference": self.ratio_best,
             "max_error": self.max_error,
+            "bandwidth_GBs": self.bandwidth,
+            "fraction_of_achievable": self.fraction,
         }
         if self.timing is not None and self.timing.samples:
             out["time"] = self.timing.as_dict()

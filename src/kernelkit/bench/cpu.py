@@ -1,115 +1,99 @@
-"""The CPU benchmarks: BabelStream's copy/mul/add/triad/dot and the seeds' pi integral.
+"""The CPU set: every problem of `problems` on the OpenMP and Serial spaces.
 
-Each has a kernelkit version per CPU space, the hand-written C/OpenMP reference per space (1 thread for
-Serial), NumPy and Numba. Inputs are small integers and halves, so every sum and product is exact in float64
-whatever the order or FMA contraction: stream results must match NumPy bit for bit, dot exactly, and only pi
-(a sum of 1e8 inexact terms) has a tolerance, the a-priori bound of recursive summation.
+Per problem and space: the hand-written C/OpenMP loop (the reference; one thread in the Serial rows) and the
+kernelkit workunits; in the OpenMP space also NumPy, Numba (`parallel=True`, `prange`) and NVIDIA Warp (its
+CPU device, which runs one thread). All of them work on the same NumPy arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .core import Benchmark, Version, check_array, check_scalar
+from . import problems as P
+from .core import Benchmark, Skip, Version
 from .creference import ptr
+from .problems import Data, numpy_jacobi, numpy_pi_sum, numpy_stencil
 
 if TYPE_CHECKING:
     from .harness import Context
 
-STREAM_N = 1 << 25  # 256 MiB per array: out of every cache level of a 2-core machine's share
-PI_N = 1 << 27
-SCALAR = 3.0
+__all__ = ["CPU_SPACES", "cpu_benchmarks", "numpy_pi_sum"]
+
 CPU_SPACES = ("openmp", "serial")
+Run = Callable[[], Any]
+Build = Callable[["Context", Data], Run]
 
 
-@dataclass
-class Stream:
-    n: int
-    a: np.ndarray
-    b: np.ndarray
-    c: np.ndarray
-    s: float = SCALAR
+# ---- kernelkit ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Pi:
-    n: int
-    step: float
+def _range(pk: Any, space: Any, d: Data) -> Any:
+    return pk.RangePolicy(space, 0, d.n)
 
 
-def _pattern(n: int, period: int, scale: float) -> np.ndarray:
-    return np.resize(np.arange(period, dtype=np.float64) * scale, n)
+def _interior(halo: int) -> Callable[[Any, Any, Data], Any]:
+    def policy(pk: Any, space: Any, d: Data) -> Any:
+        return pk.MDRangePolicy(space, [halo, halo], [d.n - halo, d.n - halo])
+
+    return policy
 
 
-def _stream_data(n: int) -> Stream:
-    a = _pattern(n, 1021, 0.5)
-    b = _pattern(n, 17, 1.0)
-    c = _pattern(n, 8, 0.25)
-    return Stream(n, a, b, c)
+def _square(tile: list[int] | None = None) -> Callable[[Any, Any, Data], Any]:
+    def policy(pk: Any, space: Any, d: Data) -> Any:
+        if tile is None:
+            return pk.MDRangePolicy(space, [0, 0], [d.n, d.n])
+        return pk.MDRangePolicy(space, [0, 0], [d.n, d.n], tile=tile)
+
+    return policy
 
 
-def _clobber(*names: str) -> Callable[[Stream], None]:
-    def reset(d: Stream) -> None:
-        for name in names:
-            getattr(d, name).fill(np.nan)
-
-    return reset
+def _tiles(pk: Any, space: Any, d: Data) -> Any:
+    tiles = (d.n + P.TILE - 1) // P.TILE
+    scratch = pk.ScratchView2D[pk.double].shmem_size(P.TILE, P.TILE + 1)
+    return pk.TeamPolicy(space, tiles * tiles, pk.AUTO).set_scratch_size(0, pk.PerTeam(scratch))
 
 
-def numpy_pi_sum(n: int, step: float, chunk: int = 1 << 16) -> float:
-    """sum(4 / (1 + x^2)) over the midpoints, in cache-sized chunks (what a careful NumPy user writes)."""
-    total = 0.0
-    buf = np.empty(chunk)
-    for start in range(0, n, chunk):
-        m = min(chunk, n - start)
-        x = buf[:m]
-        x[:] = np.arange(start, start + m, dtype=np.float64)
-        x += 0.5
-        x *= step
-        np.multiply(x, x, out=x)
-        x += 1.0
-        np.divide(4.0, x, out=x)
-        total += float(x.sum())
-    return total
+def _rows_team(vector_length: int) -> Callable[[Any, Any, Data], Any]:
+    def policy(pk: Any, space: Any, d: Data) -> Any:
+        return pk.TeamPolicy(space, d.n, pk.AUTO, vector_length)
+
+    return policy
 
 
-# ---- version builders --------------------------------------------------------------------------------------
-# Each returns build(ctx, data) -> run; run() does one complete execution and returns what is validated.
+def kk(
+    kernel: str,
+    policy: Callable[[Any, Any, Data], Any],
+    args: Callable[[Data], dict[str, Any]],
+    space: str,
+    out: str | None = None,
+) -> Build:
+    """A kernelkit version: parallel_for (returning the array `out`) or, without `out`, parallel_reduce."""
 
-
-def _kk_for(label: str, kernel: str, outs: str, args: Callable[[Any], dict[str, Any]], space: str):
-    def build(ctx: Context, d: Any) -> Callable[[], Any]:
-        pk, policy = ctx.kernelkit_policy(space, d.n)
+    def build(ctx: Context, d: Data) -> Run:
+        pk = ctx.kernelkit()
+        space_obj = ctx.kernelkit_space(space)
         from . import kernels
 
         wu = getattr(kernels, kernel)
+        pol = policy(pk, space_obj, d)
         kwargs = args(d)
-        out = getattr(d, outs)
+        if out is None:
+            reduce = pk.parallel_reduce
+
+            def run_reduce() -> Any:
+                r = reduce(kernel, pol, wu, **kwargs)
+                pk.fence()
+                return r
+
+            return run_reduce
+        result = getattr(d, out)
+        parallel_for = pk.parallel_for
 
         def run() -> Any:
-            pk.parallel_for(label, policy, wu, **kwargs)
-            pk.fence()
-            return out
-
-        return run
-
-    return build
-
-
-def _kk_reduce(label: str, kernel: str, args: Callable[[Any], dict[str, Any]], space: str):
-    def build(ctx: Context, d: Any) -> Callable[[], Any]:
-        pk, policy = ctx.kernelkit_policy(space, d.n)
-        from . import kernels
-
-        wu = getattr(kernels, kernel)
-        kwargs = args(d)
-
-        def run() -> Any:
-            result = pk.parallel_reduce(label, policy, wu, **kwargs)
+            parallel_for(kernel, pol, wu, **kwargs)
             pk.fence()
             return result
 
@@ -118,27 +102,30 @@ def _kk_reduce(label: str, kernel: str, args: Callable[[Any], dict[str, Any]], s
     return build
 
 
-def _c(fn: str, args: Callable[[Any], tuple[Any, ...]], outs: str | None, space: str):
-    def build(ctx: Context, d: Any) -> Callable[[], Any]:
+# ---- the hand-written C, Numba, NumPy, Warp -------------------------------------------------------------------
+
+
+def c(fn: str, args: Callable[[Data], tuple[Any, ...]], space: str, out: str | None = None) -> Build:
+    def build(ctx: Context, d: Data) -> Run:
         lib = ctx.c_reference()
-        f = getattr(lib, fn)
+        f = getattr(lib, f"kkref_{fn}")
         threads = ctx.threads_for(space)
         set_threads = lib.kkref_set_threads
         cargs = args(d)
-        out = getattr(d, outs) if outs else None
+        result = getattr(d, out) if out else None
 
         def run() -> Any:
             set_threads(threads)  # libgomp's thread count is shared in-process: set it every call (~1 us)
             r = f(*cargs)
-            return out if outs else r
+            return result if out else r
 
         return run
 
     return build
 
 
-def _numba(fn: str, args: Callable[[Any], tuple[Any, ...]], outs: str | None):
-    def build(ctx: Context, d: Any) -> Callable[[], Any]:
+def nb(fn: str, args: Callable[[Data], tuple[Any, ...]], out: str | None = None) -> Build:
+    def build(ctx: Context, d: Data) -> Run:
         numba = ctx.numba()
         from . import numba_kernels
 
@@ -146,248 +133,267 @@ def _numba(fn: str, args: Callable[[Any], tuple[Any, ...]], outs: str | None):
         threads = ctx.threads_for("openmp")
         set_threads = numba.set_num_threads
         nargs = args(d)
-        out = getattr(d, outs) if outs else None
+        result = getattr(d, out) if out else None
 
         def run() -> Any:
             set_threads(threads)
             r = f(*nargs)
-            return out if outs else r
+            return result if out else r
 
         return run
 
     return build
 
 
-def _numpy(make: Callable[[Any], Callable[[], Any]]):
-    def build(ctx: Context, d: Any) -> Callable[[], Any]:
+def no_numba(reason: str) -> Build:
+    def build(ctx: Context, d: Data) -> Run:
+        ctx.numba()  # "not installed" wins over the reason below
+        raise Skip(reason)
+
+    return build
+
+
+def npy(make: Callable[[Data], Run]) -> Build:
+    def build(ctx: Context, d: Data) -> Run:
         return make(d)
 
     return build
 
 
-def _stream_versions(
+def wp_cpu(
     kernel: str,
-    outs: str,
-    kk_args: Callable[[Stream], dict[str, Any]],
-    c_args: Callable[[Stream], tuple[Any, ...]],
-    nb_args: Callable[[Stream], tuple[Any, ...]],
-    np_run: Callable[[Stream], Callable[[], Any]],
+    dim: Callable[[Data], Any],
+    inputs: Callable[[Data], list[Any]],
+    out: str | None = None,
+) -> Build:
+    """A Warp version on its "cpu" device; without `out` the kernel atomically adds into a one-element array
+    (appended to `inputs`) whose value is returned."""
+
+    def build(ctx: Context, d: Data) -> Run:
+        wp, kernels = ctx.warp()
+        k = getattr(kernels, kernel)
+        arrays = [ctx.warp_array(x, "cpu") if isinstance(x, np.ndarray) else x for x in inputs(d)]
+        launch, sync = wp.launch, wp.synchronize_device
+        if out is None:
+            acc = np.zeros(1)
+            arrays.append(ctx.warp_array(acc, "cpu"))
+
+            def run_reduce() -> Any:
+                acc[0] = 0.0
+                launch(k, dim=dim(d), inputs=arrays, device="cpu")
+                sync("cpu")
+                return float(acc[0])
+
+            return run_reduce
+        result = getattr(d, out)
+
+        def run() -> Any:
+            launch(k, dim=dim(d), inputs=arrays, device="cpu")
+            sync("cpu")
+            return result
+
+        return run
+
+    return build
+
+
+WARP_NOTE = "Warp's CPU device runs one thread"
+
+
+def versions(
+    name: str,
+    *,
+    kernelkit: dict[str, Callable[[str], Build]],
+    c_ref: Callable[[str], Build],
+    numba: Build | None = None,
+    numpy: tuple[Build, str] | None = None,
+    warp: Build | None = None,
 ) -> tuple[Version, ...]:
-    versions: list[Version] = []
+    """The versions of one problem: C and each kernelkit variant per CPU space, the peers on OpenMP."""
+    out: list[Version] = []
     for space in CPU_SPACES:
-        versions.append(
-            Version("c-openmp", space, _c(f"kkref_{kernel}", c_args, outs, space), reference=True)
-        )
-        versions.append(Version("kernelkit", space, _kk_for(kernel, kernel, outs, kk_args, space)))
-    versions.append(Version("numba", "openmp", _numba(kernel, nb_args, outs), note="parallel=True, prange"))
-    versions.append(Version("numpy", "openmp", _numpy(np_run), isolated=True))
-    return tuple(versions)
+        out.append(Version("c-openmp", space, c_ref(space), reference=True))
+        for framework, make in kernelkit.items():
+            out.append(Version(framework, space, make(space)))
+    if numba is not None:
+        out.append(Version("numba", "openmp", numba, note="parallel=True, prange"))
+    if numpy is not None:
+        build, note = numpy
+        out.append(Version("numpy", "openmp", build, note=note, isolated=True))
+    if warp is not None:
+        out.append(Version("warp", "openmp", warp, note=WARP_NOTE))
+    return tuple(out)
 
 
-def _np_copy(d: Stream) -> Callable[[], Any]:
-    def run() -> Any:
-        np.copyto(d.c, d.a)
-        return d.c
-
-    return run
+# ---- per problem ----------------------------------------------------------------------------------------------
 
 
-def _np_mul(d: Stream) -> Callable[[], Any]:
-    def run() -> Any:
-        np.multiply(d.c, d.s, out=d.b)
-        return d.b
+def _np_run(fn: Callable[[Data], Any], result: Callable[[Data], Any]) -> Build:
+    def make(d: Data) -> Run:
+        def run() -> Any:
+            fn(d)
+            return result(d)
 
-    return run
+        return run
 
-
-def _np_add(d: Stream) -> Callable[[], Any]:
-    def run() -> Any:
-        np.add(d.a, d.b, out=d.c)
-        return d.c
-
-    return run
+    return npy(make)
 
 
-def _np_triad(d: Stream) -> Callable[[], Any]:
-    def run() -> Any:
-        np.multiply(d.c, d.s, out=d.a)
-        np.add(d.a, d.b, out=d.a)
-        return d.a
-
-    return run
-
-
-def _np_dot(d: Stream) -> Callable[[], Any]:
-    return lambda: float(np.dot(d.b, d.c))
-
-
-def _stream_size(quick: bool) -> int:
-    return STREAM_N
-
-
-def _pi_size(quick: bool) -> int:
-    return PI_N
-
-
-def _pi_versions() -> tuple[Version, ...]:
-    def kk_args(d: Pi) -> dict[str, Any]:
-        return {"step": d.step}
-
-    versions: list[Version] = []
-    for space in CPU_SPACES:
-        versions.append(
-            Version("c-openmp", space, _c("kkref_pi", lambda d: (d.n, d.step), None, space), True)
-        )
-        versions.append(Version("kernelkit", space, _kk_reduce("pi", "pi_term", kk_args, space)))
-    versions.append(Version("numba", "openmp", _numba("pi_sum", lambda d: (d.n, d.step), None)))
-    versions.append(
-        Version(
-            "numpy",
-            "openmp",
-            _numpy(lambda d: lambda: numpy_pi_sum(d.n, d.step)),
-            note="chunked",
-            isolated=True,
-        )
+def _stream_versions(name: str, out: str, names: tuple[str, ...], scalar: bool, np_fn) -> tuple[Version, ...]:
+    arrays = lambda d: tuple(getattr(d, x) for x in names)  # noqa: E731
+    c_args = lambda d: (*map(ptr, arrays(d)), *((d.s,) if scalar else ()), d.n)  # noqa: E731
+    nb_args = lambda d: (*arrays(d), *((d.s,) if scalar else ()))  # noqa: E731
+    kk_args = lambda d: {**{x: getattr(d, x) for x in names}, **({"s": d.s} if scalar else {})}  # noqa: E731
+    return versions(
+        name,
+        kernelkit={"kernelkit": lambda sp: kk(name, _range, kk_args, sp, out)},
+        c_ref=lambda sp: c(name, c_args, sp, out),
+        numba=nb(name, nb_args, out),
+        numpy=(_np_run(np_fn, lambda d: getattr(d, out)), ""),
+        warp=wp_cpu(name, lambda d: d.n, lambda d: list(nb_args(d)), out),
     )
-    return tuple(versions)
 
 
-def _pi_tolerance(n: int) -> float:
-    # Recursive summation of n positive terms: relative error <= (n - 1) * u, u = 2**-53.
-    return max(1e-12, n * 2.0**-53)
+def _np_triad(d: Data) -> None:
+    np.multiply(d.c, d.s, out=d.a)
+    np.add(d.a, d.b, out=d.a)
 
 
-def _pi_validate(got: Any, expected: Any) -> tuple[float, str | None]:
-    n, value = expected
-    return check_scalar(_pi_tolerance(n))(got, value)
+def _np_nstream(d: Data) -> None:
+    d.a += d.b
+    d.a += d.s * d.c  # one temporary: NumPy has no fused multiply-add
 
 
-EXACT = check_array(0.0)
+def _np_yax(d: Data) -> float:
+    return float(d.y @ (d.a @ d.x))
+
+
+def _np_gups(d: Data) -> None:
+    np.bitwise_xor.at(d.table, d.idx, d.val)
+
+
+STREAM_NAMES = {
+    "copy": ("c", ("a", "c"), False, lambda d: np.copyto(d.c, d.a)),
+    "mul": ("b", ("b", "c"), True, lambda d: np.multiply(d.c, d.s, out=d.b)),
+    "add": ("c", ("a", "b", "c"), False, lambda d: np.add(d.a, d.b, out=d.c)),
+    "triad": ("a", ("a", "b", "c"), True, _np_triad),
+    "nstream": ("a", ("a", "b", "c"), True, _np_nstream),
+}
+
+
+def _versions_for(name: str) -> tuple[Version, ...]:
+    if name in STREAM_NAMES:
+        out, names, scalar, np_fn = STREAM_NAMES[name]
+        return _stream_versions(name, out, names, scalar, np_fn)
+    if name == "dot":
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("dot", _range, lambda d: {"x": d.b, "y": d.c}, sp)},
+            c_ref=lambda sp: c("dot", lambda d: (ptr(d.b), ptr(d.c), d.n), sp),
+            numba=nb("dot", lambda d: (d.b, d.c)),
+            numpy=(npy(lambda d: lambda: float(np.dot(d.b, d.c))), "np.dot (BLAS threads)"),
+            warp=wp_cpu("dot", lambda d: d.n, lambda d: [d.b, d.c]),
+        )
+    if name in ("stencil", "jacobi"):
+        halo = P.STAR_RADIUS if name == "stencil" else 1
+        np_fn = numpy_stencil if name == "stencil" else numpy_jacobi
+        io = lambda d: {"inp": d.inp, "out": d.out}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk(name, _interior(halo), io, sp, "out")},
+            c_ref=lambda sp: c(name, lambda d: (ptr(d.inp), ptr(d.out), d.n), sp, "out"),
+            numba=nb(name, lambda d: (d.inp, d.out), "out"),
+            numpy=(_np_run(lambda d: np_fn(d.inp, d.out), lambda d: d.out), "slices"),
+            warp=wp_cpu(name, lambda d: (d.n - 2 * halo, d.n - 2 * halo), lambda d: [d.inp, d.out], "out"),
+        )
+    if name == "transpose":
+        ab = lambda d: {"a": d.a, "b": d.b}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={
+                "kernelkit": lambda sp: kk("transpose", _square([P.TILE, P.TILE]), ab, sp, "b"),
+                "kernelkit-team": lambda sp: kk(
+                    "transpose_tiled", _tiles, lambda d: {**ab(d), "n": d.n}, sp, "b"
+                ),
+            },
+            c_ref=lambda sp: c("transpose", lambda d: (ptr(d.a), ptr(d.b), d.n), sp, "b"),
+            numba=nb("transpose", lambda d: (d.a, d.b), "b"),
+            numpy=(_np_run(lambda d: np.copyto(d.b, d.a.T), lambda d: d.b), "np.copyto(b, a.T)"),
+            warp=wp_cpu("transpose", lambda d: (d.n, d.n), lambda d: [d.a, d.b], "b"),
+        )
+    if name == "yax":
+        args = lambda d: {"y": d.y, "a": d.a, "x": d.x, "m": d.n}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={
+                "kernelkit": lambda sp: kk("yax_range", _range, args, sp),
+                "kernelkit-team": lambda sp: kk("yax_team", _rows_team(1), args, sp),
+            },
+            c_ref=lambda sp: c("yax", lambda d: (ptr(d.y), ptr(d.a), ptr(d.x), d.n, d.n), sp),
+            numba=nb("yax", lambda d: (d.y, d.a, d.x)),
+            numpy=(npy(lambda d: lambda: _np_yax(d)), "y @ (A @ x) (BLAS threads)"),
+            warp=wp_cpu("yax", lambda d: d.n, lambda d: [d.y, d.a, d.x, d.n]),
+        )
+    if name == "gups":
+        args = lambda d: {"table": d.table, "idx": d.idx, "val": d.val}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("gups", _range, args, sp, "table")},
+            c_ref=lambda sp: c("gups", lambda d: (ptr(d.table), ptr(d.idx), ptr(d.val), d.n), sp, "table"),
+            numba=no_numba("numba has no atomics on the CPU (a prange loop would race)"),
+            numpy=(_np_run(_np_gups, lambda d: d.table), "np.bitwise_xor.at"),
+            warp=wp_cpu("gups", lambda d: d.n, lambda d: [d.table, d.idx, d.val], "table"),
+        )
+    if name == "gather":
+        args = lambda d: {"out": d.out, "src": d.src, "idx": d.idx}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("gather", _range, args, sp, "out")},
+            c_ref=lambda sp: c("gather", lambda d: (ptr(d.out), ptr(d.src), ptr(d.idx), d.n), sp, "out"),
+            numba=nb("gather", lambda d: (d.out, d.src, d.idx), "out"),
+            numpy=(_np_run(lambda d: np.take(d.src, d.idx, out=d.out), lambda d: d.out), "np.take"),
+            warp=wp_cpu("gather", lambda d: d.n, lambda d: [d.out, d.src, d.idx], "out"),
+        )
+    if name == "pi":
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("pi_term", _range, lambda d: {"step": d.step}, sp)},
+            c_ref=lambda sp: c("pi", lambda d: (d.n, d.step), sp),
+            numba=nb("pi_sum", lambda d: (d.n, d.step)),
+            numpy=(npy(lambda d: lambda: numpy_pi_sum(d.n, d.step)), "chunked"),
+            warp=wp_cpu("pi_sum", lambda d: d.n, lambda d: [d.step]),
+        )
+    if name == "dgemm":
+        args = lambda d: {"a": d.a, "b": d.b, "c": d.c, "n": d.n}  # noqa: E731
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("dgemm_row", _range, args, sp, "c")},
+            c_ref=lambda sp: c("dgemm", lambda d: (ptr(d.a), ptr(d.b), ptr(d.c), d.n), sp, "c"),
+            numba=nb("dgemm", lambda d: (d.a, d.b, d.c), "c"),
+            numpy=(_np_run(lambda d: np.matmul(d.a, d.b, out=d.c), lambda d: d.c), "np.matmul (BLAS)"),
+            warp=wp_cpu("dgemm", lambda d: (d.n, d.n), lambda d: [d.a, d.b, d.c, d.n], "c"),
+        )
+    raise KeyError(name)
+
+
+def benchmark_of(problem: P.Problem, kind: str, versions_: tuple[Version, ...], make=None) -> Benchmark:
+    """A harness Benchmark from a problem, its versions and the size table of `kind` (cpu or gpu)."""
+    return Benchmark(
+        name=problem.name,
+        description=problem.description,
+        unit=problem.unit,
+        size=lambda quick: problem.size(kind, quick),
+        make_data=make or problem.make,
+        expected=problem.expected,
+        validate=problem.validate,
+        work=problem.work,
+        versions=versions_,
+        reset=problem.clobber,
+        tags=problem.tags,
+        traffic=problem.traffic,
+    )
 
 
 def cpu_benchmarks() -> list[Benchmark]:
     """The CPU set, in the order they run."""
-    return [
-        Benchmark(
-            name="triad",
-            description="a[i] = b[i] + s*c[i] (STREAM/BabelStream triad), 3 x 8 bytes per element",
-            unit="GB/s",
-            size=_stream_size,
-            make_data=_stream_data,
-            expected=lambda d: d.b + d.s * d.c,
-            validate=EXACT,
-            work=lambda n: 24.0 * n,
-            reset=_clobber("a"),
-            versions=_stream_versions(
-                "triad",
-                "a",
-                lambda d: {"a": d.a, "b": d.b, "c": d.c, "s": d.s},
-                lambda d: (ptr(d.a), ptr(d.b), ptr(d.c), d.s, d.n),
-                lambda d: (d.a, d.b, d.c, d.s),
-                _np_triad,
-            ),
-            tags=("stream", "quick"),
-        ),
-        Benchmark(
-            name="copy",
-            description="c[i] = a[i] (BabelStream copy), 2 x 8 bytes per element",
-            unit="GB/s",
-            size=_stream_size,
-            make_data=_stream_data,
-            expected=lambda d: d.a.copy(),
-            validate=EXACT,
-            work=lambda n: 16.0 * n,
-            reset=_clobber("c"),
-            versions=_stream_versions(
-                "copy",
-                "c",
-                lambda d: {"a": d.a, "c": d.c},
-                lambda d: (ptr(d.a), ptr(d.c), d.n),
-                lambda d: (d.a, d.c),
-                _np_copy,
-            ),
-            tags=("stream", "quick"),
-        ),
-        Benchmark(
-            name="mul",
-            description="b[i] = s*c[i] (BabelStream mul), 2 x 8 bytes per element",
-            unit="GB/s",
-            size=_stream_size,
-            make_data=_stream_data,
-            expected=lambda d: d.s * d.c,
-            validate=EXACT,
-            work=lambda n: 16.0 * n,
-            reset=_clobber("b"),
-            versions=_stream_versions(
-                "mul",
-                "b",
-                lambda d: {"b": d.b, "c": d.c, "s": d.s},
-                lambda d: (ptr(d.b), ptr(d.c), d.s, d.n),
-                lambda d: (d.b, d.c, d.s),
-                _np_mul,
-            ),
-            tags=("stream",),
-        ),
-        Benchmark(
-            name="add",
-            description="c[i] = a[i] + b[i] (BabelStream add), 3 x 8 bytes per element",
-            unit="GB/s",
-            size=_stream_size,
-            make_data=_stream_data,
-            expected=lambda d: d.a + d.b,
-            validate=EXACT,
-            work=lambda n: 24.0 * n,
-            reset=_clobber("c"),
-            versions=_stream_versions(
-                "add",
-                "c",
-                lambda d: {"a": d.a, "b": d.b, "c": d.c},
-                lambda d: (ptr(d.a), ptr(d.b), ptr(d.c), d.n),
-                lambda d: (d.a, d.b, d.c),
-                _np_add,
-            ),
-            tags=("stream",),
-        ),
-        Benchmark(
-            name="dot",
-            description="sum of b[i]*c[i] (BabelStream dot), 2 x 8 bytes per element; C uses omp simd",
-            unit="GB/s",
-            size=_stream_size,
-            make_data=_stream_data,
-            expected=lambda d: float(np.dot(d.b, d.c)),
-            validate=check_scalar(0.0),
-            work=lambda n: 16.0 * n,
-            versions=_dot_versions(),
-            tags=("reduction", "quick"),
-        ),
-        Benchmark(
-            name="pi",
-            description="pi = integral of 4/(1+x^2) on [0,1] by the midpoint rule (the seeds' tutorial); "
-            "C uses omp simd",
-            unit="Gsteps/s",
-            size=_pi_size,
-            make_data=lambda n: Pi(n, 1.0 / n),
-            expected=lambda d: (d.n, numpy_pi_sum(d.n, d.step)),
-            validate=_pi_validate,
-            work=lambda n: float(n),
-            versions=_pi_versions(),
-            tags=("reduction", "compute", "quick"),
-        ),
-    ]
-
-
-def _dot_versions() -> tuple[Version, ...]:
-    def kk_args(d: Stream) -> dict[str, Any]:
-        return {"x": d.b, "y": d.c}
-
-    versions: list[Version] = []
-    for space in CPU_SPACES:
-        versions.append(
-            Version(
-                "c-openmp", space, _c("kkref_dot", lambda d: (ptr(d.b), ptr(d.c), d.n), None, space), True
-            )
-        )
-        versions.append(Version("kernelkit", space, _kk_reduce("dot", "dot", kk_args, space)))
-    versions.append(Version("numba", "openmp", _numba("dot", lambda d: (d.b, d.c), None)))
-    versions.append(Version("numpy", "openmp", _numpy(_np_dot), note="np.dot (BLAS threads)", isolated=True))
-    return tuple(versions)
+    return [benchmark_of(p, P.CPU, _versions_for(p.name)) for p in P.PROBLEMS]

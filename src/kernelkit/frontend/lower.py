@@ -278,7 +278,7 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(node, "an expression statement must be a call (it has no effect otherwise)",
                            KernelSyntaxError)
         r = self.visit_Call(node.value, statement=True)
-        if isinstance(r, N.Stmt):
+        if r is None or isinstance(r, N.Stmt):
             return r
         return N.ExprStmt(r.loc, r)
 
@@ -351,7 +351,7 @@ class FunctionLowerer(ast.NodeVisitor):
                 have = self.locals[name]
                 return [N.Assign(loc, N.Var(have, loc, name), self.check_assign(name, have, value, node))]
             if (isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)) \
-                    or isinstance(value.type, T.LocType):
+                    or isinstance(value.type, (T.LocType, T.RandomStateType)):
                 self.locals[name] = value.type  # a ScratchView, or a nested MinLoc/MaxLoc result
                 return [N.Assign(loc, N.Var(value.type, loc, name), value)]
             if not isinstance(value.type, T.ScalarType):
@@ -649,6 +649,8 @@ class FunctionLowerer(ast.NodeVisitor):
             base = self.visit(node.func.value)
             if not isinstance(base, CT) and isinstance(base.type, T.TeamType):
                 return self.team_method(base, node, statement)
+            if not isinstance(base, CT) and isinstance(base.type, (T.RandomPoolType, T.RandomStateType)):
+                return self.random_method(base, node, statement)
             if not isinstance(base, CT) and isinstance(base.type, T.ViewType):
                 if node.func.attr == "extent" and len(node.args) == 1 and not node.keywords:
                     return self.extent(base, node.args[0], node)
@@ -837,6 +839,31 @@ class FunctionLowerer(ast.NodeVisitor):
             return CT(_ScratchHandle(team, self.cast(level, T.int64), what == "thread_scratch"))
         raise self.err(node, f"TeamMember has no method {what!r} in kernels (league_rank, league_size, "
                              "team_rank, team_size, team_barrier, team_scratch, thread_scratch)")
+
+    _RANDOM = {"drand": T.float64, "frand": T.float32, "urand": T.uint32, "urand64": T.uint64, "rand": T.int64,
+               "normal": T.float64}
+
+    def random_method(self, obj: N.Expr, node: ast.Call, statement: bool):
+        what = node.func.attr
+        loc = self.loc(node)
+        if isinstance(obj.type, T.RandomPoolType):
+            if what == "get_state":
+                self.exactly(node, 0)
+                self.mark_write(obj)  # claims advance the pool's counter
+                return N.RandomCall(T.random_state, loc, obj, "get_state", [])
+            if what == "free_state":
+                if len(node.args) != 1:
+                    raise self.err(node, "free_state takes the generator")
+                return None if statement else N.Const(T.int64, loc, 0)
+            raise self.err(node, f"a random pool has get_state() and free_state(gen), not {what!r}")
+        rt = self._RANDOM.get(what)
+        if rt is None:
+            raise self.err(node, f"a random generator has {', '.join(self._RANDOM)}, not {what!r}")
+        args = [self.scalar(self.expr(a), a, "argument") for a in node.args]
+        if len(args) > 2 or (what in ("urand", "urand64") and args) or (what == "normal" and len(args) == 1):
+            raise self.err(node, f"{what}() takes {'no' if what.startswith('urand') else '0 or 2 (mean, std)' if what == 'normal' else '0, 1 (end) or 2 (begin, end)'} arguments")
+        at = T.float64 if what in ("drand", "frand", "normal") else T.int64
+        return N.RandomCall(rt, loc, obj, what, [self.cast(a, at) for a in args])
 
     def scratch_view(self, st, node: ast.Call) -> N.Expr:
         if st.dtype is None:

@@ -139,6 +139,16 @@ class ScratchSize(Expr):
     extents: list[Expr]
 
 
+@dataclass(eq=False)
+class RandomCall(Expr):
+    """pool.get_state() (`what` "get_state", obj the pool) or a generator method (obj the state): drand, frand,
+    urand, urand64, rand, normal."""
+
+    obj: Expr
+    what: str
+    args: list[Expr]
+
+
 # ------------------------------------------------------------------------------------------------ statements
 
 

@@ -190,6 +190,26 @@ team = TeamType()
 
 
 @dataclass(frozen=True)
+class RandomPoolType:
+    """A random pool argument: travels as a 2-element uint64 View (seed, claim counter)."""
+
+    def __str__(self) -> str:
+        return "RandomPool"
+
+
+@dataclass(frozen=True)
+class RandomStateType:
+    """A generator claimed from a pool (`pool.get_state()`): one uint64 of xorshift64* state."""
+
+    def __str__(self) -> str:
+        return "RandomState"
+
+
+random_pool = RandomPoolType()
+random_state = RandomStateType()
+
+
+@dataclass(frozen=True)
 class VoidType:
     def __str__(self) -> str:
         return "void"
@@ -197,4 +217,4 @@ class VoidType:
 
 void = VoidType()
 
-Type = ScalarType | ViewType | AccType | LocType | TeamType | VoidType
+Type = ScalarType | ViewType | AccType | LocType | TeamType | RandomPoolType | RandomStateType | VoidType

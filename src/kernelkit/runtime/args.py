@@ -54,6 +54,8 @@ def _cai_shadow(value) -> np.ndarray:
 
 def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T.Type, object]:
     """(kernel type, value to pass) for one argument; raises KernelTypeError for anything unsupported."""
+    if getattr(value, "kind", None) in ("xorshift64", "xorshift1024") and isinstance(value, _native.ViewBase):
+        return T.random_pool, value
     arr = host_array(name, value, loc, device)
     if arr is not None:
         st = T.from_numpy(arr.dtype) if arr.dtype.isnative else None
@@ -111,5 +113,7 @@ def param_descriptor(name: str, t: T.Type, value, writes: bool) -> tuple:
     if isinstance(t, T.ViewType):
         code = (ord(t.dtype.np_dtype.kind) << 8) | t.dtype.itemsize
         return ("a", name, code, t.rank, t.layout, bool(writes))
+    if isinstance(t, T.RandomPoolType):
+        return ("a", name, (ord("u") << 8) | 8, 1, "C", True)
     conv = "f" if t.is_float else "b" if t.is_bool else "u" if t.kind == "u" else "i"
     return ("s", name, type(value), conv)

@@ -185,8 +185,9 @@ class CudaBackend(Backend):
         after = []
         for p in kernel.params:
             v = args[p.name]
-            if isinstance(p.type, T.ViewType):
-                v, done = memory.device_arg(p.name, v, self.device_id, p.name in kernel.writes)
+            if isinstance(p.type, (T.ViewType, T.RandomPoolType)):
+                v, done = memory.device_arg(p.name, v, self.device_id, p.name in kernel.writes or
+                                            isinstance(p.type, T.RandomPoolType))
                 if done is not None:
                     after.append(done)
             dev_args[p.name] = v

@@ -117,6 +117,10 @@ class PyRenderer:
         return (f"{self.expr(e.team)}.scratch({self.expr(e.level)}, {e.per_thread}, {e.type.dtype.name!r}, "
                 f"({ext},))")
 
+    def e_RandomCall(self, e: N.RandomCall) -> str:
+        args = "".join(", " + self.expr(a) for a in e.args)
+        return f"_rand_{e.what}({self.expr(e.obj)}{args})"
+
     def e_Atomic(self, e: N.Atomic) -> str:
         idx = ", ".join(f"_ix({self.expr(i)})" for i in e.index)
         args = ", ".join(self.expr(a) for a in e.args)
@@ -239,6 +243,8 @@ class PyRenderer:
         for n, t in sorted(locs.items()):
             if isinstance(t, T.LocType):
                 v = "[0.0, -1]"
+            elif isinstance(t, T.RandomStateType):
+                v = "[1]"
             elif not isinstance(t, T.ScalarType):
                 v = "None"
             else:

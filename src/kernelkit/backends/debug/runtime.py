@@ -280,3 +280,76 @@ class _SafeMath:
 _m = _SafeMath()
 
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
+
+
+# --- random streams (the same algorithm as include/kernelkit/random.h) ---------------------------------------
+_M64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + _GOLDEN) & _M64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def _rand_get_state(pool) -> list:
+    claim = int(pool[1])
+    pool[1] = (claim + 1) & _M64
+    s = _splitmix64(int(pool[0]) ^ ((claim * _GOLDEN) & _M64))
+    return [s or 1]
+
+
+def _rand_next(st: list) -> int:
+    s = st[0]
+    s ^= s >> 12
+    s ^= (s << 25) & _M64
+    s ^= s >> 27
+    st[0] = s
+    return (s * 0x2545F4914F6CDD1D) & _M64
+
+
+def _rand_drand(st, a=None, b=None):
+    u = (_rand_next(st) >> 11) * (1.0 / 9007199254740992.0)
+    if a is None:
+        return u
+    if b is None:
+        return u * a
+    return a + u * (b - a)
+
+
+def _rand_frand(st, a=None, b=None):
+    u = _fop((_rand_next(st) >> 40) * (1.0 / 16777216.0))
+    if a is None:
+        return u
+    if b is None:
+        return _fop(u * a)
+    return _fop(a + u * (b - a))
+
+
+def _rand_urand(st):
+    return _rand_next(st) >> 32
+
+
+def _rand_urand64(st):
+    return _rand_next(st)
+
+
+def _rand_rand(st, a=None, b=None):
+    r = _rand_next(st) >> 1
+    if a is None:
+        return r >> 32
+    if b is None:
+        return r % a if a > 0 else 0
+    return a + (r % (b - a) if b > a else 0)
+
+
+def _rand_normal(st, mean=0.0, std=1.0):
+    u1 = 1.0 - _rand_drand(st)
+    u2 = _rand_drand(st)
+    return mean + std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}

@@ -7,6 +7,7 @@
 #include "core.h"
 #include "reducers.h"
 #include "atomics_cuda.h"
+#include "random.h"
 
 namespace kk {
 namespace cuda {

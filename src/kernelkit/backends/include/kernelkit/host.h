@@ -10,6 +10,7 @@
 #include "core.h"
 #include "reducers.h"
 #include "atomics_host.h"
+#include "random.h"
 
 #ifdef _OPENMP
 #include <omp.h>
