@@ -55,10 +55,12 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
         "--space",
         default=None,
         choices=["debug", "serial", "openmp", "cuda", "cudacheck"],
-        help="execution space (default: pk.get_default_space(), i.e. KERNELKIT_SPACE, else cuda when a GPU is "
-        "usable, else openmp); debug runs the kernels in the Python interpreter (use small sizes)",
+        help="execution space (default: pk.get_default_space(), i.e. KERNELKIT_SPACE, else cuda when a GPU "
+        "is usable, else openmp); debug runs the kernels in the Python interpreter (use small sizes)",
     )
-    p.add_argument("--threads", type=int, default=None, help="OpenMP threads (default: OMP_NUM_THREADS or all)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="OpenMP threads (default: OMP_NUM_THREADS or all)"
+    )
     return p
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from _common import parser, setup, verdict  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
-from _common import parser, setup, verdict  # noqa: E402
 
 START_A, START_B, START_C, SCALAR = 0.1, 0.2, 0.0, 0.4
 
@@ -94,8 +94,10 @@ def main() -> None:
         gold_a = gold_b + SCALAR * gold_c
     gold_sum = gold_a * gold_b * n
     eps = np.finfo(np.float64).eps * 100.0
-    errs = {name: float(np.mean(np.abs(np.asarray(v) - g))) for name, v, g in
-            (("a", s.a, gold_a), ("b", s.b, gold_b), ("c", s.c, gold_c))}
+    errs = {
+        name: float(np.mean(np.abs(np.asarray(v) - g)))
+        for name, v, g in (("a", s.a, gold_a), ("b", s.b, gold_b), ("c", s.c, gold_c))
+    }
     err_sum = abs((total - gold_sum) / gold_sum)
 
     sizes = [2, 2, 3, 3, 2]

@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
-from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 U = 8  # the unroll: independent multiply-adds per loaded element
 
@@ -37,7 +37,7 @@ class BenchmarkDouble8:
     @pk.workunit
     def benchmark(self, team: pk.TeamMember):
         n: int = team.league_rank()
-        for r in range(self.R):
+        for _r in range(self.R):
 
             def team_for(i: int):
                 a1: pk.double = self.A[n][i][0]
@@ -50,7 +50,7 @@ class BenchmarkDouble8:
                 a7: pk.double = a6 * 1.1
                 a8: pk.double = a7 * 1.1
 
-                for f in range(self.F):
+                for _f in range(self.F):
                     a1 += b * a1
                     a2 += b * a2
                     a3 += b * a3
@@ -101,12 +101,16 @@ def main() -> None:
 
     num_bytes = 1.0 * N * K * R * 3 * 8
     flops = 1.0 * N * K * R * (F * 2 * U + 2 * (U - 1))
-    print(f"NKRUFTD: {N} {K} {R} {U} {F} {args.T or 'AUTO'} {D} Time: {seconds:.5f} s "
-          f"Bandwidth: {num_bytes / seconds / 1024**3:.3f} GiB/s GFlop/s: {1e-9 * flops / seconds:.3f}")
+    print(
+        f"NKRUFTD: {N} {K} {R} {U} {F} {args.T or 'AUTO'} {D} Time: {seconds:.5f} s "
+        f"Bandwidth: {num_bytes / seconds / 1024**3:.3f} GiB/s GFlop/s: {1e-9 * flops / seconds:.3f}"
+    )
     C = np.asarray(w.C)[:, :, 0]
     ref = expected(F)
     ok = bool(np.allclose(C, ref, rtol=1e-12, atol=0.0))
-    verdict(ok, f"C = {C[0, 0]!r} everywhere" if ok else f"C ranges {C.min()!r}..{C.max()!r}, expected {ref!r}")
+    verdict(
+        ok, f"C = {C[0, 0]!r} everywhere" if ok else f"C ranges {C.min()!r}..{C.max()!r}, expected {ref!r}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,16 +13,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
-from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 U = 8
 
 
 @pk.workunit
-def gather(i: int, K: int, F: int, connectivity: pk.View2D[pk.int32], A: pk.View1D[pk.double],
-           B: pk.View1D[pk.double], C: pk.View1D[pk.double]):
+def gather(
+    i: int,
+    K: int,
+    F: int,
+    connectivity: pk.View2D[pk.int32],
+    A: pk.View1D[pk.double],
+    B: pk.View1D[pk.double],
+    C: pk.View1D[pk.double],
+):
     c: pk.double = 0.0
     for jj in range(K):
         j: int = connectivity[i][jj]
@@ -35,7 +42,7 @@ def gather(i: int, K: int, F: int, connectivity: pk.View2D[pk.int32], A: pk.View
         a6: pk.double = a5 * 1.1
         a7: pk.double = a6 * 1.1
         a8: pk.double = a7 * 1.1
-        for f in range(F):
+        for _f in range(F):
             a1 += b * a1
             a2 += b * a2
             a3 += b * a3
@@ -99,9 +106,11 @@ def main() -> None:
     num_bytes = 1.0 * N * K * R * (2 * 8 + 4) + N * R * 8
     flops = 1.0 * N * K * R * (F * 2 * U + 2 * (U - 1))
     gathers = 1.0 * N * K * R * 2
-    print(f"SNKDRUF: 2 {N} {K} {D} {R} {U} {F} Time: {seconds:.5f} s "
-          f"Bandwidth: {num_bytes / seconds / 1024**3:.3f} GiB/s GFlop/s: {1e-9 * flops / seconds:.3f} "
-          f"GGather/s: {1e-9 * gathers / seconds:.3f}")
+    print(
+        f"SNKDRUF: 2 {N} {K} {D} {R} {U} {F} Time: {seconds:.5f} s "
+        f"Bandwidth: {num_bytes / seconds / 1024**3:.3f} GiB/s GFlop/s: {1e-9 * flops / seconds:.3f} "
+        f"GGather/s: {1e-9 * gathers / seconds:.3f}"
+    )
     ref = reference(conn, a_host, b_host, F)
     got = np.asarray(C)
     ok = bool(np.allclose(got, ref, rtol=1e-12, atol=0.0))

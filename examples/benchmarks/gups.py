@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
-from _common import Stopwatch, parser, setup, verdict  # noqa: E402
 
 INIT = 10101010101
 DATUM = -1
@@ -49,8 +49,9 @@ def main() -> None:
     p.add_argument("--indices", type=int, default=1 << 16, help="updates per repeat (default 2^16)")
     p.add_argument("--data", type=int, default=1 << 22, help="table size (default 2^22)")
     p.add_argument("--repeats", type=int, default=10, help="repeats (default 10)")
-    p.add_argument("--atomics", action=argparse.BooleanOptionalAction, default=True,
-                   help="atomic updates (default: yes)")
+    p.add_argument(
+        "--atomics", action=argparse.BooleanOptionalAction, default=True, help="atomic updates (default: yes)"
+    )
     p.add_argument("--seed", type=int, default=1010101, help="seed of the positions (default 1010101)")
     args, space = setup(p)
     n_idx, n_data = args.indices, args.data
@@ -74,8 +75,10 @@ def main() -> None:
         with sw:
             pk.parallel_for(n_idx, kernel)
 
-    print(f"gups: {n_data} elements ({8e-6 * n_data:.1f} MB), {n_idx} indices, {args.repeats} repeats, "
-          f"atomics {'yes' if args.atomics else 'no'}: {1e-9 * args.repeats * n_idx / sw.total:.4f} GUP/s")
+    print(
+        f"gups: {n_data} elements ({8e-6 * n_data:.1f} MB), {n_idx} indices, {args.repeats} repeats, "
+        f"atomics {'yes' if args.atomics else 'no'}: {1e-9 * args.repeats * n_idx / sw.total:.4f} GUP/s"
+    )
     ref = np.where(counts % 2 == 1, np.int64(INIT) ^ np.int64(DATUM), np.int64(INIT))
     got = np.asarray(w.data)
     wrong = int(np.count_nonzero(got != ref))

@@ -12,8 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import kernelkit as pk  # noqa: E402
 from _common import parser, setup, verdict  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.workload
@@ -71,8 +72,10 @@ def main() -> None:
     err = abs(w.asum - ref) / ref
     if args.iterations:
         avg = w.nstream_time / args.iterations
-        print(f"nstream: length {args.length}, {args.iterations} iterations, "
-              f"rate {1e-9 * 4 * 8 * args.length / avg:.2f} GB/s, avg time {avg * 1e3:.3f} ms")
+        print(
+            f"nstream: length {args.length}, {args.iterations} iterations, "
+            f"rate {1e-9 * 4 * 8 * args.length / avg:.2f} GB/s, avg time {avg * 1e3:.3f} ms"
+        )
     verdict(err < 1e-8, f"sum|A| = {w.asum!r}, reference {ref!r} (relative error {err:.2e})")
 
 

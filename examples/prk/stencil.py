@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from _common import parser, setup, verdict  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
-from _common import parser, setup, verdict  # noqa: E402
 
 
 @pk.workunit
@@ -26,7 +26,9 @@ def init(i: int, j: int, inp: pk.View2D[pk.double], out: pk.View2D[pk.double]):
 
 
 @pk.workunit
-def star(i: int, j: int, R: int, W: pk.View2D[pk.double], inp: pk.View2D[pk.double], out: pk.View2D[pk.double]):
+def star(
+    i: int, j: int, R: int, W: pk.View2D[pk.double], inp: pk.View2D[pk.double], out: pk.View2D[pk.double]
+):
     s: float = 0.0
     for jj in range(-R, R + 1):
         s += W[R][R + jj] * inp[i][j + jj]
@@ -60,8 +62,14 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
     p.add_argument("-n", "--order", type=int, default=2000, help="grid size n (default 2000)")
     p.add_argument("--radius", type=int, default=2, help="stencil radius (default 2)")
-    p.add_argument("--tile", type=int, nargs=2, default=[32, 32], metavar=("TI", "TJ"),
-                   help="MDRange tile (default 32 32)")
+    p.add_argument(
+        "--tile",
+        type=int,
+        nargs=2,
+        default=[32, 32],
+        metavar=("TI", "TJ"),
+        help="MDRange tile (default 32 32)",
+    )
     args, space = setup(p)
     n, R = args.order, args.radius
     if n < 2 * R + 1:
@@ -90,8 +98,10 @@ def main() -> None:
     if args.iterations:
         flops = (4 * R + 1) * 2 * active
         avg = seconds / args.iterations
-        print(f"stencil: n={n} R={R}, {args.iterations} iterations, rate {1e-6 * flops / avg:.1f} MFlops/s, "
-              f"avg time {avg * 1e3:.3f} ms")
+        print(
+            f"stencil: n={n} R={R}, {args.iterations} iterations, rate {1e-6 * flops / avg:.1f} MFlops/s, "
+            f"avg time {avg * 1e3:.3f} ms"
+        )
     verdict(abs(mean - ref) < 1e-8, f"L1 norm {mean!r}, reference {ref!r}")
 
 

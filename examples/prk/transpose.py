@@ -12,8 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import kernelkit as pk  # noqa: E402
 from _common import parser, setup, verdict  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.functor
@@ -45,8 +46,14 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
     p.add_argument("-n", "--order", type=int, default=2048, help="matrix order (default 2048)")
-    p.add_argument("--tile", type=int, nargs=2, default=[32, 32], metavar=("TI", "TJ"),
-                   help="MDRange tile (default 32 32)")
+    p.add_argument(
+        "--tile",
+        type=int,
+        nargs=2,
+        default=[32, 32],
+        metavar=("TI", "TJ"),
+        help="MDRange tile (default 32 32)",
+    )
     args, space = setup(p)
     n = args.order
     t = Transpose(n, args.iterations)
@@ -65,8 +72,10 @@ def main() -> None:
     err = pk.parallel_reduce("abserr", policy, t.abserr)
     if args.iterations:
         avg = seconds / args.iterations
-        print(f"transpose: order {n}, {args.iterations} iterations, rate {1e-9 * 4 * 8 * n * n / avg:.2f} GB/s, "
-              f"avg time {avg * 1e3:.3f} ms")
+        print(
+            f"transpose: order {n}, {args.iterations} iterations, "
+            f"rate {1e-9 * 4 * 8 * n * n / avg:.2f} GB/s, avg time {avg * 1e3:.3f} ms"
+        )
     verdict(err < 1e-8, f"summed absolute error {err!r}")
 
 

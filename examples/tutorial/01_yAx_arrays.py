@@ -6,11 +6,16 @@ Cuda). The kernels initialize the arrays, then a parallel_reduce computes y^T A 
 
 from __future__ import annotations
 
-import numpy as np
-from _yax import a_value, parser, reference, report, x_value, y_value
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from _common import setup  # noqa: E402
+from _yax import a_value, parser, reference, report, x_value, y_value  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.workunit

@@ -7,10 +7,15 @@ comes back. Checked exactly against NumPy."""
 
 from __future__ import annotations
 
-from _yax import a_value, parser, reference, report, x_value, y_value
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import setup  # noqa: E402
+from _yax import a_value, parser, reference, report, x_value, y_value  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.functor

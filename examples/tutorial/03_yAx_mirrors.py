@@ -7,16 +7,27 @@ do nothing. Checked exactly against NumPy."""
 
 from __future__ import annotations
 
-import numpy as np
-from _yax import parser, reference, report
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from _common import setup  # noqa: E402
+from _yax import parser, reference, report  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.workunit
-def yAx(j: int, acc: pk.Acc[pk.double], M: int, y: pk.View1D[pk.double], x: pk.View1D[pk.double],
-        A: pk.View2D[pk.double]):
+def yAx(
+    j: int,
+    acc: pk.Acc[pk.double],
+    M: int,
+    y: pk.View1D[pk.double],
+    x: pk.View1D[pk.double],
+    A: pk.View2D[pk.double],
+):
     temp2: float = 0
     for i in range(M):
         temp2 += A[j][i] * x[i]

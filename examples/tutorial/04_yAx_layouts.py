@@ -9,10 +9,15 @@ NumPy."""
 
 from __future__ import annotations
 
-from _yax import a_value, parser, reference, report, x_value, y_value
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import setup  # noqa: E402
+from _yax import a_value, parser, reference, report, x_value, y_value  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 LAYOUTS = {"default": pk.LayoutDefault, "right": pk.LayoutRight, "left": pk.LayoutLeft}
 
@@ -70,13 +75,23 @@ class Workload:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--layout", choices=sorted(LAYOUTS), default="default", help="layout of A (default: default)")
+    p.add_argument(
+        "--layout", choices=sorted(LAYOUTS), default="default", help="layout of A (default: default)"
+    )
     args, space = setup(p)
     N, M = args.rows, args.cols
     w = Workload(N, M, args.repeat, LAYOUTS[args.layout], space)
     pk.execute(space, w)
-    report(f"04 layouts ({w.A.layout.name})", w.result, reference(N, M), N, M, w.seconds, args.repeat,
-           8.0 * (N * M + N + M))
+    report(
+        f"04 layouts ({w.A.layout.name})",
+        w.result,
+        reference(N, M),
+        N,
+        M,
+        w.seconds,
+        args.repeat,
+        8.0 * (N * M + N + M),
+    )
 
 
 if __name__ == "__main__":

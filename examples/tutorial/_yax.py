@@ -50,9 +50,12 @@ def reference(n: int, m: int, e: int | None = None) -> float:
     return r if e is None else r * e
 
 
-def report(name: str, result: float, ref: float, n: int, m: int, seconds: float, repeat: int,
-           bytes_per_repeat: float) -> None:
+def report(
+    name: str, result: float, ref: float, n: int, m: int, seconds: float, repeat: int, bytes_per_repeat: float
+) -> None:
     gbs = bytes_per_repeat * repeat / seconds / 1e9 if seconds > 0 else float("nan")
-    print(f"{name}: N={n} M={m} result={result!r} reference={ref!r} time={seconds:.4f}s "
-          f"({repeat} repeats, {gbs:.2f} GB/s)")
+    print(
+        f"{name}: N={n} M={m} result={result!r} reference={ref!r} time={seconds:.4f}s "
+        f"({repeat} repeats, {gbs:.2f} GB/s)"
+    )
     _common.verdict(result == ref, f"y^T A x = {result!r}" if result == ref else f"{result!r} != {ref!r}")

@@ -7,10 +7,15 @@ are checked exactly against NumPy."""
 
 from __future__ import annotations
 
-from _yax import a_value, parser, reference, report, x_value, y_value
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup, verdict
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import setup, verdict  # noqa: E402
+from _yax import a_value, parser, reference, report, x_value, y_value  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.workunit
@@ -27,8 +32,14 @@ def init_vectors(k: int, N: int, M: int, y: pk.View1D[pk.double], x: pk.View1D[p
 
 
 @pk.workunit
-def yAx(j: int, acc: pk.Acc[pk.double], M: int, y: pk.View1D[pk.double], x: pk.View1D[pk.double],
-        A: pk.View2D[pk.double]):
+def yAx(
+    j: int,
+    acc: pk.Acc[pk.double],
+    M: int,
+    y: pk.View1D[pk.double],
+    x: pk.View1D[pk.double],
+    A: pk.View2D[pk.double],
+):
     temp2: float = 0
     for i in range(M):
         temp2 += A[j][i] * x[i]
@@ -36,15 +47,27 @@ def yAx(j: int, acc: pk.Acc[pk.double], M: int, y: pk.View1D[pk.double], x: pk.V
 
 
 @pk.workunit
-def yAx_2d(j: int, i: int, acc: pk.Acc[pk.double], y: pk.View1D[pk.double], x: pk.View1D[pk.double],
-           A: pk.View2D[pk.double]):
+def yAx_2d(
+    j: int,
+    i: int,
+    acc: pk.Acc[pk.double],
+    y: pk.View1D[pk.double],
+    x: pk.View1D[pk.double],
+    A: pk.View2D[pk.double],
+):
     acc += y[j] * A[j][i] * x[i]
 
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--tile", type=int, nargs=2, default=[32, 32], metavar=("TJ", "TI"),
-                   help="MDRange tile (default 32 32)")
+    p.add_argument(
+        "--tile",
+        type=int,
+        nargs=2,
+        default=[32, 32],
+        metavar=("TJ", "TI"),
+        help="MDRange tile (default 32 32)",
+    )
     args, space = setup(p)
     N, M = args.rows, args.cols
     y = pk.View([N], pk.double)

@@ -11,11 +11,16 @@ kernels index Views element by element, so the subviews are made on the host.)""
 
 from __future__ import annotations
 
-import numpy as np
-from _yax import a_value, parser, reference, report, x_value, y_value
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import setup, verdict
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from _common import setup, verdict  # noqa: E402
+from _yax import a_value, parser, reference, report, x_value, y_value  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.functor
@@ -94,8 +99,16 @@ def main() -> None:
         bad = int(np.flatnonzero(aty != ref_aty)[0])
         verdict(False, f"column subview {bad}: {aty[bad]!r} != {ref_aty[bad]!r}")
     print(f"A^T y through {M} column subviews: matches NumPy")
-    report(f"subview ({nb} row blocks)", result, reference(N, M), N, M, seconds, args.repeat,
-           8.0 * (N * M + N + M))
+    report(
+        f"subview ({nb} row blocks)",
+        result,
+        reference(N, M),
+        N,
+        M,
+        seconds,
+        args.repeat,
+        8.0 * (N * M + N + M),
+    )
 
 
 if __name__ == "__main__":

@@ -8,16 +8,27 @@ Checked exactly against NumPy."""
 
 from __future__ import annotations
 
-import numpy as np
-from _yax import parser
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import Stopwatch, setup, verdict
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from _common import Stopwatch, setup, verdict  # noqa: E402
+from _yax import parser  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.workunit
-def init(team: pk.TeamMember, N: int, M: int, y: pk.View2D[pk.double], x: pk.View2D[pk.double],
-         A: pk.View3D[pk.double]):
+def init(
+    team: pk.TeamMember,
+    N: int,
+    M: int,
+    y: pk.View2D[pk.double],
+    x: pk.View2D[pk.double],
+    A: pk.View3D[pk.double],
+):
     e: int = team.league_rank()
 
     def rows(j: int):
@@ -34,12 +45,20 @@ def init(team: pk.TeamMember, N: int, M: int, y: pk.View2D[pk.double], x: pk.Vie
 
 
 @pk.workunit
-def yAx(team: pk.TeamMember, acc: pk.Acc[pk.double], N: int, M: int, y: pk.View2D[pk.double],
-        x: pk.View2D[pk.double], A: pk.View3D[pk.double]):
+def yAx(
+    team: pk.TeamMember,
+    acc: pk.Acc[pk.double],
+    N: int,
+    M: int,
+    y: pk.View2D[pk.double],
+    x: pk.View2D[pk.double],
+    A: pk.View3D[pk.double],
+):
     e: int = team.league_rank()
     s_x = pk.ScratchView1D[pk.double](team.team_scratch(0), M)
 
     if team.team_rank() == 0:
+
         def load(i: int):
             s_x[i] = x[e][i]
 
@@ -74,8 +93,12 @@ def reference(E: int, N: int, M: int) -> float:
 
 def main() -> None:
     p = parser(__doc__, n=256, m=256)
-    p.add_argument("-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)")
-    p.add_argument("--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)")
+    p.add_argument(
+        "-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)"
+    )
+    p.add_argument(
+        "--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)"
+    )
     args, space = setup(p)
     E, N, M = args.problems, args.rows, args.cols
     y = pk.View([E, N], pk.double)
@@ -93,8 +116,10 @@ def main() -> None:
             result = pk.parallel_reduce("yAx", policy, yAx, **views)
     ref = reference(E, N, M)
     gbs = 8.0 * E * (N * M + N + M) / sw.mean / 1e9
-    print(f"team_scratch_memory: E={E} N={N} M={M} result={result!r} reference={ref!r} "
-          f"time={sw.total:.4f}s ({args.repeat} repeats, {gbs:.2f} GB/s)")
+    print(
+        f"team_scratch_memory: E={E} N={N} M={M} result={result!r} reference={ref!r} "
+        f"time={sw.total:.4f}s ({args.repeat} repeats, {gbs:.2f} GB/s)"
+    )
     verdict(result == ref, f"sum_e y_e^T A_e x_e = {result!r}")
 
 

@@ -9,11 +9,16 @@ exactly against NumPy (int64)."""
 
 from __future__ import annotations
 
-import numpy as np
-from _yax import parser
+import sys
+from pathlib import Path
 
-import kernelkit as pk
-from _common import Stopwatch, setup, verdict
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from _common import Stopwatch, setup, verdict  # noqa: E402
+from _yax import parser  # noqa: E402
+
+import kernelkit as pk  # noqa: E402
 
 
 @pk.functor
@@ -76,8 +81,12 @@ def reference(E: int, N: int, M: int) -> int:
 
 def main() -> None:
     p = parser(__doc__, n=256, m=256)
-    p.add_argument("-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)")
-    p.add_argument("--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)")
+    p.add_argument(
+        "-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)"
+    )
+    p.add_argument(
+        "--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)"
+    )
     args, space = setup(p)
     E, N, M = args.problems, args.rows, args.cols
     y = pk.View([E, N], dtype=int)
@@ -94,8 +103,10 @@ def main() -> None:
             result = pk.parallel_reduce(policy, t.yAx)
     ref = reference(E, N, M)
     gbs = 8.0 * E * (N * M + N + M) / sw.mean / 1e9
-    print(f"team_vector_loop: E={E} N={N} M={M} result={result} reference={ref} "
-          f"time={sw.total:.4f}s ({args.repeat} repeats, {gbs:.2f} GB/s)")
+    print(
+        f"team_vector_loop: E={E} N={N} M={M} result={result} reference={ref} "
+        f"time={sw.total:.4f}s ({args.repeat} repeats, {gbs:.2f} GB/s)"
+    )
     verdict(result == ref and isinstance(result, (int, np.integer)), f"sum_e y_e^T A_e x_e = {result}")
 
 

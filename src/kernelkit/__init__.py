@@ -13,7 +13,9 @@ PyKokkos programs run with only their import line changed. Importing compiles no
 
 from kernelkit.api import kmath as _kmath
 from kernelkit.api.annotations import Acc, View1D, View2D, View3D, View4D, View5D, View6D, View7D, View8D
-from kernelkit.api.decorators import callback, execute, function, functor, main, workload, workunit
+from kernelkit.api.decorators import (
+    callback, classtype, execute, function, functor, main, workload, workunit,
+)
 from kernelkit.api.kmath import (
     acos, acosh, asin, asinh, atan, atan2, atanh, atomic_add, atomic_and, atomic_compare_exchange, atomic_div,
     atomic_exchange, atomic_fetch_add, atomic_fetch_and, atomic_fetch_div, atomic_fetch_max, atomic_fetch_min,
@@ -68,7 +70,7 @@ del _kmath, _native_mod, _KRE
 __all__ = [
     "__version__",
     # decorators and patterns
-    "workunit", "function", "functor", "workload", "main", "callback", "execute", "parallel_for", "parallel_reduce", "parallel_scan", "fence",
+    "workunit", "function", "functor", "classtype", "workload", "main", "callback", "execute", "parallel_for", "parallel_reduce", "parallel_scan", "fence",
     # policies and spaces
     "RangePolicy", "MDRangePolicy", "ExecutionSpace", "ExecutionSpaceInstance", "set_device", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
     "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",

@@ -203,20 +203,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "bench",
-        help="benchmarks against hand-written C/OpenMP, NumPy and Numba",
+        help="benchmarks against hand-written C/OpenMP and CUDA, NumPy, Numba, CuPy and Warp",
         description="Validate every version against NumPy, then time it; ratios are to the hand-written "
-        "C/OpenMP loop compiled in the same run. See benchmarks/README.md.",
+        "C/OpenMP loop (CPU) or CUDA kernel (GPU) compiled in the same run. See benchmarks/README.md.",
     )
     p.add_argument("--quick", action="store_true", help="the reduced set, fewer repeats (under a minute)")
     p.add_argument("--json", metavar="PATH", help="write every number and the machine's description here")
-    p.add_argument("--space", choices=["openmp", "serial", "cuda", "all"], default="all")
+    p.add_argument("--plot", metavar="DIR", help="write PNG charts (ratios per space, thread scaling) here")
+    p.add_argument("--markdown", metavar="PATH", help="write the tables as Markdown here")
+    p.add_argument(
+        "--from-json", metavar="PATH", help="print, plot or convert a saved report instead of running"
+    )
+    p.add_argument(
+        "--space", default="all", help="openmp, serial, cuda or all (default: all, those available); a list "
+        "with commas"
+    )
     p.add_argument("--threads", type=int, help="threads for every framework (default: kernelkit's count)")
     p.add_argument(
         "--only", metavar="NAME,...", help="benchmarks, tags or latency metrics to run (see --list)"
     )
     p.add_argument("--frameworks", metavar="NAME,...", help="e.g. kernelkit,c-openmp (default: all)")
-    p.add_argument("--size", help="elements per array / steps, overriding each benchmark's (e.g. 2**20)")
+    p.add_argument("--size", help="elements per array / grid side / steps, overriding each benchmark's")
     p.add_argument("--repeats", type=int, help="timed repeats per version")
+    p.add_argument(
+        "--scaling", action=argparse.BooleanOptionalAction, default=None,
+        help="thread-scaling runs of kernelkit and C (default: in a full run on the CPU)",
+    )
+    p.add_argument("--scaling-threads", metavar="N,...", help="thread counts of the scaling runs (1,2,4,...)")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_bench)

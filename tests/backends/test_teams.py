@@ -1,6 +1,6 @@
-"""Hierarchical parallelism (issue 4) on every space: TeamPolicy, nested TeamThreadRange / ThreadVectorRange /
-TeamVectorRange / TeamThreadMDRange patterns (for, reduce with every reducer, scan), pk.single, team barriers and
-scratch memory. Every result is checked against NumPy on the same inputs.
+"""Hierarchical parallelism (issue 4) on every space: TeamPolicy, nested TeamThreadRange /
+ThreadVectorRange / TeamVectorRange / TeamThreadMDRange patterns (for, reduce with every reducer, scan),
+pk.single, team barriers and scratch memory. Every result is checked against NumPy on the same inputs.
 
 Semantics held to (Kokkos'): a team is team_size threads of vector_length lanes; host spaces run team_size
 OpenMP threads (pk.AUTO = 1 there; Serial only team_size 1; OpenMP up to its thread count), Debug emulates any
@@ -20,13 +20,13 @@ import pytest
 import kernelkit as pk
 
 
-
 def space_name(space) -> str:
     for attr in ("name", "__name__"):
         value = getattr(space, attr, None)
         if isinstance(value, str) and value:
             return value.split(".")[-1]
     return str(space).split(".")[-1]
+
 
 TEAM_SIZES = [1, 2, 3, 4]
 VECTOR_LENGTHS = [1, 4, 32]
@@ -47,7 +47,9 @@ def max_team_size(space) -> int:
 
 def need_team_size(space, ts) -> None:
     if ts is not pk.AUTO and ts > max_team_size(space):
-        pytest.skip(f"team_size {ts} is beyond what {space_name(space)} runs (covered in test_teams_errors.py)")
+        pytest.skip(
+            f"team_size {ts} is beyond what {space_name(space)} runs (covered in test_teams_errors.py)"
+        )
 
 
 def small(space, compiled: int, debug: int) -> int:
@@ -89,8 +91,15 @@ class TeamVectorLoop:
 
 
 @pk.workunit
-def yAx_figure1_fn(m: pk.TeamMember, acc: pk.Acc[int], N: int, M: int, y: pk.View2D[int], x: pk.View2D[int],
-                   A: pk.View3D[int]):
+def yAx_figure1_fn(
+    m: pk.TeamMember,
+    acc: pk.Acc[int],
+    N: int,
+    M: int,
+    y: pk.View2D[int],
+    x: pk.View2D[int],
+    A: pk.View3D[int],
+):
     e: int = m.league_rank()
 
     def team_reduce(j: int, team_acc: pk.Acc[int]):
@@ -157,8 +166,14 @@ def test_figure1_functionsty(space, rng, ts, vl):
 
 
 @pk.workunit
-def tut_team_policy(team: pk.TeamMember, acc: pk.Acc[pk.double], M: int, y: pk.View1D[pk.double],
-                    x: pk.View1D[pk.double], A: pk.View2D[pk.double]):
+def tut_team_policy(
+    team: pk.TeamMember,
+    acc: pk.Acc[pk.double],
+    M: int,
+    y: pk.View1D[pk.double],
+    x: pk.View1D[pk.double],
+    A: pk.View2D[pk.double],
+):
     j: int = team.league_rank()
 
     def inner(i: int, inner_acc: pk.Acc[pk.double]):
@@ -179,8 +194,15 @@ def test_tutorial_team_policy(space, rng, ts):
 
 
 @pk.workunit
-def tut_team_vector_loop(team: pk.TeamMember, acc: pk.Acc[pk.double], N: int, M: int,
-                         y: pk.View2D[pk.double], x: pk.View2D[pk.double], A: pk.View3D[pk.double]):
+def tut_team_vector_loop(
+    team: pk.TeamMember,
+    acc: pk.Acc[pk.double],
+    N: int,
+    M: int,
+    y: pk.View2D[pk.double],
+    x: pk.View2D[pk.double],
+    A: pk.View3D[pk.double],
+):
     e: int = team.league_rank()
 
     def over_n(j: int, upd_n: pk.Acc[pk.double]):
@@ -209,16 +231,26 @@ def test_tutorial_team_vector_loop(space, rng, ts, vl):
     need_team_size(space, ts)
     E, N, M = 4, small(space, 19, 5), small(space, 45, 7)
     y, x, A, expect = _yax3(rng, E, N, M)
-    result = pk.parallel_reduce(pk.TeamPolicy(space, E, ts, vl), tut_team_vector_loop, N=N, M=M, y=y, x=x, A=A)
+    result = pk.parallel_reduce(
+        pk.TeamPolicy(space, E, ts, vl), tut_team_vector_loop, N=N, M=M, y=y, x=x, A=A
+    )
     assert result == pytest.approx(expect, rel=1e-12, abs=1e-12)
 
 
 @pk.workunit
-def tut_team_scratch(team: pk.TeamMember, acc: pk.Acc[pk.double], N: int, M: int,
-                     y: pk.View2D[pk.double], x: pk.View2D[pk.double], A: pk.View3D[pk.double]):
+def tut_team_scratch(
+    team: pk.TeamMember,
+    acc: pk.Acc[pk.double],
+    N: int,
+    M: int,
+    y: pk.View2D[pk.double],
+    x: pk.View2D[pk.double],
+    A: pk.View3D[pk.double],
+):
     e: int = team.league_rank()
     s_x = pk.ScratchView1D[pk.double](team.team_scratch(0), M)
     if team.team_rank() == 0:
+
         def load(i: int):
             s_x[i] = x[e][i]
 
@@ -276,7 +308,9 @@ def test_team_scratch_level1_shared_by_team(space, rng, ts):
     E, M = 6, small(space, 50, 11)
     x = rng.standard_normal((E, M))
     out = np.zeros((E, M))
-    policy = pk.TeamPolicy(space, E, ts).set_scratch_size(1, pk.PerTeam(pk.ScratchView1D[pk.double].shmem_size(M)))
+    policy = pk.TeamPolicy(space, E, ts).set_scratch_size(
+        1, pk.PerTeam(pk.ScratchView1D[pk.double].shmem_size(M))
+    )
     pk.parallel_for(policy, team_scratch_level1, M=M, x=x, out=out)
     np.testing.assert_array_equal(out, x[:, ::-1])
 
@@ -287,8 +321,15 @@ def test_team_scratch_level1_shared_by_team(space, rng, ts):
 
 
 @pk.workunit
-def transpose_tiled_md(team: pk.TeamMember, rows: int, cols: int, T: int, ntc: int,
-                       A: pk.View2D[pk.double], B: pk.View2D[pk.double]):
+def transpose_tiled_md(
+    team: pk.TeamMember,
+    rows: int,
+    cols: int,
+    T: int,
+    ntc: int,
+    A: pk.View2D[pk.double],
+    B: pk.View2D[pk.double],
+):
     lr: int = team.league_rank()
     ti: int = lr // ntc
     tj: int = lr % ntc
@@ -313,8 +354,15 @@ def transpose_tiled_md(team: pk.TeamMember, rows: int, cols: int, T: int, ntc: i
 
 
 @pk.workunit
-def transpose_tiled_tv(team: pk.TeamMember, rows: int, cols: int, T: int, ntc: int,
-                       A: pk.View2D[pk.double], B: pk.View2D[pk.double]):
+def transpose_tiled_tv(
+    team: pk.TeamMember,
+    rows: int,
+    cols: int,
+    T: int,
+    ntc: int,
+    A: pk.View2D[pk.double],
+    B: pk.View2D[pk.double],
+):
     lr: int = team.league_rank()
     ti: int = lr // ntc
     tj: int = lr % ntc
@@ -345,8 +393,10 @@ def transpose_tiled_tv(team: pk.TeamMember, rows: int, cols: int, T: int, ntc: i
 
 
 @pytest.mark.parametrize("kernel", ["md", "tv"])
-@pytest.mark.parametrize("rows,cols,T,ts,vl", [(13, 7, 4, 2, 4), (5, 18, 8, 1, 32), (9, 9, 4, 4, 1),
-                                               (1, 6, 4, 2, 1), (16, 8, 4, 2, 4)])
+@pytest.mark.parametrize(
+    "rows,cols,T,ts,vl",
+    [(13, 7, 4, 2, 4), (5, 18, 8, 1, 32), (9, 9, 4, 4, 1), (1, 6, 4, 2, 1), (16, 8, 4, 2, 4)],
+)
 def test_tiled_transpose(space, rng, kernel, rows, cols, T, ts, vl):
     need_team_size(space, ts)
     ntr, ntc = -(-rows // T), -(-cols // T)
@@ -354,14 +404,24 @@ def test_tiled_transpose(space, rng, kernel, rows, cols, T, ts, vl):
     B = np.full((cols, rows), np.nan)
     wu, extent = (transpose_tiled_md, (T, T)) if kernel == "md" else (transpose_tiled_tv, (T, T + 1))
     policy = pk.TeamPolicy(space, ntr * ntc, ts, vl).set_scratch_size(
-        0, pk.PerTeam(pk.ScratchView2D[pk.double].shmem_size(*extent)))
+        0, pk.PerTeam(pk.ScratchView2D[pk.double].shmem_size(*extent))
+    )
     pk.parallel_for(policy, wu, rows=rows, cols=cols, T=T, ntc=ntc, A=A, B=B)
     np.testing.assert_array_equal(B, A.T)
 
 
 @pk.workunit
-def matmul_tiled(team: pk.TeamMember, n: int, k: int, m: int, T: int, ntc: int,
-                 A: pk.View2D[pk.double], B: pk.View2D[pk.double], C: pk.View2D[pk.double]):
+def matmul_tiled(
+    team: pk.TeamMember,
+    n: int,
+    k: int,
+    m: int,
+    T: int,
+    ntc: int,
+    A: pk.View2D[pk.double],
+    B: pk.View2D[pk.double],
+    C: pk.View2D[pk.double],
+):
     lr: int = team.league_rank()
     ti: int = lr // ntc
     tj: int = lr % ntc
@@ -375,14 +435,15 @@ def matmul_tiled(team: pk.TeamMember, n: int, k: int, m: int, T: int, ntc: int,
     pk.parallel_for(pk.TeamThreadMDRange(team, T, T), zero)
     nkt: int = (k + T - 1) // T
     for kt in range(nkt):
+
         def load(a: int, b: int):
             i: int = ti * T + a
-            q: int = kt * T + b
+            q: int = kt * T + b  # noqa: B023  (inlined where it is called)
             if i < n and q < k:
                 As[a][b] = A[i][q]
             else:
                 As[a][b] = 0.0
-            q2: int = kt * T + a
+            q2: int = kt * T + a  # noqa: B023
             j: int = tj * T + b
             if q2 < k and j < m:
                 Bs[a][b] = B[q2][j]
@@ -413,8 +474,9 @@ def matmul_tiled(team: pk.TeamMember, n: int, k: int, m: int, T: int, ntc: int,
     pk.parallel_for(pk.TeamThreadMDRange(team, T, T), store)
 
 
-@pytest.mark.parametrize("n,k,m,T,ts,vl", [(11, 9, 6, 4, 2, 4), (5, 13, 17, 8, 1, 32), (7, 3, 10, 4, 4, 1),
-                                           (8, 8, 8, 4, 2, 1)])
+@pytest.mark.parametrize(
+    "n,k,m,T,ts,vl", [(11, 9, 6, 4, 2, 4), (5, 13, 17, 8, 1, 32), (7, 3, 10, 4, 4, 1), (8, 8, 8, 4, 2, 1)]
+)
 def test_tiled_matmul(space, rng, n, k, m, T, ts, vl):
     need_team_size(space, ts)
     A = rng.integers(-4, 5, (n, k)).astype(np.float64)
@@ -422,7 +484,8 @@ def test_tiled_matmul(space, rng, n, k, m, T, ts, vl):
     C = np.full((n, m), np.nan)
     ntr, ntc = -(-n // T), -(-m // T)
     policy = pk.TeamPolicy(space, ntr * ntc, ts, vl).set_scratch_size(
-        0, pk.PerTeam(3 * pk.ScratchView2D[pk.double].shmem_size(T, T)))
+        0, pk.PerTeam(3 * pk.ScratchView2D[pk.double].shmem_size(T, T))
+    )
     pk.parallel_for(policy, matmul_tiled, n=n, k=k, m=m, T=T, ntc=ntc, A=A, B=B, C=C)
     np.testing.assert_array_equal(C, A @ B)  # small integers: exact in any summation order
 
@@ -571,8 +634,14 @@ def nr_thread_bor(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.int64], o
 
 
 @pk.workunit
-def nr_thread_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double],
-                     loc: pk.View2D[pk.int64]):
+def nr_thread_minloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -591,8 +660,14 @@ def nr_thread_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double
 
 
 @pk.workunit
-def nr_thread_maxloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double],
-                     loc: pk.View2D[pk.int64]):
+def nr_thread_maxloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -764,8 +839,14 @@ def nr_vector_bor(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.int64], o
 
 
 @pk.workunit
-def nr_vector_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double],
-                     loc: pk.View2D[pk.int64]):
+def nr_vector_minloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank()
 
     def row(r: int):
@@ -786,8 +867,14 @@ def nr_vector_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double
 
 
 @pk.workunit
-def nr_vector_maxloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double],
-                     loc: pk.View2D[pk.int64]):
+def nr_vector_maxloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank()
 
     def row(r: int):
@@ -811,7 +898,9 @@ def nr_vector_maxloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double
 
 
 @pk.workunit
-def nr_teamvector_sum(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_sum(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -827,7 +916,9 @@ def nr_teamvector_sum(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.doubl
 
 
 @pk.workunit
-def nr_teamvector_prod(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_prod(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -843,7 +934,9 @@ def nr_teamvector_prod(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.doub
 
 
 @pk.workunit
-def nr_teamvector_min(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_min(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -859,7 +952,9 @@ def nr_teamvector_min(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.doubl
 
 
 @pk.workunit
-def nr_teamvector_max(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_max(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -875,7 +970,9 @@ def nr_teamvector_max(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.doubl
 
 
 @pk.workunit
-def nr_teamvector_land(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_land(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -894,7 +991,9 @@ def nr_teamvector_land(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.doub
 
 
 @pk.workunit
-def nr_teamvector_lor(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
+def nr_teamvector_lor(
+    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -945,8 +1044,14 @@ def nr_teamvector_bor(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.int64
 
 
 @pk.workunit
-def nr_teamvector_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double],
-                         out: pk.View2D[pk.double], loc: pk.View2D[pk.int64]):
+def nr_teamvector_minloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -965,8 +1070,14 @@ def nr_teamvector_minloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.do
 
 
 @pk.workunit
-def nr_teamvector_maxloc(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double],
-                         out: pk.View2D[pk.double], loc: pk.View2D[pk.int64]):
+def nr_teamvector_maxloc(
+    team: pk.TeamMember,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.double],
+    out: pk.View2D[pk.double],
+    loc: pk.View2D[pk.int64],
+):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -1054,7 +1165,9 @@ def test_nested_reduce_every_reducer(space, rng, level, red, ts, vl):
 
 
 @pk.workunit
-def nr_range_begin_end(team: pk.TeamMember, b: int, e_: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]):
+def nr_range_begin_end(
+    team: pk.TeamMember, b: int, e_: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank()
 
     def f(i: int, a: pk.Acc[pk.double]):
@@ -1117,8 +1230,14 @@ def test_top_level_team_reduce_counts(space, ts, vl):
 
 
 @pk.workunit
-def scan_thread(team: pk.TeamMember, inclusive: int, n: int, x: pk.View2D[pk.int64], out: pk.View2D[pk.int64],
-                tot: pk.View1D[pk.int64]):
+def scan_thread(
+    team: pk.TeamMember,
+    inclusive: int,
+    n: int,
+    x: pk.View2D[pk.int64],
+    out: pk.View2D[pk.int64],
+    tot: pk.View1D[pk.int64],
+):
     e: int = team.league_rank()
 
     def excl(i: int, partial: pk.Acc[pk.int64], final: bool):
@@ -1143,8 +1262,15 @@ def scan_thread(team: pk.TeamMember, inclusive: int, n: int, x: pk.View2D[pk.int
 
 
 @pk.workunit
-def scan_vector(team: pk.TeamMember, inclusive: int, R: int, n: int, x: pk.View3D[pk.int64],
-                out: pk.View3D[pk.int64], tot: pk.View2D[pk.int64]):
+def scan_vector(
+    team: pk.TeamMember,
+    inclusive: int,
+    R: int,
+    n: int,
+    x: pk.View3D[pk.int64],
+    out: pk.View3D[pk.int64],
+    tot: pk.View2D[pk.int64],
+):
     e: int = team.league_rank()
 
     def row(r: int):
@@ -1185,7 +1311,9 @@ def test_nested_scan_thread(space, rng, inclusive, ts, vl):
     x = rng.integers(-100, 100, (E, n))
     out = np.full((E, n), -999999, dtype=np.int64)
     tot = np.zeros(E, dtype=np.int64)
-    pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), scan_thread, inclusive=inclusive, n=n, x=x, out=out, tot=tot)
+    pk.parallel_for(
+        pk.TeamPolicy(space, E, ts, vl), scan_thread, inclusive=inclusive, n=n, x=x, out=out, tot=tot
+    )
     np.testing.assert_array_equal(out, np.cumsum(x, axis=1) if inclusive else _excl(x))
     np.testing.assert_array_equal(tot, x.sum(axis=1))
 
@@ -1198,15 +1326,17 @@ def test_nested_scan_vector(space, rng, inclusive, ts, vl):
     x = rng.integers(-100, 100, (E, R, n))
     out = np.full((E, R, n), -999999, dtype=np.int64)
     tot = np.zeros((E, R), dtype=np.int64)
-    pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), scan_vector, inclusive=inclusive, R=R, n=n, x=x, out=out,
-                    tot=tot)
+    pk.parallel_for(
+        pk.TeamPolicy(space, E, ts, vl), scan_vector, inclusive=inclusive, R=R, n=n, x=x, out=out, tot=tot
+    )
     np.testing.assert_array_equal(out, np.cumsum(x, axis=2) if inclusive else _excl(x))
     np.testing.assert_array_equal(tot, x.sum(axis=2))
 
 
 @pk.workunit
-def scan_thread_begin_end(team: pk.TeamMember, b: int, e_: int, x: pk.View1D[pk.double],
-                          out: pk.View2D[pk.double]):
+def scan_thread_begin_end(
+    team: pk.TeamMember, b: int, e_: int, x: pk.View1D[pk.double], out: pk.View2D[pk.double]
+):
     e: int = team.league_rank()
 
     def incl(i: int, partial: pk.Acc[pk.double], final: bool):
@@ -1245,8 +1375,9 @@ def md2_fill(team: pk.TeamMember, n0: int, n1: int, out: pk.View3D[pk.int64], hi
 
 
 @pk.workunit
-def md3_fill(team: pk.TeamMember, n0: int, n1: int, n2: int, out: pk.View4D[pk.int64],
-             hits: pk.View4D[pk.int64]):
+def md3_fill(
+    team: pk.TeamMember, n0: int, n1: int, n2: int, out: pk.View4D[pk.int64], hits: pk.View4D[pk.int64]
+):
     e: int = team.league_rank()
 
     def f(i: int, j: int, k: int):
@@ -1272,8 +1403,9 @@ def md2_reduce(team: pk.TeamMember, n0: int, n1: int, x: pk.View3D[pk.double], o
 
 
 @pk.workunit
-def md3_reduce_max(team: pk.TeamMember, n0: int, n1: int, n2: int, x: pk.View4D[pk.double],
-                   out: pk.View1D[pk.double]):
+def md3_reduce_max(
+    team: pk.TeamMember, n0: int, n1: int, n2: int, x: pk.View4D[pk.double], out: pk.View1D[pk.double]
+):
     e: int = team.league_rank()
 
     def f(i: int, j: int, k: int, a: pk.Acc[pk.double]):
@@ -1550,7 +1682,8 @@ def test_thread_scratch_is_private_per_thread(space, level, ts):
     E, n = 4, 9
     out = np.full((E, ts), -1, dtype=np.int64)
     policy = pk.TeamPolicy(space, E, ts, 1).set_scratch_size(
-        level, pk.PerThread(pk.ScratchView1D[pk.int64].shmem_size(n)))
+        level, pk.PerThread(pk.ScratchView1D[pk.int64].shmem_size(n))
+    )
     pk.parallel_for(policy, thread_scratch_isolation, level=level, n=n, out=out)
     np.testing.assert_array_equal(out, 0)
 
@@ -1591,7 +1724,8 @@ def test_team_scratch_allocations_disjoint(space, ts):
     out = np.full((E, ts), np.nan)
     team_bytes = pk.ScratchView1D[pk.double].shmem_size(n) + pk.ScratchView2D[pk.double].shmem_size(n, 2)
     policy = pk.TeamPolicy(space, E, ts, 4).set_scratch_size(
-        0, pk.PerTeam(team_bytes), pk.PerThread(pk.ScratchView1D[pk.double].shmem_size(n)))
+        0, pk.PerTeam(team_bytes), pk.PerThread(pk.ScratchView1D[pk.double].shmem_size(n))
+    )
     pk.parallel_for(policy, team_and_thread_scratch, n=n, out=out)
     i = np.arange(n)
     expect = (i + (100 + i) + (200 + i)).sum() + n * 1000.0 * (np.arange(ts) + 1)
@@ -1627,7 +1761,8 @@ def test_scratch_view_3d(space):
     E, a, b, c = 2, 3, 4, 5
     out = np.full((E, a, b, c), np.nan)
     policy = pk.TeamPolicy(space, E, ts, 4).set_scratch_size(
-        0, pk.PerTeam(pk.ScratchView3D[pk.double].shmem_size(a, b, c)))
+        0, pk.PerTeam(pk.ScratchView3D[pk.double].shmem_size(a, b, c))
+    )
     pk.parallel_for(policy, scratch3d, a=a, b=b, c=c, out=out)
     e, i, j, k = np.indices((E, a, b, c))
     np.testing.assert_array_equal(out, 100.0 * (a - 1 - i) + 10.0 * j + k + e)
@@ -1640,22 +1775,24 @@ def test_scratch_view_3d(space):
 
 
 @pk.workunit
-def every_thread_sees_result(team: pk.TeamMember, n: int, reps: int, x: pk.View2D[pk.double],
-                             out: pk.View3D[pk.double]):
+def every_thread_sees_result(
+    team: pk.TeamMember, n: int, reps: int, x: pk.View2D[pk.double], out: pk.View3D[pk.double]
+):
     e: int = team.league_rank()
     t: int = team.team_rank()
     s_thread: float = 0.0
     s_tv: float = 0.0
     s_scan: float = 0.0
     for k in range(reps):
+
         def f(i: int, a: pk.Acc[pk.double]):
-            a += x[e][i] * (k + 1)
+            a += x[e][i] * (k + 1)  # noqa: B023
 
         s_thread += pk.parallel_reduce(pk.TeamThreadRange(team, n), f)
         s_tv += pk.parallel_reduce(pk.TeamVectorRange(team, n), f)
 
         def g(i: int, p: pk.Acc[pk.double], final: bool):
-            p += x[e][i] * (k + 1)
+            p += x[e][i] * (k + 1)  # noqa: B023
 
         s_scan += pk.parallel_scan(pk.TeamThreadRange(team, n), g)
 
@@ -1754,7 +1891,9 @@ def test_team_workunit_unannotated_with_label(space, rng):
     ts = min(2, max_team_size(space))
     L = 5
     x = rng.standard_normal(L * ts)
-    r = pk.parallel_reduce("labelled", pk.TeamPolicy(space, np.int64(L), ts, vector_length=4), team_label_kwargs, x=x)
+    r = pk.parallel_reduce(
+        "labelled", pk.TeamPolicy(space, np.int64(L), ts, vector_length=4), team_label_kwargs, x=x
+    )
     assert r == pytest.approx(x.sum(), rel=1e-12)
 
 
@@ -1919,11 +2058,19 @@ def test_scratch_mixed_types_and_levels(space):
     ts = min(2, max_team_size(space))
     E, n = 3, 5  # odd n: the int32 and float32 views end off an 8-byte boundary
     out = np.full((E, n), np.nan)
-    policy = (pk.TeamPolicy(space, E, ts, 1)
-              .set_scratch_size(0, pk.PerTeam(pk.ScratchView1D[pk.int32].shmem_size(n)
-                                              + pk.ScratchView1D[pk.double].shmem_size(n)))
-              .set_scratch_size(1, pk.PerTeam(pk.ScratchView1D[pk.float32].shmem_size(n)
-                                              + pk.ScratchView1D[pk.double].shmem_size(n))))
+    policy = (
+        pk.TeamPolicy(space, E, ts, 1)
+        .set_scratch_size(
+            0,
+            pk.PerTeam(pk.ScratchView1D[pk.int32].shmem_size(n) + pk.ScratchView1D[pk.double].shmem_size(n)),
+        )
+        .set_scratch_size(
+            1,
+            pk.PerTeam(
+                pk.ScratchView1D[pk.float32].shmem_size(n) + pk.ScratchView1D[pk.double].shmem_size(n)
+            ),
+        )
+    )
     pk.parallel_for(policy, scratch_mixed, n=n, out=out)
     j = np.arange(n)[::-1]
     np.testing.assert_array_equal(out, (j + 1) + 0.5 * j + 2.0 * j + 1000.0 + np.arange(E)[:, None])
@@ -1946,7 +2093,7 @@ def reduce_in_conditions(team: pk.TeamMember, n: int, hits: pk.View2D[pk.int64],
         a += 1
 
     k: int = 0
-    for j in range(pk.parallel_reduce(pk.TeamThreadRange(team, n), g)):
+    for _j in range(pk.parallel_reduce(pk.TeamThreadRange(team, n), g)):
         k += 1
     if e == 0:
         out[e][0] = -1.0

@@ -145,6 +145,14 @@ def function(fn=None, **options):
     return DeviceFunction(fn)
 
 
+def classtype(cls):
+    """Class decorator: a user type usable inside kernels (PyKokkos classtype). Its `__init__` assigns the
+    fields (`self.x: float = x`, or typed by the first value, like locals); its `@pk.function` methods are
+    device functions. Inside kernels values are structs: assignment copies."""
+    cls._kk_classtype = True
+    return cls
+
+
 def functor(cls=None, **options):
     """Class decorator (ClassSty): the annotated members set in `__init__` are the data of the class's
     `@pk.workunit` methods, which are launched as `pk.parallel_for(policy, obj.method)`."""

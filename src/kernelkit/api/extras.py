@@ -285,8 +285,10 @@ class BinSort:
             begin, end, bin_op = int(args[0]), int(args[1]), args[2]
             rest = args[3:]
         else:
-            raise KernelTypeError("BinSort(keys, bin_op[, sort_within_bins]) or BinSort(keys, begin, end, "
-                                  "bin_op[, sort_within_bins]) with a pk.BinOp1D or pk.BinOp3D")
+            raise KernelTypeError(
+                "BinSort(keys, bin_op[, sort_within_bins]) or BinSort(keys, begin, end, "
+                "bin_op[, sort_within_bins]) with a pk.BinOp1D or pk.BinOp3D"
+            )
         if rest:
             sort_within_bins = bool(rest[0])
         n = len(keys) if hasattr(keys, "__len__") else np.asarray(keys).shape[0]
@@ -305,13 +307,15 @@ class BinSort:
 
     def create_permute_vector(self, exec_space: Any = None) -> None:
         """Bin the keys and build the permutation, bin counts and bin offsets."""
-        keys = _read(self.keys)[self.begin:self.end]
+        keys = _read(self.keys)[self.begin : self.end]
         bins = self.bin_op.bin_of(keys)
         nb = self.bin_op.max_bins()
         if bins.size and (bins.min() < 0 or bins.max() >= nb):
             bad = int(np.flatnonzero((bins < 0) | (bins >= nb))[0])
-            raise KernelValueError(f"BinSort: key {self.begin + bad} ({keys[bad]!r}) falls in bin "
-                                   f"{int(bins[bad])}, outside the {nb} bins of {self.bin_op!r}")
+            raise KernelValueError(
+                f"BinSort: key {self.begin + bad} ({keys[bad]!r}) falls in bin "
+                f"{int(bins[bad])}, outside the {nb} bins of {self.bin_op!r}"
+            )
         if self.sort_within_bins:
             k = keys if keys.ndim == 1 else keys[:, 0]
             perm = np.lexsort((k, bins))
@@ -349,8 +353,9 @@ class BinSort:
         b = self.begin if begin is None else int(begin)
         e = b + perm.size if end is None else int(end)
         if e - b != perm.size:
-            raise KernelValueError(f"sort(view, {b}, {e}): the range must hold the {perm.size} sorted "
-                                   "elements")
+            raise KernelValueError(
+                f"sort(view, {b}, {e}): the range must hold the {perm.size} sorted elements"
+            )
         arr = _read(values)
         if arr.shape[0] < e:
             raise KernelValueError(f"sort(): the View has {arr.shape[0]} rows, the range ends at {e}")
@@ -504,8 +509,9 @@ class _Pool:
         """Take a generator from the pool; give it back with `free_state` so its stream continues."""
         with self._lock:
             if not self._free:
-                raise KernelValueError(f"all {self.num_states} states of the pool are taken; "
-                                       "free_state() some")
+                raise KernelValueError(
+                    f"all {self.num_states} states of the pool are taken; free_state() some"
+                )
             i = self._free.pop(0)
         return self._make(i)
 
@@ -577,8 +583,9 @@ def fill_random(view: Any, pool: _Pool, *r: Any) -> None:
     """Kokkos::fill_random: fill a View with uniform values in [0, range) or [begin, end) (integers for
     integer Views, reals otherwise), drawn from the pool (which advances)."""
     if not isinstance(pool, _Pool):
-        raise KernelTypeError(f"fill_random(view, pool, range | begin, end): got {type(pool).__name__} as "
-                              "the pool")
+        raise KernelTypeError(
+            f"fill_random(view, pool, range | begin, end): got {type(pool).__name__} as the pool"
+        )
     if len(r) not in (1, 2):
         raise KernelTypeError("fill_random(view, pool, range) or fill_random(view, pool, begin, end)")
     arr = _read(view)

@@ -42,6 +42,8 @@ def ctype(t: T.Type) -> str:
         return "kk::View<uint64_t, 1, 'C'>"
     if isinstance(t, T.RandomStateType):
         return "kk::RandState"
+    if isinstance(t, T.StructType):
+        return t.name
     if isinstance(t, T.ViewType):
         return f"kk::View<{t.dtype.ctype}, {t.rank}, '{t.layout}'>"
     if isinstance(t, T.AccType):
@@ -151,7 +153,12 @@ class CppRenderer:
         return f"{self.expr(e.view)}.ext[{e.dim}]"
 
     def e_Field(self, e: N.Field) -> str:
+        if isinstance(e.obj.type, T.StructType):
+            return f"{self.expr(e.obj)}.m_{e.name}"
         return f"{self.expr(e.obj)}.{e.name}"
+
+    def e_Construct(self, e: N.Construct) -> str:
+        return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
 
     def e_Call(self, e: N.Call) -> str:
         return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
@@ -332,11 +339,23 @@ class CppRenderer:
         return "".join(f"{ind}{ctype(t)} {ident(n)}{' = 0' if isinstance(t, T.ScalarType) else '{}'};\n"
                        for n, t in sorted(locs.items()))
 
+    def structs(self) -> str:
+        """The classtype structs, before the functions that use them."""
+        out = []
+        for st in self.k.structs:
+            fields = "".join(f"    {ctype(t)} m_{n};\n" for n, t in st.fields.items())
+            out.append(f"struct {st.name} {{\n{fields}}};\n")
+        return "".join(out)
+
     def function(self, f: N.Function) -> str:
-        params = ", ".join(
-            (f"const {ctype(p.type)}& " if isinstance(p.type, T.ViewType) else f"{ctype(p.type)} ") + ident(p.name)
-            for p in f.params
-        )
+        def decl(p):
+            if isinstance(p.type, T.ViewType):
+                return f"const {ctype(p.type)}& "
+            if isinstance(p.type, T.StructType):
+                return f"{ctype(p.type)}& "  # Python passes objects by reference
+            return f"{ctype(p.type)} "
+
+        params = ", ".join(decl(p) + ident(p.name) for p in f.params)
         # Parameters are mutable locals in Python: scalar ones are passed by value.
         head = f"KK_FUNCTION {ctype(f.ret)} {f.name}({params})"
         return f"{self.line(f)}{head} {{\n{self.locals_decl(f.locals, '    ')}{self.stmts(f.body, '    ')}}}\n"

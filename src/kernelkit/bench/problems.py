@@ -177,7 +177,8 @@ def numpy_pi_sum(n: int, step: float, chunk: int = 1 << 16) -> float:
 
 
 def numpy_stencil(inp: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The PRK star stencil of radius 2 on the interior, written into `out` (its border is left alone)."""
+    """The PRK star stencil of radius 2 on the interior, written into `out` (its border is left alone); the
+    arrays may be NumPy's or CuPy's."""
     r = STAR_RADIUS
     n = inp.shape[0]
     core = out[r : n - r, r : n - r]
@@ -190,10 +191,10 @@ def numpy_stencil(inp: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def numpy_jacobi(inp: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """One Jacobi sweep of the 5-point Laplacian on the interior, into `out`."""
+def numpy_jacobi(inp: np.ndarray, out: np.ndarray, xp: Any = np) -> np.ndarray:
+    """One Jacobi sweep of the 5-point Laplacian on the interior, into `out` (`xp`: NumPy or CuPy)."""
     core = out[1:-1, 1:-1]
-    np.add(inp[:-2, 1:-1], inp[2:, 1:-1], out=core)
+    xp.add(inp[:-2, 1:-1], inp[2:, 1:-1], out=core)
     core += inp[1:-1, :-2]
     core += inp[1:-1, 2:]
     core *= 0.25

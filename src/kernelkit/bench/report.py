@@ -1,4 +1,4 @@
-"""Terminal tables and JSON for benchmark results."""
+"""Terminal tables, Markdown and JSON for benchmark results (all from the JSON form of a report)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from .core import Latency, Result
 
-SCHEMA = "kernelkit-bench/1"
+SCHEMA = "kernelkit-bench/2"
 RATIO_TARGET = 0.95  # DESIGN.md section 6: kernelkit >= 0.95x the hand-written reference, same run
 
 
@@ -66,43 +65,111 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return "\n".join([line(headers), sep, *(line(r) for r in rows)])
 
 
-def results_table(results: Sequence[Result], stream: TextIO | None = None) -> str:
-    ok, bad = marks(stream)
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """The same table in Markdown."""
+    align = ["---:" if k in right else "---" for k in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _first_line(text: str | None) -> str:
+    text = (text or "").strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _rate(r: dict[str, Any]) -> str:
+    return f"{fmt_number(r['rate'])} {r['unit']}" if r.get("rate") is not None else "-"
+
+
+RESULT_HEADERS = ["benchmark", "framework", "threads", "n", "time", "rate", "vs ref", "best", "of BW", "note"]
+RESULT_RIGHT = (2, 3, 4, 5, 7, 8)
+
+
+def result_rows(results: Sequence[dict[str, Any]], ok: str, bad: str) -> list[list[str]]:
+    """Rows of the results table (dicts as in the JSON): rate, ratio to the reference with the target mark on
+    kernelkit's rows, the ratio from the fastest repeats, the fraction of the achievable bandwidth."""
     rows: list[list[str]] = []
     for r in results:
-        if r.status == "ok":
-            timing = r.timing
-            ratio = "-"
-            if r.ratio is not None:
-                ratio = f"{r.ratio:.2f}"
-                if r.reference == r.framework:
-                    ratio += " (ref)"
-                elif r.framework == "kernelkit":
-                    ratio += f" {ok if r.ratio >= RATIO_TARGET else bad}"
+        threads = str(r["threads"]) if r.get("threads") is not None else "-"
+        if r["status"] != "ok":
+            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[r["status"]]
             rows.append(
-                [
-                    r.benchmark,
-                    r.space,
-                    r.framework,
-                    str(r.threads) if r.threads is not None else "-",
-                    f"{r.n:,}",
-                    fmt_seconds(timing.median if timing else None),
-                    f"{fmt_number(r.rate)} {r.unit}" if r.rate is not None else "-",
-                    ratio,
-                    f"{r.ratio_best:.2f}" if r.ratio_best is not None else "-",
-                    r.note,
-                ]
+                [r["benchmark"], r["framework"], "-", f"{r['n']:,}", "-", "-", "-", "-", "-",
+                 f"{label}: {_first_line(r.get('note'))}"]
             )
-        else:
-            note = r.note.strip().splitlines()[0] if r.note.strip() else ""
-            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[
-                r.status
+            continue
+        ratio = "-"
+        q = r.get("ratio_to_reference")
+        if q is not None:
+            ratio = f"{q:.2f}"
+            if r.get("reference") == r["framework"]:
+                ratio += " (ref)"
+            elif r["framework"].startswith("kernelkit"):
+                ratio += f" {ok if q >= RATIO_TARGET else bad}"
+        best = r.get("ratio_best_to_reference")
+        frac = r.get("fraction_of_achievable")
+        t = (r.get("time") or {}).get("median_s")
+        rows.append(
+            [
+                r["benchmark"],
+                r["framework"],
+                threads,
+                f"{r['n']:,}",
+                fmt_seconds(t),
+                _rate(r),
+                ratio,
+                f"{best:.2f}" if best is not None else "-",
+                f"{frac:.0%}" if frac is not None else "-",
+                r.get("note") or "",
             ]
-            rows.append(
-                [r.benchmark, r.space, r.framework, "-", f"{r.n:,}", "-", "-", "-", "-", f"{label}: {note}"]
-            )
-    headers = ["benchmark", "space", "framework", "threads", "n", "time", "rate", "vs ref", "best", "note"]
-    return table(headers, rows, right=(3, 4, 5, 6, 8))
+        )
+    return rows
+
+
+def _spaces(results: Sequence[dict[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(r["space"] for r in results))
+
+
+def _space_heading(data: dict[str, Any], space: str) -> str:
+    rows = [r for r in data["results"] if r["space"] == space]
+    ref = next((r["reference"] for r in rows if r.get("reference")), None)
+    threads = next((r["threads"] for r in rows if r["framework"] == "c-openmp" and r.get("threads")), None)
+    gpu = (data.get("machine") or {}).get("gpu") or {}
+    where = {"openmp": f"OpenMP, {threads} threads" if threads else "OpenMP", "serial": "Serial, 1 thread",
+             "cuda": f"Cuda, {gpu.get('name', 'GPU')}"}.get(space, space)
+    text = f"{space} ({where})"
+    if ref:
+        text += f": ratios to {ref}"
+    ceiling = (data.get("ceilings") or {}).get(space)
+    if ceiling:
+        text += f"; achievable bandwidth (best copy) {fmt_number(ceiling['GBs'])} GB/s ({ceiling['framework']})"
+    return text
+
+
+SCALING_HEADERS = ["benchmark", "framework"]
+
+
+def scaling_rows(scaling: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """One row per benchmark and framework, one column per thread count: rate and speedup over 1 thread."""
+    counts = sorted({r["threads"] for r in scaling if r.get("threads")})
+    keys = list(dict.fromkeys((r["benchmark"], r["framework"]) for r in scaling))
+    rows = []
+    for bench, fw in keys:
+        by_t = {r["threads"]: r for r in scaling if r["benchmark"] == bench and r["framework"] == fw}
+        base = (by_t.get(1) or {}).get("rate")
+        row = [bench, fw]
+        for t in counts:
+            r = by_t.get(t)
+            if r is None or r.get("rate") is None:
+                row.append("-" if r is None else r["status"])
+                continue
+            cell = _rate(r)
+            if base and t != 1:
+                cell += f" ({r['rate'] / base:.2f}x)"
+            row.append(cell)
+        rows.append(row)
+    return [*SCALING_HEADERS, *(f"{t} thread{'s' if t > 1 else ''}" for t in counts)], rows
 
 
 _METRIC_NAMES = {
@@ -115,27 +182,101 @@ _METRIC_NAMES = {
 }
 
 
-def latency_table(latencies: Sequence[Latency], stream: TextIO | None = None) -> str:
-    ok, bad = marks(stream)
+def latency_rows(latencies: Sequence[dict[str, Any]], ok: str, bad: str) -> list[list[str]]:
     rows: list[list[str]] = []
     for rec in latencies:
-        name = _METRIC_NAMES.get(rec.metric, rec.metric)
-        if rec.status != "ok" or rec.value is None:
-            label = "skipped" if rec.status == "skipped" else f"{bad} error"
-            note = rec.note.strip().splitlines()[0] if rec.note.strip() else ""
-            rows.append([name, rec.framework, rec.space or "-", "-", "-", f"{label}: {note}"])
+        name = _METRIC_NAMES.get(rec["metric"], rec["metric"])
+        value = rec.get("value_s")
+        if rec["status"] != "ok" or value is None:
+            label = "skipped" if rec["status"] == "skipped" else f"{bad} error"
+            rows.append([name, rec["framework"], rec.get("space") or "-", "-", "-",
+                         f"{label}: {_first_line(rec.get('note'))}"])
             continue
         target = "-"
-        if rec.target_s is not None:
-            target = f"≤ {fmt_seconds(rec.target_s)} {ok if rec.value <= rec.target_s else bad}"
-            if ok == "ok":
-                target = target.replace("≤", "<=")
+        if rec.get("target_s") is not None:
+            le = "≤" if ok != "ok" else "<="
+            target = f"{le} {fmt_seconds(rec['target_s'])} {ok if value <= rec['target_s'] else bad}"
+        time_ = rec.get("time") or {}
         spread = ""
-        if len(rec.timing.samples) > 1:
-            spread = f"{len(rec.timing.samples)} samples, min {fmt_seconds(rec.timing.min)}"
-        note = "; ".join(x for x in (spread, rec.note) if x)
-        rows.append([name, rec.framework, rec.space or "-", fmt_seconds(rec.value), target, note])
-    return table(["metric", "framework", "space", "median", "target", "note"], rows, right=(3,))
+        if time_.get("repeats", 0) > 1:
+            spread = f"{time_['repeats']} samples, min {fmt_seconds(time_['min_s'])}"
+        note = "; ".join(x for x in (spread, rec.get("note") or "") if x)
+        rows.append([name, rec["framework"], rec.get("space") or "-", fmt_seconds(value), target, note])
+    return rows
+
+
+LATENCY_HEADERS = ["metric", "framework", "space", "median", "target", "note"]
+
+RATE_NOTE = (
+    "rate: from the median of the repeats, warm-up excluded; vs ref: rate / the reference's rate in the same "
+    "space and run (hand-written C/OpenMP on the CPU, hand-written CUDA on the GPU); best: the same ratio from "
+    "each version's fastest repeat; of BW: the bytes the benchmark must move per second, as a fraction of the "
+    "best copy rate measured in that space in this run"
+)
+
+
+def print_report(data: dict[str, Any], out: TextIO) -> None:
+    """The terminal report of a run (the dict of `Report.as_dict`, or the same loaded from JSON)."""
+    ok, bad = marks(out)
+    m = data.get("machine") or {}
+    options = data.get("options") or {}
+    compiler = (m.get("compiler") or {}).get("version", "no compiler")
+    title = (
+        f"kernelkit bench{' --quick' if options.get('quick') else ''}: {m.get('cpu')}, {m.get('cores')} cores, "
+        f"{m.get('threads')} threads, {compiler}"
+    )
+    gpu = m.get("gpu")
+    if gpu:
+        title += f"; GPU {gpu.get('name')} ({gpu.get('arch')}, driver {gpu.get('driver')})"
+    print(title, file=out)
+    results = data.get("results") or []
+    for space in _spaces(results):
+        rows = result_rows([r for r in results if r["space"] == space], ok, bad)
+        print(f"\n{_space_heading(data, space)}\n" + table(RESULT_HEADERS, rows, RESULT_RIGHT), file=out)
+    if results:
+        print("\n" + RATE_NOTE, file=out)
+    scaling = data.get("scaling") or []
+    if scaling:
+        headers, rows = scaling_rows(scaling)
+        print("\nthread scaling (OpenMP): rate (speedup over 1 thread)\n"
+              + table(headers, rows, range(2, len(headers))), file=out)
+    latencies = data.get("latency") or []
+    if latencies:
+        print("\n" + table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)), file=out)
+    for note in data.get("notes") or []:
+        print(f"note: {note}", file=out)
+    if data.get("elapsed_s") is not None:
+        print(f"\n{data['elapsed_s']:.1f} s", file=out)
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """The report as Markdown tables (what docs/performance.md quotes)."""
+    ok, bad = "✓", "✗"
+    m = data.get("machine") or {}
+    parts = []
+    results = data.get("results") or []
+    for space in _spaces(results):
+        rows = result_rows([r for r in results if r["space"] == space], ok, bad)
+        parts.append(f"**{_space_heading(data, space)}**\n\n" + md_table(RESULT_HEADERS, rows, RESULT_RIGHT))
+    scaling = data.get("scaling") or []
+    if scaling:
+        headers, rows = scaling_rows(scaling)
+        parts.append("**Thread scaling (OpenMP)**: rate (speedup over 1 thread)\n\n"
+                     + md_table(headers, rows, range(2, len(headers))))
+    latencies = data.get("latency") or []
+    if latencies:
+        parts.append("**Latency**\n\n" + md_table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)))
+    if data.get("notes"):
+        parts.append("\n".join(f"- {n}" for n in data["notes"]))
+    cpu = f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB"
+    versions = ", ".join(
+        f"{k} {m[k]}" for k in ("python", "kernelkit", "numpy", "numba", "warp", "cupy") if m.get(k)
+    )
+    head = f"Measured {m.get('date')} on {cpu}; {versions}; command `{' '.join(data.get('command') or [])}`."
+    if m.get("gpu"):
+        g = m["gpu"]
+        head += f" GPU: {g.get('name')} ({g.get('arch')}, {g.get('memory_gib')} GiB, driver {g.get('driver')})."
+    return head + "\n\n" + "\n\n".join(parts) + "\n"
 
 
 def clean(obj: Any) -> Any:

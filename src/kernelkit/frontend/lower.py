@@ -56,6 +56,7 @@ class Context:
     specialized: dict[tuple, N.Function] = field(default_factory=dict)
     stack: list[object] = field(default_factory=list)
     hidden_members: list[str] = field(default_factory=list)  # ClassSty: "self.x" parameters, sorted
+    structs: list = field(default_factory=list)  # @pk.classtype struct types, in creation order
 
     def guard(self, g: Guard) -> None:
         if not any(x.holder is g.holder and x.key == g.key for x in self.guards):
@@ -102,6 +103,7 @@ class FunctionLowerer(ast.NodeVisitor):
         self.renames: list[dict[str, str]] = []
         self.pending: list[N.Stmt] = []
         self.in_closure: list[str] = []  # kinds of the nested functions being inlined: pattern | single
+        self.building: str | None = None  # in a classtype's __init__: the name of `self`, whose fields grow
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -308,6 +310,17 @@ class FunctionLowerer(ast.NodeVisitor):
         return out
 
     def visit_AnnAssign(self, node: ast.AnnAssign):
+        if isinstance(node.target, ast.Attribute) and self.building is not None and node.value is not None:
+            ann = self.resolve_annotation(node.annotation)
+            value = self.expr(node.value)
+            if isinstance(ann, T.ScalarType) and isinstance(node.target.value, ast.Name) and \
+                    node.target.value.id == self.building:
+                st = self.locals[self.building]
+                if node.target.attr not in st.fields:
+                    if ann.is_int and isinstance(value.type, T.ScalarType) and value.type.is_float:
+                        raise self.err(node, f"field {node.target.attr!r} is annotated {ann.name} but gets a float")
+                    st.fields[node.target.attr] = ann
+            return self.assign_to(node.target, value, node)
         if not isinstance(node.target, ast.Name):
             raise self.err(node, "annotated assignment needs a plain name", KernelSyntaxError)
         ann = self.resolve_annotation(node.annotation)
@@ -351,7 +364,7 @@ class FunctionLowerer(ast.NodeVisitor):
                 have = self.locals[name]
                 return [N.Assign(loc, N.Var(have, loc, name), self.check_assign(name, have, value, node))]
             if (isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)) \
-                    or isinstance(value.type, (T.LocType, T.RandomStateType)):
+                    or isinstance(value.type, (T.LocType, T.RandomStateType, T.StructType)):
                 self.locals[name] = value.type  # a ScratchView, or a nested MinLoc/MaxLoc result
                 return [N.Assign(loc, N.Var(value.type, loc, name), value)]
             if not isinstance(value.type, T.ScalarType):
@@ -368,6 +381,21 @@ class FunctionLowerer(ast.NodeVisitor):
             return [N.Store(loc, view, index, self.cast(value, vt.dtype))]
         if isinstance(target, ast.Attribute):
             obj = self.expr(target.value)
+            if isinstance(obj.type, T.StructType):
+                st = obj.type
+                self.scalar(value, node) if not isinstance(value.type, T.StructType) else None
+                if target.attr not in st.fields:
+                    if not (self.building is not None and isinstance(obj, N.Var) and obj.name == self.building):
+                        raise self.err(target, f"{st.pyname} has no field {target.attr!r}; fields are created in "
+                                               "__init__")
+                    if isinstance(value.type, (T.ViewType, T.AccType)):
+                        raise self.err(target, "classtype fields hold numbers or other classtypes, not Views")
+                    st.fields[target.attr] = value.type
+                ft = st.fields[target.attr]
+                f = N.Field(ft, loc, obj, target.attr)
+                v = value if isinstance(ft, T.StructType) else self.check_assign(f"{st.pyname}.{target.attr}", ft,
+                                                                                  value, node)
+                return [N.FieldAssign(loc, f, v)]
             if isinstance(obj.type, T.LocType) and target.attr in ("val", "loc"):
                 ft = obj.type.val if target.attr == "val" else obj.type.loc
                 f = N.Field(ft, loc, obj, target.attr)
@@ -499,11 +527,20 @@ class FunctionLowerer(ast.NodeVisitor):
             return CT(value)
         if isinstance(base.type, T.LocType) and node.attr in ("val", "loc"):
             return N.Field(base.type.val if node.attr == "val" else base.type.loc, self.loc(node), base, node.attr)
+        if isinstance(base.type, T.StructType):
+            ft = base.type.fields.get(node.attr)
+            if ft is None:
+                raise self.err(node, f"{base.type.pyname} has no field {node.attr!r} (fields: "
+                                     f"{', '.join(base.type.fields) or 'none yet'})")
+            return N.Field(ft, self.loc(node), base, node.attr)
         if isinstance(base.type, T.ViewType) and node.attr in ("shape", "extent", "ndim"):
             if node.attr == "ndim":
                 return N.Const(T.int64, self.loc(node), base.type.rank)
             return _ViewAttr(base, node.attr)
-        raise self.err(node, f"{_tname(base.type)} has no attribute {node.attr!r} in kernels")
+        hint = ""
+        if node.attr in ("league_rank", "league_size", "team_rank", "team_size", "team_barrier", "team_scratch"):
+            hint = " (a team workunit is launched with pk.TeamPolicy, not a range policy)"
+        raise self.err(node, f"{_tname(base.type)} has no attribute {node.attr!r} in kernels{hint}")
 
     def visit_Subscript(self, node: ast.Subscript):
         inner = node.value
@@ -627,10 +664,21 @@ class FunctionLowerer(ast.NodeVisitor):
 
     def visit_BoolOp(self, node: ast.BoolOp):
         op = "and" if isinstance(node.op, ast.And) else "or"
-        values = [self.truth(self.expr(v), v) for v in node.values]
-        result = values[0]
-        for v in values[1:]:
-            result = N.Logical(T.bool_, self.loc(node), op, result, v)
+        loc = self.loc(node)
+        result = self.truth(self.expr(node.values[0]), node.values[0])
+        for v_node in node.values[1:]:
+            saved, self.pending = self.pending, []
+            v = self.truth(self.expr(v_node), v_node)
+            inner, self.pending = self.pending, saved
+            if not inner:
+                result = N.Logical(T.bool_, loc, op, result, v)
+                continue
+            # the right operand runs statements (a nested reduction): keep Python's short-circuit
+            t = N.Var(T.bool_, loc, self.new_tmp(T.bool_))
+            self.pending.append(N.Assign(loc, t, result))
+            cond = t if op == "and" else N.UnaryOp(T.bool_, loc, "not", t)
+            self.pending.append(N.If(loc, cond, inner + [N.Assign(loc, t, v)], []))
+            result = t
         return result
 
     def visit_IfExp(self, node: ast.IfExp):
@@ -651,6 +699,11 @@ class FunctionLowerer(ast.NodeVisitor):
                 return self.team_method(base, node, statement)
             if not isinstance(base, CT) and isinstance(base.type, (T.RandomPoolType, T.RandomStateType)):
                 return self.random_method(base, node, statement)
+            if not isinstance(base, CT) and isinstance(base.type, T.StructType):
+                method = getattr(base.type.cls, node.func.attr, None)
+                if not _is_pk_function(method):
+                    raise self.err(node, f"{base.type.pyname}.{node.func.attr} is not a @pk.function method")
+                return self.device_call(method, node, receiver=base)
             if not isinstance(base, CT) and isinstance(base.type, T.ViewType):
                 if node.func.attr == "extent" and len(node.args) == 1 and not node.keywords:
                     return self.extent(base, node.args[0], node)
@@ -681,6 +734,8 @@ class FunctionLowerer(ast.NodeVisitor):
             return CT(_Per("thread" if fn is TM.PerThread else "team", team))
         if isinstance(fn, TM.ScratchViewType):
             return self.scratch_view(fn, node)
+        if isinstance(fn, type) and getattr(fn, "_kk_classtype", False):
+            return self.construct(fn, node)
         if _is_pk_function(fn):
             return self.device_call(fn, node)
         if isinstance(fn, T.ScalarType) or (isinstance(fn, type) and issubclass(fn, np.generic)):
@@ -802,8 +857,16 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(node, f"the format has {len(convs)} conversion(s) but {len(args)} argument(s) follow")
         return N.Printf(self.loc(node), fmt, args)
 
-    def device_call(self, wrapper, node: ast.Call, method: bool = False) -> N.Expr:
+    def device_call(self, wrapper, node: ast.Call, method: bool = False, receiver=None) -> N.Expr:
         args = [self.expr(a) for a in node.args]
+        if receiver is not None:
+            args = [receiver] + args
+        # structs are passed by reference (Python's object semantics): a temporary gets a name first
+        for k, a in enumerate(args):
+            if isinstance(a, N.Expr) and isinstance(a.type, T.StructType) and not isinstance(a, N.Var):
+                tmp = N.Var(a.type, a.loc, self.new_tmp(a.type))
+                self.pending.append(N.Assign(a.loc, tmp, a))
+                args[k] = tmp
         for a, a_node in zip(args, node.args):
             if isinstance(a, CT):
                 raise self.err(a_node, f"{_describe(a.value)} cannot be passed to a device function")
@@ -822,6 +885,9 @@ class FunctionLowerer(ast.NodeVisitor):
     # ------------------------------------------------------------------------------------------ teams
 
     def team_method(self, team: N.Expr, node: ast.Call, statement: bool):
+        if node.func.attr in ("team_scratch", "thread_scratch") and node.args and \
+                isinstance(node.args[0], ast.Constant) and node.args[0].value not in (0, 1):
+            raise self.err(node.args[0], "the scratch level must be 0 or 1", KernelValueError)
         what = node.func.attr
         loc = self.loc(node)
         if what in ("league_rank", "league_size", "team_rank", "team_size"):
@@ -864,6 +930,15 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(node, f"{what}() takes {'no' if what.startswith('urand') else '0 or 2 (mean, std)' if what == 'normal' else '0, 1 (end) or 2 (begin, end)'} arguments")
         at = T.float64 if what in ("drand", "frand", "normal") else T.int64
         return N.RandomCall(rt, loc, obj, what, [self.cast(a, at) for a in args])
+
+    def construct(self, cls: type, node: ast.Call) -> N.Expr:
+        args = [self.expr(a) for a in node.args]
+        for a, a_node in zip(args, node.args):
+            if isinstance(a, CT) or isinstance(a.type, (T.ViewType, T.TeamType)):
+                raise self.err(a_node, f"{cls.__name__}(...) takes numbers or classtype values")
+        f = lower_constructor(cls, [a.type for a in args], self.ctx, self.loc(node))
+        casted = [self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params)]
+        return N.Construct(f.ret, self.loc(node), f, casted)
 
     def scratch_view(self, st, node: ast.Call) -> N.Expr:
         if st.dtype is None:
@@ -1260,6 +1335,50 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
     return f
 
 
+def lower_constructor(cls: type, arg_types: list[T.Type], ctx: Context, call_loc: Loc) -> N.Function:
+    """Specialize a classtype's __init__ for these argument types: a function returning the new struct."""
+    init = cls.__init__
+    key = (init, "ctor", tuple(arg_types))
+    if key in ctx.specialized:
+        return ctx.specialized[key]
+    if init in ctx.stack:
+        raise KernelTypeError(f"{cls.__name__}.__init__ constructs itself (recursion)", call_loc)
+    src = get_source(init)
+    node = src.tree
+    names = [a.arg for a in node.args.args]
+    if len(names) - 1 != len(arg_types):
+        raise KernelTypeError(f"{cls.__name__}() takes {len(names) - 1} argument(s) but {len(arg_types)} were "
+                              "given", call_loc)
+    anns = param_annotations(init)
+    params: dict[str, T.Type] = {}
+    for name, t in zip(names[1:], arg_types):
+        ann = anns.get(name)
+        params[name] = ann if isinstance(ann, T.ScalarType) and isinstance(t, T.ScalarType) else t
+    st = T.StructType(f"kks_{len(ctx.structs)}_{_c_ident(cls.__name__)}", cls.__name__)
+    st.cls = cls  # type: ignore[attr-defined]
+    ctx.stack.append(init)
+    try:
+        lw = FunctionLowerer(init, src, ctx, params, in_function=True)
+        lw.building = names[0]
+        lw.locals[names[0]] = st
+        body = lw.body(node.body)
+    finally:
+        ctx.stack.pop()
+    if any(r.value is not None for r in lw.returns):
+        raise KernelTypeError(f"{cls.__name__}.__init__ returns a value", lw.returns[0].loc)
+    for r in lw.returns:
+        r.value = N.Var(st, r.loc, names[0])
+    body.append(N.Return(src.loc(node), N.Var(st, src.loc(node), names[0])))
+    ctx.structs.append(st)
+    f = N.Function(name=f"kkf_{len(ctx.functions)}_{_c_ident(cls.__name__)}_init", pyname=f"{cls.__qualname__}",
+                   params=[N.Param(n, params[n], src.loc(node)) for n in names[1:]], ret=st, body=body,
+                   locals=lw.locals, loc=src.loc(node))
+    f._writes = {n for n in lw.writes if n in params}  # type: ignore[attr-defined]
+    ctx.functions.append(f)
+    ctx.specialized[key] = f
+    return f
+
+
 def _hidden_names(ctx: Context, kernel_self: str, n: int) -> list[str]:
     return ctx.hidden_members[:n]
 
@@ -1313,6 +1432,9 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     anns = param_annotations(fn)
     head, rest = names[:nhead], names[nhead:]
     loc = src.loc(node)
+    first_ann = anns.get(names[0]) if names else None
+    if first_ann is T.team and not sig.team:
+        raise KernelTypeError(f"workunit {fn.__name__!r} takes a pk.TeamMember: launch it with pk.TeamPolicy", loc)
     if sig.pattern != "for" and any(n in sig.arg_types for n in head[sig.rank:]):
         what = "an accumulator" if sig.pattern == "reduce" else "an accumulator and a `final` flag"
         raise KernelTypeError(
@@ -1375,6 +1497,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         reducer=sig.reducer.name if sig.reducer else None, loc=loc,
         writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
         team=team_param,
+        structs=list(ctx.structs),
     )
     return kernel, ctx.guards
 

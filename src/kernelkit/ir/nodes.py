@@ -280,6 +280,14 @@ class Function:
 
 
 @dataclass(eq=False)
+class Construct(Expr):
+    """A @pk.classtype constructor call: `fn` builds and returns the struct."""
+
+    fn: Function
+    args: list[Expr]
+
+
+@dataclass(eq=False)
 class Kernel:
     """A workunit specialized for one pattern, policy rank and argument signature."""
 
@@ -296,3 +304,4 @@ class Kernel:
     loc: Loc
     writes: set[str] = field(default_factory=set)  # names of array params the kernel may write
     team: Param | None = None  # TeamPolicy workunits: the TeamMember parameter (instead of indices)
+    structs: list = field(default_factory=list)  # @pk.classtype struct types, in dependency order

@@ -189,6 +189,26 @@ class TeamType:
 team = TeamType()
 
 
+class StructType:
+    """A @pk.classtype value: named fields, filled in while its constructor is lowered (then fixed)."""
+
+    def __init__(self, name: str, pyname: str):
+        self.name = name  # unique C identifier
+        self.pyname = pyname
+        self.fields: dict[str, Type] = {}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StructType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __str__(self) -> str:
+        return f"{self.pyname}{{{', '.join(f'{k}: {v}' for k, v in self.fields.items())}}}"
+
+    __repr__ = __str__
+
+
 @dataclass(frozen=True)
 class RandomPoolType:
     """A random pool argument: travels as a 2-element uint64 View (seed, claim counter)."""
@@ -217,4 +237,4 @@ class VoidType:
 
 void = VoidType()
 
-Type = ScalarType | ViewType | AccType | LocType | TeamType | RandomPoolType | RandomStateType | VoidType
+Type = ScalarType | ViewType | AccType | LocType | TeamType | RandomPoolType | RandomStateType | StructType | VoidType

@@ -25,6 +25,7 @@ def render(kernel: N.Kernel, bounds_check: bool = False) -> str:
     if bounds_check:
         parts.append("#define KK_BOUNDS_CHECK 1\n")
     parts.append('#include "kernelkit/cuda.h"\n\n')
+    parts.append(r.structs())
     parts += [r.function(f) + "\n" for f in k.functions]
     parts.append(r.body() + "\n")
     parts.append('#line 1 "<kernelkit entry>"\n')

@@ -104,7 +104,12 @@ class PyRenderer:
         return f"{self.expr(e.view)}.shape[{e.dim}]"
 
     def e_Field(self, e: N.Field) -> str:
+        if isinstance(e.obj.type, T.StructType):
+            return f"{self.expr(e.obj)}.m_{e.name}"
         return f"{self.expr(e.obj)}[{0 if e.name == 'val' else 1}]"
+
+    def e_Construct(self, e: N.Construct) -> str:
+        return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
 
     def e_Call(self, e: N.Call) -> str:
         return f"{e.fn.name}({', '.join(self.expr(a) for a in e.args)})"
@@ -137,7 +142,10 @@ class PyRenderer:
     def stmt(self, s: N.Stmt, ind: str) -> None:
         loc = s.loc
         if isinstance(s, N.Assign):
-            self.emit(f"{ind}{pyname(s.target.name)} = {self.expr(s.value)}", loc)
+            value = self.expr(s.value)
+            if isinstance(s.value.type, T.StructType) and not isinstance(s.value, N.Construct):
+                value = f"_scopy({value})"  # structs have value semantics in kernels (as on every backend)
+            self.emit(f"{ind}{pyname(s.target.name)} = {value}", loc)
         elif isinstance(s, N.FieldAssign):
             self.emit(f"{ind}{self.expr(s.target)} = {self.expr(s.value)}", loc)
         elif isinstance(s, N.Store):
@@ -168,7 +176,10 @@ class PyRenderer:
             self.emit(f"{ind}continue", loc)
         elif isinstance(s, N.Return):
             if s.value is not None:
-                self.emit(f"{ind}return {self.expr(s.value)}", loc)
+                value = self.expr(s.value)
+                if isinstance(s.value.type, T.StructType):
+                    value = f"_scopy({value})"
+                self.emit(f"{ind}return {value}", loc)
             else:
                 self.emit(f"{ind}return {self._ret}", loc)
         elif isinstance(s, N.ExprStmt):
@@ -245,6 +256,8 @@ class PyRenderer:
                 v = "[0.0, -1]"
             elif isinstance(t, T.RandomStateType):
                 v = "[1]"
+            elif isinstance(t, T.StructType):
+                v = "_Struct()"
             elif not isinstance(t, T.ScalarType):
                 v = "None"
             else:

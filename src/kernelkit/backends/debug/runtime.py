@@ -352,4 +352,15 @@ def _rand_normal(st, mean=0.0, std=1.0):
     return mean + std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
+class _Struct:
+    """A classtype value in the Debug space (fields are attributes m_<name>)."""
+
+
+def _scopy(v):
+    c = _Struct()
+    for k, x in v.__dict__.items():
+        setattr(c, k, _scopy(x) if isinstance(x, _Struct) else x)
+    return c
+
+
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}

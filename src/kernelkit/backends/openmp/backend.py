@@ -8,7 +8,7 @@ from kernelkit.backends.base import Backend
 from kernelkit.backends.cpp import result_tag
 from kernelkit.compile.pipeline import build_host
 from kernelkit.compile.toolchain import find_cxx
-from kernelkit.errors import KernelError
+from kernelkit.errors import KernelError, KernelRuntimeError, caller_loc
 from kernelkit.runtime.args import param_descriptor, sync_views
 from kernelkit.runtime.launch import prepare
 
@@ -32,7 +32,10 @@ class HostBackend(Backend):
         specs = wu._specs.get(key)
         if specs is None:
             specs = wu._specs[key] = []
-        r = _native.launch(specs, lo, hi, tile, kwargs, init)
+        try:
+            r = _native.launch(specs, lo, hi, tile, kwargs, init)
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None  # name the launch line
         if r is not NotImplemented:
             return r
         return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
@@ -46,7 +49,10 @@ class HostBackend(Backend):
         specs = wu._specs.get(key)
         if specs is None:
             specs = wu._specs[key] = []
-        r = _native.launch(specs, lo, hi, None, kwargs, init)
+        try:
+            r = _native.launch(specs, lo, hi, None, kwargs, init)
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None
         if r is not NotImplemented:
             return r
         return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
@@ -54,7 +60,10 @@ class HostBackend(Backend):
     def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs, team=False):
         kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, team=team)
         args = sync_views(args, kernel.writes)
-        r = _native.launch(specs, lo, hi, tile, args, init)  # e.g. a View whose host copy was just synced
+        try:
+            r = _native.launch(specs, lo, hi, tile, args, init)
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None  # e.g. a View whose host copy was just synced
         if r is not NotImplemented:
             return r
         loaded = build_host(kernel, self.target)
@@ -65,7 +74,10 @@ class HostBackend(Backend):
                             result_tag(kernel), loaded.library)
         specs.insert(0, spec)
         del specs[MAX_SPECS:]
-        r = _native.launch([spec], lo, hi, tile, args, init)
+        try:
+            r = _native.launch([spec], lo, hi, tile, args, init)
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None
         if r is NotImplemented:
             raise KernelError(f"internal error: the new specialization of {kernel.name!r} does not accept its own "
                               f"arguments ({params}); please report this")

@@ -17,6 +17,7 @@ def render(kernel: N.Kernel, bounds_check: bool = False) -> str:
     if bounds_check:
         parts.append("#define KK_BOUNDS_CHECK 1\n")
     parts.append('#include "kernelkit/team_host.h"\n\n' if kernel.team is not None else '#include "kernelkit/host.h"\n\n')
+    parts.append(r.structs())
     parts += [r.function(f) + "\n" for f in k.functions]
     parts.append(r.body() + "\n")
     parts.append('#line 1 "<kernelkit entry>"\n')

@@ -297,7 +297,10 @@ struct Team {
     }
 
     KK_FUNCTION char* scratch_alloc(int64_t level, bool per_thread, int64_t bytes) {
-        if (level < 0 || level > 1) return nullptr;
+        if (level < 0 || level > 1) {
+            if (block_tid() == 0) printf("kernelkit: the scratch level must be 0 or 1\n");
+            __trap();
+        }
         bytes = (bytes + 7) / 8 * 8;
         int64_t* o = per_thread ? &toff[level] : &off[level];
         const int64_t c = per_thread ? tcap[level] : cap[level];

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <sched.h>
+#include <setjmp.h>
 #include "host.h"
 
 namespace kk {
@@ -36,6 +37,7 @@ struct Team {
     int64_t cap[2], tcap[2], off[2], toff[2];
     TeamShared* sh;
     int local_sense;
+    jmp_buf* abort_to; /* a failed scratch allocation ends this thread's work (all threads of the team fail alike) */
 
     KK_FUNCTION int64_t league_rank() const { return lrank; }
     KK_FUNCTION int64_t league_size() const { return lsize; }
@@ -50,8 +52,10 @@ struct Team {
             __atomic_store_n(&sh->bar.sense, local_sense, __ATOMIC_RELEASE);
         } else {
             int spins = 0;
-            while (__atomic_load_n(&sh->bar.sense, __ATOMIC_ACQUIRE) != local_sense)
+            while (__atomic_load_n(&sh->bar.sense, __ATOMIC_ACQUIRE) != local_sense) {
                 if (++spins > 1000) sched_yield();
+                if (__atomic_load_n(&err_flag, __ATOMIC_RELAXED)) longjmp(*abort_to, 1); /* never wait forever */
+            }
         }
     }
 
@@ -99,11 +103,17 @@ struct Team {
     /* Bump allocation in scratch memory: every thread makes the same allocations, so all see the same
      * addresses for team scratch. Running out is reported, never written past. */
     char* scratch_alloc(int64_t level, bool per_thread, int64_t bytes) {
-        if (level < 0 || level > 1) { scratch_fail(level, bytes, 0); return nullptr; }
+        if (level < 0 || level > 1) {
+            if (err_claim()) err_copy("the scratch level must be 0 or 1", 0);
+            longjmp(*abort_to, 1);
+        }
         int64_t* o = per_thread ? &toff[level] : &off[level];
         const int64_t c = per_thread ? tcap[level] : cap[level];
         bytes = (bytes + 7) / 8 * 8;
-        if (*o + bytes > c) { scratch_fail(level, *o + bytes, c); return nullptr; }
+        if (*o + bytes > c) {
+            scratch_fail(level, *o + bytes, c);
+            longjmp(*abort_to, 1); /* no View over memory that is not there */
+        }
         char* p = (per_thread ? tscratch[level] : scratch[level]) + *o;
         *o += bytes;
         return p;
@@ -178,11 +188,15 @@ bool team_run(const kk_launch_t* L, const F& f0, Acc* result) {
         int64_t lb, le;
         chunk(0, league, (int)nteams, (int)slot, &lb, &le);
         Acc acc = Red::template identity<Acc>();
-        for (int64_t lr = lb; lr < le; ++lr) {
-            tm.lrank = lr;
-            tm.off[0] = tm.off[1] = tm.toff[0] = tm.toff[1] = 0;
-            f(tm, acc);
-            tm.barrier(); /* the next league rank reuses the scratch */
+        jmp_buf jb;
+        tm.abort_to = &jb;
+        if (setjmp(jb) == 0) {
+            for (int64_t lr = lb; lr < le; ++lr) {
+                tm.lrank = lr;
+                tm.off[0] = tm.off[1] = tm.toff[0] = tm.toff[1] = 0;
+                f(tm, acc);
+                tm.barrier(); /* the next league rank reuses the scratch */
+            }
         }
         partial[tid] = acc;
     }

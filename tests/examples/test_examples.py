@@ -1,0 +1,392 @@
+"""The ported applications under examples/, run as a user runs them: each script in a subprocess, at a small
+size, on every available execution space (`--space`), must print PASS (its own validation) and exit 0.
+
+The subprocesses inherit the run's private KERNELKIT_CACHE_DIR (tests/conftest.py). Debug gets much smaller
+sizes: it is the Python interpreter. Also here: `--help` of every example, and the host-side PyKokkos API the
+examples use (`kernelkit.api.extras`: BinSort, Timer, random pools, ...)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+# script: (arguments on compiled spaces, arguments on Debug)
+YAX = ["-N", "300", "-M", "70", "--repeat", "2"]
+YAX_DEBUG = ["-N", "13", "-M", "7", "--repeat", "1"]
+TEAMS = ["-E", "10", "-N", "40", "-M", "50", "--repeat", "2"]
+TEAMS_DEBUG = ["-E", "2", "-N", "3", "-M", "5", "--repeat", "1", "--vector-length", "4"]
+CASES: dict[str, tuple[list[str], list[str]]] = {
+    "tutorial/01_yAx_arrays.py": (YAX, YAX_DEBUG),
+    "tutorial/02_yAx_views.py": (YAX, YAX_DEBUG),
+    "tutorial/03_yAx_mirrors.py": (YAX, YAX_DEBUG),
+    "tutorial/04_yAx_layouts.py": ([*YAX, "--layout", "left"], YAX_DEBUG),
+    "tutorial/subview.py": ([*YAX, "--blocks", "5"], [*YAX_DEBUG, "--blocks", "3"]),
+    "tutorial/mdrange.py": ([*YAX, "--tile", "8", "16"], [*YAX_DEBUG, "--tile", "4", "4"]),
+    "tutorial/team_policy.py": (YAX, ["-N", "6", "-M", "5", "--repeat", "1"]),
+    "tutorial/team_vector_loop.py": (TEAMS, TEAMS_DEBUG),
+    "tutorial/team_scratch_memory.py": (TEAMS, TEAMS_DEBUG),
+    "prk/nstream.py": (["--length", "100000", "--iterations", "3"], ["--length", "50", "--iterations", "2"]),
+    "prk/stencil.py": (
+        ["-n", "100", "--iterations", "3", "--tile", "8", "8"],
+        ["-n", "9", "--iterations", "1"],
+    ),
+    "prk/transpose.py": (
+        ["-n", "100", "--iterations", "3", "--tile", "8", "8"],
+        ["-n", "7", "--iterations", "2"],
+    ),
+    "benchmarks/babelstream.py": (["-s", "100000", "-n", "3"], ["-s", "40", "-n", "2"]),
+    "benchmarks/bytes_and_flops.py": (
+        ["-N", "50", "-K", "64", "-D", "2", "-F", "4", "--repeat", "1"],
+        ["-N", "3", "-K", "5", "-F", "2", "--repeat", "1"],
+    ),
+    "benchmarks/gather.py": (
+        ["-N", "5000", "-K", "8", "-D", "64", "-R", "2"],
+        ["-N", "40", "-K", "3", "-D", "8", "-R", "1"],
+    ),
+    "benchmarks/gups.py": (
+        ["--indices", "2000", "--data", "5000", "--repeats", "3"],
+        ["--indices", "30", "--data", "20", "--repeats", "2"],
+    ),
+    "parallel_programs/pi.py": (["--steps", "100000", "--repeat", "1"], ["--steps", "500", "--repeat", "1"]),
+    "parallel_programs/dgemm.py": (["-n", "64", "--iterations", "2"], ["-n", "5", "--iterations", "2"]),
+    "md/minimd.py": (
+        ["--nx", "5", "--steps", "20", "--thermo", "5", "--neigh-every", "5", "--drift-tol", "1e-3"],
+        [
+            "--nx",
+            "4",
+            "--steps",
+            "2",
+            "--thermo",
+            "1",
+            "--neigh-every",
+            "1",
+            "--check-atoms",
+            "16",
+            "--drift-tol",
+            "1e-3",
+        ],
+    ),
+}
+
+# further runs of an example with other options, compiled spaces only
+VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "gups-no-atomics": (
+        "benchmarks/gups.py",
+        ["--indices", "2000", "--data", "5000", "--repeats", "2", "--no-atomics"],
+    ),
+    "dgemm-mdrange": (
+        "parallel_programs/dgemm.py",
+        ["-n", "48", "--iterations", "2", "--variant", "mdrange"],
+    ),
+    "minimd-half-list": (
+        "md/minimd.py",
+        [
+            "--nx",
+            "5",
+            "--steps",
+            "20",
+            "--thermo",
+            "10",
+            "--list",
+            "half",
+            "--no-sort",
+            "--drift-tol",
+            "1e-3",
+        ],
+    ),
+    "team-policy-team-size-2": ("tutorial/team_policy.py", ["-N", "50", "-M", "33", "--team-size", "2"]),
+}
+
+_CLI_NAMES = {
+    "Debug": "debug",
+    "Serial": "serial",
+    "OpenMP": "openmp",
+    "Cuda": "cuda",
+    "CudaCheck": "cudacheck",
+}
+
+
+def run_example(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    env.pop("KERNELKIT_SPACE", None)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(EXAMPLES),
+    )
+
+
+def _assert_pass(proc: subprocess.CompletedProcess, what: str) -> None:
+    out = proc.stdout
+    assert proc.returncode == 0 and "\nPASS" in "\n" + out, (
+        f"{what}: exit status {proc.returncode}\n--- stdout\n{out}\n--- stderr\n{proc.stderr}"
+    )
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_example(script, space):
+    name = space.name
+    compiled, debug = CASES[script]
+    proc = run_example(script, "--space", _CLI_NAMES[name], *(debug if name == "Debug" else compiled))
+    _assert_pass(proc, f"{script} on {name}")
+    assert f"space {name}" in proc.stdout
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_example_variant(variant, compiled_space):
+    script, args = VARIANTS[variant]
+    name = compiled_space.name
+    if "--team-size" in args and name == "Serial":
+        pytest.skip("Serial runs teams of one thread (as Kokkos::Serial)")
+    proc = run_example(script, "--space", _CLI_NAMES[name], *args)
+    _assert_pass(proc, f"{variant} on {name}")
+
+
+def test_every_example_is_tested():
+    scripts = {
+        str(p.relative_to(EXAMPLES))
+        for p in EXAMPLES.rglob("*.py")
+        if not p.name.startswith("_") and p.parent != EXAMPLES and p.stem not in _MODULES
+    }
+    assert scripts == set(CASES), "examples without a test case (or cases without a script)"
+
+
+_MODULES = {"system", "neighbor", "force", "integrator"}  # md/ modules: imported by minimd.py, not run
+
+
+def test_help_documents_the_options():
+    # one interpreter for every --help (argparse exits before any kernel runs)
+    code = (
+        "import contextlib, io, os, runpy, sys\n"
+        "for script in sys.argv[1:]:\n"
+        "    sys.argv = [script, '--help']\n"
+        "    sys.path.insert(0, os.path.dirname(script))\n"
+        "    buf = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(buf):\n"
+        "        try:\n"
+        "            runpy.run_path(script, run_name='__main__')\n"
+        "        except SystemExit as e:\n"
+        "            assert e.code == 0, (script, e.code)\n"
+        "    print('=====', script)\n"
+        "    print(buf.getvalue())\n"
+    )
+    scripts = [str(EXAMPLES / s) for s in sorted(CASES)]
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *scripts],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=str(EXAMPLES),
+    )
+    assert proc.returncode == 0, proc.stderr
+    sections = proc.stdout.split("===== ")[1:]
+    assert len(sections) == len(scripts)
+    for sec in sections:
+        head, _, body = sec.partition("\n")
+        assert "usage:" in body and "--space" in body, head
+    md = next(s for s in sections if s.startswith(str(EXAMPLES / "md/minimd.py")))
+    for option in (
+        "--nx",
+        "--density",
+        "--temperature",
+        "--dt",
+        "--steps",
+        "--thermo",
+        "--cutoff",
+        "--skin",
+        "--neigh-every",
+        "--drift-tol",
+    ):
+        assert option in md, option
+
+
+def test_md_reports_performance_and_drift():
+    proc = run_example("md/minimd.py", "--space", "openmp", "--nx", "5", "--steps", "10", "--thermo", "5")
+    _assert_pass(proc, "minimd")
+    out = proc.stdout
+    assert "atom-steps/s" in out and "energy drift" in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["0", "5", "10"]
+    assert all(len(r) == 5 for r in rows)
+    assert abs(float(rows[0][1]) - 1.44) < 1e-9  # the initial temperature is the target exactly
+
+
+def test_failing_validation_exits_nonzero():
+    # an impossible tolerance: the example must say FAIL and exit 1 (not crash, not PASS)
+    proc = run_example(
+        "md/minimd.py",
+        "--space",
+        "serial",
+        "--nx",
+        "4",
+        "--steps",
+        "4",
+        "--thermo",
+        "2",
+        "--drift-tol",
+        "1e-30",
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "\nFAIL: energy drift" in "\n" + proc.stdout
+
+
+# ---------------------------------------------------------------------------------------- host-side API
+
+
+def _iota(i, x):
+    x[i] = i
+
+
+@pytest.fixture
+def X():
+    from kernelkit.api import extras
+
+    return extras
+
+
+def test_timer(X):
+    t = X.Timer()
+    a = t.seconds()
+    assert 0.0 <= a <= t.seconds()
+    t.reset()
+    assert t.seconds() < 1.0
+
+
+def test_initialize_finalize_are_harmless(X):
+    import kernelkit as pk
+
+    X.initialize()
+    assert X.is_initialized()
+    X.finalize()
+    x = np.zeros(4)
+    pk.parallel_for(4, _iota, x=x)  # kernels still run after finalize
+    assert list(x) == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_default_precision(X):
+    import kernelkit as pk
+
+    assert X.get_default_precision() is pk.float64
+    try:
+        X.set_default_precision(pk.float32)
+        assert pk.real is pk.float32 and X.get_default_precision() is pk.float32
+        with pytest.raises(ValueError):
+            X.set_default_precision(pk.int32)
+    finally:
+        X.set_default_precision(pk.float64)
+    assert pk.real is pk.float64
+
+
+def test_view_type_info_in_decorators(X):
+    import kernelkit as pk
+
+    info = X.ViewTypeInfo(layout=pk.LayoutRight)
+    assert info.layout is pk.LayoutRight and info.space is None
+
+    @pk.workunit(x=info)
+    def scale(i, x):
+        x[i] *= 2.0
+
+    x = np.ones(5)
+    pk.parallel_for(5, scale, x=x)
+    assert np.all(x == 2.0)
+
+
+def test_binsort_1d(X):
+    import kernelkit as pk
+
+    keys = pk.View([10], pk.int32)
+    keys.data[:] = [5, 3, 9, 0, 1, 3, 7, 2, 8, 10]
+    op = X.BinOp1D(keys, 5, 0, 10)
+    assert op.max_bins() == 6  # the key equal to max gets its own bin, as in Kokkos
+    s = X.BinSort(keys, op)
+    s.create_permute_vector()
+    np.testing.assert_array_equal(np.asarray(s.get_bin_count()), [2, 3, 1, 1, 2, 1])
+    np.testing.assert_array_equal(np.asarray(s.get_bin_offsets()), [0, 2, 5, 6, 7, 9])
+    perm = np.asarray(s.get_permute_vector())
+    np.testing.assert_array_equal(perm, [3, 4, 1, 5, 7, 0, 6, 2, 8, 9])  # stable within bins
+    vals = pk.View([10], pk.double)
+    vals.data[:] = np.arange(10) * 1.5
+    s.sort(vals)
+    np.testing.assert_array_equal(np.asarray(vals), perm * 1.5)
+    s.sort(keys)
+    np.testing.assert_array_equal(np.asarray(keys), [0, 1, 3, 3, 2, 5, 7, 9, 8, 10])
+
+
+def test_binsort_3d_and_range(X, rng):
+    import kernelkit as pk
+
+    n = 500
+    x = pk.View([n, 3], pk.double)
+    x.data[:] = rng.random((n, 3)) * [4.0, 5.0, 6.0]
+    orig = np.array(x)
+    op = X.BinOp3D(x, [2, 3, 4], [0, 0, 0], [4.0, 5.0, 6.0])
+    s = X.BinSort(x, 100, 400, op)
+    s.create_permute_vector()
+    assert int(np.asarray(s.get_bin_count()).sum()) == 300
+    s.sort(x)
+    sorted_part = np.asarray(x)[100:400]
+    b = op.bin_of(sorted_part)
+    assert np.all(np.diff(b) >= 0)
+    np.testing.assert_array_equal(np.asarray(x)[:100], orig[:100])
+    np.testing.assert_array_equal(sorted_part, orig[100:400][np.asarray(s.get_permute_vector())])
+
+
+def test_binsort_errors(X):
+    import kernelkit as pk
+
+    keys = pk.View([4])
+    keys.data[:] = [0.0, 1.0, 2.0, 99.0]
+    s = X.BinSort(keys, X.BinOp1D(keys, 2, 0.0, 2.0))
+    with pytest.raises(ValueError, match="outside"):
+        s.create_permute_vector()
+    with pytest.raises(ValueError, match="create_permute_vector"):
+        s.get_permute_vector()
+    with pytest.raises(TypeError):
+        X.BinSort(keys, "not a bin op")
+
+
+def test_random_pools(X):
+    for cls in (X.Random_XorShift64_Pool, X.Random_XorShift1024_Pool):
+        pool = cls(5374857)
+        g = pool.get_state()
+        d = [g.drand() for _ in range(2000)]
+        assert 0.0 <= min(d) and max(d) < 1.0 and abs(np.mean(d) - 0.5) < 0.05
+        r = [g.rand(3, 7) for _ in range(200)]
+        assert set(r) == {3, 4, 5, 6}
+        assert 0 <= g.urand() < 2**32 and 0 <= g.urand64() < 2**64
+        z = [g.normal(1.0, 2.0) for _ in range(4000)]
+        assert abs(np.mean(z) - 1.0) < 0.15 and abs(np.std(z) - 2.0) < 0.15
+        pool.free_state(g)
+        g2 = pool.get_state()
+        # the stream continues where the freed generator left off (no repeats)
+        assert g2.drand() not in d
+        pool.free_state(g2)
+        same = cls(5374857).get_state()
+        assert [same.drand() for _ in range(5)] == d[:5]  # reproducible from the seed
+
+
+def test_fill_random(X):
+    import kernelkit as pk
+
+    pool = X.Random_XorShift64_Pool(7)
+    v = pk.View([10000], pk.int64)
+    X.fill_random(v, pool, 10, 20)
+    a = np.asarray(v)
+    assert a.min() == 10 and a.max() == 19
+    w = pk.View([100, 50], pk.double)
+    X.fill_random(w, pool, 2.0)
+    b = np.asarray(w)
+    assert 0.0 <= b.min() and b.max() < 2.0 and abs(b.mean() - 1.0) < 0.05
