@@ -178,6 +178,35 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _compile(args: argparse.Namespace) -> int:
+    """Ahead-of-time compilation of the annotated workunits in files (no GPU needed for --space cuda)."""
+    from kernelkit.compile.aot import compile_file
+    from kernelkit.errors import KernelError
+
+    status = 0
+    for path in args.files:
+        def progress(k: int, n: int, name: str) -> None:
+            if n and not args.quiet:
+                width = 30
+                done = int(width * k / n)
+                sys.stderr.write(f"\r{path}: [{'#' * done}{'.' * (width - done)}] {k}/{n} {name:<24}")
+                sys.stderr.flush()
+
+        try:
+            results = compile_file(path, args.space, args.arch, progress=progress)
+        except (KernelError, OSError) as e:
+            print(f"\n{path}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        if not args.quiet:
+            sys.stderr.write("\n")
+        for r in results:
+            print(f"{path}: {r.name}: {r.status}{' (' + r.detail + ')' if r.detail else ''}")
+            if r.status == "failed":
+                status = 1
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kernelkit", description="kernelkit: performance-portable parallel kernels in Python."
@@ -194,6 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("info", help="location, entries and size (the default)")
     cache_sub.add_parser("clear", help="remove every compiled kernel")
     p.set_defaults(func=_cache, cache_command="info")
+
+    p = sub.add_parser(
+        "compile", help="compile the annotated workunits of Python files ahead of time (like PyKokkos' PKC)",
+        description="Every @pk.workunit whose parameters are annotated is compiled for the space (for cuda: "
+        "with NVRTC for --arch, no GPU needed) and stored in the kernel cache; the others are listed as skipped.",
+    )
+    p.add_argument("files", nargs="+", help="Python files defining workunits (they are imported)")
+    p.add_argument("--space", default="openmp", choices=["openmp", "serial", "cuda"])
+    p.add_argument("--arch", help="CUDA architecture, e.g. sm_90 (required with --space cuda)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_compile)
 
     p = sub.add_parser(
         "demo", help="run axpy, dot and the pi integral on every space, check them against NumPy"

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TextIO
 
 from .core import UNITS, Benchmark, Latency, Result, Skip
@@ -610,8 +610,9 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
         )
     if "cuda" in options.spaces:
         available, detail = ctx.space_status("cuda")
-        if not available and options.spaces == ("cuda",):
+        if not available:
             notes.append(f"cuda: space not available ({detail}); the GPU set was skipped")
+            options = ctx.options = replace(options, spaces=tuple(s for s in options.spaces if s != "cuda"))
     report = Report(options=options, machine={}, notes=notes)
     report.load_at_start = load
     _current = ctx

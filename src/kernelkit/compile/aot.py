@@ -75,10 +75,10 @@ def compile_file(path: str, space: str = "openmp", arch: str | None = None, prog
             kernel, _ = lower_kernel(wu, sig)
             if space == "cuda":
                 b = pipeline.build_cuda(kernel, arch)
-                out.append(Result(name, "cached" if b.from_cache else "compiled", f"{sig.pattern} for {b.target}"))
+                out.append(Result(name, "cached" if b.from_cache else "compiled", f"parallel_{sig.pattern}, {b.target}"))
             else:
                 loaded = pipeline.build_host(kernel, space)
-                out.append(Result(name, "cached" if loaded.from_cache else "compiled", f"{sig.pattern} for {space}"))
+                out.append(Result(name, "cached" if loaded.from_cache else "compiled", f"parallel_{sig.pattern}, {space}"))
         except KernelError as e:
             out.append(Result(name, "failed", str(e)))
     if progress:
