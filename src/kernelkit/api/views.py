@@ -417,6 +417,7 @@ class View(_native.ViewBase):
         self._layout = lay
         self._space = ms
         self._trait = tr
+        self._traits = _native.TRAIT_ATOMIC if tr is Trait.Atomic else 0
         self._parent = None
 
     @classmethod
@@ -444,6 +445,7 @@ class View(_native.ViewBase):
         self._layout = _layout_of(arr)
         self._space = space
         self._trait = trait
+        self._traits = _native.TRAIT_ATOMIC if trait is Trait.Atomic else 0
         self._parent = parent
         return self
 

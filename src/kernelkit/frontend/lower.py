@@ -403,10 +403,23 @@ class FunctionLowerer(ast.NodeVisitor):
             raise self.err(target, f"cannot assign to attribute {target.attr!r}")
         raise self.err(target, f"cannot assign to `{type(target).__name__}`", KernelSyntaxError)
 
+    _ATOMIC_AUG = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "div", "&": "and", "|": "or", "^": "xor"}
+
     def visit_AugAssign(self, node: ast.AugAssign):
         op = _BIN.get(type(node.op))
         if op is None:
             raise self.err(node, f"operator `{type(node.op).__name__}` is not supported", KernelSyntaxError)
+        if isinstance(node.target, ast.Subscript):
+            view, index = self.view_index(node.target)
+            if view.type.atomic:  # the Atomic trait: `v[i] += x` is an atomic update
+                aop = self._ATOMIC_AUG.get(op)
+                dt = view.type.dtype
+                if aop is None or (aop in ("and", "or", "xor") and dt.is_float) or (op == "/" and not dt.is_float) \
+                        or (op == "//" and dt.is_float):
+                    raise self.err(node, f"`{op}=` on a View with the Atomic trait has no atomic form")
+                value = self.cast(self.scalar(self.expr(node.value), node.value), dt)
+                self.mark_write(view)
+                return N.ExprStmt(self.loc(node), N.Atomic(dt, self.loc(node), aop, view, index, [value], False))
         current = self.expr(node.target)
         rhs = self.expr(node.value)
         value = self.binop(op, current, rhs, node)

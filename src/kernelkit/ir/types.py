@@ -152,9 +152,11 @@ class ViewType:
     layout: str = LAYOUT_RIGHT
     const: bool = False  # never written by the kernel (filled in by analysis, used for `const` in C++)
     scratch: bool = False  # a ScratchView: team or thread scratch memory, created inside the kernel
+    atomic: bool = False  # the Atomic memory trait: read-modify-writes are atomic
 
     def __str__(self) -> str:
-        return f"{'Scratch' if self.scratch else ''}View{self.rank}D[{self.dtype.name},{self.layout}]"
+        return (f"{'Scratch' if self.scratch else ''}View{self.rank}D[{self.dtype.name},{self.layout}"
+                f"{',Atomic' if self.atomic else ''}]")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@
 #define KK_HOST_STALE 1  /* a device copy is newer than the host array */
 #define KK_DEVICE_STALE 2 /* the host array is newer than the device copy */
 #define KK_HAS_DEVICE 4  /* a device copy exists */
+#define KK_TRAIT_ATOMIC 1
 #define KK_DERIVED 8     /* a subview or foreign wrapper: its coherence lives elsewhere (the slow path handles it) */
 
 static PyObject* g_error_class = NULL; /* kernelkit.errors.KernelRuntimeError */
@@ -28,6 +29,7 @@ typedef struct {
     PyObject_HEAD
     PyObject* array; /* the host ndarray (or NULL while the View lives only on a device) */
     int flags;       /* KK_HOST_STALE | KK_DEVICE_STALE | KK_HAS_DEVICE */
+    int traits;      /* KK_TRAIT_ATOMIC: specializations differ (read-modify-writes compile to atomics) */
     /* the device copy, described for the CUDA launcher (set by _set_device; dptr 0 = none) */
     unsigned long long dptr;
     int ddevice;
@@ -119,6 +121,7 @@ static PyBufferProcs viewbase_as_buffer = {(getbufferproc)viewbase_getbuffer, NU
 static PyMemberDef viewbase_members[] = {
     {"_array", T_OBJECT, offsetof(KKViewBase, array), 0, "host ndarray"},
     {"_flags", T_INT, offsetof(KKViewBase, flags), 0, "coherence flags"},
+    {"_traits", T_INT, offsetof(KKViewBase, traits), 0, "memory traits that change code (1: Atomic)"},
     {NULL},
 };
 
@@ -150,6 +153,7 @@ typedef struct {
     int ndim;
     char layout;    /* 'C', 'F' or 'A' */
     int writes;
+    int traits;     /* required View traits (KK_TRAIT_ATOMIC); plain arrays have none */
     /* scalars */
     PyTypeObject* pytype;
     char conv;      /* 'i', 'u', 'f', 'b' */
@@ -209,7 +213,9 @@ static int parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out) {
         if (!PyTuple_Check(p) || PyTuple_GET_SIZE(p) < 1) goto bad;
         if (!PyArg_Parse(PyTuple_GET_ITEM(p, 0), "s", &kind)) return -1;
         if (kind[0] == 'a') {
-            if (!PyArg_ParseTuple(p, "sUiisp", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes)) return -1;
+            if (!PyArg_ParseTuple(p, "sUiisp|i", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes,
+                                  &q->traits))
+                return -1;
             q->kind = P_ARRAY;
             q->layout = layout[0];
         } else {
@@ -253,10 +259,12 @@ static inline int dtcode_of(PyArrayObject* a) {
 static int match_array(const kk_param_t* q, PyObject* v, kk_arg_t* out, PyObject** written) {
     PyArrayObject* a;
     if (PyArray_CheckExact(v) || PyArray_Check(v)) {
+        if (q->traits) return 0;
         a = (PyArrayObject*)v;
         *written = NULL;
     } else if (PyObject_TypeCheck(v, &KKViewBase_Type)) {
         KKViewBase* vb = (KKViewBase*)v;
+        if (vb->traits != q->traits) return 0;
         /* the slow path syncs a stale host copy, and routes subviews through their root */
         if (vb->flags & (KK_HOST_STALE | KK_DERIVED) || vb->array == NULL) return 0;
         a = (PyArrayObject*)vb->array;
@@ -627,6 +635,7 @@ static int layout_matches(char layout, int nd, const long long* shape, const lon
 static int match_device_array(const kk_param_t* q, PyObject* v, int device, kk_arg_t* out, PyObject** written) {
     if (!PyObject_TypeCheck(v, &KKViewBase_Type)) return 0;
     KKViewBase* vb = (KKViewBase*)v;
+    if (vb->traits != q->traits) return 0;
     if (vb->dptr == 0 || vb->ddevice != device || (vb->flags & (KK_DEVICE_STALE | KK_DERIVED))) return 0;
     if (vb->dndim != q->ndim || vb->dtcode != q->dtcode) return 0;
     if (!layout_matches(q->layout, vb->dndim, vb->dshape, vb->dstr)) return 0;
@@ -941,7 +950,8 @@ PyMODINIT_FUNC PyInit__native(void) {
         PyModule_AddIntConstant(m, "HOST_STALE", KK_HOST_STALE) < 0 ||
         PyModule_AddIntConstant(m, "DEVICE_STALE", KK_DEVICE_STALE) < 0 ||
         PyModule_AddIntConstant(m, "HAS_DEVICE", KK_HAS_DEVICE) < 0 ||
-        PyModule_AddIntConstant(m, "DERIVED", KK_DERIVED) < 0) {
+        PyModule_AddIntConstant(m, "DERIVED", KK_DERIVED) < 0 ||
+        PyModule_AddIntConstant(m, "TRAIT_ATOMIC", KK_TRAIT_ATOMIC) < 0) {
         Py_DECREF(m);
         return NULL;
     }

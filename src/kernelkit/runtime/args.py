@@ -75,7 +75,8 @@ def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T
         # keep Views, arrays and device arrays themselves; other array-likes travel as their NumPy view
         keep = isinstance(value, (np.ndarray, _native.ViewBase)) or (
             device and hasattr(value, "__cuda_array_interface__"))
-        return T.ViewType(st, arr.ndim, layout), (value if keep else arr)
+        atomic = bool(getattr(value, "_traits", 0) & _native.TRAIT_ATOMIC)
+        return T.ViewType(st, arr.ndim, layout, atomic=atomic), (value if keep else arr)
     st = scalar_type_of(value)
     if st is None:
         what = type(value).__name__
@@ -112,7 +113,7 @@ def param_descriptor(name: str, t: T.Type, value, writes: bool) -> tuple:
     """The launcher's description of one parameter (see Spec in _native.c)."""
     if isinstance(t, T.ViewType):
         code = (ord(t.dtype.np_dtype.kind) << 8) | t.dtype.itemsize
-        return ("a", name, code, t.rank, t.layout, bool(writes))
+        return ("a", name, code, t.rank, t.layout, bool(writes), _native.TRAIT_ATOMIC if t.atomic else 0)
     if isinstance(t, T.RandomPoolType):
         return ("a", name, (ord("u") << 8) | 8, 1, "C", True)
     conv = "f" if t.is_float else "b" if t.is_bool else "u" if t.kind == "u" else "i"
