@@ -1,4 +1,4 @@
-"""The benchmark harness: its parts, and a tiny-size run that validates every version and writes JSON.
+"""The benchmark harness: its parts, and tiny-size runs that validate every version and write the reports.
 
 Nothing here asserts a speed (DESIGN.md section 6: performance is measured by `kernelkit bench`, never by
 timed unit tests); only that every version computes NumPy's result and that the report is complete.
@@ -17,11 +17,13 @@ import kernelkit as pk
 from kernelkit.bench import Benchmark, Options, Skip, Version, run
 from kernelkit.bench.core import check_array, check_scalar, max_relative_error
 from kernelkit.bench.cpu import cpu_benchmarks, numpy_pi_sum
-from kernelkit.bench.harness import parse_size
+from kernelkit.bench.harness import default_thread_counts, parse_size
 from kernelkit.bench.report import clean, fmt_seconds, table, write_json
 from kernelkit.bench.timing import Timing, measure, measure_interleaved, per_call
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+HAVE_WARP = importlib.util.find_spec("warp") is not None
+HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 COMPILED = pk.OpenMP.available()
 needs_compiler = pytest.mark.skipif(not COMPILED, reason="needs a C++ compiler")
 
@@ -99,11 +101,12 @@ def test_json_is_strict(tmp_path):
     assert clean({"a": float("nan")}) == {"a": "nan"}
 
 
-# ---- the C reference ---------------------------------------------------------------------------------------
+# ---- the C and CUDA references -----------------------------------------------------------------------------
 
 
 @needs_compiler
 def test_c_reference_matches_numpy():
+    from kernelkit.bench import problems as P
     from kernelkit.bench.creference import compile_reference, ptr
 
     lib = compile_reference()
@@ -119,10 +122,38 @@ def test_c_reference_matches_numpy():
         assert np.array_equal(a, b)
         assert lib.kkref_dot(ptr(b), ptr(c), n) == float(np.dot(b, c))
         assert abs(lib.kkref_pi(n, 1.0 / n) / n - math.pi) < 1e-6
+        d = P.problem("transpose").make(45)
+        lib.kkref_transpose(ptr(d.a), ptr(d.b), d.n)
+        assert np.array_equal(d.b, d.a.T)
+        d = P.problem("yax").make(37)
+        assert lib.kkref_yax(ptr(d.y), ptr(d.a), ptr(d.x), d.n, d.n) == P.problem("yax").expected(d)
+        d = P.problem("gups").make(300)
+        lib.kkref_gups(ptr(d.table), ptr(d.idx), ptr(d.val), d.n)
+        assert np.array_equal(d.table, P.problem("gups").expected(d))
         with pytest.raises(TypeError):
             ptr(np.zeros(4, dtype=np.float32))
     finally:
         lib.close()
+
+
+def test_cuda_reference_names_and_compile():
+    """Every hand-written kernel the GPU set launches exists in cuda_reference.cu, and the file compiles with
+    NVRTC for sm_90 where NVRTC is installed (the launches themselves need the GPU)."""
+    import re
+    from importlib import resources
+
+    from kernelkit.bench.gpu import gpu_benchmarks
+
+    source = resources.files("kernelkit.bench").joinpath("csrc", "cuda_reference.cu").read_text()
+    defined = set(re.findall(r'extern "C" __global__ void (\w+)\(', source))
+    launched = {
+        v.build.kernel for b in gpu_benchmarks() for v in b.versions if v.framework.startswith("cuda")
+    }
+    assert launched and launched <= defined, launched - defined
+    from kernelkit.backends.cuda import nvrtc
+
+    if nvrtc.available():
+        assert len(nvrtc.compile(source, "cuda_reference.cu", "sm_90")) > 0
 
 
 # ---- the harness -------------------------------------------------------------------------------------------
@@ -131,62 +162,183 @@ def test_c_reference_matches_numpy():
 def _tiny(**kw) -> Options:
     base = dict(
         quick=True,
-        size=4099,  # odd, so no version can rely on a multiple of its vector width
+        size=67,  # odd, so no version can rely on a multiple of its vector width
         repeats=2,
         latency_samples=1,
         launch_calls=200,
         launch_batches=2,
         quiet=True,
         settle_s=0.0,
+        spaces=("openmp", "serial"),
     )
     base.update(kw)
     return Options(**base)
 
 
+ALL_CPU = tuple(b.name for b in cpu_benchmarks())
+OWN = ("c-openmp", "kernelkit", "kernelkit-team", "kernelkit-teamvector", "numpy")
+
+
 @needs_compiler
-def test_tiny_run_validates_every_version_and_writes_json(tmp_path, capsys):
+def test_tiny_run_validates_every_version_and_writes_reports(tmp_path, capsys):
     path = tmp_path / "bench.json"
-    report = run(_tiny(json_path=str(path)))
+    md = tmp_path / "bench.md"
+    report = run(
+        _tiny(
+            only=ALL_CPU, frameworks=OWN, json_path=str(path), markdown_path=str(md), plot_dir=str(tmp_path)
+        )
+    )
     out = capsys.readouterr().out
     assert not report.failed, out
-
-    names = {r.benchmark for r in report.results}
-    assert names == {"triad", "copy", "dot", "pi"}
+    assert {r.benchmark for r in report.results} == set(ALL_CPU)
     for r in report.results:
-        if r.framework == "numba" and not HAVE_NUMBA:
-            assert r.status == "skipped" and "numba not installed" in r.note
-            continue
-        if r.space == "cuda":
-            continue
         assert r.status == "ok", (r.benchmark, r.framework, r.space, r.note)
         assert r.rate and r.rate > 0 and r.ratio and r.ratio > 0
         assert r.reference == "c-openmp"
-    frameworks = {(r.framework, r.space) for r in report.results if r.status == "ok"}
+    frameworks = {(r.framework, r.space) for r in report.results}
     assert {
         ("kernelkit", "openmp"),
         ("kernelkit", "serial"),
-        ("c-openmp", "openmp"),
+        ("kernelkit-team", "openmp"),
+        ("c-openmp", "serial"),
         ("numpy", "openmp"),
     } <= frameworks
-
-    metrics = {(x.metric, x.space) for x in report.latencies if x.framework == "kernelkit"}
-    for m in ("cold_compile", "warm_start", "launch"):
-        assert (m, "openmp") in metrics and (m, "serial") in metrics
-    assert ("import", None) in metrics
-    for x in report.latencies:
-        if x.framework == "kernelkit":
-            assert x.status == "ok" and x.value is not None and x.value > 0, (x.metric, x.note)
+    # the bandwidth-bound results carry a fraction of the best copy of their space
+    assert set(report.ceilings) == {"openmp", "serial"}
+    triad = next(r for r in report.results if r.benchmark == "triad" and r.framework == "kernelkit")
+    assert triad.bandwidth and triad.fraction and triad.fraction > 0
+    assert next(r for r in report.results if r.benchmark == "pi").fraction is None
 
     data = json.loads(path.read_text())
-    assert data["schema"] == "kernelkit-bench/1"
+    assert data["schema"] == "kernelkit-bench/2"
     machine = data["machine"]
-    for key in ("cpu", "cores", "compiler", "kernelkit", "numpy", "numba", "threads", "python"):
+    for key in ("cpu", "cores", "compiler", "kernelkit", "numpy", "numba", "warp", "threads", "python"):
         assert key in machine
     assert machine["compiler"]["version"]
     assert len(data["results"]) == len(report.results)
-    triad = next(r for r in data["results"] if r["benchmark"] == "triad" and r["framework"] == "kernelkit")
-    assert triad["unit"] == "GB/s" and triad["time"]["repeats"] >= 1 and triad["ratio_to_reference"] > 0
-    assert "c-openmp" in out and "vs ref" in out and "cold compile" in out
+    row = next(r for r in data["results"] if r["benchmark"] == "triad" and r["framework"] == "kernelkit")
+    assert row["unit"] == "GB/s" and row["time"]["repeats"] >= 1 and row["ratio_to_reference"] > 0
+    assert row["fraction_of_achievable"] > 0
+    assert "c-openmp" in out and "vs ref" in out and "of BW" in out
+    assert "| benchmark |" in md.read_text()
+    if HAVE_MPL:
+        assert (tmp_path / "ratio-openmp.png").stat().st_size > 0
+        assert (tmp_path / "bandwidth-openmp.png").exists()
+
+
+@needs_compiler
+def test_latency_and_scaling(tmp_path, capsys):
+    report = run(
+        _tiny(
+            only=("triad", "compile", "warm", "launch"),
+            frameworks=("kernelkit", "c-openmp"),
+            spaces=("openmp",),
+            scaling=True,
+            scaling_threads=(1, 2),
+            plot_dir=str(tmp_path),
+        )
+    )
+    out = capsys.readouterr().out
+    assert not report.failed, out
+    metrics = {x.metric for x in report.latencies if x.framework == "kernelkit"}
+    assert {"cold_compile", "warm_start", "launch"} <= metrics
+    for x in report.latencies:
+        assert x.status == "ok" and x.value is not None and x.value > 0, (x.metric, x.note)
+    assert {(r.framework, r.threads) for r in report.scaling} == {
+        ("kernelkit", 1),
+        ("kernelkit", 2),
+        ("c-openmp", 1),
+        ("c-openmp", 2),
+    }
+    assert all(r.status == "ok" and r.rate for r in report.scaling)
+    assert "thread scaling" in out and "cold compile" in out
+    if HAVE_MPL:
+        assert (tmp_path / "scaling.png").exists()
+
+
+@pytest.mark.skipif(not (HAVE_NUMBA or HAVE_WARP), reason="needs numba or warp")
+def test_peers_validate(capsys):
+    report = run(_tiny(only=("triad", "dot"), frameworks=("c-openmp", "numba", "warp"), spaces=("openmp",)))
+    assert not report.failed, capsys.readouterr().out
+    for r in report.results:
+        installed = HAVE_NUMBA if r.framework == "numba" else HAVE_WARP if r.framework == "warp" else True
+        assert r.status == ("ok" if installed else "skipped"), (r.framework, r.note)
+
+
+def test_from_json_and_cli(tmp_path, capsys):
+    from kernelkit.bench.report import write_json
+    from kernelkit.cli import main
+
+    data = {
+        "schema": "kernelkit-bench/2",
+        "machine": {
+            "cpu": "test cpu",
+            "cores": 2,
+            "threads": 2,
+            "gpu": {"name": "Test GPU", "arch": "sm_90"},
+        },
+        "ceilings": {"cuda": {"GBs": 3000.0, "benchmark": "copy", "framework": "cuda"}},
+        "results": [
+            {
+                "benchmark": "copy",
+                "framework": "cuda",
+                "space": "cuda",
+                "threads": None,
+                "n": 8,
+                "status": "ok",
+                "unit": "GB/s",
+                "rate": 3000.0,
+                "reference": "cuda",
+                "ratio_to_reference": 1.0,
+                "ratio_best_to_reference": 1.0,
+                "fraction_of_achievable": 1.0,
+                "time": {"median_s": 1e-3},
+            },
+            {
+                "benchmark": "copy",
+                "framework": "kernelkit",
+                "space": "cuda",
+                "threads": None,
+                "n": 8,
+                "status": "ok",
+                "unit": "GB/s",
+                "rate": 2900.0,
+                "reference": "cuda",
+                "ratio_to_reference": 0.967,
+                "ratio_best_to_reference": 0.97,
+                "fraction_of_achievable": 0.967,
+                "time": {"median_s": 1.03e-3},
+            },
+            {
+                "benchmark": "copy",
+                "framework": "warp",
+                "space": "cuda",
+                "threads": None,
+                "n": 8,
+                "status": "skipped",
+                "unit": "GB/s",
+                "note": "warp not installed",
+            },
+        ],
+        "latency": [],
+        "notes": [],
+    }
+    path = tmp_path / "gpu.json"
+    write_json(str(path), data)
+    md = tmp_path / "gpu.md"
+    assert main(["bench", "--from-json", str(path), "--markdown", str(md), "--plot", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Test GPU" in out and "0.97" in out and "warp not installed" in out
+    assert "| copy | kernelkit |" in md.read_text()
+    if HAVE_MPL:
+        assert (tmp_path / "ratio-cuda.png").exists()
+
+
+def test_thread_counts():
+    assert default_thread_counts(1) == [1]
+    assert default_thread_counts(2) == [1, 2]
+    assert default_thread_counts(6) == [1, 2, 4, 6]
+    assert default_thread_counts(8) == [1, 2, 4, 8]
 
 
 def _toy(versions: tuple[Version, ...]) -> Benchmark:
@@ -226,7 +378,7 @@ def test_wrong_result_and_skip_are_reported(tmp_path):
         )
     )
     path = tmp_path / "toy.json"
-    report = run(_tiny(only=("toy",), json_path=str(path)), benchmarks=[bench])
+    report = run(_tiny(only=("toy",), json_path=str(path), size=None), benchmarks=[bench])
     status = {r.framework: r.status for r in report.results}
     assert status == {"ref": "ok", "wrong": "invalid", "absent": "skipped", "broken": "error"}
     assert report.failed
@@ -235,11 +387,58 @@ def test_wrong_result_and_skip_are_reported(tmp_path):
     assert "relative error" in notes["wrong"]
 
 
-def test_cpu_set_is_well_formed():
-    for b in cpu_benchmarks():
-        spaces = b.spaces()
-        for space in spaces:
+def test_sets_are_well_formed():
+    from kernelkit.bench.gpu import gpu_benchmarks
+
+    for b in cpu_benchmarks() + gpu_benchmarks():
+        for space in b.spaces():
             refs = [v for v in b.versions if v.space == space and v.reference]
             assert len(refs) == 1, (b.name, space)
-        assert b.unit in ("GB/s", "Gsteps/s", "GFLOP/s")
-        assert b.work(10) > 0
+        assert b.unit in ("GB/s", "Gsteps/s", "GFLOP/s", "GUP/s")
+        assert b.work(64) > 0
+    assert {b.name for b in gpu_benchmarks()} == {b.name for b in cpu_benchmarks()}
+
+
+class _FakeDevice:
+    """Stands in for gpu.DeviceData on a machine without a GPU: the host arrays themselves."""
+
+    def __init__(self, host):
+        self.host = host
+        self.n = host.n
+        self.__dict__.update({k: v for k, v in vars(host).items() if k not in ("n", "originals")})
+
+    def download(self, name):
+        return getattr(self.host, name).copy()
+
+
+class _CheckContext:
+    def kernelkit(self):
+        return pk
+
+    def kernelkit_space(self, space):
+        from kernelkit.api.spaces import CudaCheck
+
+        return CudaCheck
+
+
+def test_gpu_kernelkit_versions_compile_for_cuda_and_validate():
+    """The GPU set's kernelkit versions (policies included), compiled for CUDA by NVRTC and run on OpenMP."""
+    from kernelkit.backends.cuda import nvrtc
+    from kernelkit.bench import problems as P
+    from kernelkit.bench.gpu import gpu_benchmarks
+
+    if not (COMPILED and nvrtc.available()):
+        pytest.skip("needs a C++ compiler and NVRTC")
+    for b in gpu_benchmarks():
+        p = P.problem(b.name)
+        for v in b.versions:
+            if not v.framework.startswith("kernelkit"):
+                continue
+            n = 40 if b.name in ("dgemm", "yax", "transpose", "stencil", "jacobi") else 300
+            d = _FakeDevice(p.make(n))
+            expected = b.expected(d)
+            if p.clobber is not None:
+                p.clobber(d.host)
+            got = v.build(_CheckContext(), d)()
+            err, problem = b.validate(got, expected)
+            assert problem is None, (b.name, v.framework, problem)

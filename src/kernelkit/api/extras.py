@@ -11,17 +11,16 @@
 - `BinOp1D`, `BinOp3D`, `BinSort` (Kokkos::BinSort): bin keys, build the permutation, count and offsets per
   bin, and apply the permutation to Views. Computed with NumPy on the host copy of the Views; results are
   written back through the View API, so they reach the device copy of a GPU View.
-- `Random_XorShift64_Pool(seed)`, `Random_XorShift1024_Pool(seed)`: Kokkos' generators (XorShift64* and
-  XorShift1024*), usable from Python code: `gen = pool.get_state(); gen.drand(); pool.free_state(gen)`.
-  `fill_random(view, pool, range)` / `fill_random(view, pool, begin, end)` fills a View (vectorized).
-  Pools are not kernel arguments yet.
+- The host side of the random pools (`pk.Random_XorShift64_Pool(seed)`, which kernels use directly):
+  `host_get_state(pool)` / `host_free_state(pool, gen)` give Python code a generator with exactly the draws a
+  kernel would get from the same stream; `fill_random(view, pool, range)` / `fill_random(view, pool, begin,
+  end)` fills a View (Kokkos::fill_random, vectorized).
 """
 
 from __future__ import annotations
 
 import math
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +41,9 @@ __all__ = [
     "BinOp1D",
     "BinOp3D",
     "BinSort",
-    "Random_XorShift64_Pool",
-    "Random_XorShift1024_Pool",
-    "Random_XorShift64",
-    "Random_XorShift1024",
+    "HostGenerator",
+    "host_get_state",
+    "host_free_state",
     "fill_random",
 ]
 
@@ -368,86 +366,55 @@ class BinSort:
 
 
 # --------------------------------------------------------------------------------------------- random pools
+#
+# The pools are kernelkit's `pk.Random_XorShift64_Pool` / `Random_XorShift1024_Pool` (kernelkit.api.random),
+# which kernels use directly. What follows is their host side, for plain Python code: a generator on a stream
+# claimed exactly as a kernel's `pool.get_state()` claims one (an increment of the pool's counter, the stream
+# seeded with splitmix64), drawing exactly the numbers a kernel would draw from that claim
+# (include/kernelkit/random.h), and Kokkos::fill_random.
 
 _M64 = (1 << 64) - 1
-_MAX_URAND = (1 << 32) - 1
-_MAX_RAND = (1 << 31) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MUL = 0x2545F4914F6CDD1D
 
 
-def _splitmix64(x: int) -> tuple[int, int]:
-    x = (x + 0x9E3779B97F4A7C15) & _M64
+def _splitmix64(x: int) -> int:
+    x = (x + _GOLDEN) & _M64
     z = x
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return x, z ^ (z >> 31)
+    return z ^ (z >> 31)
 
 
-class _Generator:
-    """The distributions every Kokkos generator offers, on top of `urand64()` (implemented by subclasses)."""
+def _check_pool(pool: Any, what: str) -> Any:
+    from kernelkit.api.random import RandomPool
 
-    def _next(self) -> int:  # pragma: no cover - implemented by the generators
-        raise NotImplementedError
-
-    def urand(self, *r: int) -> int:
-        """uint32: [0, 2^32), [0, range) or [start, end)."""
-        if not r:
-            return (self._next() >> 16) & _MAX_URAND
-        return self._ranged(lambda: (self._next() >> 16) & _MAX_URAND, r)
-
-    def rand(self, *r: int) -> int:
-        """int32: [0, 2^31), [0, range) or [start, end)."""
-        if not r:
-            return (self._next() >> 33) & _MAX_RAND
-        return self._ranged(lambda: (self._next() >> 33) & _MAX_RAND, r)
-
-    def rand64(self, *r: int) -> int:
-        if not r:
-            return (self._next() >> 1) & ((1 << 63) - 1)
-        return self._ranged(lambda: (self._next() >> 1) & ((1 << 63) - 1), r)
-
-    def urand64(self, *r: int) -> int:
-        """uint64: [0, 2^64), [0, range) or [start, end)."""
-        if not r:
-            return self._next()
-        return self._ranged(self._next, r)
-
-    @staticmethod
-    def _ranged(draw, r: tuple) -> int:
-        lo, hi = (0, int(r[0])) if len(r) == 1 else (int(r[0]), int(r[1]))
-        if hi <= lo:
-            return lo
-        return lo + draw() % (hi - lo)
-
-    def drand(self, *r: float) -> float:
-        """float64: [0, 1), [0, range) or [start, end)."""
-        u = (self._next() >> 11) * (1.0 / (1 << 53))
-        if not r:
-            return u
-        lo, hi = (0.0, float(r[0])) if len(r) == 1 else (float(r[0]), float(r[1]))
-        return lo + u * (hi - lo)
-
-    def frand(self, *r: float) -> float:
-        """A float32 value as a Python float: [0, 1), [0, range) or [start, end)."""
-        return float(np.float32(self.drand(*r)))
-
-    def normal(self, mean: float = 0.0, std_dev: float = 1.0) -> float:
-        """A normal deviate (Marsaglia's polar method, as Kokkos)."""
-        while True:
-            u = 2.0 * self.drand() - 1.0
-            v = 2.0 * self.drand() - 1.0
-            s = u * u + v * v
-            if 0.0 < s < 1.0:
-                return mean + std_dev * u * math.sqrt(-2.0 * math.log(s) / s)
+    if not isinstance(pool, RandomPool):
+        raise KernelTypeError(
+            f"{what} takes a pk.Random_XorShift64_Pool or pk.Random_XorShift1024_Pool, got "
+            f"{type(pool).__name__}"
+        )
+    return pool
 
 
-class Random_XorShift64(_Generator):  # noqa: N801 - Kokkos name
-    """One XorShift64* stream (Kokkos::Random_XorShift64), as `Random_XorShift64_Pool.get_state` hands out."""
+def _claim(pool: Any, count: int) -> int:
+    """Claim `count` consecutive streams (the pool counter stays coherent with the device); the first one."""
+    counter = int(pool[1])
+    pool[1] = (counter + count) & _M64
+    return counter
 
-    __slots__ = ("state", "index")
 
-    def __init__(self, state: int, index: int = 0) -> None:
-        self.state = (int(state) & _M64) or 0x853C49E6748FEA9B
-        self.index = index
+class HostGenerator:
+    """A random stream used from Python: the same draws as a kernel's generator on the same claim.
+
+    `drand([end] | [begin, end])` float64 in [0, 1) (scaled), `frand(...)` float32, `urand()` uint32,
+    `urand64()`, `rand([end] | [begin, end])` int, `normal(mean=0, stddev=1)`."""
+
+    __slots__ = ("state", "claim")
+
+    def __init__(self, seed: int, claim: int) -> None:
+        self.claim = claim
+        self.state = _splitmix64((seed ^ ((claim * _GOLDEN) & _M64)) & _M64) or 1
 
     def _next(self) -> int:
         s = self.state
@@ -455,147 +422,88 @@ class Random_XorShift64(_Generator):  # noqa: N801 - Kokkos name
         s ^= (s << 25) & _M64
         s ^= s >> 27
         self.state = s
-        return (s * 2685821657736338717) & _M64
+        return (s * _MUL) & _M64
 
+    def drand(self, *r: float) -> float:
+        u = (self._next() >> 11) * (1.0 / 9007199254740992.0)
+        if not r:
+            return u
+        return u * float(r[0]) if len(r) == 1 else float(r[0]) + u * (float(r[1]) - float(r[0]))
 
-class Random_XorShift1024(_Generator):  # noqa: N801 - Kokkos name
-    """One XorShift1024* stream (Kokkos::Random_XorShift1024)."""
+    def frand(self, *r: float) -> float:
+        f32 = np.float32
+        u = f32((self._next() >> 40) * (1.0 / 16777216.0))
+        if not r:
+            return float(u)
+        if len(r) == 1:
+            return float(f32(u * f32(r[0])))
+        return float(f32(f32(r[0]) + u * f32(float(r[1]) - float(r[0]))))
 
-    __slots__ = ("state", "p", "index")
+    def urand(self) -> int:
+        return self._next() >> 32
 
-    def __init__(self, state: list[int], p: int = 0, index: int = 0) -> None:
-        self.state = [int(s) & _M64 for s in state]
-        self.p = p
-        self.index = index
+    def urand64(self) -> int:
+        return self._next()
 
-    def _next(self) -> int:
-        s0 = self.state[self.p]
-        self.p = (self.p + 1) & 15
-        s1 = self.state[self.p]
-        s1 ^= (s1 << 31) & _M64
-        s1 ^= s1 >> 11
-        s0 ^= s0 >> 30
-        self.state[self.p] = s0 ^ s1
-        return (self.state[self.p] * 1181783497276652981) & _M64
+    def rand(self, *r: int) -> int:
+        x = self._next() >> 1
+        if not r:
+            return x >> 32
+        lo, hi = (0, int(r[0])) if len(r) == 1 else (int(r[0]), int(r[1]))
+        return lo + (x % (hi - lo) if hi > lo else 0)
 
-
-class _Pool:
-    """A pool of independent generator states (Kokkos::Random_XorShift*_Pool)."""
-
-    _words = 1
-
-    def __init__(self, seed: int = 0, num_states: int = 128) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise KernelTypeError(f"the pool's seed must be an int, got {type(seed).__name__}")
-        if num_states < 1:
-            raise KernelValueError(f"a random pool needs at least one state, got {num_states}")
-        self.seed = int(seed)
-        self.num_states = int(num_states)
-        x = self.seed & _M64
-        words = []
-        for _ in range(self.num_states * self._words):
-            x, z = _splitmix64(x)
-            words.append(z or 1)
-        self._states = np.array(words, dtype=np.uint64).reshape(self.num_states, self._words)
-        self._p = np.zeros(self.num_states, dtype=np.int64)
-        self._free = list(range(self.num_states))
-        self._lock = threading.Lock()
-
-    def init(self, seed: int, num_states: int | None = None) -> None:
-        """Re-seed the pool (Kokkos' `pool.init(seed, num_states)`)."""
-        self.__init__(seed, self.num_states if num_states is None else num_states)  # type: ignore[misc]
-
-    def get_state(self, *_: Any) -> _Generator:
-        """Take a generator from the pool; give it back with `free_state` so its stream continues."""
-        with self._lock:
-            if not self._free:
-                raise KernelValueError(
-                    f"all {self.num_states} states of the pool are taken; free_state() some"
-                )
-            i = self._free.pop(0)
-        return self._make(i)
-
-    def free_state(self, gen: _Generator) -> None:
-        """Return a generator to the pool, saving its position in the stream."""
-        self._save(gen)
-        with self._lock:
-            if gen.index not in self._free:
-                self._free.append(gen.index)
-
-    def _make(self, i: int) -> _Generator:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _save(self, gen: _Generator) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def normal(self, mean: float = 0.0, stddev: float = 1.0) -> float:
+        u1 = 1.0 - self.drand()
+        u2 = self.drand()
+        return mean + stddev * math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
 
     def __repr__(self) -> str:
-        return f"pk.{type(self).__name__}(seed={self.seed}, num_states={self.num_states})"
+        return f"<random stream {self.claim}>"
 
 
-class Random_XorShift64_Pool(_Pool):  # noqa: N801 - Kokkos name
-    """`pk.Random_XorShift64_Pool(seed)`: XorShift64* generators.
-
-    >>> pool = Random_XorShift64_Pool(5489); g = pool.get_state(); 0.0 <= g.drand() < 1.0
-    True
-    >>> pool.free_state(g)
-    """
-
-    _words = 1
-
-    def _make(self, i: int) -> _Generator:
-        return Random_XorShift64(int(self._states[i, 0]), i)
-
-    def _save(self, gen: _Generator) -> None:
-        self._states[gen.index, 0] = np.uint64(gen.state)  # type: ignore[attr-defined]
+def host_get_state(pool: Any) -> HostGenerator:
+    """`pool.get_state()` for Python code: claim the pool's next stream and return its generator."""
+    _check_pool(pool, "get_state")
+    return HostGenerator(int(pool[0]), _claim(pool, 1))
 
 
-class Random_XorShift1024_Pool(_Pool):  # noqa: N801 - Kokkos name
-    """`pk.Random_XorShift1024_Pool(seed)`: XorShift1024* generators (16 words of state each)."""
-
-    _words = 16
-
-    def _make(self, i: int) -> _Generator:
-        return Random_XorShift1024([int(w) for w in self._states[i]], int(self._p[i]), i)
-
-    def _save(self, gen: _Generator) -> None:
-        self._states[gen.index] = np.array(gen.state, dtype=np.uint64)  # type: ignore[attr-defined]
-        self._p[gen.index] = gen.p  # type: ignore[attr-defined]
+def host_free_state(pool: Any, gen: HostGenerator) -> None:
+    """`pool.free_state(gen)` for Python code: nothing to do (streams are never reused, as in kernels)."""
+    _check_pool(pool, "free_state")
 
 
-def _stream64(pool: _Pool, n: int) -> np.ndarray:
-    """n uint64 draws, generated with every state of the pool in lockstep (vectorized XorShift64* steps of
-    each state; a XorShift1024 pool contributes its 16 words as independent XorShift64* seeds)."""
-    states = pool._states.reshape(-1).copy()
-    states[states == 0] = np.uint64(0x853C49E6748FEA9B)
-    steps = -(-n // states.size) if n else 0
-    out = np.empty((steps, states.size), dtype=np.uint64)
-    mul = np.uint64(2685821657736338717)
+def _draws(pool: Any, n: int) -> np.ndarray:
+    """n uint64 draws, vectorized: up to 1024 freshly claimed streams in lockstep, element k from stream
+    k % streams (the streams are those kernels would get for the same claims)."""
+    streams = max(1, min(n, 1024))
+    first = _claim(pool, streams)
+    seed = int(pool[0])
+    st = np.array([HostGenerator(seed, first + c).state for c in range(streams)], dtype=np.uint64)
+    steps = -(-n // streams) if n else 0
+    out = np.empty((steps, streams), dtype=np.uint64)
+    mul = np.uint64(_MUL)
     for k in range(steps):
-        states ^= states >> np.uint64(12)
-        states ^= states << np.uint64(25)
-        states ^= states >> np.uint64(27)
-        out[k] = states * mul
-    pool._states[...] = states.reshape(pool._states.shape)
+        st ^= st >> np.uint64(12)
+        st ^= st << np.uint64(25)
+        st ^= st >> np.uint64(27)
+        out[k] = st * mul
     return out.reshape(-1)[:n]
 
 
-def fill_random(view: Any, pool: _Pool, *r: Any) -> None:
-    """Kokkos::fill_random: fill a View with uniform values in [0, range) or [begin, end) (integers for
-    integer Views, reals otherwise), drawn from the pool (which advances)."""
-    if not isinstance(pool, _Pool):
-        raise KernelTypeError(
-            f"fill_random(view, pool, range | begin, end): got {type(pool).__name__} as the pool"
-        )
+def fill_random(view: Any, pool: Any, *r: Any) -> None:
+    """Kokkos::fill_random(view, pool, range) or (view, pool, begin, end): uniform values in [0, range) or
+    [begin, end), integers for an integer View (as `gen.rand`), reals otherwise (as `gen.drand`)."""
+    _check_pool(pool, "fill_random")
     if len(r) not in (1, 2):
         raise KernelTypeError("fill_random(view, pool, range) or fill_random(view, pool, begin, end)")
     arr = _read(view)
     lo, hi = (0, r[0]) if len(r) == 1 else (r[0], r[1])
-    bits = _stream64(pool, arr.size)
+    bits = _draws(pool, arr.size)
     if np.issubdtype(arr.dtype, np.integer):
         lo, hi = int(lo), int(hi)
-        span = max(hi - lo, 1)
-        vals = (bits % np.uint64(span)).astype(np.int64) + lo
+        span = np.uint64(max(hi - lo, 1))
+        vals = ((bits >> np.uint64(1)) % span).astype(np.int64) + lo
     else:
-        u = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+        u = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
         vals = float(lo) + u * (float(hi) - float(lo))
     _write(view, vals.reshape(arr.shape).astype(arr.dtype))

@@ -38,6 +38,17 @@ class RandomPool(View):
         self.data[0] = self.seed
         self.data[1] = 0
 
+    def get_state(self):
+        """From plain Python: a host generator drawing exactly what a kernel's `pool.get_state()` would."""
+        from kernelkit.api.extras import host_get_state
+
+        return host_get_state(self)
+
+    def free_state(self, gen) -> None:
+        from kernelkit.api.extras import host_free_state
+
+        host_free_state(self, gen)
+
     def __repr__(self) -> str:
         return f"pk.{type(self).__name__}(seed={self.seed})"
 

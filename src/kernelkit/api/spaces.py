@@ -8,12 +8,23 @@ from kernelkit.backends import base
 from kernelkit.errors import KernelTypeError, KernelValueError, SpaceUnavailable
 
 
+_BY_NAME_LATE: dict = {}  # filled below, once the spaces exist
+
+
 class ExecutionSpace:
     """An execution space. `pk.Cuda(1)` names the second GPU."""
 
     __slots__ = ("name", "backend_name", "device_id", "_backend", "stream")
 
-    def __init__(self, name: str, backend_name: str | None, device_id: int = 0):
+    def __new__(cls, name, backend_name=None, device_id: int = 0, _named=[False]):  # noqa: B006
+        # PyKokkos spells a lookup by name as a constructor: pk.ExecutionSpace("OpenMP")
+        if isinstance(name, str) and backend_name is None and name.lower() in _BY_NAME_LATE:
+            return _BY_NAME_LATE[name.lower()]
+        return super().__new__(cls)
+
+    def __init__(self, name: str, backend_name: str | None = None, device_id: int = 0):
+        if backend_name is None and isinstance(name, str) and name.lower() in _BY_NAME_LATE:
+            return  # a lookup by name returned an existing space
         self.name = name
         self.backend_name = backend_name
         self.device_id = device_id
@@ -77,7 +88,8 @@ for _s in (Debug, Serial, OpenMP, Cuda, Default):
 ExecutionSpace.Threads = OpenMP  # type: ignore[attr-defined]
 
 _BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda,
-            "cudacheck": CudaCheck}
+            "cudacheck": CudaCheck, "default": Default}
+_BY_NAME_LATE.update(_BY_NAME)
 _default: list[ExecutionSpace | None] = [None]
 
 

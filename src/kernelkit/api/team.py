@@ -90,8 +90,8 @@ class TeamPolicy:
         if self.team_size == 0:
             raise KernelValueError("team_size must be >= 1 (or pk.AUTO)", caller_loc())
         vl = 1 if vector_length is None or vector_length is AUTO else _count(vector_length, "vector_length")
-        if vl < 1 or vl & (vl - 1) or vl > 32:
-            raise KernelValueError(f"vector_length must be a power of two from 1 to 32, got {vl}", caller_loc())
+        if vl < 1 or vl & (vl - 1):
+            raise KernelValueError(f"vector_length must be a power of two, got {vl}", caller_loc())
         self.vector_length = vl
         self.scratch_team = [0, 0]
         self.scratch_thread = [0, 0]

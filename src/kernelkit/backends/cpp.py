@@ -260,7 +260,9 @@ class CppRenderer:
             total_b, total_e = "0", f"kk_t{n}"
         acc_t = ctype(s.acc.type) if s.acc is not None else None
         red = f"kk::{s.reducer}" if s.reducer else None
-        host_simd = self.target == "host" and s.level in ("vector", "teamvector") and dims == 1
+        host_simd = self.target == "host" and s.level in ("vector", "teamvector") and dims == 1 and \
+            N.writes_own_elements(s.body, {v.name for v in s.vars}, any(getattr(f, "_writes", None)
+                                                                      for f in self.k.functions))
 
         def loop(chunked: bool, simd: str) -> str:
             it = f"kk_it{n}"

@@ -27,7 +27,7 @@ Run = Callable[[], Any]
 Build = Callable[["Context", Data], Run]
 
 
-# ---- kernelkit ----------------------------------------------------------------------------------------------
+# ---- kernelkit ---------------------------------------------------------------------------------------------
 
 
 def _range(pk: Any, space: Any, d: Data) -> Any:
@@ -102,7 +102,7 @@ def kk(
     return build
 
 
-# ---- the hand-written C, Numba, NumPy, Warp -------------------------------------------------------------------
+# ---- the hand-written C, Numba, NumPy, Warp ----------------------------------------------------------------
 
 
 def c(fn: str, args: Callable[[Data], tuple[Any, ...]], space: str, out: str | None = None) -> Build:
@@ -225,7 +225,7 @@ def versions(
     return tuple(out)
 
 
-# ---- per problem ----------------------------------------------------------------------------------------------
+# ---- per problem -------------------------------------------------------------------------------------------
 
 
 def _np_run(fn: Callable[[Data], Any], result: Callable[[Data], Any]) -> Build:
@@ -328,6 +328,7 @@ def _versions_for(name: str) -> tuple[Version, ...]:
             kernelkit={
                 "kernelkit": lambda sp: kk("yax_range", _range, args, sp),
                 "kernelkit-team": lambda sp: kk("yax_team", _rows_team(1), args, sp),
+                "kernelkit-teamvector": lambda sp: kk("yax_teamvector", _rows_team(1), args, sp),
             },
             c_ref=lambda sp: c("yax", lambda d: (ptr(d.y), ptr(d.a), ptr(d.x), d.n, d.n), sp),
             numba=nb("yax", lambda d: (d.y, d.a, d.x)),

@@ -23,7 +23,7 @@ from .timing import measure_interleaved
 ALL_SPACES = ("openmp", "serial", "cuda")
 CPU_SPACES = ("openmp", "serial")
 LATENCY_METRICS = {"compile": "cold_compile", "warm": "warm_start", "launch": "launch", "import": "import"}
-SCALING_FRAMEWORKS = ("c-openmp", "kernelkit", "kernelkit-team")
+SCALING_FRAMEWORKS = ("c-openmp", "kernelkit", "kernelkit-team", "kernelkit-teamvector")
 
 _current: Context | None = None
 
@@ -55,13 +55,15 @@ class Options:
     launch_calls: int | None = None
     launch_batches: int | None = None
     quiet: bool = False
-    settle_s: float = 0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
+    settle_s: float = (
+        0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
+    )
 
     def budget_s(self, space: str = "openmp") -> float:
         """Seconds of timed calls per version before it stops repeating (after min_repeats)."""
         if space == "cuda":
             return 0.5 if self.quick else 1.0
-        return 1.0 if self.quick else 3.0
+        return 0.5 if self.quick else 3.0
 
     @property
     def n_repeats(self) -> int:
@@ -377,9 +379,7 @@ def _measure_space(
 
 
 def _skip_all(bench: Benchmark, n: int, group: Sequence[Any], reason: str) -> list[Result]:
-    return [
-        Result(bench.name, v.framework, v.space, bench.unit, n, "skipped", note=reason) for v in group
-    ]
+    return [Result(bench.name, v.framework, v.space, bench.unit, n, "skipped", note=reason) for v in group]
 
 
 def run_benchmark(
@@ -445,7 +445,7 @@ def run_benchmark(
     return results
 
 
-# ---- the achievable bandwidth -------------------------------------------------------------------------------
+# ---- the achievable bandwidth ------------------------------------------------------------------------------
 
 
 def _fill_fractions(ctx: Context, report: Report, candidates: Sequence[Benchmark], log) -> None:
@@ -478,7 +478,7 @@ def _fill_fractions(ctx: Context, report: Report, candidates: Sequence[Benchmark
                 r.fraction = r.bandwidth / best.rate  # type: ignore[operator]
 
 
-# ---- scaling -------------------------------------------------------------------------------------------------
+# ---- scaling -----------------------------------------------------------------------------------------------
 
 
 def default_thread_counts(cores: int | None = None) -> list[int]:
@@ -515,7 +515,7 @@ def _scaling(ctx: Context, benches: Sequence[Benchmark], log) -> list[Result]:
     return out
 
 
-# ---- latency -------------------------------------------------------------------------------------------------
+# ---- latency -----------------------------------------------------------------------------------------------
 
 
 def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
@@ -576,7 +576,7 @@ def _probe_unavailable(ctx: Context, probe: Any, space: str) -> str | None:
     return None if available else f"{space} space not available: {detail}"
 
 
-# ---- the run -------------------------------------------------------------------------------------------------
+# ---- the run -----------------------------------------------------------------------------------------------
 
 
 def all_benchmarks() -> list[Benchmark]:

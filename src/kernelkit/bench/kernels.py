@@ -151,3 +151,16 @@ def dgemm_dot(i, j, a, b, c, n):
     for k in range(n):
         s += a[i, k] * b[k, j]
     c[i, j] = s
+
+
+@pk.workunit
+def yax_teamvector(team, acc, y, a, x, m):
+    """yax_team with the row split over every lane of the team (TeamVectorRange): a SIMD loop on the host."""
+    j = team.league_rank()
+
+    def row(i, inner):
+        inner += a[j, i] * x[i]
+
+    temp = pk.parallel_reduce(pk.TeamVectorRange(team, m), row)
+    if team.team_rank() == 0:
+        acc += y[j] * temp

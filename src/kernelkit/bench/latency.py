@@ -33,6 +33,7 @@ TARGETS_S: dict[str, float] = {
     "warm_start": 0.010,
     "launch": 2e-6,
     "launch_one_thread": 1e-6,
+    "launch_gpu": 6e-6,
     "import": 0.3,
 }
 
@@ -50,9 +51,12 @@ class Probe:
 
 PROBES: dict[str, Probe] = {
     "kernelkit": Probe(
-        "kernelkit", "probe_kernelkit.py", "KERNELKIT_CACHE_DIR", ("openmp", "serial"), "kernelkit"
+        "kernelkit", "probe_kernelkit.py", "KERNELKIT_CACHE_DIR", ("openmp", "serial", "cuda"), "kernelkit"
     ),
     "numba": Probe("numba", "probe_numba.py", "NUMBA_CACHE_DIR", ("openmp",), "numba"),
+    # "openmp" is Warp's CPU device (one thread)
+    "warp": Probe("warp", "probe_warp.py", "KERNELKIT_PROBE_CACHE", ("openmp", "cuda"), "warp"),
+    "cupy": Probe("cupy", "probe_cupy.py", "CUPY_CACHE_DIR", ("cuda",), "cupy"),
 }
 
 
@@ -103,7 +107,9 @@ def kernel_latency(
         "cold_compile_next": TARGETS_S["cold_compile"],
         "warm_start": TARGETS_S["warm_start"],
         "warm_start_next": TARGETS_S["warm_start"],
-        "launch": TARGETS_S["launch_one_thread" if one_thread else "launch"],
+        "launch": TARGETS_S[
+            "launch_gpu" if space == "cuda" else "launch_one_thread" if one_thread else "launch"
+        ],
     }
     own = framework == "kernelkit"
     wanted = list(metrics)
@@ -154,7 +160,8 @@ def kernel_latency(
         if name in records and records[name].status == "ok" and not records[name].timing.samples:
             del records[name]  # the probe has no second kernel
     for rec in records.values():
-        rec.extra["threads"] = 1 if space == "serial" else threads
+        one = space == "serial" or framework == "warp"
+        rec.extra["threads"] = None if space == "cuda" else 1 if one else threads
     return list(records.values())
 
 

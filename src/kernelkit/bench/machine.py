@@ -122,6 +122,8 @@ def machine_info(threads: int | None = None, compiler: dict[str, Any] | None = N
         "threads": threads,
         "load_average": load_average(),
         "env": {
-            k: v for k, v in os.environ.items() if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_", "CUDA_"))
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_", "CUDA_"))
         },
     }

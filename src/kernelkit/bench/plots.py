@@ -19,6 +19,7 @@ COLORS = {
     "cuda-tiled": "#888888",
     "kernelkit": "#d62728",
     "kernelkit-team": "#ff7f0e",
+    "kernelkit-teamvector": "#e377c2",
     "numba": "#1f77b4",
     "numpy": "#2ca02c",
     "cupy": "#2ca02c",
@@ -31,24 +32,48 @@ def _ok(results: list[dict[str, Any]], space: str) -> list[dict[str, Any]]:
     return [r for r in results if r["space"] == space and r["status"] == "ok"]
 
 
-def _grouped(ax: Any, rows: list[dict[str, Any]], value: str, log: bool) -> list[str]:
+ORDER = list(COLORS)
+MARKERS = {"kernelkit": "o", "kernelkit-team": "s", "kernelkit-teamvector": "D"}
+
+
+def _frameworks(rows: list[dict[str, Any]]) -> list[str]:
+    present = {r["framework"] for r in rows}
+    return [f for f in ORDER if f in present] + sorted(present - set(ORDER))
+
+
+def _dots(ax: Any, rows: list[dict[str, Any]], value: str) -> list[str]:
+    """One row per benchmark, one marker per framework (slightly offset so that equal values stay visible)."""
     benches = list(dict.fromkeys(r["benchmark"] for r in rows))
-    frameworks = list(dict.fromkeys(r["framework"] for r in rows))
-    height = 0.8 / max(len(frameworks), 1)
+    frameworks = _frameworks(rows)
+    spread = 0.6 / max(len(frameworks), 1)
     for k, fw in enumerate(frameworks):
         ys, xs = [], []
         for b, bench in enumerate(benches):
             r = next((r for r in rows if r["benchmark"] == bench and r["framework"] == fw), None)
             if r is not None and r.get(value) is not None:
-                ys.append(b - 0.4 + (k + 0.5) * height)
+                ys.append(b - 0.3 + (k + 0.5) * spread)
                 xs.append(r[value])
-        ax.barh(ys, xs, height=height, label=fw, color=COLORS.get(fw))
+        big = fw.startswith("kernelkit")
+        ax.scatter(
+            xs,
+            ys,
+            label=fw,
+            color=COLORS.get(fw),
+            marker=MARKERS.get(fw, "|" if not big else "o"),
+            s=60 if big else 90,
+            zorder=3,
+            linewidths=2,
+        )
     ax.set_yticks(range(len(benches)))
     ax.set_yticklabels(benches)
-    ax.invert_yaxis()
-    if log:
-        ax.set_xscale("log")
+    ax.set_ylim(len(benches) - 0.5, -0.5)
+    for b in range(len(benches) - 1):
+        ax.axhline(b + 0.5, color="#eeeeee", linewidth=0.8, zorder=1)
     return benches
+
+
+def _height(rows: list[dict[str, Any]]) -> float:
+    return min(14.0, 0.42 * len({r["benchmark"] for r in rows}) + 1.8)
 
 
 def ratio_chart(data: dict[str, Any], space: str, path: str) -> bool:
@@ -57,20 +82,19 @@ def ratio_chart(data: dict[str, Any], space: str, path: str) -> bool:
     rows = [r for r in _ok(data["results"], space) if r.get("ratio_to_reference") is not None]
     if not rows:
         return False
-    benches = list(dict.fromkeys(r["benchmark"] for r in rows))
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(benches) * max(2, len({r["framework"] for r in rows})) / 2 + 1.5))
-    _grouped(ax, rows, "ratio_to_reference", log=True)
+    fig, ax = plt.subplots(figsize=(9, _height(rows)))
     ref = next(r["reference"] for r in rows)
-    ax.axvline(1.0, color="black", linewidth=1)
-    ax.axvline(TARGET, color="#d62728", linestyle="--", linewidth=1, label=f"kernelkit target {TARGET}x")
-    ax.set_xlabel(f"rate / {ref} rate (same run; higher is faster)")
+    ax.axvline(1.0, color="black", linewidth=1, zorder=2)
+    ax.axvline(
+        TARGET, color="#d62728", linestyle="--", linewidth=1, label=f"kernelkit target {TARGET}x", zorder=2
+    )
+    _dots(ax, [r for r in rows if r["framework"] != ref], "ratio_to_reference")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"rate / rate of {ref} (same run; right of 1 is faster)")
     gpu = ((data.get("machine") or {}).get("gpu") or {}).get("name")
     where = gpu if space == "cuda" and gpu else (data.get("machine") or {}).get("cpu", "")
     ax.set_title(f"kernelkit bench, {space}: ratio to the hand-written {ref}\n{where}", fontsize=10)
-    lo = min(r["ratio_to_reference"] for r in rows)
-    hi = max(r["ratio_to_reference"] for r in rows)
-    ax.set_xlim(min(0.5, lo / 1.5), max(2.0, hi * 1.5))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -85,15 +109,15 @@ def bandwidth_chart(data: dict[str, Any], space: str, path: str) -> bool:
     ceiling = (data.get("ceilings") or {}).get(space)
     if not rows or not ceiling:
         return False
-    benches = list(dict.fromkeys(r["benchmark"] for r in rows))
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(benches) * max(2, len({r["framework"] for r in rows})) / 2 + 1.5))
-    _grouped(ax, rows, "fraction_of_achievable", log=False)
-    ax.axvline(1.0, color="black", linewidth=1)
+    fig, ax = plt.subplots(figsize=(9, _height(rows)))
+    ax.axvline(1.0, color="black", linewidth=1, zorder=2)
+    _dots(ax, rows, "fraction_of_achievable")
+    ax.set_xlim(0, max(1.1, max(r["fraction_of_achievable"] for r in rows) * 1.05))
     ax.set_xlabel(
         f"fraction of the achievable bandwidth ({ceiling['GBs']:.0f} GB/s: best copy, {ceiling['framework']})"
     )
     ax.set_title(f"kernelkit bench, {space}: bandwidth-bound benchmarks", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -116,12 +140,19 @@ def scaling_chart(data: dict[str, Any], path: str) -> bool:
         ax = axes[k // cols][k % cols]
         ax.plot(counts, counts, color="#bbbbbb", linestyle=":", label="linear")
         for fw in dict.fromkeys(r["framework"] for r in rows if r["benchmark"] == bench):
-            pts = sorted((r["threads"], r["rate"]) for r in rows if r["benchmark"] == bench and r["framework"] == fw)
+            pts = sorted(
+                (r["threads"], r["rate"]) for r in rows if r["benchmark"] == bench and r["framework"] == fw
+            )
             base = next((rate for t, rate in pts if t == 1), None)
             if not base:
                 continue
-            ax.plot([t for t, _ in pts], [rate / base for _, rate in pts], marker="o", label=fw,
-                    color=COLORS.get(fw))
+            ax.plot(
+                [t for t, _ in pts],
+                [rate / base for _, rate in pts],
+                marker="o",
+                label=fw,
+                color=COLORS.get(fw),
+            )
         ax.set_title(bench, fontsize=10)
         ax.set_xticks(counts)
         ax.set_xlabel("threads")

@@ -5,7 +5,8 @@
                                                          one-time work of the process's first launch)
     python probe_kernelkit.py launch SPACE CALLS BATCHES per-call time of a tiny 3-argument kernel, N=1
 
-The cache directory (KERNELKIT_CACHE_DIR) and thread count come from the environment the harness sets.
+The cache directory (KERNELKIT_CACHE_DIR) and thread count come from the environment the harness sets. On
+"cuda" the arrays are CudaSpace Views, uploaded (and the CUDA context made) before anything is timed.
 """
 
 import json
@@ -40,14 +41,26 @@ def _twice(label, policy, wu, **kwargs):
     return t1 - t0, t2 - t1
 
 
+def arrays(space, n):
+    if space is not pk.Cuda:
+        return np.ones(n), np.zeros(n)
+    from kernelkit.backends.cuda import driver
+
+    driver.Device(0).set_current()  # the CUDA context is not part of compile time
+    x = pk.View([n], pk.double, space=pk.CudaSpace)
+    y = pk.View([n], pk.double, space=pk.CudaSpace)
+    pk.deep_copy(x, np.ones(n))
+    pk.deep_copy(y, np.zeros(n))
+    return x, y
+
+
 def first(space, n):
-    x = np.ones(n)
-    y = np.zeros(n)
+    x, y = arrays(space, n)
     policy = pk.RangePolicy(space, 0, n)
     first_s, second_s = _twice("small", policy, small, a=2.0, x=x, y=y)
-    ok = bool(np.all(y == 4.0))
+    ok = bool(np.all(np.asarray(y) == 4.0))
     next_first_s, next_second_s = _twice("small_next", policy, small_next, a=3.0, x=x, y=y)
-    ok = ok and bool(np.all(y == 4.0))  # 3 - 4 = -1, then 3 - (-1) = 4
+    ok = ok and bool(np.all(np.asarray(y) == 4.0))  # 3 - 4 = -1, then 3 - (-1) = 4
     return {
         "first_s": first_s,
         "second_s": second_s,
@@ -58,8 +71,7 @@ def first(space, n):
 
 
 def launch(space, calls, batches):
-    x = np.ones(1)
-    y = np.zeros(1)
+    x, y = arrays(space, 1)
     policy = pk.RangePolicy(space, 0, 1)
     parallel_for = pk.parallel_for
     warmup = 1000
@@ -72,7 +84,7 @@ def launch(space, calls, batches):
             parallel_for("tiny", policy, small, a=1.0, x=x, y=y)
         pk.fence()
         samples.append((time.perf_counter() - t0) / calls)
-    return {"per_call_s": samples, "calls": calls, "ok": bool(y[0] == warmup + calls * batches)}
+    return {"per_call_s": samples, "calls": calls, "ok": bool(np.asarray(y)[0] == warmup + calls * batches)}
 
 
 def main(argv):

@@ -219,7 +219,7 @@ def _expected_yax(d: Data) -> float:
     return float(d.y @ (d.a @ d.x))
 
 
-# ---- validation ---------------------------------------------------------------------------------------------
+# ---- validation --------------------------------------------------------------------------------------------
 
 EXACT = check_array(0.0)
 
@@ -246,13 +246,16 @@ def _pi_validate(got: Any, expected: Any) -> tuple[float, str | None]:
 # ---- the problems -----------------------------------------------------------------------------------------
 
 CPU, GPU = "cpu", "gpu"
-STREAM_SIZES = {CPU: (1 << 25, 1 << 25), GPU: (1 << 27, 1 << 25)}  # 256 MiB / 1 GiB per array
-GRID_SIZES = {CPU: (8192, 4096), GPU: (8192, 4096)}  # 512 MiB per grid
+STREAM_SIZES = {CPU: (1 << 25, 1 << 24), GPU: (1 << 27, 1 << 25)}  # 256 MiB / 1 GiB per array
+GRID_SIZES = {
+    CPU: (8000, 4000),
+    GPU: (8192, 4096),
+}  # ~512 MiB per grid; CPU: no power-of-two rows (set conflicts)
 YAX_SIZES = {CPU: (8192, 4096), GPU: (16384, 4096)}
 GUPS_SIZES = {CPU: (1 << 24, 1 << 22), GPU: (1 << 26, 1 << 22)}
 GATHER_SIZES = {CPU: (1 << 25, 1 << 23), GPU: (1 << 27, 1 << 23)}
 DGEMM_SIZES = {CPU: (1024, 512), GPU: (4096, 1024)}
-PI_SIZES = {CPU: (1 << 27, 1 << 27), GPU: (1 << 28, 1 << 24)}
+PI_SIZES = {CPU: (1 << 27, 1 << 26), GPU: (1 << 28, 1 << 24)}
 
 
 def _stream_problem(name: str, description: str, words: int, out: str, expected, tags=()) -> Problem:
@@ -277,14 +280,22 @@ def _nstream_make(n: int) -> Data:
 
 PROBLEMS: list[Problem] = [
     _stream_problem(
-        "copy", "c[i] = a[i] (BabelStream copy), 2 x 8 bytes per element", 2, "c", lambda d: d.a.copy(),
+        "copy",
+        "c[i] = a[i] (BabelStream copy), 2 x 8 bytes per element",
+        2,
+        "c",
+        lambda d: d.a.copy(),
         ("quick", "ceiling"),
     ),
     _stream_problem("mul", "b[i] = s*c[i] (BabelStream mul), 2 x 8 bytes", 2, "b", lambda d: d.s * d.c),
     _stream_problem("add", "c[i] = a[i] + b[i] (BabelStream add), 3 x 8 bytes", 3, "c", lambda d: d.a + d.b),
     _stream_problem(
-        "triad", "a[i] = b[i] + s*c[i] (STREAM/BabelStream triad), 3 x 8 bytes", 3, "a",
-        lambda d: d.b + d.s * d.c, ("quick", "scaling"),
+        "triad",
+        "a[i] = b[i] + s*c[i] (STREAM/BabelStream triad), 3 x 8 bytes",
+        3,
+        "a",
+        lambda d: d.b + d.s * d.c,
+        ("quick", "scaling"),
     ),
     Problem(
         name="nstream",
@@ -312,7 +323,7 @@ PROBLEMS: list[Problem] = [
     ),
     Problem(
         name="stencil",
-        description="PRK star stencil, radius 2, on an n x n grid: 8 weighted neighbours (15 flops) per point",
+        description="PRK star stencil, radius 2, n x n grid: 8 weighted neighbours (15 flops) per point",
         unit="GFLOP/s",
         work=lambda n: 15.0 * (n - 2 * STAR_RADIUS) ** 2,
         traffic=lambda n: 16.0 * (n - 2 * STAR_RADIUS) ** 2,
@@ -353,7 +364,7 @@ PROBLEMS: list[Problem] = [
     ),
     Problem(
         name="yax",
-        description="y^T A x, A n x n (Kokkos tutorial): kernelkit a row per index (Range) and a row per team "
+        description="y^T A x, A n x n (Kokkos tutorial): kernelkit a row per index (Range), a row per team "
         "(TeamPolicy + TeamThreadRange reduce)",
         unit="GB/s",
         work=lambda n: 8.0 * (n * n + 2 * n),

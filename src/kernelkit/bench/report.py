@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-
 SCHEMA = "kernelkit-bench/2"
 RATIO_TARGET = 0.95  # DESIGN.md section 6: kernelkit >= 0.95x the hand-written reference, same run
 
@@ -93,10 +92,22 @@ def result_rows(results: Sequence[dict[str, Any]], ok: str, bad: str) -> list[li
     for r in results:
         threads = str(r["threads"]) if r.get("threads") is not None else "-"
         if r["status"] != "ok":
-            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[r["status"]]
+            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[
+                r["status"]
+            ]
             rows.append(
-                [r["benchmark"], r["framework"], "-", f"{r['n']:,}", "-", "-", "-", "-", "-",
-                 f"{label}: {_first_line(r.get('note'))}"]
+                [
+                    r["benchmark"],
+                    r["framework"],
+                    "-",
+                    f"{r['n']:,}",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    f"{label}: {_first_line(r.get('note'))}",
+                ]
             )
             continue
         ratio = "-"
@@ -136,14 +147,19 @@ def _space_heading(data: dict[str, Any], space: str) -> str:
     ref = next((r["reference"] for r in rows if r.get("reference")), None)
     threads = next((r["threads"] for r in rows if r["framework"] == "c-openmp" and r.get("threads")), None)
     gpu = (data.get("machine") or {}).get("gpu") or {}
-    where = {"openmp": f"OpenMP, {threads} threads" if threads else "OpenMP", "serial": "Serial, 1 thread",
-             "cuda": f"Cuda, {gpu.get('name', 'GPU')}"}.get(space, space)
+    where = {
+        "openmp": f"OpenMP, {threads} threads" if threads else "OpenMP",
+        "serial": "Serial, 1 thread",
+        "cuda": f"Cuda, {gpu.get('name', 'GPU')}",
+    }.get(space, space)
     text = f"{space} ({where})"
     if ref:
         text += f": ratios to {ref}"
     ceiling = (data.get("ceilings") or {}).get(space)
     if ceiling:
-        text += f"; achievable bandwidth (best copy) {fmt_number(ceiling['GBs'])} GB/s ({ceiling['framework']})"
+        text += (
+            f"; achievable bandwidth (best copy) {fmt_number(ceiling['GBs'])} GB/s ({ceiling['framework']})"
+        )
     return text
 
 
@@ -189,8 +205,16 @@ def latency_rows(latencies: Sequence[dict[str, Any]], ok: str, bad: str) -> list
         value = rec.get("value_s")
         if rec["status"] != "ok" or value is None:
             label = "skipped" if rec["status"] == "skipped" else f"{bad} error"
-            rows.append([name, rec["framework"], rec.get("space") or "-", "-", "-",
-                         f"{label}: {_first_line(rec.get('note'))}"])
+            rows.append(
+                [
+                    name,
+                    rec["framework"],
+                    rec.get("space") or "-",
+                    "-",
+                    "-",
+                    f"{label}: {_first_line(rec.get('note'))}",
+                ]
+            )
             continue
         target = "-"
         if rec.get("target_s") is not None:
@@ -208,10 +232,10 @@ def latency_rows(latencies: Sequence[dict[str, Any]], ok: str, bad: str) -> list
 LATENCY_HEADERS = ["metric", "framework", "space", "median", "target", "note"]
 
 RATE_NOTE = (
-    "rate: from the median of the repeats, warm-up excluded; vs ref: rate / the reference's rate in the same "
-    "space and run (hand-written C/OpenMP on the CPU, hand-written CUDA on the GPU); best: the same ratio from "
-    "each version's fastest repeat; of BW: the bytes the benchmark must move per second, as a fraction of the "
-    "best copy rate measured in that space in this run"
+    "rate: from the median of the repeats, warm-up excluded; vs ref: rate / the reference's rate in the "
+    "same space and run (hand-written C/OpenMP on the CPU, hand-written CUDA on the GPU); best: the same "
+    "ratio from each version's fastest repeat; of BW: the bytes the benchmark must move per second, as a "
+    "fraction of the best copy rate measured in that space in this run"
 )
 
 
@@ -222,8 +246,8 @@ def print_report(data: dict[str, Any], out: TextIO) -> None:
     options = data.get("options") or {}
     compiler = (m.get("compiler") or {}).get("version", "no compiler")
     title = (
-        f"kernelkit bench{' --quick' if options.get('quick') else ''}: {m.get('cpu')}, {m.get('cores')} cores, "
-        f"{m.get('threads')} threads, {compiler}"
+        f"kernelkit bench{' --quick' if options.get('quick') else ''}: {m.get('cpu')}, "
+        f"{m.get('cores')} cores, {m.get('threads')} threads, {compiler}"
     )
     gpu = m.get("gpu")
     if gpu:
@@ -238,8 +262,11 @@ def print_report(data: dict[str, Any], out: TextIO) -> None:
     scaling = data.get("scaling") or []
     if scaling:
         headers, rows = scaling_rows(scaling)
-        print("\nthread scaling (OpenMP): rate (speedup over 1 thread)\n"
-              + table(headers, rows, range(2, len(headers))), file=out)
+        print(
+            "\nthread scaling (OpenMP): rate (speedup over 1 thread)\n"
+            + table(headers, rows, range(2, len(headers))),
+            file=out,
+        )
     latencies = data.get("latency") or []
     if latencies:
         print("\n" + table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)), file=out)
@@ -261,8 +288,10 @@ def markdown(data: dict[str, Any]) -> str:
     scaling = data.get("scaling") or []
     if scaling:
         headers, rows = scaling_rows(scaling)
-        parts.append("**Thread scaling (OpenMP)**: rate (speedup over 1 thread)\n\n"
-                     + md_table(headers, rows, range(2, len(headers))))
+        parts.append(
+            "**Thread scaling (OpenMP)**: rate (speedup over 1 thread)\n\n"
+            + md_table(headers, rows, range(2, len(headers)))
+        )
     latencies = data.get("latency") or []
     if latencies:
         parts.append("**Latency**\n\n" + md_table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)))
@@ -275,7 +304,9 @@ def markdown(data: dict[str, Any]) -> str:
     head = f"Measured {m.get('date')} on {cpu}; {versions}; command `{' '.join(data.get('command') or [])}`."
     if m.get("gpu"):
         g = m["gpu"]
-        head += f" GPU: {g.get('name')} ({g.get('arch')}, {g.get('memory_gib')} GiB, driver {g.get('driver')})."
+        head += (
+            f" GPU: {g.get('name')} ({g.get('arch')}, {g.get('memory_gib')} GiB, driver {g.get('driver')})."
+        )
     return head + "\n\n" + "\n\n".join(parts) + "\n"
 
 

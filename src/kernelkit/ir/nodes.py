@@ -305,3 +305,46 @@ class Kernel:
     writes: set[str] = field(default_factory=set)  # names of array params the kernel may write
     team: Param | None = None  # TeamPolicy workunits: the TeamMember parameter (instead of indices)
     structs: list = field(default_factory=list)  # @pk.classtype struct types, in dependency order
+
+
+def walk_stmts(body: list[Stmt]):
+    """Every statement in a body, nested ones included."""
+    for s in body:
+        yield s
+        for attr in ("then", "orelse", "body"):
+            inner = getattr(s, attr, None)
+            if inner:
+                yield from walk_stmts(inner)
+
+
+def walk_exprs(e):
+    """An expression and every expression inside it."""
+    if not isinstance(e, Expr):
+        return
+    yield e
+    for v in vars(e).values():
+        if isinstance(v, Expr):
+            yield from walk_exprs(v)
+        elif isinstance(v, list):
+            for x in v:
+                yield from walk_exprs(x)
+
+
+def writes_own_elements(body: list[Stmt], index_vars: set[str], functions_write: bool) -> bool:
+    """True when every store in `body` names one of `index_vars` directly as an index, so distinct iterations
+    write distinct elements and may run as simd lanes. Scatter stores (`h[k[i]] += 1`), atomics and device
+    functions that write make it False: such loops keep their sequential order within a thread."""
+    if functions_write:
+        return False
+    for s in walk_stmts(body):
+        if isinstance(s, Store):
+            if not any(isinstance(ix, Var) and ix.name in index_vars for ix in s.index):
+                return False
+        exprs = [v for v in vars(s).values() if isinstance(v, Expr)]
+        for e in exprs:
+            for sub in walk_exprs(e):
+                if isinstance(sub, Atomic):
+                    return False
+        if isinstance(s, (Nested,)):
+            continue
+    return True

@@ -154,7 +154,9 @@ class CudaBackend(Backend):
 
     def team_launch(self, wu, pattern, policy, kwargs, reducer, init):
         """A team is a block of vector_length x team_size threads; AUTO makes blocks of 256 threads."""
-        vl = policy.vector_length
+        # vector lanes are the lanes of a warp: a longer vector_length (fine on the host, e.g. the paper's
+        # Figure 1 passes M) runs as 32 lanes; results do not depend on it
+        vl = min(policy.vector_length, 32)
         ts = policy.team_size if policy.team_size.__class__ is int else max(256 // vl, 1)
         if ts * vl > 1024:
             raise KernelValueError(f"team_size {ts} x vector_length {vl} is more than the 1024 threads of a CUDA "

@@ -65,8 +65,11 @@ def entry(r: CppRenderer, k: N.Kernel) -> str:
         args = [f"kk_ix[{d}]" for d in range(rank - 1)] + ["kk_j"] + args[rank:]
     call = f"kk_body({', '.join(args)});"
     if k.pattern == "for":
+        simd = "true" if N.writes_own_elements(
+            k.body, {p.name for p in k.indices}, any(getattr(f, "_writes", None) for f in k.functions)) else "false"
         out.append(f"{ind}auto kk_f = [=]({lam_idx}) {{ {call} }};\n")
-        drv = "kk::host::parallel_for(L, kk_f);" if rank == 1 else f"kk::host::parallel_for_md<{rank}>(L, kk_f);"
+        drv = (f"kk::host::parallel_for<{simd}>(L, kk_f);" if rank == 1
+               else f"kk::host::parallel_for_md<{rank}, {simd}>(L, kk_f);")
         out.append(f"{ind}{drv}\n")
     else:
         acc_t = ctype(k.acc.type)

@@ -58,23 +58,34 @@ KK_FUNCTION void reduce_chunk(int64_t b, int64_t e, T& acc, const F& f) {
     }
 }
 
-template <class F>
+/* SIMD: the compiler proved each iteration writes only its own elements (see ir.nodes.writes_own_elements), so
+ * the iterations of a chunk may run as vector lanes; otherwise the chunk runs in order (the C++ compiler may
+ * still vectorize it where it can prove that itself). */
+template <bool SIMD, class F>
+KK_FUNCTION void run_chunk(int64_t b, int64_t e, const F& f) {
+    if constexpr (SIMD) {
+        KK_PRAGMA(omp simd)
+        for (int64_t i = b; i < e; ++i) f(i);
+    } else {
+        for (int64_t i = b; i < e; ++i) f(i);
+    }
+}
+
+template <bool SIMD = true, class F>
 void parallel_for(const kk_launch_t* L, const F& f0) {
     const int64_t lo = L->lo[0], hi = L->hi[0];
     if (hi <= lo) return;
     const int nt = team_for(L, hi - lo);
     if (nt == 1) {
         const F f = f0;
-        KK_PRAGMA(omp simd)
-        for (int64_t i = lo; i < hi; ++i) f(i);
+        run_chunk<SIMD>(lo, hi, f);
         return;
     }
     KK_PRAGMA(omp parallel num_threads(nt)) {
         const F f = f0;
         int64_t b, e;
         chunk(lo, hi, omp_get_num_threads(), omp_get_thread_num(), &b, &e);
-        KK_PRAGMA(omp simd)
-        for (int64_t i = b; i < e; ++i) f(i);
+        run_chunk<SIMD>(b, e, f);
     }
 }
 
@@ -164,13 +175,17 @@ struct Tiling {
 };
 
 /* Visit every point of a tile: an odometer over the outer dimensions, the last one as a simd loop. */
-template <int R, class F>
+template <int R, bool SIMD, class F>
 KK_FUNCTION void tile_for(const int64_t* b, const int64_t* e, const F& f) {
     int64_t ix[R];
     for (int k = 0; k < R; ++k) ix[k] = b[k];
     for (;;) {
-        KK_PRAGMA(omp simd)
-        for (int64_t j = b[R - 1]; j < e[R - 1]; ++j) f(ix, j);
+        if constexpr (SIMD) {
+            KK_PRAGMA(omp simd)
+            for (int64_t j = b[R - 1]; j < e[R - 1]; ++j) f(ix, j);
+        } else {
+            for (int64_t j = b[R - 1]; j < e[R - 1]; ++j) f(ix, j);
+        }
         int k = R - 2;
         while (k >= 0) {
             if (++ix[k] < e[k]) break;
@@ -197,7 +212,7 @@ KK_FUNCTION void tile_reduce(const int64_t* b, const int64_t* e, T& acc, const F
     }
 }
 
-template <int R, class F>
+template <int R, bool SIMD = true, class F>
 void parallel_for_md(const kk_launch_t* L, const F& f0) {
     const Tiling<R> tl(L);
     if (tl.count == 0) return;
@@ -209,7 +224,7 @@ void parallel_for_md(const kk_launch_t* L, const F& f0) {
         for (int64_t t = tb; t < te; ++t) {
             int64_t b[R], e[R];
             tl.bounds(t, b, e);
-            tile_for<R>(b, e, f);
+            tile_for<R, SIMD>(b, e, f);
         }
     }
 }
