@@ -64,11 +64,33 @@ def _unbind(wu, kwargs):
     return as_workunit(wu), kwargs
 
 
+def _positional(wu, pattern: str, policy, rest: tuple, kwargs: dict) -> dict:
+    """Bind positional kernel arguments to the workunit's parameters after its index (and accumulator)."""
+    if not rest:
+        return kwargs
+    from kernelkit.frontend.source import get_source
+
+    fn = wu.workunit.py_function if wu.__class__ is BoundWorkunit else as_workunit(wu).py_function
+    names = [a.arg for a in get_source(fn).tree.args.args]
+    if wu.__class__ is BoundWorkunit:
+        names = names[1:]
+    head = (policy.rank if isinstance(policy, (RangePolicy, MDRangePolicy)) else 0 if policy.__class__ is TeamPolicy
+            else 1) + (1 if policy.__class__ is TeamPolicy else 0) + {"for": 0, "reduce": 1, "scan": 2}[pattern]
+    params = names[head:]
+    if len(rest) > len(params):
+        raise KernelTypeError(f"{fn.__name__}() takes {len(params)} kernel argument(s) ({', '.join(params)}) but "
+                              f"{len(rest)} were given positionally", caller_loc())
+    out = dict(zip(params, rest))
+    for k in kwargs:
+        if k in out:
+            raise KernelTypeError(f"kernel argument {k!r} given both positionally and by keyword", caller_loc())
+    out.update(kwargs)
+    return out
+
+
 def _run(pattern, args, kwargs, reducer, init):
     label, policy, wu, rest = _split(args, f"parallel_{pattern}")
-    if rest:
-        raise KernelTypeError(f"parallel_{pattern} got unexpected positional arguments {rest!r}; pass kernel "
-                              "arguments by keyword", caller_loc())
+    kwargs = _positional(wu, pattern, policy, rest, kwargs)
     space, lo, hi, tile = _bounds(policy)
     wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, pattern, lo, hi, tile, kwargs, reducer, init)
@@ -111,7 +133,12 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
     >>> total = pk.parallel_reduce(pk.RangePolicy(pk.OpenMP, 0, n), dot, x=x, y=y)
     """
     label, policy, wu, rest = _split(args, "parallel_reduce")
+    positional = []
     for extra in rest:
+        if hasattr(extra, "__array_interface__") or hasattr(extra, "__cuda_array_interface__") or \
+                hasattr(extra, "_array"):
+            positional.append(extra)  # an array or View: a kernel argument given by position
+            continue
         if isinstance(extra, R.Reducer):
             if reducer is not None:
                 raise KernelTypeError("parallel_reduce got two reducers", caller_loc())
@@ -127,6 +154,7 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
     elif not isinstance(reducer, R.Reducer):
         raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
                               caller_loc())
+    kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
     space, lo, hi, tile = _bounds(policy)
     wu, kwargs = _unbind(wu, kwargs)
     return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
@@ -136,8 +164,7 @@ def parallel_scan(*args, **kwargs):
     """Kokkos scan: `workunit(i, acc, final, **kwargs)`; writing `out[i] = acc` before `acc += v` gives an
     exclusive scan, after it an inclusive one. Returns the total."""
     label, policy, wu, rest = _split(args, "parallel_scan")
-    if rest:
-        raise KernelTypeError("parallel_scan takes no reducer or initial value", caller_loc())
+    kwargs = _positional(wu, "scan", policy, rest, kwargs)
     space, lo, hi, tile = _bounds(policy)
     if tile is not None or lo.__class__ is not int:
         raise KernelTypeError("parallel_scan takes an int or a RangePolicy (a team scan is nested: "

@@ -149,6 +149,16 @@ class CppRenderer:
     def e_Load(self, e: N.Load) -> str:
         return f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
 
+    def e_SubView(self, e: N.SubView) -> str:
+        parts = []
+        for sp in e.spec:
+            if sp[0] == "index":
+                parts += ["0", self.expr(sp[1]), "0"]
+            else:
+                parts += ["1", self.expr(sp[1]) if sp[1] is not None else "0",
+                          self.expr(sp[2]) if sp[2] is not None else "-1"]
+        return f"kk::subview<{e.type.rank}>({self.expr(e.view)}, {', '.join(parts)})"
+
     def e_Extent(self, e: N.Extent) -> str:
         return f"{self.expr(e.view)}.ext[{e.dim}]"
 

@@ -104,6 +104,7 @@ class FunctionLowerer(ast.NodeVisitor):
         self.pending: list[N.Stmt] = []
         self.in_closure: list[str] = []  # kinds of the nested functions being inlined: pattern | single
         self.building: str | None = None  # in a classtype's __init__: the name of `self`, whose fields grow
+        self.aliases: dict[str, str | None] = {}  # subview locals -> the View parameter they look into
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -363,6 +364,11 @@ class FunctionLowerer(ast.NodeVisitor):
             if name in self.locals:
                 have = self.locals[name]
                 return [N.Assign(loc, N.Var(have, loc, name), self.check_assign(name, have, value, node))]
+            if isinstance(value, N.SubView):
+                self.locals[name] = value.type
+                root = value.view
+                self.aliases[name] = self.aliases.get(root.name, root.name) if isinstance(root, N.Var) else None
+                return [N.Assign(loc, N.Var(value.type, loc, name), value)]
             if (isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)) \
                     or isinstance(value.type, (T.LocType, T.RandomStateType, T.StructType)):
                 self.locals[name] = value.type  # a ScratchView, or a nested MinLoc/MaxLoc result
@@ -556,6 +562,42 @@ class FunctionLowerer(ast.NodeVisitor):
         raise self.err(node, f"{_tname(base.type)} has no attribute {node.attr!r} in kernels{hint}")
 
     def visit_Subscript(self, node: ast.Subscript):
+        try:
+            return self._subscript(node)
+        except _SubviewRequest as req:
+            return self.subview(req.view, req.index_nodes, node)
+
+    def subview(self, view: N.Expr, index_nodes: list, node: ast.AST) -> N.Expr:
+        """A strided View into `view`: integer indices drop a dimension, slices (`:`, `a:b`) keep it."""
+        vt = view.type
+        if len(index_nodes) > vt.rank:
+            raise self.err(node, f"{view.name!r} has rank {vt.rank} but the subview names {len(index_nodes)} "
+                                 "dimensions")
+        index_nodes = list(index_nodes) + [ast.Slice()] * (vt.rank - len(index_nodes))
+        spec = []
+        for ix in index_nodes:
+            if isinstance(ix, ast.Slice):
+                if ix.step is not None:
+                    raise self.err(ix, "subviews inside kernels take unit-step slices")
+                b = self.cast(self.scalar(self.expr(ix.lower), ix.lower), T.int64) if ix.lower else None
+                e = self.cast(self.scalar(self.expr(ix.upper), ix.upper), T.int64) if ix.upper else None
+                spec.append(("range", b, e))
+                continue
+            v = self.visit(ix)
+            if isinstance(v, CT) and v.value == slice(None):
+                spec.append(("range", None, None))
+                continue
+            e = self.scalar(self.expr(ix), ix, "index")
+            if not (e.type.is_int or e.type.is_bool):
+                raise self.err(ix, f"an index must be an integer, got {e.type.name}")
+            spec.append(("index", self.cast(e, T.int64)))
+        rank = sum(1 for s in spec if s[0] == "range")
+        if rank == 0:
+            raise self.err(node, "a subview keeps at least one dimension (index every dimension for an element)")
+        st = T.ViewType(vt.dtype, rank, T.LAYOUT_STRIDE, atomic=vt.atomic)
+        return N.SubView(st, self.loc(node), view, spec)
+
+    def _subscript(self, node: ast.Subscript):
         inner = node.value
         if not isinstance(inner, ast.Subscript):
             base = self.visit(inner)
@@ -570,10 +612,10 @@ class FunctionLowerer(ast.NodeVisitor):
             base = self.visit(inner)
             if isinstance(base, _ViewAttr):
                 return self.extent(base.view, node.slice, node)
-        view, index = self.view_index(node)
+        view, index = self.view_index(node, allow_subview=True)
         return N.Load(view.type.dtype, self.loc(node), view, index)
 
-    def view_index(self, node: ast.Subscript) -> tuple[N.Expr, list[N.Expr]]:
+    def view_index(self, node: ast.Subscript, allow_subview: bool = False) -> tuple[N.Expr, list[N.Expr]]:
         """`v[i, j]` and `v[i][j]`: the View and its full index list."""
         chain: list[ast.AST] = []
         base: ast.AST = node
@@ -587,6 +629,13 @@ class FunctionLowerer(ast.NodeVisitor):
         index_nodes: list[ast.AST] = []
         for s in reversed(chain):
             index_nodes.extend(s.elts if isinstance(s, ast.Tuple) else [s])
+        if any(isinstance(ix, ast.Slice) for ix in index_nodes) or any(
+                isinstance(self.visit(ix), CT) and self.visit(ix).value == slice(None) for ix in index_nodes
+                if isinstance(ix, (ast.Attribute, ast.Name))):
+            if not allow_subview:
+                raise self.err(node, "assigning to a slice is not supported inside kernels; loop over the elements",
+                               KernelSyntaxError)
+            raise _SubviewRequest(view, index_nodes)
         index = []
         for ix in index_nodes:
             if isinstance(ix, ast.Slice):
@@ -749,6 +798,13 @@ class FunctionLowerer(ast.NodeVisitor):
             return self.scratch_view(fn, node)
         if isinstance(fn, type) and getattr(fn, "_kk_classtype", False):
             return self.construct(fn, node)
+        from kernelkit.api import views as V
+
+        if fn is V.subview:
+            view = self.expr(node.args[0]) if node.args else None
+            if view is None or not isinstance(view.type, T.ViewType):
+                raise self.err(node, "pk.subview(view, index or pk.ALL, ...) takes a View first")
+            return self.subview(view, node.args[1:], node)
         if _is_pk_function(fn):
             return self.device_call(fn, node)
         if isinstance(fn, T.ScalarType) or (isinstance(fn, type) and issubclass(fn, np.generic)):
@@ -1102,8 +1158,10 @@ class FunctionLowerer(ast.NodeVisitor):
         return N.Single(self.loc(node), per.value.per, per.value.team, body)
 
     def mark_write(self, view: N.Expr) -> None:
+        while isinstance(view, N.SubView):
+            view = view.view
         if isinstance(view, N.Var):
-            self.writes.add(view.name)
+            self.writes.add(self.aliases.get(view.name) or view.name)
 
     # ------------------------------------------------------------------------------------------ annotations
 
@@ -1123,6 +1181,14 @@ class FunctionLowerer(ast.NodeVisitor):
         except Exception:  # noqa: BLE001 - an annotation we cannot evaluate is one we do not model
             raise self.err(node, f"cannot evaluate the annotation {ast.unparse(node)!r}") from None
         return resolve_annotation_value(value, self.loc(node))
+
+
+class _SubviewRequest(Exception):
+    """Raised inside view_index when the subscript has slices: the caller builds a SubView instead."""
+
+    def __init__(self, view, index_nodes):
+        self.view = view
+        self.index_nodes = index_nodes
 
 
 class _Closure:

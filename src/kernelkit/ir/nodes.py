@@ -89,6 +89,15 @@ class Load(Expr):
 
 
 @dataclass(eq=False)
+class SubView(Expr):
+    """`v[j, :]`, `v[a:b, k]`, `pk.subview(v, j, pk.ALL)`: a strided View into `view`. Each entry of `spec` is
+    ("index", expr) (the dimension is dropped) or ("range", begin, end) (begin/end None: the whole extent)."""
+
+    view: Expr
+    spec: list
+
+
+@dataclass(eq=False)
 class Extent(Expr):
     view: Expr
     dim: int

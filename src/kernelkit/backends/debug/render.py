@@ -100,6 +100,17 @@ class PyRenderer:
         idx = ", ".join(f"_ix({self.expr(i)})" for i in e.index)
         return conv(f"{v}[{idx}]", e.type, e.view.type.dtype, from_array=True)
 
+    def e_SubView(self, e: N.SubView) -> str:
+        parts = []
+        for sp in e.spec:
+            if sp[0] == "index":
+                parts.append(f"_ix({self.expr(sp[1])})")
+            else:
+                b = self.expr(sp[1]) if sp[1] is not None else ""
+                end = self.expr(sp[2]) if sp[2] is not None else ""
+                parts.append(f"{b}:{end}")
+        return f"{self.expr(e.view)}[{', '.join(parts)}]"
+
     def e_Extent(self, e: N.Extent) -> str:
         return f"{self.expr(e.view)}.shape[{e.dim}]"
 

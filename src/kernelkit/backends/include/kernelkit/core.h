@@ -145,6 +145,48 @@ struct View {
     KK_FUNCTION int64_t extent(int k) const { return ext[k]; }
 };
 
+/* A subview inside a kernel: (kind, begin, end) per dimension, kind 0 = an index (dimension dropped), 1 = a
+ * range (end < 0: to the extent). The result is strided (layout 'A') and shares the parent's memory. */
+template <class T, int R, char L> KK_FUNCTION int64_t stride_of(const View<T, R, L>& v, int k) {
+    if constexpr (L == 'C') {
+        int64_t s = 1;
+        for (int m = R - 1; m > k; --m) s *= v.ext[m];
+        return s;
+    } else if constexpr (L == 'F') {
+        int64_t s = 1;
+        for (int m = 0; m < k; ++m) s *= v.ext[m];
+        return s;
+    } else {
+        return v.str[k];
+    }
+}
+
+template <int R2, class T, int R, char L, class... A>
+KK_FUNCTION View<T, R2, 'A'> subview(const View<T, R, L>& v, A... a) {
+    static_assert(sizeof...(A) == 3 * R, "a subview needs (kind, begin, end) per dimension");
+    const int64_t s[3 * R] = {(int64_t)a...};
+    View<T, R2, 'A'> out;
+    int64_t off = 0;
+    int d = 0;
+    for (int k = 0; k < R; ++k) {
+        const int64_t st = stride_of(v, k);
+        if (s[3 * k] == 0) {
+            off += s[3 * k + 1] * st;
+        } else {
+            const int64_t b = s[3 * k + 1], e = s[3 * k + 2] < 0 ? v.ext[k] : s[3 * k + 2];
+            off += b * st;
+            out.ext[d] = e > b ? e - b : 0;
+            out.str[d] = st;
+            ++d;
+        }
+    }
+    out.data = v.data + off;
+#ifdef KK_BOUNDS_CHECK
+    out.name = v.name;
+#endif
+    return out;
+}
+
 /* ---------------------------------------------------------------------------------------- Python semantics */
 
 template <class T> KK_FUNCTION constexpr bool is_signed_int() { return (T)(-1) < (T)0; }
