@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One device call: install kernelkit on the GPU machine (offline), run the test suite on pk.Cuda, then the GPU
-# benchmarks. Results land in $OUT (the device tool brings them back).
+# One device call: install kernelkit on the GPU machine (offline), run the test suite on pk.Cuda, the GPU
+# benchmarks and the MD mini-app. Results land in $OUT (the device tool brings them back).
+#   tools/device/run_gpu.sh [all|tests|bench|md|harness]
 set -uo pipefail
 OUT=${OUT:-/tmp/kk-out}; mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 KERNELKIT_CACHE_DIR=/tmp/kk-cache
@@ -9,9 +10,20 @@ python3 -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | tail -3
 python3 -c "import kernelkit as pk; from kernelkit.backends.base import space_report; print(space_report())"
 MODE=${1:-all}
 if [ "$MODE" = all ] || [ "$MODE" = tests ]; then
-  timeout 420 python3 -m pytest tests/backends tests/unit/test_memory.py tests/unit/test_cuda_toolchain.py tests/unit/test_paper_snippets.py \
-     -q -n 8 -p no:cacheprovider -k "Cuda or gpu or memory or toolchain or cuda_specific" 2>&1 | tee "$OUT/tests.txt" | tail -25
+  timeout 480 python3 -m pytest tests/backends tests/examples tests/unit/test_memory.py \
+     tests/unit/test_cuda_toolchain.py tests/unit/test_paper_snippets.py \
+     -q -n 8 -p no:cacheprovider -W ignore::pytest.PytestWarning \
+     -k "Cuda or gpu or memory or toolchain or cuda_specific" 2>&1 | tee "$OUT/tests.txt" | tail -25
 fi
 if [ "$MODE" = all ] || [ "$MODE" = bench ]; then
-  timeout 300 python3 tools/device/gpu_bench.py --json "$OUT/gpu_bench.json" 2>&1 | tee "$OUT/bench.txt" | tail -30
+  timeout 300 python3 tools/device/gpu_bench.py --json "$OUT/gpu_bench.json" 2>&1 | tee "$OUT/bench.txt" | tail -12
+fi
+if [ "$MODE" = all ] || [ "$MODE" = md ]; then
+  for n in 16 32; do
+    timeout 200 python3 examples/md/minimd.py --space cuda --nx $n --ny $n --nz $n 2>&1 | tee "$OUT/md_cuda_$n.txt" | tail -6
+  done
+  timeout 200 python3 examples/md/minimd.py --space openmp --threads 16 2>&1 | tee "$OUT/md_omp16.txt" | tail -4
+fi
+if [ "$MODE" = harness ]; then
+  timeout 400 python3 benchmarks/run.py --space cuda --json "$OUT/harness_gpu.json" --plot "$OUT" 2>&1 | tee "$OUT/harness.txt" | tail -60
 fi
