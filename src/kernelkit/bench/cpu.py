@@ -282,9 +282,20 @@ STREAM_NAMES = {
 
 
 def _versions_for(name: str) -> tuple[Version, ...]:
-    if name in STREAM_NAMES:
-        out, names, scalar, np_fn = STREAM_NAMES[name]
-        return _stream_versions(name, out, names, scalar, np_fn)
+    if name in STREAM_NAMES and name != "copy":
+        return _stream_versions(name, *STREAM_NAMES[name])
+    if name == "copy":
+        base = _stream_versions(name, *STREAM_NAMES[name])
+        memcpy = tuple(
+            Version(
+                "c-memcpy",
+                sp,
+                c("copy_memcpy", lambda d: (ptr(d.a), ptr(d.c), d.n), sp, "c"),
+                note="memcpy per thread (non-temporal stores)",
+            )
+            for sp in CPU_SPACES
+        )
+        return base[:2] + memcpy[:1] + base[2:4] + memcpy[1:] + base[4:]
     if name == "dot":
         return versions(
             name,

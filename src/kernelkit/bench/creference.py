@@ -31,6 +31,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kkref_set_threads": (None, [ctypes.c_int]),
     "kkref_get_threads": (ctypes.c_int, []),
     "kkref_copy": (None, [_P, _P, _I64]),
+    "kkref_copy_memcpy": (None, [_P, _P, _I64]),
     "kkref_mul": (None, [_P, _P, _F64, _I64]),
     "kkref_add": (None, [_P, _P, _P, _I64]),
     "kkref_triad": (None, [_P, _P, _P, _F64, _I64]),

@@ -377,12 +377,35 @@ def _stream(name: str) -> dict[str, Build]:
         call = [d.s if x == "s" else getattr(A, x) for x in order]
         return lambda: k(*call)
 
-    return {
+    builds = {
         "cuda": cuda(name, lambda g, d: _blocks(d.n), BLOCK, cargs, out),
         "kernelkit": kk(name, _range, kk_args, out),
         "cupy": cupy(make_cupy, out),
         "warp": warp(name, lambda d: d.n, lambda d: [*names, *((d.s,) if scalar else ())], out),
     }
+    if name == "copy":
+        builds["cuda-memcpy"] = memcpy_dtod("a", "c")
+    return builds
+
+
+def memcpy_dtod(src: str, dst: str) -> Build:
+    """cuMemcpyDtoD between two device buffers: the driver's own copy, for the bandwidth ceiling."""
+
+    def build(ctx: Context, d: DeviceData) -> Run:
+        gpu = ctx.gpu()
+        copy, sync = gpu.driver.memcpy_dtod, gpu.synchronize
+        nbytes = getattr(d.host, src).nbytes
+        s, t = d.ptrs[src], d.ptrs[dst]
+        result = Download(d, dst)
+
+        def run() -> Any:
+            copy(t, s, nbytes)
+            sync()
+            return result
+
+        return run
+
+    return build
 
 
 def _numpy_like_stencil(cp: Any, A: CupyArrays, d: DeviceData) -> Run:
@@ -535,6 +558,7 @@ NOTES = {
     ("cupy", "gups"): "ElementwiseKernel + atomicXor",
     ("cupy", "pi"): "ReductionKernel over an index array",
     ("cuda-tiled", "dgemm"): "16x16 shared-memory tiles",
+    ("cuda-memcpy", "copy"): "cuMemcpyDtoD",
     ("warp", "dot"): "atomic_add into one element",
     ("warp", "pi"): "atomic_add into one element",
     ("warp", "yax"): "atomic_add into one element",

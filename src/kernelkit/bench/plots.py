@@ -17,6 +17,8 @@ COLORS = {
     "c-openmp": "#444444",
     "cuda": "#444444",
     "cuda-tiled": "#888888",
+    "c-memcpy": "#888888",
+    "cuda-memcpy": "#aaaaaa",
     "kernelkit": "#d62728",
     "kernelkit-team": "#ff7f0e",
     "kernelkit-teamvector": "#e377c2",

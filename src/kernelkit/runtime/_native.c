@@ -750,14 +750,21 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
     PyObject* specs = args[0];
     PyObject* kwargs = args[4];
     const Py_ssize_t nkw = PyDict_GET_SIZE(kwargs);
-    kk_arg_t packed[KK_STACK_ARGS];
-    PyObject* written[KK_STACK_ARGS];
+    kk_arg_t stack_packed[KK_STACK_ARGS];
+    PyObject* stack_written[KK_STACK_ARGS];
     for (Py_ssize_t s = 0; s < PyList_GET_SIZE(specs); ++s) {
         KKCudaSpec* spec = (KKCudaSpec*)PyList_GET_ITEM(specs, s);
-        if (Py_TYPE(spec) != &KKCudaSpec_Type || spec->nparams != nkw || spec->nparams > KK_STACK_ARGS) continue;
+        if (Py_TYPE(spec) != &KKCudaSpec_Type || spec->nparams != nkw) continue;
         int g = check_guards(spec->guards);
         if (g < 0) return NULL;
         if (g == 0) continue;
+        kk_arg_t* packed = stack_packed;
+        PyObject** written = stack_written;
+        if (spec->nparams > KK_STACK_ARGS) { /* functors with many members */
+            packed = PyMem_Malloc(sizeof(kk_arg_t) * spec->nparams);
+            written = PyMem_Malloc(sizeof(PyObject*) * spec->nparams);
+            if (!packed || !written) { PyMem_Free(packed); PyMem_Free(written); return PyErr_NoMemory(); }
+        }
         int ok = 1;
         for (Py_ssize_t k = 0; k < spec->nparams && ok == 1; ++k) {
             const kk_param_t* q = &spec->params[k];
@@ -770,24 +777,28 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
             ok = q->kind == P_ARRAY ? match_device_array(q, v, spec->device, &packed[k], &written[k])
                                     : match_scalar(q, v, &packed[k]);
         }
-        if (ok < 0) return NULL;
-        if (ok == 0) continue;
-        if ((spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) && PyTuple_Check(args[1]) &&
-            PyTuple_Check(args[2]) && PyTuple_GET_SIZE(args[1]) >= 3 && PyTuple_GET_SIZE(args[2]) >= 4) {
+        if (ok == 1 && (spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) &&
+            PyTuple_Check(args[1]) && PyTuple_Check(args[2]) && PyTuple_GET_SIZE(args[1]) >= 3 &&
+            PyTuple_GET_SIZE(args[2]) >= 4) {
             const long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(args[1], 1));
             const long long s0 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 0));
             const long long s1 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 1));
             const long long t0 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 2));
             const long long t1 = PyLong_AsLongLong(PyTuple_GET_ITEM(args[2], 3));
-            if (PyErr_Occurred()) return NULL;
-            if (s0 + ts * t0 > spec->smem_cap || (s1 + ts * t1) * spec->max_grid > spec->scratch1_cap) continue;
+            if (PyErr_Occurred()) ok = -1;
+            else if (s0 + ts * t0 > spec->smem_cap || (s1 + ts * t1) * spec->max_grid > spec->scratch1_cap) ok = 0;
         }
-        PyObject* r = cuda_run(spec, args[1], args[2], args[3], packed, args[5],
-                               stream_override ? stream_override : spec->stream);
-        if (r != NULL)
-            for (Py_ssize_t k = 0; k < spec->nparams; ++k)
-                if (written[k]) ((KKViewBase*)written[k])->flags |= KK_HOST_STALE;
-        return r;
+        PyObject* r = NULL;
+        if (ok == 1) {
+            r = cuda_run(spec, args[1], args[2], args[3], packed, args[5],
+                         stream_override ? stream_override : spec->stream);
+            if (r != NULL)
+                for (Py_ssize_t k = 0; k < spec->nparams; ++k)
+                    if (written[k]) ((KKViewBase*)written[k])->flags |= KK_HOST_STALE;
+        }
+        if (packed != stack_packed) { PyMem_Free(packed); PyMem_Free(written); }
+        if (ok < 0) return NULL;
+        if (ok == 1) return r;
     }
     Py_RETURN_NOTIMPLEMENTED;
 }

@@ -190,6 +190,8 @@ class CudaBackend(Backend):
             if isinstance(p.type, (T.ViewType, T.RandomPoolType)):
                 v, done = memory.device_arg(p.name, v, self.device_id, p.name in kernel.writes or
                                             isinstance(p.type, T.RandomPoolType))
+                if isinstance(p.type, T.ViewType) and p.type.atomic:
+                    v._traits = _native.TRAIT_ATOMIC  # a temporary descriptor of an Atomic subview
                 if done is not None:
                     after.append(done)
             dev_args[p.name] = v

@@ -15,13 +15,14 @@ namespace cuda {
 KK_FUNCTION int64_t gtid() { return (int64_t)blockIdx.x * blockDim.x + threadIdx.x; }
 KK_FUNCTION int64_t gsize() { return (int64_t)gridDim.x * blockDim.x; }
 
-/* Shuffle any trivially copyable value, one 32-bit word at a time. */
-template <class T> KK_FUNCTION T shfl_down(const T& v, int offset) {
+/* Shuffle any trivially copyable value, one 32-bit word at a time, among the lanes in `mask` (a team block
+ * may be smaller than a warp, or not a multiple of one: naming missing lanes in the mask is undefined). */
+template <class T> KK_FUNCTION T shfl_down(const T& v, int offset, unsigned mask = 0xffffffffu) {
     constexpr int W = (sizeof(T) + 3) / 4;
     union { T t; unsigned int w[W]; } in, out;
     for (int k = 0; k < W; ++k) in.w[k] = 0;
     in.t = v;
-    for (int k = 0; k < W; ++k) out.w[k] = __shfl_down_sync(0xffffffffu, in.w[k], offset);
+    for (int k = 0; k < W; ++k) out.w[k] = __shfl_down_sync(mask, in.w[k], offset);
     return out.t;
 }
 
@@ -44,19 +45,21 @@ KK_FUNCTION int block_threads() { return blockDim.x * blockDim.y; }
 template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
     __shared__ unsigned char raw[32 * sizeof(T)];
     T* warp = (T*)raw;
-    for (int off = 16; off > 0; off >>= 1) {
-        T o = shfl_down(v, off);
-        R::join(v, o);
-    }
     const int lane = block_tid() & 31, w = block_tid() >> 5, nw = (block_threads() + 31) >> 5;
+    const int in_warp = block_threads() - w * 32 < 32 ? block_threads() - w * 32 : 32; /* lanes that exist */
+    const unsigned mask = in_warp == 32 ? 0xffffffffu : ((1u << in_warp) - 1u);
+    for (int off = 16; off > 0; off >>= 1) {
+        T o = shfl_down(v, off, mask);
+        if (lane + off < in_warp) R::join(v, o);
+    }
     __syncthreads();
     if (lane == 0) warp[w] = v;
     __syncthreads();
     if (w == 0) {
         v = lane < nw ? warp[lane] : R::template identity<T>();
         for (int off = 16; off > 0; off >>= 1) {
-            T o = shfl_down(v, off);
-            R::join(v, o);
+            T o = shfl_down(v, off, mask);
+            if (lane + off < in_warp) R::join(v, o);
         }
     }
 }
@@ -258,7 +261,7 @@ struct Team {
                 union { T t; unsigned int w[W]; } in, out;
                 for (int k = 0; k < W; ++k) in.w[k] = 0;
                 in.t = v;
-                for (int k = 0; k < W; ++k) out.w[k] = __shfl_xor_sync(0xffffffffu, in.w[k], off, blockDim.x);
+                for (int k = 0; k < W; ++k) out.w[k] = __shfl_xor_sync(__activemask(), in.w[k], off, blockDim.x);
                 R::join(v, out.t);
             }
             return v;
