@@ -270,19 +270,40 @@ class CppRenderer:
             total_b, total_e = "0", f"kk_t{n}"
         acc_t = ctype(s.acc.type) if s.acc is not None else None
         red = f"kk::{s.reducer}" if s.reducer else None
-        host_simd = self.target == "host" and s.level in ("vector", "teamvector") and dims == 1 and \
-            N.writes_own_elements(s.body, {v.name for v in s.vars}, any(getattr(f, "_writes", None)
-                                                                      for f in self.k.functions))
+        host = self.target == "host"
+        own = N.writes_own_elements(s.body, {v.name for v in s.vars},
+                                    any(getattr(f, "_writes", None) for f in self.k.functions))
+        # on the host every share is contiguous (stride 1), and each thread runs its share as one simd loop: a
+        # vector range always (its iterations are independent by definition), a thread range when the body
+        # provably writes only its own elements; reductions vectorize with a simd reduction clause
+        host_simd = host and (s.level in ("vector", "teamvector") or own) and own
 
         def loop(chunked: bool, simd: str) -> str:
             it = f"kk_it{n}"
             head = (f"{i2}int64_t kk_lo{n}, kk_hi{n}, kk_st{n};\n"
                     f"{i2}{team}.{'chunk' if chunked else 'range'}({level}, {total_b}, {total_e}, &kk_lo{n}, "
                     f"&kk_hi{n}, &kk_st{n});\n")
+            if host and dims > 1 and not chunked:
+                # an MD range on a one-thread host team: plain nested loops (no div/mod per element), the last
+                # dimension innermost and vectorizable
+                head += f"{i2}if ({team}.team_size() == 1 && {team}.vector_length_host_is_one()) {{\n"
+                for d in range(dims):
+                    v = ident(s.vars[d].name)
+                    inner_simd = simd.replace(i2, i2 + "    " * (d + 1)) if d == dims - 1 else ""
+                    head += inner_simd
+                    head += (f"{i2}{'    ' * (d + 1)}for ({v} = kk_b{n}_{d}; {v} < kk_e{n}_{d}; ++{v}) {{\n")
+                head += self.stmts(s.body, i2 + "    " * (dims + 1))
+                for d in range(dims - 1, -1, -1):
+                    head += f"{i2}{'    ' * (d + 1)}}}\n"
+                head += f"{i2}}} else {{\n"
+                tail = f"{i2}}}\n"
+            else:
+                tail = ""
             head += simd
             if self.target == "cuda":  # several independent iterations in flight per thread (loads overlap)
                 head += f"{i2}KK_PRAGMA(unroll 4)\n"
-            head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {it} += kk_st{n}) {{\n"
+            step = "++" + it if host else f"{it} += kk_st{n}"
+            head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {step}) {{\n"
             if dims == 1:
                 assign = f"{i2}    {ident(s.vars[0].name)} = {it};\n"
             else:
@@ -294,14 +315,14 @@ class CppRenderer:
                     else:
                         w = f"(kk_e{n}_{d} - kk_b{n}_{d})"
                         assign += f"{i2}    {v} = kk_b{n}_{d} + kk_r{n} % {w}; kk_r{n} /= {w};\n"
-            return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n"
+            return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
 
         if s.pattern == "for":
             out.append(loop(False, f"{i2}KK_PRAGMA(omp simd)\n" if host_simd else ""))
         elif s.pattern == "reduce":
             acc = ident(s.acc.name)
             simd = ""
-            if host_simd and s.reducer == "Sum" and isinstance(s.acc.type, T.ScalarType):
+            if host and own and s.reducer == "Sum" and isinstance(s.acc.type, T.ScalarType):
                 simd = f"{i2}KK_PRAGMA(omp simd reduction(+ : {acc}))\n"
             out.append(f"{i2}{acc} = {red}::template identity<{acc_t}>();\n")
             out.append(loop(False, simd))

@@ -86,6 +86,12 @@ class Options:
         return self.launch_batches or (5 if self.quick else 10)
 
 
+def quiet_warp(wp: Any) -> None:
+    """No banner and no per-module load lines from Warp (the setting moved between Warp versions)."""
+    wp.config.quiet = True
+    wp.config.log_level = 30  # logging.WARNING
+
+
 class Context:
     """What versions need from the run: spaces, thread counts, the compiled references, the peers."""
 
@@ -219,7 +225,7 @@ class Context:
                 import warp as wp
             except ImportError as e:
                 raise Skip("warp not installed (pip install warp-lang)") from e
-            wp.config.quiet = True
+            quiet_warp(wp)
             wp.init()
             from . import warp_kernels
 

@@ -13,7 +13,8 @@ import time
 import numpy as np
 import warp as wp
 
-wp.config.quiet = True
+wp.config.quiet = True  # older Warp
+wp.config.log_level = 30  # logging.WARNING: no banner (newer Warp)
 if os.environ.get("KERNELKIT_PROBE_CACHE"):
     wp.config.kernel_cache_dir = os.environ["KERNELKIT_PROBE_CACHE"]
 

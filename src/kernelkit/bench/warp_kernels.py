@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import warp as wp
 
-wp.config.quiet = True
+wp.config.quiet = True  # older Warp
+wp.config.log_level = 30  # logging.WARNING: no banner (newer Warp)
 
 f64 = wp.float64
 A1 = wp.array(dtype=wp.float64)

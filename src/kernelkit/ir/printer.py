@@ -37,6 +37,20 @@ def expr(e: N.Expr) -> str:
         return f"{expr(e.obj)}.{e.name}"
     if isinstance(e, N.Call):
         return f"{e.fn.name}({', '.join(expr(a) for a in e.args)}):{t}"
+    if isinstance(e, N.TeamQuery):
+        return f"{expr(e.team)}.{e.what}()"
+    if isinstance(e, N.ScratchAlloc):
+        return (f"scratch{'_thread' if e.per_thread else ''}({expr(e.level)}, "
+                f"{', '.join(expr(x) for x in e.extents)}):{t}")
+    if isinstance(e, N.RandomCall):
+        return f"{expr(e.obj)}.{e.what}({', '.join(expr(a) for a in e.args)}):{t}"
+    if isinstance(e, N.SubView):
+        parts = [expr(sp[1]) if sp[0] == "index" else
+                 f"{expr(sp[1]) if sp[1] is not None else ''}:{expr(sp[2]) if sp[2] is not None else ''}"
+                 for sp in e.spec]
+        return f"{expr(e.view)}[{', '.join(parts)}]:{t}"
+    if isinstance(e, N.Construct):
+        return f"{e.fn.name}({', '.join(expr(a) for a in e.args)}):{t}"
     if isinstance(e, N.Atomic):
         idx = ", ".join(expr(i) for i in e.index)
         args = ", ".join(expr(a) for a in e.args)
@@ -80,6 +94,22 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
             out.append(f"{pad}{expr(s.value)}{at}")
         elif isinstance(s, N.Printf):
             out.append(f"{pad}printf({s.fmt!r}, {', '.join(expr(a) for a in s.args)}){at}")
+        elif isinstance(s, N.Barrier):
+            out.append(f"{pad}team_barrier({expr(s.team)}){at}")
+        elif isinstance(s, N.Single):
+            out.append(f"{pad}single[{s.per}]({expr(s.team)}):{at}")
+            out += stmts(s.body, indent + 1)
+        elif isinstance(s, N.Nested):
+            bounds = ", ".join(f"{expr(b)}:{expr(e)}" for b, e in s.bounds)
+            head = ", ".join(v.name for v in s.vars)
+            if s.acc is not None:
+                head += f"; {s.acc.name}"
+            if s.final is not None:
+                head += f", {s.final.name}"
+            res = f"{s.result.name} = " if s.result is not None else ""
+            out.append(f"{pad}{res}nested_{s.pattern}[{s.level}{'<' + s.reducer + '>' if s.reducer else ''}]"
+                       f"({expr(s.team)}, {bounds}) ({head}):{at}")
+            out += stmts(s.body, indent + 1)
         else:
             raise TypeError(f"no printer for {type(s).__name__}")
     return out
@@ -98,11 +128,12 @@ def function(f: N.Function) -> str:
 
 def kernel(k: N.Kernel) -> str:
     head = [p for p in (k.acc, k.final) if p is not None]
-    lines = [f.__class__.__name__ and function(f) for f in k.functions]
+    lines = [f"struct {st.name}: {st}" for st in k.structs]
+    lines += [function(f) for f in k.functions]
     lines.append(
         f"kernel {k.name} {k.pattern}"
         + (f"<{k.reducer}>" if k.reducer else "")
-        + f"({_params(k.indices + head)} | {_params(k.params)}):"
+        + f"({_params(k.indices + ([k.team] if k.team else []) + head)} | {_params(k.params)}):"
     )
     lines.append(f"  writes {sorted(k.writes)}")
     lines += [f"  local {n}: {t}" for n, t in sorted(k.locals.items())]

@@ -228,6 +228,7 @@ struct Team {
     KK_FUNCTION int64_t league_size() const { return lsize; }
     KK_FUNCTION int64_t team_rank() const { return threadIdx.y; }
     KK_FUNCTION int64_t team_size() const { return blockDim.y; }
+    KK_FUNCTION bool vector_length_host_is_one() const { return false; }
     KK_FUNCTION void barrier() const { __syncthreads(); }
     KK_FUNCTION bool single(int per) const { return threadIdx.x == 0 && (per == 1 || threadIdx.y == 0); }
 

@@ -43,6 +43,7 @@ struct Team {
     KK_FUNCTION int64_t league_size() const { return lsize; }
     KK_FUNCTION int64_t team_rank() const { return trank; }
     KK_FUNCTION int64_t team_size() const { return tsize; }
+    KK_FUNCTION bool vector_length_host_is_one() const { return true; } /* host vector lanes are simd lanes */
 
     void barrier() {
         if (tsize == 1) return;
