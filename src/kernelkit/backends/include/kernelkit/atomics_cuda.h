@@ -72,11 +72,37 @@ template <class T> KK_FUNCTION T atomic_fetch_div(T* p, T v) {
     if constexpr (is_float<T>()) return atomic_cas_loop(p, [v](T a) { return (T)(a / v); });
     else return atomic_cas_loop(p, [v](T a) { return floordiv(a, v); });
 }
-template <class T> KK_FUNCTION T atomic_fetch_min(T* p, T v) { return atomic_cas_loop(p, [v](T a) { return v < a ? v : a; }); }
-template <class T> KK_FUNCTION T atomic_fetch_max(T* p, T v) { return atomic_cas_loop(p, [v](T a) { return v > a ? v : a; }); }
-template <class T> KK_FUNCTION T atomic_fetch_and(T* p, T v) { return atomic_cas_loop(p, [v](T a) { return (T)(a & v); }); }
-template <class T> KK_FUNCTION T atomic_fetch_or(T* p, T v) { return atomic_cas_loop(p, [v](T a) { return (T)(a | v); }); }
-template <class T> KK_FUNCTION T atomic_fetch_xor(T* p, T v) { return atomic_cas_loop(p, [v](T a) { return (T)(a ^ v); }); }
+/* Native instructions for 32- and 64-bit integers; CAS loops for the rest. */
+#define KK_NATIVE_INT_ATOMIC(NAME, INSTR, EXPR)                                                               \
+    template <class T> KK_FUNCTION T atomic_fetch_##NAME(T* p, T v) {                                        \
+        if constexpr (!is_float<T>() && sizeof(T) == 4 && is_signed_int<T>())                                \
+            return (T)INSTR((int*)p, (int)v);                                                                 \
+        else if constexpr (!is_float<T>() && sizeof(T) == 4)                                                  \
+            return (T)INSTR((unsigned int*)p, (unsigned int)v);                                               \
+        else if constexpr (!is_float<T>() && sizeof(T) == 8 && is_signed_int<T>())                           \
+            return (T)INSTR((long long*)p, (long long)v);                                                     \
+        else if constexpr (!is_float<T>() && sizeof(T) == 8)                                                  \
+            return (T)INSTR((unsigned long long*)p, (unsigned long long)v);                                   \
+        else                                                                                                  \
+            return atomic_cas_loop(p, [v](T a) { return (T)(EXPR); });                                       \
+    }
+KK_NATIVE_INT_ATOMIC(min, atomicMin, v < a ? v : a)
+KK_NATIVE_INT_ATOMIC(max, atomicMax, v > a ? v : a)
+#undef KK_NATIVE_INT_ATOMIC
+/* and/or/xor: the bit patterns are what matter, so signedness does not */
+#define KK_NATIVE_BIT_ATOMIC(NAME, INSTR, OP)                                                                \
+    template <class T> KK_FUNCTION T atomic_fetch_##NAME(T* p, T v) {                                        \
+        if constexpr (sizeof(T) == 4)                                                                         \
+            return (T)INSTR((unsigned int*)p, (unsigned int)v);                                               \
+        else if constexpr (sizeof(T) == 8)                                                                    \
+            return (T)INSTR((unsigned long long*)p, (unsigned long long)v);                                   \
+        else                                                                                                  \
+            return atomic_cas_loop(p, [v](T a) { return (T)(a OP v); });                                     \
+    }
+KK_NATIVE_BIT_ATOMIC(and, atomicAnd, &)
+KK_NATIVE_BIT_ATOMIC(or, atomicOr, |)
+KK_NATIVE_BIT_ATOMIC(xor, atomicXor, ^)
+#undef KK_NATIVE_BIT_ATOMIC
 template <class T> KK_FUNCTION T atomic_fetch_exchange(T* p, T v) { return atomic_cas_loop(p, [v](T) { return v; }); }
 template <class T> KK_FUNCTION T atomic_fetch_cas(T* p, T expected, T desired) {
     return atomic_cas_loop(p, [expected, desired](T a) { return a == expected ? desired : a; });
