@@ -30,7 +30,7 @@ from kernelkit.api.extras import (
     BinOp1D, BinOp3D, BinSort, HostGenerator, Timer, ViewTypeInfo, fill_random, finalize, get_default_precision,
     host_free_state, host_get_state, initialize, is_initialized, set_default_precision,
 )
-from kernelkit.api.random import Random_XorShift64_Pool, Random_XorShift1024_Pool
+from kernelkit.api.random import Random_XorShift64_Pool, Random_XorShift1024_Pool, rand
 from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
 from kernelkit.api.team import (
     AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamPolicy,
@@ -82,7 +82,7 @@ __all__ = [
     "TeamPolicy", "TeamMember", "AUTO", "TeamThreadRange", "ThreadVectorRange", "TeamVectorRange",
     "TeamThreadMDRange", "TeamVectorMDRange", "PerTeam", "PerThread", "single", "ScratchView1D", "ScratchView2D", "ScratchView3D",
     # random numbers
-    "Random_XorShift64_Pool", "Random_XorShift1024_Pool", "fill_random", "host_get_state", "host_free_state",
+    "Random_XorShift64_Pool", "Random_XorShift1024_Pool", "rand", "fill_random", "host_get_state", "host_free_state",
     "HostGenerator",
     # PyKokkos utilities
     "Timer", "initialize", "finalize", "is_initialized", "set_default_precision", "get_default_precision",

@@ -59,3 +59,9 @@ class Random_XorShift64_Pool(RandomPool):  # noqa: N801 - Kokkos names
 
 class Random_XorShift1024_Pool(RandomPool):  # noqa: N801
     kind = "xorshift1024"
+
+
+def rand(gen, *args):
+    """`pk.rand(gen)`: the next float64 in [0, 1) of a generator from `pool.get_state()` (also `rand(gen, end)`
+    and `rand(gen, begin, end)`); the same as `gen.drand(...)`, inside kernels and out."""
+    return gen.drand(*args)

@@ -68,3 +68,6 @@ def register_kernelkit_callables(mod) -> None:
     CALLABLES[mod.atomic_compare_exchange] = ("atomic_cas", "cas")
     CALLABLES[mod.atomic_exchange] = ("atomic_fetch", "exchange")
     CALLABLES[mod.printf] = ("printf", "printf")
+    from kernelkit.api import random as _random
+
+    CALLABLES[_random.rand] = ("rand", "drand")

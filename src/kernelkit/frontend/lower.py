@@ -823,6 +823,16 @@ class FunctionLowerer(ast.NodeVisitor):
             return self.builtin(name, node)
         if kind in ("atomic", "atomic_fetch", "atomic_cas"):
             return self.atomic(kind, name, node)
+        if kind == "rand":
+            if not node.args:
+                raise self.err(node, "pk.rand(gen) takes a generator from pool.get_state()")
+            gen = self.expr(node.args[0])
+            if not isinstance(gen.type, T.RandomStateType):
+                raise self.err(node.args[0], "pk.rand(gen) takes a generator from pool.get_state()")
+            args = [self.cast(self.scalar(self.expr(a), a, "argument"), T.float64) for a in node.args[1:]]
+            if len(args) > 2:
+                raise self.err(node, "pk.rand(gen[, end] | [, begin, end])")
+            return N.RandomCall(T.float64, loc, gen, "drand", args)
         if kind == "printf":
             if not statement:
                 raise self.err(node, "pk.printf(...) is a statement, not a value", KernelSyntaxError)

@@ -6,7 +6,7 @@ pragmas that vectorize stay, the threading ones vanish).
 
 from __future__ import annotations
 
-from kernelkit.backends.cpp import CppRenderer, ctype, ident
+from kernelkit.backends.cpp import CppRenderer, c_string, ctype, ident
 from kernelkit.ir import nodes as N
 
 
@@ -44,8 +44,8 @@ def team_entry(r: CppRenderer, k: N.Kernel) -> str:
         out.append(f"{ind}kk::host::team_run<decltype(kk_f), double, kk::Sum>(L, kk_f, (double*)0);\n")
     if _has_printf(k):
         out.append(f"{ind}fflush(stdout);\n")
-    out.append(f"{ind}if (kk::err_flag) {{ for (int c = 0; c < KK_ERRLEN; ++c) L->err[c] = kk::err_msg[c]; "
-               f"return 1; }}\n{ind}return 0;\n}}\n")
+    out.append(f"{ind}if (kk::err_flag) {{ kk::err_report(L->err, {c_string(k.name)}); return 1; }}\n"
+               f"{ind}return 0;\n}}\n")
     return "".join(out)
 
 
@@ -91,8 +91,8 @@ def entry(r: CppRenderer, k: N.Kernel) -> str:
         out.append(f"{ind}kk::result_store(L->result, kk_total);\n")
     if _has_printf(k):
         out.append(f"{ind}fflush(stdout);\n")
-    out.append(f"{ind}if (kk::err_flag) {{ for (int c = 0; c < KK_ERRLEN; ++c) L->err[c] = kk::err_msg[c]; "
-               f"return 1; }}\n{ind}return 0;\n}}\n")
+    out.append(f"{ind}if (kk::err_flag) {{ kk::err_report(L->err, {c_string(k.name)}); return 1; }}\n"
+               f"{ind}return 0;\n}}\n")
     return "".join(out)
 
 

@@ -72,6 +72,16 @@ KK_FUNCTION int err_claim() {
 #endif
 }
 
+/* Copy the recorded error into the launch, naming the kernel first. */
+KK_FUNCTION void err_report(char* out, const char* kernel) {
+    int at = 0;
+    const char* parts[] = {"kernel '", kernel, "': "};
+    for (int p = 0; p < 3; ++p)
+        for (const char* c = parts[p]; *c && at < KK_ERRLEN - 1; ++c) out[at++] = *c;
+    for (const char* c = err_msg; *c && at < KK_ERRLEN - 1; ++c) out[at++] = *c;
+    out[at] = 0;
+}
+
 KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long long extent) {
     if (!err_claim()) return;
     int at = 0;
