@@ -113,6 +113,23 @@ def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str =
 _nvrtc_memo: dict[str, tuple[str, bool, str]] = {}
 
 
+def nvrtc_recorded() -> bool:
+    """True when an earlier process recorded an NVRTC library (in the cache) that is still on disk: finding one
+    again means scanning sys.path, which a warm start should not pay for."""
+    import json
+
+    cache = default_cache()
+    path = os.path.join(cache.root, "nvrtc.json")
+    if not cache._owned(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(os.path.exists(k.split(":")[0]) for k in record)
+
+
 def nvrtc_target(arch: str) -> tuple[str, bool, str]:
     """(target, is_ptx, NVRTC identity) for `arch`, without loading libnvrtc when an earlier process recorded
     them for the same library file (same path, size and mtime): a warm start must not pay NVRTC's ~20 ms load.

@@ -83,13 +83,14 @@ class CudaBackend(Backend):
     def available(self) -> tuple[bool, str]:
         # NVRTC is found here, not loaded (~20 ms): a process whose kernels all come from the cache never loads it
         from kernelkit.backends.cuda import driver, nvrtc
+        from kernelkit.compile.pipeline import nvrtc_recorded
 
-        if nvrtc._lib is None and not nvrtc.candidate_paths():
-            if not nvrtc.available():  # the system loader's own search, as a last resort
-                return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
-        ok, why = driver.available()
+        ok, why = driver.available()  # first: without a driver nothing else matters, and it fails fast
         if not ok:
             return False, why
+        if nvrtc._lib is None and not nvrtc_recorded() and not nvrtc.candidate_paths():
+            if not nvrtc.available():  # the system loader's own search, as a last resort
+                return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
         dev = driver.Device(self.device_id)
         return True, f"{dev.name} ({dev.arch}, {dev.multiprocessor_count} SMs)"
 
