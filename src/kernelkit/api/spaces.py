@@ -16,7 +16,7 @@ class ExecutionSpace:
 
     __slots__ = ("name", "backend_name", "device_id", "_backend", "stream")
 
-    def __new__(cls, name, backend_name=None, device_id: int = 0, _named=[False]):  # noqa: B006
+    def __new__(cls, name, backend_name=None, device_id: int = 0):
         # PyKokkos spells a lookup by name as a constructor: pk.ExecutionSpace("OpenMP")
         if isinstance(name, str) and backend_name is None and name.lower() in _BY_NAME_LATE:
             return _BY_NAME_LATE[name.lower()]

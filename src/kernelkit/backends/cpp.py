@@ -258,7 +258,7 @@ class CppRenderer:
                  "teamvector": "kk::LEVEL_TEAMVECTOR"}[s.level]
         team = self.expr(s.team)
         i2 = ind + "    "
-        out = [f"{{\n"]
+        out = ["{\n"]
         dims = len(s.bounds)
         for d, (b, e) in enumerate(s.bounds):
             out.append(f"{i2}const int64_t kk_b{n}_{d} = {self.expr(b)}, kk_e{n}_{d} = {self.expr(e)};\n")

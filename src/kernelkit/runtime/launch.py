@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernelkit.errors import KernelTypeError, Loc, caller_loc
+from kernelkit.errors import KernelTypeError, caller_loc
 from kernelkit.frontend.lower import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
