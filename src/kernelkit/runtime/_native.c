@@ -704,6 +704,34 @@ static PyObject* cuda_run(KKCudaSpec* spec, PyObject* lo, PyObject* hi, PyObject
         if (rc) { cuda_error(spec, rc, "cuLaunchKernel (team)"); goto fail; }
         goto done;
     }
+    if (L.rank >= 2 && (spec->pattern == PAT_FOR || spec->pattern == PAT_REDUCE)) {
+        /* MDRange: a tile is a block (x along the last dimension, y the one before), z the outer dimensions */
+        const int R = L.rank;
+        long long ext[KK_MAX_POLICY_RANK], outer = 1;
+        for (int k = 0; k < R; ++k) {
+            ext[k] = L.hi[k] > L.lo[k] ? L.hi[k] - L.lo[k] : 0;
+            if (k < R - 2) outer *= ext[k];
+        }
+        if (spec->pattern == PAT_FOR && total == 0) goto done;
+        long long bx = L.tile[R - 1] > 0 ? L.tile[R - 1] : 32, by = L.tile[R - 2] > 0 ? L.tile[R - 2] : 8;
+        if (bx > 256) bx = 256;
+        if (bx * by > 256) by = 256 / bx > 0 ? 256 / bx : 1;
+        long long g[3] = {(ext[R - 1] + bx - 1) / bx, (ext[R - 2] + by - 1) / by, outer};
+        const long long cap[3] = {(1LL << 31) - 1, 65535, 65535};
+        for (int d = 0; d < 3; ++d) {
+            if (g[d] < 1) g[d] = 1;
+            if (g[d] > cap[d]) g[d] = cap[d];
+        }
+        if (spec->pattern == PAT_REDUCE) /* every block leaves a partial: at most max_grid of them */
+            while (g[0] * g[1] * g[2] > spec->max_grid) {
+                int d = g[0] >= g[1] && g[0] >= g[2] ? 0 : (g[1] >= g[2] ? 1 : 2);
+                g[d] = (g[d] + 1) / 2;
+            }
+        rc = spec->launch(spec->fn[0], (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx,
+                          (unsigned)by, 1, 0, stream, NULL, extra);
+        if (rc) { cuda_error(spec, rc, "cuLaunchKernel (MDRange)"); goto fail; }
+        goto done;
+    }
     long long blocks = (total + spec->block - 1) / spec->block;
     if (spec->pattern != PAT_FOR && blocks > spec->max_grid) blocks = spec->max_grid;
     if (blocks > (1LL << 30)) blocks = 1LL << 30; /* grid-stride loops cover the rest */

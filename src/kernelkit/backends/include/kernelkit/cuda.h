@@ -75,15 +75,17 @@ template <class R, class T> KK_FUNCTION void grid_join(const kk_dlaunch_t& D, T 
     block_reduce<R>(acc);
     __shared__ int last;
     T* partial = (T*)D.scratch;
+    const unsigned nblocks = gridDim.x * gridDim.y * gridDim.z;
+    const unsigned bid = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
     if (block_tid() == 0) {
-        partial[blockIdx.x] = acc;
+        partial[bid] = acc;
         __threadfence();
-        last = atomicInc(D.counter, gridDim.x - 1) == gridDim.x - 1; /* wraps the counter back to 0 */
+        last = atomicInc(D.counter, nblocks - 1) == nblocks - 1; /* wraps the counter back to 0 */
     }
     __syncthreads();
     if (!last) return;
     T a = R::template identity<T>();
-    for (unsigned k = block_tid(); k < gridDim.x; k += block_threads()) R::join(a, load_cg(partial + k));
+    for (unsigned k = block_tid(); k < nblocks; k += block_threads()) R::join(a, load_cg(partial + k));
     block_reduce<R>(a);
     if (block_tid() == 0) {
         if (D.has_init) {
@@ -104,44 +106,48 @@ template <class R, class T, class F> KK_FUNCTION void range_reduce(const kk_dlau
     grid_join<R, T>(D, acc);
 }
 
-/* MDRange: the iteration space flattened with the last index fastest (coalesced along the contiguous
- * dimension of LayoutRight Views); one grid-stride loop. */
-template <int R> struct Flat {
-    int64_t lo[R], ext[R], total;
-    KK_FUNCTION explicit Flat(const kk_dlaunch_t& D) {
-        total = 1;
+/* MDRange: a tile is a thread block, as in Kokkos. threadIdx.x runs along the last dimension (contiguous in
+ * LayoutRight Views: coalesced), threadIdx.y along the one before it; blockIdx.z covers the outer dimensions.
+ * The launcher sizes blocks from the policy's tile (default 32 x 8) and the grid from the extents; every
+ * dimension also loops grid-stride, so any grid covers any range. */
+template <int R> struct Tiles {
+    int64_t lo[R], ext[R], outer;
+    KK_FUNCTION explicit Tiles(const kk_dlaunch_t& D) {
+        outer = 1;
         for (int k = 0; k < R; ++k) {
             lo[k] = D.lo[k];
             ext[k] = D.hi[k] > D.lo[k] ? D.hi[k] - D.lo[k] : 0;
-            total *= ext[k];
+            if (k < R - 2) outer *= ext[k];
         }
     }
-    KK_FUNCTION void point(int64_t t, int64_t* ix) const {
-        for (int k = R - 1; k > 0; --k) {
-            ix[k] = lo[k] + t % ext[k];
-            t /= ext[k];
-        }
-        ix[0] = lo[0] + t;
+    template <class G> KK_FUNCTION void visit(const G& g) const {
+        for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
+            for (int64_t i = blockIdx.y * (int64_t)blockDim.y + threadIdx.y; i < ext[R - 2];
+                 i += (int64_t)gridDim.y * blockDim.y)
+                for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < ext[R - 1];
+                     j += (int64_t)gridDim.x * blockDim.x) {
+                    int64_t ix[R];
+                    int64_t rem = o;
+                    for (int k = R - 3; k >= 0; --k) {
+                        ix[k] = lo[k] + rem % ext[k];
+                        rem /= ext[k];
+                    }
+                    ix[R - 2] = lo[R - 2] + i;
+                    ix[R - 1] = lo[R - 1] + j;
+                    g(ix);
+                }
     }
 };
 
 template <int R, class F> KK_FUNCTION void md_for(const kk_dlaunch_t& D, const F& f) {
-    const Flat<R> fl(D);
-    for (int64_t t = gtid(); t < fl.total; t += gsize()) {
-        int64_t ix[R];
-        fl.point(t, ix);
-        f(ix, ix[R - 1]);
-    }
+    const Tiles<R> t(D);
+    t.visit([&](const int64_t* ix) { f(ix, ix[R - 1]); });
 }
 
 template <int R, class Red, class T, class F> KK_FUNCTION void md_reduce(const kk_dlaunch_t& D, const F& f) {
-    const Flat<R> fl(D);
+    const Tiles<R> t(D);
     T acc = Red::template identity<T>();
-    for (int64_t t = gtid(); t < fl.total; t += gsize()) {
-        int64_t ix[R];
-        fl.point(t, ix);
-        f(ix, ix[R - 1], acc);
-    }
+    t.visit([&](const int64_t* ix) { f(ix, ix[R - 1], acc); });
     grid_join<Red, T>(D, acc);
 }
 
