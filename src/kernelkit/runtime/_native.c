@@ -415,6 +415,56 @@ static PyObject* read_result(char tag, const kk_result_t* r) {
 
 #define KK_STACK_ARGS 16
 
+/* The argument packing both launchers share: match every parameter of a spec against the keyword arguments
+ * and pack it. device < 0 packs host arrays, device >= 0 device copies on that GPU. Returns 1 (matched and
+ * packed), 0 (not this spec) or -1 (error set). More than KK_STACK_ARGS parameters use the heap: pack_free. */
+typedef struct {
+    kk_arg_t* args;
+    PyObject** written; /* Views a launch writes (their other copy becomes stale) */
+    kk_arg_t stack_args[KK_STACK_ARGS];
+    PyObject* stack_written[KK_STACK_ARGS];
+} kk_pack_t;
+
+static int match_device_array(const kk_param_t* q, PyObject* v, int device, kk_arg_t* out, PyObject** written);
+
+static void pack_free(kk_pack_t* P) {
+    if (P->args != P->stack_args) {
+        PyMem_Free(P->args);
+        PyMem_Free(P->written);
+    }
+}
+
+static int pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int device, kk_pack_t* P) {
+    P->args = P->stack_args;
+    P->written = P->stack_written;
+    if (n > KK_STACK_ARGS) { /* functors with many members */
+        P->args = PyMem_Malloc(sizeof(kk_arg_t) * n);
+        P->written = PyMem_Malloc(sizeof(PyObject*) * n);
+        if (!P->args || !P->written) {
+            PyMem_Free(P->args);
+            PyMem_Free(P->written);
+            P->args = P->stack_args;
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        const kk_param_t* q = &params[k];
+        PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
+        P->written[k] = NULL;
+        if (v == NULL) return PyErr_Occurred() ? -1 : 0;
+        int ok;
+        if (q->kind != P_ARRAY)
+            ok = match_scalar(q, v, &P->args[k]);
+        else if (device < 0)
+            ok = match_array(q, v, &P->args[k], &P->written[k]);
+        else
+            ok = match_device_array(q, v, device, &P->args[k], &P->written[k]);
+        if (ok != 1) return ok;
+    }
+    return 1;
+}
+
 /* launch(specs, lo, hi, tile, kwargs, init) -> result | None | NotImplemented */
 static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
     if (nargs != 6 || !PyList_Check(args[0]) || !PyDict_Check(args[4])) {
@@ -425,39 +475,20 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
     PyObject* kwargs = args[4];
     PyObject* init = args[5];
     const Py_ssize_t nkw = PyDict_GET_SIZE(kwargs);
-    kk_arg_t stack_args[KK_STACK_ARGS];
-    PyObject* stack_written[KK_STACK_ARGS];
-
+    kk_pack_t P;
     for (Py_ssize_t s = 0; s < PyList_GET_SIZE(specs); ++s) {
         KKSpec* spec = (KKSpec*)PyList_GET_ITEM(specs, s);
         if (Py_TYPE(spec) != &KKSpec_Type || spec->nparams != nkw) continue;
         int g = check_guards(spec->guards);
         if (g < 0) return NULL;
         if (g == 0) continue;
-        kk_arg_t* packed = stack_args;
-        PyObject** written = stack_written;
-        if (spec->nparams > KK_STACK_ARGS) {
-            packed = PyMem_Malloc(sizeof(kk_arg_t) * spec->nparams);
-            written = PyMem_Malloc(sizeof(PyObject*) * spec->nparams);
-            if (!packed || !written) { PyMem_Free(packed); PyMem_Free(written); return PyErr_NoMemory(); }
-        }
-        int ok = 1;
-        for (Py_ssize_t k = 0; k < spec->nparams && ok == 1; ++k) {
-            const kk_param_t* q = &spec->params[k];
-            PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
-            written[k] = NULL;
-            if (v == NULL) {
-                ok = PyErr_Occurred() ? -1 : 0;
-                break;
-            }
-            ok = q->kind == P_ARRAY ? match_array(q, v, &packed[k], &written[k]) : match_scalar(q, v, &packed[k]);
-        }
+        int ok = pack_args(spec->params, spec->nparams, kwargs, -1, &P);
         if (ok == 1) {
             kk_launch_t L;
             kk_result_t result = {0};
             if (read_policy(args[1], args[2], args[3], &L) < 0) ok = -1;
             L.nthreads = g_nthreads;
-            L.args = packed;
+            L.args = P.args;
             L.result = &result;
             L.has_init = 0;
             L.err[0] = 0;
@@ -471,9 +502,9 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
                 rc = spec->entry(&L);
                 Py_END_ALLOW_THREADS
                 for (Py_ssize_t k = 0; k < spec->nparams; ++k)
-                    if (written[k]) ((KKViewBase*)written[k])->flags |= KK_DEVICE_STALE;
+                    if (P.written[k]) ((KKViewBase*)P.written[k])->flags |= KK_DEVICE_STALE;
             }
-            if (packed != stack_args) { PyMem_Free(packed); PyMem_Free(written); }
+            pack_free(&P);
             if (ok != 1) return NULL;
             if (rc != 0) {
                 L.err[KK_ERRLEN - 1] = 0;
@@ -484,7 +515,7 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
             if (!spec->result_tag) Py_RETURN_NONE;
             return read_result(spec->result_tag, &result);
         }
-        if (packed != stack_args) { PyMem_Free(packed); PyMem_Free(written); }
+        pack_free(&P);
         if (ok < 0) return NULL;
     }
     Py_RETURN_NOTIMPLEMENTED;
@@ -778,33 +809,14 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
     PyObject* specs = args[0];
     PyObject* kwargs = args[4];
     const Py_ssize_t nkw = PyDict_GET_SIZE(kwargs);
-    kk_arg_t stack_packed[KK_STACK_ARGS];
-    PyObject* stack_written[KK_STACK_ARGS];
+    kk_pack_t P;
     for (Py_ssize_t s = 0; s < PyList_GET_SIZE(specs); ++s) {
         KKCudaSpec* spec = (KKCudaSpec*)PyList_GET_ITEM(specs, s);
         if (Py_TYPE(spec) != &KKCudaSpec_Type || spec->nparams != nkw) continue;
         int g = check_guards(spec->guards);
         if (g < 0) return NULL;
         if (g == 0) continue;
-        kk_arg_t* packed = stack_packed;
-        PyObject** written = stack_written;
-        if (spec->nparams > KK_STACK_ARGS) { /* functors with many members */
-            packed = PyMem_Malloc(sizeof(kk_arg_t) * spec->nparams);
-            written = PyMem_Malloc(sizeof(PyObject*) * spec->nparams);
-            if (!packed || !written) { PyMem_Free(packed); PyMem_Free(written); return PyErr_NoMemory(); }
-        }
-        int ok = 1;
-        for (Py_ssize_t k = 0; k < spec->nparams && ok == 1; ++k) {
-            const kk_param_t* q = &spec->params[k];
-            PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
-            written[k] = NULL;
-            if (v == NULL) {
-                ok = PyErr_Occurred() ? -1 : 0;
-                break;
-            }
-            ok = q->kind == P_ARRAY ? match_device_array(q, v, spec->device, &packed[k], &written[k])
-                                    : match_scalar(q, v, &packed[k]);
-        }
+        int ok = pack_args(spec->params, spec->nparams, kwargs, spec->device, &P);
         if (ok == 1 && (spec->pattern == PAT_TEAM_FOR || spec->pattern == PAT_TEAM_REDUCE) &&
             PyTuple_Check(args[1]) && PyTuple_Check(args[2]) && PyTuple_GET_SIZE(args[1]) >= 3 &&
             PyTuple_GET_SIZE(args[2]) >= 4) {
@@ -818,13 +830,13 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
         }
         PyObject* r = NULL;
         if (ok == 1) {
-            r = cuda_run(spec, args[1], args[2], args[3], packed, args[5],
+            r = cuda_run(spec, args[1], args[2], args[3], P.args, args[5],
                          stream_override ? stream_override : spec->stream);
             if (r != NULL)
                 for (Py_ssize_t k = 0; k < spec->nparams; ++k)
-                    if (written[k]) ((KKViewBase*)written[k])->flags |= KK_HOST_STALE;
+                    if (P.written[k]) ((KKViewBase*)P.written[k])->flags |= KK_HOST_STALE;
         }
-        if (packed != stack_packed) { PyMem_Free(packed); PyMem_Free(written); }
+        pack_free(&P);
         if (ok < 0) return NULL;
         if (ok == 1) return r;
     }
