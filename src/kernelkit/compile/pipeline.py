@@ -127,7 +127,7 @@ def nvrtc_recorded() -> bool:
             record = json.load(f)
     except (OSError, ValueError):
         return False
-    return any(os.path.exists(k.split(":")[0]) for k in record)
+    return any(os.path.exists(k.rsplit(":", 2)[0]) for k in record)
 
 
 def nvrtc_target(arch: str) -> tuple[str, bool, str]:
@@ -144,6 +144,26 @@ def nvrtc_target(arch: str) -> tuple[str, bool, str]:
     cache = default_cache()
     cache._ensure()
     memo_path = os.path.join(cache.root, "nvrtc.json")
+    record: dict = {}
+    if cache._owned(memo_path):
+        try:
+            with open(memo_path, encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            record = {}
+    # a recorded library that is still the same file (path, size, mtime): no sys.path scan, no dlopen
+    if nvrtc._lib is None:
+        for light_key, archs in record.items():
+            path, size, mtime = light_key.rsplit(":", 2)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if f"{st.st_size}" == size and f"{st.st_mtime_ns}" == mtime and arch in archs:
+                entry = archs[arch]
+                result = (entry[0], bool(entry[1]), entry[2])
+                _nvrtc_memo[arch] = result
+                return result
     light = None
     candidates = nvrtc.candidate_paths() if nvrtc._lib is None else [nvrtc.library_path() or ""]
     if candidates and candidates[0]:
@@ -153,22 +173,10 @@ def nvrtc_target(arch: str) -> tuple[str, bool, str]:
             light = f"{real}:{st.st_size}:{st.st_mtime_ns}"
         except OSError:
             light = None
-    record: dict = {}
-    if light is not None and cache._owned(memo_path):
-        try:
-            with open(memo_path, encoding="utf-8") as f:
-                record = json.load(f)
-        except (OSError, ValueError):
-            record = {}
-        entry = record.get(light, {}).get(arch)
-        if entry is not None:
-            result = (entry[0], bool(entry[1]), entry[2])
-            _nvrtc_memo[arch] = result
-            return result
     target, is_ptx = nvrtc.target_for(arch)
     result = (target, is_ptx, nvrtc.identity())
     _nvrtc_memo[arch] = result
-    if light is not None and os.path.realpath(nvrtc.library_path() or "") == light.split(":")[0]:
+    if light is not None and os.path.realpath(nvrtc.library_path() or "") == light.rsplit(":", 2)[0]:
         record.setdefault(light, {})[arch] = list(result)
         fd, tmp = tempfile.mkstemp(prefix=".nvrtc.", suffix=".json", dir=cache.root)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
