@@ -66,6 +66,9 @@ array = asarray
 # The host compiler is imported now, not at the first launch: it is a one-time cost of the process (~50 ms)
 # that would otherwise land on the first kernel's warm start. Nothing is compiled and no thread is started.
 import kernelkit.backends.openmp.backend  # noqa: E402,F401
+import kernelkit.backends.cuda.backend  # noqa: E402,F401  (Python only: libcuda and NVRTC load on first use)
+import kernelkit.backends.cuda.driver  # noqa: E402,F401
+import kernelkit.runtime.memory  # noqa: E402,F401
 
 _native_mod.set_error_class(_KRE)
 _native_mod.set_clean(KernelError, __import__('kernelkit.config').config.get().debug)
