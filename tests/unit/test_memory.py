@@ -735,7 +735,7 @@ def test_cuda_space_lives_on_the_host_without_a_gpu():
     assert pk.create_mirror_view(v) is v
 
 
-def test_import_and_host_views_load_no_cuda_module():
+def test_import_and_host_views_load_no_cuda_library():
     code = textwrap.dedent(
         """
         import sys
@@ -745,10 +745,10 @@ def test_import_and_host_views_load_no_cuda_module():
         v[1] = 2.0
         pk.deep_copy(v, np.arange(4.0)); pk.create_mirror_view(v); v[1:].fill(1.0)
         assert np.asarray(v).sum() == 3.0
-        cuda_modules = ("kernelkit.backends.cuda", "kernelkit.runtime.memory")
-        loaded = [m for m in sys.modules if m.startswith(cuda_modules)]
-        assert not loaded, loaded
-        assert "libcuda" not in open("/proc/self/maps").read()
+        # kernelkit's CUDA modules are plain Python imported with kernelkit (a cached GPU kernel's first launch
+        # must not pay for them); host-only use must never load the driver or NVRTC, or make a context
+        maps = open("/proc/self/maps").read()
+        assert "libcuda" not in maps and "libnvrtc" not in maps
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
