@@ -68,16 +68,20 @@ array = asarray
 import kernelkit.backends.openmp.backend  # noqa: E402,F401
 import kernelkit.backends.cuda.backend  # noqa: E402,F401  (Python only: libcuda and NVRTC load on first use)
 import kernelkit.backends.cuda.driver  # noqa: E402,F401
-import kernelkit.runtime.memory  # noqa: E402,F401
+import kernelkit.runtime.coherence  # noqa: E402,F401
+from kernelkit.errors import KernelValueError as _KVE  # noqa: E402
+from kernelkit.runtime.profiler import profile  # noqa: E402
 
-_native_mod.set_error_class(_KRE)
+_native_mod.set_error_classes(_KRE, _KVE)
+if __import__("kernelkit.config").config.get().profile:
+    kernelkit.runtime.profiler.enable()
 _native_mod.set_clean(KernelError, __import__('kernelkit.config').config.get().debug)
-del _kmath, _native_mod, _KRE
+del _kmath, _native_mod, _KRE, _KVE
 
 __all__ = [
     "__version__",
     # decorators and patterns
-    "workunit", "function", "functor", "classtype", "workload", "main", "callback", "execute", "parallel_for", "parallel_reduce", "parallel_scan", "fence",
+    "workunit", "function", "functor", "classtype", "workload", "main", "callback", "execute", "parallel_for", "parallel_reduce", "parallel_scan", "fence", "profile",
     # policies and spaces
     "RangePolicy", "MDRangePolicy", "ExecutionSpace", "ExecutionSpaceInstance", "set_device", "Debug", "Serial", "OpenMP", "Threads", "Cuda", "Default",
     "get_default_space", "set_default_space", "get_num_threads", "set_num_threads",

@@ -74,7 +74,7 @@ def collect_info() -> dict[str, Any]:
         ]
 
     def compiler() -> dict[str, Any] | None:
-        from kernelkit.compile.toolchain import find_cxx
+        from kernelkit.backends.openmp.toolchain import find_cxx
 
         found = find_cxx()
         return None if found is None else {"path": str(found.path), "version": str(found.version)}
@@ -180,7 +180,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     """Ahead-of-time compilation of the annotated workunits in files (no GPU needed for --space cuda)."""
-    from kernelkit.compile.aot import compile_file
+    from kernelkit.aot import compile_file
     from kernelkit.errors import KernelError
 
     status = 0

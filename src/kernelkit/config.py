@@ -13,6 +13,8 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_BOUNDS_CHECK    | 0                                        | 1: check every View index in compiled code   |
 | KERNELKIT_DEBUG           | 0                                        | 1: keep internal traceback frames, keep logs |
 | KERNELKIT_DUMP            | (empty)                                  | directory: write IR and generated source     |
+| KERNELKIT_CUDA_CHECK_ARCH | sm_90                                    | architecture the CudaCheck space compiles for|
+| KERNELKIT_PROFILE         | 0                                        | 1: time every launch per label (pk.profile)  |
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Settings:
     bounds_check: bool
     debug: bool
     dump_dir: str | None
+    cuda_check_arch: str = "sm_90"
+    profile: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +71,8 @@ class Settings:
             bounds_check=_flag(env.get("KERNELKIT_BOUNDS_CHECK")),
             debug=_flag(env.get("KERNELKIT_DEBUG")),
             dump_dir=env.get("KERNELKIT_DUMP") or None,
+            cuda_check_arch=env.get("KERNELKIT_CUDA_CHECK_ARCH") or "sm_90",
+            profile=_flag(env.get("KERNELKIT_PROFILE")),
         )
 
 

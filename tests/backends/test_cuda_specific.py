@@ -37,7 +37,7 @@ def oob(i, a):
 
 
 def test_loop_of_kernels_moves_no_data():
-    from kernelkit.runtime import memory
+    from kernelkit.runtime import coherence as memory
 
     n = 1 << 20
     a, b, c = (pk.View([n], pk.double, space=pk.CudaSpace) for _ in range(3))

@@ -1,4 +1,4 @@
-"""Ahead-of-time compilation: `kernelkit compile` (and kernelkit.compile.aot) on annotated workunits."""
+"""Ahead-of-time compilation: `kernelkit compile` (and kernelkit.aot) on annotated workunits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Host/device coherence (kernelkit.runtime.memory) and Views on the device.
+"""Host/device coherence (kernelkit.runtime.coherence) and Views on the device.
 
 Every test that needs a driver runs twice, like the driver tests in test_cuda_toolchain.py: against a fake
 libcuda built here from C (host memory stands in for device memory, two "GPUs"), so the coherence logic is
@@ -23,7 +23,8 @@ import kernelkit as pk
 from kernelkit import _native
 from kernelkit.backends.cuda import driver
 from kernelkit.errors import KernelTypeError, KernelValueError
-from kernelkit.runtime import memory
+from kernelkit.interop import dlpack
+from kernelkit.runtime import coherence as memory
 
 HOST_STALE = _native.HOST_STALE
 DEVICE_STALE = _native.DEVICE_STALE
@@ -210,7 +211,7 @@ def read_device(
         out = np.empty(shape, dtype=dt)
         driver.memcpy_dtoh(out, ptr, out.nbytes)
         return out
-    low, nbytes = memory._span(shape, strides, dt.itemsize)
+    low, nbytes = memory.span(shape, strides, dt.itemsize)
     raw = np.empty(nbytes, dtype=np.uint8)
     driver.memcpy_dtoh(raw, ptr + low, nbytes)
     return np.ndarray(shape, dt, buffer=raw, offset=-low, strides=strides).copy()
@@ -223,7 +224,7 @@ def write_device(ptr: int, values: np.ndarray) -> None:
 
 
 def no_copies() -> dict[str, int]:
-    return {"h2d": 0, "d2h": 0, "d2d": 0, "h2d_bytes": 0, "d2h_bytes": 0, "d2d_bytes": 0}
+    return {"h2d": 0, "d2h": 0, "d2d": 0, "h2d_bytes": 0, "d2h_bytes": 0, "d2d_bytes": 0, "peer": 0, "staged": 0}
 
 
 # --- ensure_device / sync_host ------------------------------------------------------------------------------
@@ -235,7 +236,7 @@ def test_ensure_device_uploads_once(cuda):
     memory.reset_stats()
     ptr = memory.ensure_device(v, 0)
     assert memory.stats()["h2d"] == 1 and memory.stats()["h2d_bytes"] == 96
-    assert v._flags == HAS_DEVICE and v._dptr == ptr and v._ddevice == 0
+    assert v._flags == HAS_DEVICE and v._dptr == ptr and v._dplace == 0
     assert (read_device(ptr, (3, 4), np.float64) == np.arange(12.0).reshape(3, 4)).all()
     before = memory.stats()
     assert memory.ensure_device(v, 0) == ptr
@@ -378,8 +379,10 @@ def test_migration_between_gpus(cuda):
     memory.mark_device_written(v)
     memory.reset_stats()
     p1 = memory.ensure_device(v, 1)
-    assert v._ddevice == 1 and driver.pointer_device(p1) == 1
-    assert memory.stats()["d2h"] == 1 and memory.stats()["h2d"] == 1
+    assert v._dplace == 1 and driver.pointer_device(p1) == 1
+    # one GPU-to-GPU copy (peer where the driver allows it, else staged); the host is not involved
+    assert memory.stats()["d2d"] == 1 and memory.stats()["h2d"] == 0 and memory.stats()["d2h"] == 0
+    assert memory.stats()["peer"] + memory.stats()["staged"] == 1
     assert read_device(p1, (4,), np.float64).tolist() == [0.0, 1.0, 2.0, 3.0]
     assert driver.current_device().ordinal == 0  # the caller's device is left alone
 
@@ -406,7 +409,7 @@ def test_subviews_are_derived_and_sync_through_the_root(cuda):
     assert s._flags == DERIVED and v._flags == 0
     ptr = memory.ensure_device(v, 0)
     t = s[1]
-    assert t._flags == DERIVED | HOST_STALE  # created while the root has a device copy
+    assert t._flags == DERIVED  # a subview has no state of its own, whatever its root holds
     write_device(ptr, np.arange(20.0))
     memory.mark_device_written(v)
     assert s[0, 0] == 7.0 and memory.stats()["d2h"] == 1  # the root was synced once
@@ -421,11 +424,11 @@ def test_subview_device_arg_offsets_and_marking(cuda):
     vb, after = memory.device_arg("s", s, 0, writes=True)
     assert type(vb) is _native.ViewBase and vb._flags == HAS_DEVICE  # not DERIVED: the launcher takes it
     root_ptr = v._dptr
-    assert root_ptr and vb._dptr == root_ptr + (1 * 5 + 2) * 8 and vb._ddevice == 0
+    assert root_ptr and vb._dptr == root_ptr + (1 * 5 + 2) * 8 and vb._dplace == 0
     write_device(vb._dptr, np.array([42.0]))
     assert not v._flags & HOST_STALE
     after()
-    assert v._flags & HOST_STALE and s._flags & HOST_STALE
+    assert v._flags & HOST_STALE and s._flags == DERIVED
     assert np.asarray(v)[1, 2] == 42.0 and s[0, 0] == 42.0
     assert memoryview(s).tobytes()[:8] == np.float64(42.0).tobytes()
 
@@ -523,7 +526,7 @@ class FakeGpuArray:
 def test_cuda_array_interface_arguments_are_zero_copy(cuda):
     g = FakeGpuArray(np.arange(6, dtype=np.float32).reshape(2, 3))
     vb, after = memory.device_arg("g", g, 0, writes=True)
-    assert after is None and vb._dptr == g.ptr and vb._ddevice == 0
+    assert after is None and vb._dptr == g.ptr and vb._dplace == 0
     assert memory.stats() == no_copies()
     t = FakeGpuArray(np.arange(6, dtype=np.float32).reshape(2, 3), strides=(4, 8))  # transposed layout
     vb, _ = memory.device_arg("t", t, 0, writes=False)
@@ -619,9 +622,9 @@ def test_dlpack_device_export_round_trip(cuda):
         def __dlpack_device__(self):
             return (2, 0)
 
-    exports = len(memory._EXPORTS)
+    exports = len(dlpack._EXPORTS)
     capsule = v.__dlpack__()
-    assert len(memory._EXPORTS) == exports + 1 and v._flags & HOST_STALE
+    assert len(dlpack._EXPORTS) == exports + 1 and v._flags & HOST_STALE
     w = pk.asarray(Holder(capsule))
     del capsule
     assert w._dptr == v._dptr and w.layout is pk.LayoutLeft and w.shape == (2, 3)
@@ -631,7 +634,7 @@ def test_dlpack_device_export_round_trip(cuda):
     assert v[1, 2] == 50  # the same device memory
     del w
     gc.collect()
-    assert len(memory._EXPORTS) == exports  # the unconsumed capsule died: its destructor released the export
+    assert len(dlpack._EXPORTS) == exports  # the unconsumed capsule died: its destructor released the export
 
     # a consumer that takes ownership renames the capsule and calls the deleter itself
     capsule = v.__dlpack__(stream=None)
@@ -644,11 +647,11 @@ def test_dlpack_device_export_round_trip(cuda):
     )
     address = get_pointer(capsule, b"dltensor")
     assert set_name(capsule, name) == 0
-    managed = memory._DLManagedTensor.from_address(address)
+    managed = dlpack._DLManagedTensor.from_address(address)
     assert managed.dl_tensor.device.device_type == 2 and managed.dl_tensor.ndim == 2
     assert [managed.dl_tensor.strides[k] for k in range(2)] == [1, 2]
     managed.deleter(address)
-    assert len(memory._EXPORTS) == exports
+    assert len(dlpack._EXPORTS) == exports
     del capsule, managed
     gc.collect()
     del name

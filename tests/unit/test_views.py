@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
 import pickle
 
 import numpy as np
 import pytest
 
 from kernelkit import _native
+from kernelkit.backends import base
+from kernelkit.backends.base import HostBackedPlace
 from kernelkit.api import views as V
 from kernelkit.api.views import View
 from kernelkit.errors import KernelTypeError, KernelValueError
 from kernelkit.ir import types as T
+from kernelkit.runtime import coherence
 
 SHAPES = {1: (5,), 2: (3, 4), 3: (2, 3, 4), 4: (2, 3, 2, 3), 5: (2, 1, 3, 2, 2), 6: (2, 2, 1, 3, 2, 2)}
 SHAPES[7] = (2, 1, 2, 3, 1, 2, 2)
@@ -825,66 +829,54 @@ def test_create_mirror_is_new_host_memory():
 # --- coherence hooks --------------------------------------------------------------------------------------
 
 
-class TrackedView(View):
-    """A View whose device copy is simulated: `_sync_host` records calls and writes a marker value."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.syncs = 0
-
-    def _sync_host(self):
-        self.syncs += 1
-        self._array[...] = 42
-        super()._sync_host()
+def _place_copy(v, values):
+    """Give `v` a newer copy at a host-backed logical place (its buffer holds `values`); returns the place."""
+    place = HostBackedPlace(base.LOGICAL_BASE + 7)
+    c = coherence.ensure(v, place)
+    arr = np.ndarray(v.shape, dtype=v._array.dtype, buffer=(ctypes.c_char * c.nbytes).from_address(c.ptr))
+    arr[...] = values
+    coherence.mark_written(v, place)
+    return place
 
 
 def test_host_access_syncs_when_host_is_stale():
-    v = TrackedView([4], int)
-    v._flags = _native.HOST_STALE | _native.HAS_DEVICE
-    assert v[0] == 42 and v.syncs == 1
-    assert not v._flags & _native.HOST_STALE
-    assert v[1] == 42 and v.syncs == 1  # only once
-    v._flags |= _native.HOST_STALE
-    assert memoryview(v)[2] == 42 and v.syncs == 2  # via the native buffer protocol
-    v._flags |= _native.HOST_STALE
-    assert np.asarray(v)[3] == 42 and v.syncs == 3
-    v._flags |= _native.HOST_STALE
-    assert v.data[0] == 42 and v.syncs == 4
-    v._flags |= _native.HOST_STALE
-    assert np.from_dlpack(v)[0] == 42 and v.syncs == 5
+    for access in (
+        lambda v: v[0],
+        lambda v: memoryview(v)[0],  # the native buffer protocol
+        lambda v: np.asarray(v)[0],
+        lambda v: v.data[0],
+        lambda v: np.from_dlpack(v)[0],
+    ):
+        v = View([4], int)
+        _place_copy(v, 42)
+        assert v._flags & _native.HOST_STALE
+        coherence.reset_stats()
+        assert access(v) == 42 and coherence.stats()["d2h"] == 1
+        assert not v._flags & _native.HOST_STALE
+        assert v[1] == 42 and coherence.stats()["d2h"] == 1  # only once
 
 
 def test_host_writes_mark_the_device_copy_stale():
-    v = TrackedView([4], int)
-    v._flags = _native.HAS_DEVICE
+    v = View([4], int)
+    place = _place_copy(v, 0)
     _ = v[0]
-    assert not v._flags & _native.DEVICE_STALE  # a read leaves the device copy valid
-    v[0] = 1
-    assert v._flags & _native.DEVICE_STALE
-    v._flags = _native.HAS_DEVICE
-    v.fill(3)
-    assert v._flags & _native.DEVICE_STALE
-    v._flags = _native.HAS_DEVICE
-    V.deep_copy(v, np.arange(4))
-    assert v._flags & _native.DEVICE_STALE
+    assert not v._flags & _native.DEVICE_STALE  # a read leaves the other copy valid
+    for write in (lambda: v.__setitem__(0, 1), lambda: v.fill(3), lambda: V.deep_copy(v, np.arange(4))):
+        coherence.ensure(v, place)
+        assert not v._flags & _native.DEVICE_STALE
+        write()
+        assert v._flags & _native.DEVICE_STALE
     plain = View([4])
     plain[0] = 1.0
-    assert plain._flags == 0  # no device copy, nothing to mark
+    assert plain._flags == 0  # no other copy, nothing to mark
 
 
 def test_subview_access_syncs_and_marks_the_parent():
-    v = TrackedView([4, 4], int)
+    v = View([4, 4], int)
     s = v[1:3, 1:3]
-    v._flags = _native.HOST_STALE | _native.HAS_DEVICE
-    assert s[0, 0] == 42 and v.syncs == 1
-    v._flags = _native.HAS_DEVICE
+    place = _place_copy(v, 42)
+    coherence.reset_stats()
+    assert s[0, 0] == 42 and coherence.stats()["d2h"] == 1
+    coherence.ensure(v, place)
     s[0, 0] = 5
     assert v._flags & _native.DEVICE_STALE and v[1, 1] == 5
-
-
-def test_sync_host_placeholder_clears_the_flag():
-    v = View([2])
-    v._flags = _native.HOST_STALE | _native.HAS_DEVICE
-    v._sync_host()
-    assert v._flags == _native.HAS_DEVICE
-    assert "CUDA backend overrides" in View._sync_host.__doc__

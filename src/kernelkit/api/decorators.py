@@ -22,7 +22,7 @@ class Workunit:
             raise KernelTypeError(f"@pk.workunit needs a Python function, got {type(fn).__name__}", caller_loc())
         self.py_function = fn
         self.options = options or {}
-        self._specs: dict = {}  # (space, pattern, rank, reducer, init type) -> [native Spec]
+        self._specs: dict = {}  # backend spec key -> launch kind -> [native spec] (runtime/launcher.py)
         self._ir: dict = {}  # signature -> (Kernel, guards)
         self._debug: dict = {}  # Debug space: compiled Python per Kernel
         self._stats = {"compiles": 0, "cache_hits": 0}
@@ -33,7 +33,7 @@ class Workunit:
 
     def stats(self) -> dict:
         """Native compiles done and cache entries loaded by this process for this workunit."""
-        return dict(self._stats, specializations=sum(len(v) for v in self._specs.values()))
+        return dict(self._stats, specializations=sum(len(v) for t in self._specs.values() for v in t.values()))
 
     def __call__(self, *args):
         # Called directly, a workunit is its plain Python function (handy for unit tests of the body).

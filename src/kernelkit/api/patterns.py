@@ -12,6 +12,7 @@ from kernelkit.api.policies import MDRangePolicy, RangePolicy
 from kernelkit.api.team import TeamPolicy
 from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
 from kernelkit import _native
+from kernelkit.runtime.launcher import Launch, launch, team_launch
 from kernelkit.errors import KernelTypeError, KernelValueError, caller_loc
 
 
@@ -27,19 +28,22 @@ def _split(args: tuple, name: str):
     return label, args[0], args[1], args[2:]
 
 
-def _bounds(policy):
-    """(space, lo, hi, tile) of a policy."""
+def _record(policy, pattern: str, reducer, init, label):
+    """(space or None, the Launch record) of a policy: the one launch contract every backend receives."""
     cls = policy.__class__
     if cls is RangePolicy:
-        return policy.space, policy.begin, policy.end, None
+        return policy.space, Launch(pattern, policy.begin, policy.end, None, reducer, init, label)
     if cls is int:
         if policy < 0:
             raise KernelValueError(f"the number of iterations must be >= 0, got {policy}", caller_loc())
-        return None, 0, policy, None
+        return None, Launch(pattern, 0, policy, None, reducer, init, label)
     if cls is MDRangePolicy:
-        return policy.space, policy.begin, policy.end, policy.tile
+        return policy.space, Launch(pattern, policy.begin, policy.end, policy.tile, reducer, init, label)
     if cls is TeamPolicy:
-        return policy.space, policy, None, None  # backends see the TeamPolicy itself as `lo`
+        ts = policy.team_size if policy.team_size.__class__ is int else 0  # 0: AUTO, each backend chooses
+        scratch = (*policy.scratch_team, *policy.scratch_thread)
+        return policy.space, team_launch(pattern, policy.league_size, ts, policy.vector_length, scratch, reducer,
+                                         init, label)
     if isinstance(policy, ExecutionSpace):
         raise KernelTypeError(f"{policy!r} is not a policy (did you mean pk.RangePolicy({policy!r}, 0, n)?)",
                               caller_loc())
@@ -50,7 +54,16 @@ def _bounds(policy):
     except TypeError:
         raise KernelTypeError(f"expected a policy (an int, RangePolicy or MDRangePolicy), got {policy!r}",
                               caller_loc()) from None
-    return _bounds(n)
+    return _record(n, pattern, reducer, init, label)
+
+
+def _checked_record(policy, pattern, reducer, init, label):
+    try:
+        return _record(policy, pattern, reducer, init, label)
+    except KernelValueError as e:  # the record validates bounds in C: name the user's line
+        if e.loc is None:
+            raise KernelValueError(e.message, caller_loc()) from None
+        raise
 
 
 def _space(space):
@@ -91,9 +104,9 @@ def _positional(wu, pattern: str, policy, rest: tuple, kwargs: dict) -> dict:
 def _run(pattern, args, kwargs, reducer, init):
     label, policy, wu, rest = _split(args, f"parallel_{pattern}")
     kwargs = _positional(wu, pattern, policy, rest, kwargs)
-    space, lo, hi, tile = _bounds(policy)
+    space, rec = _checked_record(policy, pattern, reducer, init, label)
     wu, kwargs = _unbind(wu, kwargs)
-    return _space(space).backend.launch(wu, pattern, lo, hi, tile, kwargs, reducer, init)
+    return launch(_space(space).backend, wu, rec, kwargs)
 
 
 def parallel_for(*args, **kwargs) -> None:
@@ -104,22 +117,28 @@ def parallel_for(*args, **kwargs) -> None:
     # fast path: (policy, wu) or (label, policy, wu) with an int or RangePolicy and a decorated workunit
     n = len(args)
     if n == 3:
-        policy, wu = args[1], args[2]
+        label, policy, wu = args
     elif n == 2:
+        label = None
         policy, wu = args
     else:
         return _run("for", args, kwargs, None, None)
     cls = policy.__class__
-    if cls is int and policy >= 0 and wu.__class__ is Workunit:
-        space = _default_space[0] or get_default_space()
-        space.backend.launch(wu, "for", 0, policy, None, kwargs, None, None)
-        return None
-    if cls is RangePolicy and wu.__class__ is Workunit:
-        space = policy.space
-        if space is None or space is Default:
-            space = get_default_space()
-        space.backend.launch(wu, "for", policy.begin, policy.end, None, kwargs, None, None)
-        return None
+    if wu.__class__ is Workunit and (label is None or label.__class__ is str):
+        if cls is int and 0 <= policy < _INT64:
+            space = _default_space[0] or get_default_space()
+            launch(space._backend or space.backend, wu, Launch("for", 0, policy, None, None, None, label), kwargs)
+            return None
+        if cls is RangePolicy:
+            space = policy.space
+            if space is None or space is Default:
+                space = get_default_space()
+            try:
+                rec = Launch("for", policy.begin, policy.end, None, None, None, label)
+            except KernelValueError as e:  # validated in C: name the user's line
+                raise KernelValueError(e.message, caller_loc()) from None
+            launch(space._backend or space.backend, wu, rec, kwargs)
+            return None
     _run("for", args, kwargs, None, None)
     return None
 
@@ -155,9 +174,9 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
         raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
                               caller_loc())
     kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
-    space, lo, hi, tile = _bounds(policy)
+    space, rec = _checked_record(policy, "reduce", reducer, initial_value, label)
     wu, kwargs = _unbind(wu, kwargs)
-    return _space(space).backend.launch(wu, "reduce", lo, hi, tile, kwargs, reducer, initial_value)
+    return launch(_space(space).backend, wu, rec, kwargs)
 
 
 def parallel_scan(*args, **kwargs):
@@ -165,13 +184,13 @@ def parallel_scan(*args, **kwargs):
     exclusive scan, after it an inclusive one. Returns the total."""
     label, policy, wu, rest = _split(args, "parallel_scan")
     kwargs = _positional(wu, "scan", policy, rest, kwargs)
-    space, lo, hi, tile = _bounds(policy)
-    if tile is not None or lo.__class__ is not int:
+    space, rec = _checked_record(policy, "scan", R.Sum, None, label)
+    if rec.is_team or rec.rank != 1:
         raise KernelTypeError("parallel_scan takes an int or a RangePolicy (a team scan is nested: "
                               "pk.parallel_scan(pk.TeamThreadRange(team, n), fn) inside a team workunit)",
                               caller_loc())
     wu, kwargs = _unbind(wu, kwargs)
-    return _space(space).backend.launch(wu, "scan", lo, hi, None, kwargs, R.Sum, None)
+    return launch(_space(space).backend, wu, rec, kwargs)
 
 
 def fence(space=None) -> None:
@@ -182,11 +201,13 @@ def fence(space=None) -> None:
     if space is not None:
         space.fence()
         return
-    for name in list(base._instances):
-        base._instances[name].fence()
+    for b in base.loaded():
+        b.fence()
 
 
 from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+
+_INT64 = 1 << 63
 
 # Public entry points go through a native wrapper so that a KernelError's traceback ends at the user's call.
 parallel_for = _native.clean(parallel_for)

@@ -26,6 +26,9 @@ from kernelkit import _native
 from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
+from kernelkit.interop import dlpack, foreign
+from kernelkit.runtime import coherence
+from kernelkit.runtime.args import layout_of
 
 __all__ = [
     "View",
@@ -58,10 +61,6 @@ __all__ = [
 MAX_RANK = 8
 ALIGNMENT = 64  # bytes: a cache line, and enough for any SIMD load the backends emit
 
-_HOST_STALE = _native.HOST_STALE
-_DEVICE_STALE = _native.DEVICE_STALE
-_HAS_DEVICE = _native.HAS_DEVICE
-_DERIVED = _native.DERIVED
 
 
 class Layout(enum.Enum):
@@ -91,6 +90,11 @@ _LAYOUT_CODES = {
     Layout.LayoutLeft: _types.LAYOUT_LEFT,
     Layout.LayoutStride: _types.LAYOUT_STRIDE,
     Layout.LayoutDefault: _types.LAYOUT_RIGHT,  # every View's storage is on the host for now
+}
+_LAYOUTS_BY_CODE = {
+    _types.LAYOUT_RIGHT: Layout.LayoutRight,
+    _types.LAYOUT_LEFT: Layout.LayoutLeft,
+    _types.LAYOUT_STRIDE: Layout.LayoutStride,
 }
 
 
@@ -155,14 +159,6 @@ _CUDA_SPACES = (MemorySpace.CudaSpace, MemorySpace.CudaUVMSpace)
 _lazy: dict[str, Any] = {}
 
 
-def _memory() -> Any:
-    mod = _lazy.get("memory")
-    if mod is None:
-        # imported on first use: `import kernelkit` loads no CUDA module (nor, of course, libcuda)
-        from kernelkit.runtime import memory as mod
-
-        _lazy["memory"] = mod
-    return mod
 
 
 def _default_memory_space() -> MemorySpace:
@@ -256,11 +252,7 @@ def _allocate(shape: tuple[int, ...], dtype: np.dtype, order: str) -> np.ndarray
 
 def _layout_of(a: np.ndarray) -> Layout:
     """The layout of existing memory, with the precedence the native launcher uses ('C' wins a tie)."""
-    if a.flags.c_contiguous:
-        return Layout.LayoutRight
-    if a.flags.f_contiguous and a.ndim > 1:
-        return Layout.LayoutLeft
-    return Layout.LayoutStride
+    return _LAYOUTS_BY_CODE[layout_of(a)]
 
 
 def _is_basic_index(k: object) -> bool:
@@ -409,9 +401,7 @@ class View(_native.ViewBase):
         lay = _resolve_layout(layout, ms)
         tr = _resolve_trait(trait)
         self._array = _allocate(dims, st.np_dtype, lay.code)
-        # CudaSpace: HOST_STALE without a device copy means "zeros never touched": the first host access only
-        # clears it, the first GPU use zero-fills the device buffer instead of uploading
-        self._flags = _HOST_STALE if ms in _CUDA_SPACES else 0
+        coherence.init_root(self, pristine=ms in _CUDA_SPACES)
         self._shape = dims
         self._dtype = st
         self._layout = lay
@@ -431,15 +421,13 @@ class View(_native.ViewBase):
     ) -> View:
         """A View over existing host memory (a subview or a wrapped array); nothing is copied.
 
-        A subview is DERIVED: its coherence is its root's. It starts HOST_STALE when the root has (or may
-        have) a device copy, so the native host paths send its first use through `_sync_host`."""
+        A subview is DERIVED: its coherence is its root's."""
         self = cls.__new__(cls)
         self._array = arr
         if parent is None:
-            self._flags = 0
+            coherence.init_root(self, pristine=False)
         else:
-            root_flags = parent._root()._flags
-            self._flags = _DERIVED | (_HOST_STALE if root_flags & (_HOST_STALE | _HAS_DEVICE) else 0)
+            coherence.init_subview(self)
         self._shape = arr.shape
         self._dtype = dtype
         self._layout = _layout_of(arr)
@@ -452,53 +440,21 @@ class View(_native.ViewBase):
     # -- coherence -------------------------------------------------------------------------------------------
 
     def _host(self, write: bool = True) -> np.ndarray:
-        """The host array, current. Every host access goes through here.
+        """The host array, current. Every host access goes through here (and so through coherence.host_array).
 
-        `write=True` (the default, for accesses that hand the memory out) marks an existing device copy stale.
+        `write=True` (the default, for accesses that hand the memory out) marks the copies at other places stale.
         A subview shares its root's host memory: the root is brought up to date (and marked) instead."""
-        if not self._flags:  # a root with no device copy: nothing to sync or mark
+        if not self._flags:  # a root with no copy elsewhere: nothing to sync or mark
             arr = self._array
             if arr is not None:
                 return arr
-        parent = self._parent
-        if parent is not None:
-            parent._host(write)
-            if self._flags & _HOST_STALE:
-                self._flags &= ~_HOST_STALE
-            return self._array
-        if self._flags & _HOST_STALE or self._array is None:
-            self._sync_host()
-            if self._array is None:
-                raise KernelRuntimeError("this View has no host memory")
-        if write and self._flags & _HAS_DEVICE:
-            self._flags |= _DEVICE_STALE
-        return self._array
+        return coherence.host_array(self, write)
 
     def _host_overwrite(self) -> np.ndarray:
-        """The host array for a write that replaces every element: a newer device copy is not downloaded."""
-        if self._parent is not None or self._array is None:
-            return self._host(write=True)
-        flags = self._flags & ~_HOST_STALE
-        self._flags = flags | _DEVICE_STALE if flags & _HAS_DEVICE else flags
-        return self._array
-
-    def _sync_host(self) -> None:
-        """Bring the host array up to date with the newest device copy and clear HOST_STALE.
-
-        The copy is `kernelkit.runtime.memory.sync_host` (what the CUDA backend overrides this placeholder
-        with): a download into the existing `_array` when a device copy is newer, else just clearing the flag.
-        The native buffer protocol, the host launchers and `_host()` call it while HOST_STALE is set. The
-        copy never replaces `_array`: subviews, wrapped NumPy arrays and arrays handed out earlier alias it.
-        A subview syncs its root, marking the root's device copy stale: its callers may write.
-        """
-        if self._parent is not None:
-            self._parent._host(write=True)
-            self._flags &= ~_HOST_STALE
-            return
-        if self._flags & _HAS_DEVICE or self.__dict__.get("_dmem") is not None:
-            _memory().sync_host(self)
-        else:
-            self._flags &= ~_HOST_STALE  # no device copy: the host array is current (or untouched zeros)
+        """The host array for a write that replaces every element: a newer copy elsewhere is not downloaded."""
+        if not self._flags:
+            return self._array
+        return coherence.host_overwrite(self)
 
     def _root(self) -> View:
         v = self
@@ -510,7 +466,8 @@ class View(_native.ViewBase):
         """True when the data lives on a GPU: a CudaSpace View (or wrapped GPU memory) with CUDA usable."""
         if self._space not in _CUDA_SPACES:
             return False
-        return self._root().__dict__.get("_dmem") is not None or _memory().usable()
+        root = self._root()
+        return bool(root.__dict__.get("_copies")) or coherence.usable()
 
     # -- Kokkos/PyKokkos attributes --------------------------------------------------------------------------
 
@@ -575,7 +532,7 @@ class View(_native.ViewBase):
 
     def _fill(self, value: Any) -> None:
         # a whole CudaSpace View is filled on its GPU when a memset can write the value's bytes
-        if self._parent is None and self._space in _CUDA_SPACES and _memory().fill(self, value):
+        if self._parent is None and self._space in _CUDA_SPACES and coherence.fill(self, value):
             return
         self._host_overwrite()[...] = value
 
@@ -646,7 +603,7 @@ class View(_native.ViewBase):
                 "__cuda_array_interface__: this View's data lives on the host (HostSpace, or no usable GPU); "
                 "use np.asarray(view), or allocate it in pk.CudaSpace"
             )
-        _, ptr = _memory().export_device(self)
+        _, ptr = coherence.export_device(self)
         arr = self._array
         return {
             "shape": arr.shape,
@@ -667,7 +624,7 @@ class View(_native.ViewBase):
             kind, device = int(dl_device[0]), int(dl_device[1])
             if kind == 1:  # kDLCPU
                 on_device = False
-            elif kind == 2 and _memory().usable():  # kDLCUDA
+            elif kind == 2 and coherence.usable():  # kDLCUDA
                 on_device = True
             else:
                 raise BufferError(f"a View cannot be exported to DLPack device {tuple(dl_device)}")
@@ -677,19 +634,20 @@ class View(_native.ViewBase):
             clone = View(self._shape, self._dtype, space=MemorySpace.CudaSpace, layout=_copy_layout(self))
             deep_copy(clone, self)
             return clone.__dlpack__(stream=stream, dl_device=dl_device)
-        mem = _memory()
-        device, ptr = mem.export_device(self, device)
+        device, ptr = coherence.export_device(self, device)
         if stream is not None and stream not in (-1, 1):
             # the consumer works on another stream: make everything queued so far visible to it
-            mem.driver.Device(device).synchronize()
+            coherence.gpu_place(device).synchronize()
         arr = self._array
         strides = tuple(s // arr.itemsize for s in arr.strides)
-        return mem.dlpack_capsule(self, ptr, device, arr.shape, strides, arr.dtype)
+        return dlpack.capsule(self, ptr, device, arr.shape, strides, arr.dtype)
 
     def __dlpack_device__(self) -> tuple[int, int]:
         if self._device_home():
-            where = _memory().device_copy(self)
-            return (2, where[0] if where is not None else _memory().driver.current_device().ordinal)
+            here = coherence.where(self)
+            if here is not None and not here[0].host_backed:
+                return (2, here[0].device)
+            return (2, coherence.gpu_place().device)
         arr = self._array if self._array is not None else self._host(write=False)
         return arr.__dlpack_device__()
 
@@ -849,26 +807,26 @@ def _wrap_gpu_array(obj: Any) -> View:
     shadow with the same byte layout, filled on first host access; the memory stays the library's (`obj`,
     and a DLPack capsule, are kept alive by the View) and is never freed by kernelkit. Host writes reach the
     GPU memory at the View's next GPU use (a kernel, `__cuda_array_interface__`, `__dlpack__`)."""
-    mem = _memory()
     try:
-        f = mem.foreign(obj, f"asarray(): the {type(obj).__name__}")
+        f = foreign(obj, f"asarray(): the {type(obj).__name__}")
     except KernelError:
         raise
     except (BufferError, RuntimeError, TypeError, ValueError) as e:  # the producer refused to export
         what = type(obj).__name__
         raise KernelTypeError(f"asarray(): cannot wrap a {what} without copying ({e})") from None
-    device = f.device if f.device is not None else mem.device_of(f.ptr)
-    mem.synchronize_stream(f.stream)
+    cuda = coherence.base.get("cuda")
+    device = f.device if f.device is not None else cuda.pointer_device(f.ptr)
+    cuda.synchronize_stream(f.stream)
     st = _types.from_numpy(f.dtype)
     assert st is not None  # foreign() rejects the dtypes kernels cannot use
-    low, nbytes = mem._span(f.shape, f.strides, f.dtype.itemsize)
+    low, nbytes = coherence.span(f.shape, f.strides, f.dtype.itemsize)
     raw = np.empty(nbytes + ALIGNMENT, dtype=np.uint8)  # never shown before a download fills it
     base = -ctypes.addressof(ctypes.c_char.from_buffer(raw)) % ALIGNMENT
     shadow = np.ndarray(f.shape, dtype=f.dtype, buffer=raw, offset=base - low, strides=f.strides)
     if f.readonly:
         shadow.flags.writeable = False
     v = View._wrap(shadow, st, MemorySpace.CudaSpace, Trait.Unmanaged, parent=None)
-    mem.attach_foreign(v, f, device)
+    coherence.attach_foreign(v, f, coherence.gpu_place(device))
     return v
 
 
@@ -911,7 +869,7 @@ def deep_copy(dst: View | np.ndarray, src: Any) -> None:
             f"deep_copy(): the destination must be a View or a NumPy array, got {type(dst).__name__}"
         )
     home = isinstance(dst, View) and dst._space in _CUDA_SPACES
-    if (home or _on_gpu(dst) or _on_gpu(src)) and _memory().copy(dst, src, home):
+    if (home or _on_gpu(dst) or _on_gpu(src)) and coherence.copy(dst, src, home):
         return
     what = f"deep_copy into a {_name(arr.dtype)} {'View' if isinstance(dst, View) else 'array'}"
     s = _checked_source(src, arr.dtype, what, arr.shape)  # reads (syncs) the source before dst is touched
@@ -930,7 +888,7 @@ def _on_gpu(x: object) -> bool:
     if not isinstance(x, View):
         return False
     root = x._root()
-    return bool(root._flags & _HAS_DEVICE) or root._space in _CUDA_SPACES
+    return bool(root._flags & coherence.HAS_DEVICE) or root._space in _CUDA_SPACES
 
 
 def create_mirror_view(v: View) -> View:

@@ -121,12 +121,39 @@ class Cache:
                 os.unlink(tmp)
         return so
 
+    # ------------------------------------------------------------------------------------------ records
+
+    def read(self, name: str) -> dict | None:
+        """A small JSON record (a toolchain memo) written by `write`, or None: missing, foreign or garbled."""
+        self._ensure()
+        path = os.path.join(self.root, f"{name}.record.json")
+        if not self._owned(path):
+            return None
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write(self, name: str, data: dict) -> None:
+        """Replace the record `name` atomically."""
+        self._ensure()
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".json", dir=self.root)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(tmp, os.path.join(self.root, f"{name}.record.json"))
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
     # ------------------------------------------------------------------------------------------ management
 
     def entries(self) -> int:
         if not os.path.isdir(self.root):
             return 0
-        return sum(1 for n in os.listdir(self.root) if n.endswith(".json"))
+        return sum(1 for n in os.listdir(self.root) if n.endswith(".json") and not n.endswith(".record.json"))
 
     def size_bytes(self) -> int:
         total = 0
@@ -145,7 +172,7 @@ class Cache:
             p = os.path.join(self.root, n)
             with contextlib.suppress(FileNotFoundError):
                 if os.path.isfile(p) and not os.path.islink(p):
-                    removed += n.endswith(".json")
+                    removed += n.endswith(".json") and not n.endswith(".record.json")
                     os.unlink(p)
         return removed
 

@@ -1,4 +1,4 @@
-"""Turning a launch's keyword arguments into kernel types (the slow path; the fast path is in _native.c)."""
+"""Turning a launch's keyword arguments into kernel types (the slow path; the fast path is native/launch.c)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kernelkit.ir import types as T
 
 
 def layout_of(a: np.ndarray) -> str:
+    """The layout code of existing memory ('C', 'F' or 'A'), with the native launcher's precedence ('C' first)."""
     if a.flags.c_contiguous:
         return T.LAYOUT_RIGHT
     if a.flags.f_contiguous and a.ndim > 1:
@@ -22,9 +23,7 @@ def host_array(name: str, value, loc: Loc | None, device: bool = False) -> np.nd
     """The host ndarray behind a View or array-like argument (zero copy), or None for non-arrays. Only its
     metadata is used for typing: a View whose device copy is newer is not synced here."""
     if isinstance(value, _native.ViewBase):
-        if value._array is None:
-            value._sync_host()
-        return value._array
+        return value._array if value._array is not None else value._host(write=False)
     if isinstance(value, np.ndarray):
         return value
     if isinstance(value, (bool, int, float, complex, np.generic)):
@@ -86,21 +85,6 @@ def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T
     if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < (1 << 63):
         raise KernelValueError(f"argument {name!r} = {value} does not fit in int64", loc)
     return st, value
-
-
-def sync_views(args: dict, writes: set[str] = frozenset()) -> dict:
-    """Before a host launch: bring every View argument's host copy up to date (a subview through its root) and
-    mark device copies of the Views the kernel writes stale. Returns the arguments to launch with (subviews are
-    passed as their host arrays, whose coherence has just been handled)."""
-    out = args
-    for name, v in args.items():
-        if isinstance(v, _native.ViewBase) and v._flags:
-            host = v._host(write=name in writes) if hasattr(v, "_host") else v._array
-            if v._flags & _native.DERIVED:
-                if out is args:
-                    out = dict(args)
-                out[name] = host
-    return out
 
 
 def writable_check(name: str, value, loc: Loc | None) -> None:

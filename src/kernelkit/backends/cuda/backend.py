@@ -1,40 +1,68 @@
 """pk.Cuda: kernels compiled by NVRTC, loaded and launched through the CUDA driver API.
 
-The hot path is `_native.launch_cuda`: it matches the arguments against the compiled specializations (Views
-whose device copy is current, scalars) and calls cuLaunchKernel directly. The slow path here lowers and compiles
-new signatures, brings device copies up to date (kernelkit.runtime.memory), and handles arguments the native
-path does not take (subviews, NumPy arrays, CuPy/PyTorch arrays).
+`CudaTarget` is the build half (render, NVRTC compile, key identity) for one architecture and needs no GPU: the
+CudaCheck space uses it alone. `CudaBackend` adds a device: it loads modules, sizes the per-spec device
+resources (mapped result slot, reduction scratch, arrival counter, error flag, team scratch), and makes the
+native CudaSpec that `_native.launch_cuda` matches and launches with cuLaunchKernel. One instance per GPU (and
+per logical GPU); `with_stream` gives the same device on another stream, sharing its specializations.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
+from typing import Any
 
-from kernelkit import _native
-from kernelkit.backends.base import Backend
-from kernelkit.backends.cpp import result_tag
-from kernelkit.backends.cuda import render
-from kernelkit.backends.openmp.backend import MAX_SPECS
-from kernelkit.api.team import TeamPolicy
 import numpy as np
 
-from kernelkit.errors import KernelError, KernelRuntimeError, KernelValueError, caller_loc
+from kernelkit import _native, config
+from kernelkit.backends.base import Backend, Records
+from kernelkit.backends.cpp import result_tag
+from kernelkit.backends.cuda import render
+from kernelkit.backends.cuda import toolchain as cuda_toolchain
+from kernelkit.errors import KernelRuntimeError, KernelValueError
+from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
-from kernelkit.runtime.args import param_descriptor
-from kernelkit.runtime.launch import prepare
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-_MODULES: dict[int, object] = {}  # spec id -> its module (bounds-check mode reads the module's error flag)
+class CudaTarget(Backend):
+    """Rendering and compiling for one GPU architecture ("sm_90"); binaries load nowhere (compile checks)."""
 
+    name = "cuda"
+    suffix = ".cu"
 
-def spec_module(spec):
-    return _MODULES.get(id(spec))
+    def __init__(self, arch: str):
+        self.arch = arch
+
+    def codegen_files(self) -> tuple[str, ...]:
+        return (os.path.join(_HERE, "render.py"),)
+
+    def identity(self, records: Records) -> str:
+        target, is_ptx, ident = cuda_toolchain.target(self.arch, records)
+        return f"{target}\0{is_ptx}\0{ident}"
+
+    def render(self, kernel: N.Kernel) -> str:
+        return render.render(kernel, bounds_check=config.get().bounds_check)
+
+    def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
+        from kernelkit.backends.base import INCLUDE_DIR
+        from kernelkit.backends.cuda import nvrtc
+
+        target, is_ptx = nvrtc.target_for(self.arch)  # compiling loads NVRTC anyway
+        image = nvrtc.compile(source, f"{kernel.name}.cu", target, include_dirs=[INCLUDE_DIR], ptx=is_ptx)
+        with open(out_path, "wb") as f:
+            f.write(image)
+
+    def load(self, path: str, kernel: N.Kernel) -> Any:
+        return path
 
 
 class _Resources:
     """Per-specialization device state: the mapped result slot, reduction scratch, the arrival counter."""
 
-    def __init__(self, driver, device, kernel, max_grid: int):
+    def __init__(self, driver: Any, device: Any, kernel: N.Kernel, max_grid: int):
         self.driver = driver
         self.result = driver.alloc_host(64)
         ctypes.memset(self.result, 0, 64)
@@ -47,10 +75,9 @@ class _Resources:
         driver.memset_d8(self.counter, 0, 8)
         self.err_flag = driver.alloc(8, device)
         driver.memset_d8(self.err_flag, 0, 8)
+        self.scratch1 = 0
 
-    scratch1 = 0
-
-    def __del__(self):
+    def __del__(self) -> None:
         d = self.driver
         try:
             d.free_host(self.result)
@@ -61,21 +88,75 @@ class _Resources:
             pass
 
 
-class CudaBackend(Backend):
+class CudaBackend(CudaTarget):
     name = "cuda"
+    device_memory = True
+    native = staticmethod(_native.launch_cuda)
 
-    def __init__(self, device_id: int = 0, stream: int = 0):
+    def __init__(self, device_id: int = 0, stream: int = 0, place: Any = None):
         self.device_id = device_id
-        self.stream = stream  # a CUstream handle; 0 is the legacy default stream
-        self._per_device: dict[int, CudaBackend] = {device_id: self}
-        self._dev = None
-        self._entry_points = None
+        self.native = _native.launch_cuda
+        self.handle = stream  # a CUstream handle; 0 is the legacy default stream
+        self._place = place
+        self._family: dict[int, CudaBackend] = {device_id: self}
+        self._dev: Any = None
+        self._entry_points: tuple[int, ...] | None = None
+        self.spec_key = ("cuda", device_id if place is None else place.code)
+
+    @property
+    def arch(self) -> str:  # type: ignore[override]
+        return self.device.arch
+
+    @property
+    def place(self) -> Any:  # type: ignore[override]
+        if self._place is None:
+            from kernelkit.backends.cuda.place import CudaPlace
+
+            self._place = CudaPlace(self.device_id)
+        return self._place
+
+    def place_of(self, device: int | None) -> Any:
+        """The place of GPU `device` (the current one when None), or None without a usable driver."""
+        from kernelkit.backends.cuda import driver
+
+        if not driver.available()[0]:
+            return None
+        if device is None:
+            device = driver.current_device().ordinal
+        return self.for_device(device).place
+
+    def pointer_device(self, ptr: int) -> int:
+        """The GPU whose memory `ptr` points into (the current GPU when the driver cannot tell)."""
+        from kernelkit.backends.cuda import driver
+
+        dev = driver.pointer_device(ptr) if ptr else None
+        return driver.current_device().ordinal if dev is None else dev
+
+    def synchronize_stream(self, stream: Any) -> None:
+        """Wait for a CUDA Array Interface v3 producer stream (None, 0: nothing to wait for)."""
+        if isinstance(stream, int) and stream != 0:
+            from kernelkit.backends.cuda import driver
+
+            driver.Stream.wrap(stream).synchronize()
 
     def with_stream(self, stream: int) -> CudaBackend:
-        """The same device, launching on `stream` (an execution space instance)."""
+        """The same device, launching on `stream` (an execution space instance); specs are shared."""
         b = CudaBackend.__new__(CudaBackend)
         b.__dict__.update(self.__dict__)
-        b.stream = stream
+        b.handle = stream
+        return b
+
+    def for_device(self, device_id: int) -> CudaBackend:
+        b = self._family.get(device_id)
+        if b is None:
+            b = CudaBackend(device_id)
+            b._family = self._family
+            self._family[device_id] = b
+        return b
+
+    def logical(self, place: Any) -> CudaBackend:
+        """A backend for a logical GPU: the physical device of `place`, with that place's own copies."""
+        b = CudaBackend(place.device, place=place)
         return b
 
     # -------------------------------------------------------------------------------------- set-up
@@ -83,27 +164,19 @@ class CudaBackend(Backend):
     def available(self) -> tuple[bool, str]:
         # NVRTC is found here, not loaded (~20 ms): a process whose kernels all come from the cache never loads it
         from kernelkit.backends.cuda import driver, nvrtc
-        from kernelkit.compile.pipeline import nvrtc_recorded
+        from kernelkit.compile.cache import default_cache
 
         ok, why = driver.available()  # first: without a driver nothing else matters, and it fails fast
         if not ok:
             return False, why
-        if nvrtc._lib is None and not nvrtc_recorded() and not nvrtc.candidate_paths():
+        if nvrtc._lib is None and not cuda_toolchain.recorded(default_cache()) and not nvrtc.candidate_paths():
             if not nvrtc.available():  # the system loader's own search, as a last resort
                 return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
         dev = driver.Device(self.device_id)
         return True, f"{dev.name} ({dev.arch}, {dev.multiprocessor_count} SMs)"
 
-    def for_device(self, device_id: int) -> CudaBackend:
-        b = self._per_device.get(device_id)
-        if b is None:
-            b = CudaBackend(device_id)
-            b._per_device = self._per_device
-            self._per_device[device_id] = b
-        return b
-
     @property
-    def device(self):
+    def device(self) -> Any:
         if self._dev is None:
             from kernelkit.backends.cuda import driver
 
@@ -116,169 +189,114 @@ class CudaBackend(Backend):
             from kernelkit.backends.cuda import driver
 
             ep = driver.entry_points()
-            self._entry_points = (ep["cuLaunchKernel"], ep["cuStreamSynchronize"], ep["cuGetErrorName"],
-                                  driver.symbol_address("cuCtxGetCurrent"), ep["cuCtxSetCurrent"])
+            self._entry_points = (
+                ep["cuLaunchKernel"],
+                ep["cuStreamSynchronize"],
+                ep["cuGetErrorName"],
+                driver.symbol_address("cuCtxGetCurrent"),
+                ep["cuCtxSetCurrent"],
+            )
         return self._entry_points
 
     def fence(self) -> None:
-        from kernelkit.backends.cuda.driver import CudaError
-
-        for b in self._per_device.values():
-            if b._dev is not None:
-                try:
-                    if b.stream:
-                        from kernelkit.backends.cuda import driver
-
-                        driver.Stream.wrap(b.stream, b._dev).synchronize()
-                    else:
-                        b._dev.synchronize()
-                except CudaError as e:
-                    raise KernelRuntimeError(
-                        f"{e.message} — the fault happened in a kernel launched before this fence; the last CUDA "
-                        f"kernel launched was {_native.last_cuda_kernel()!r} (KERNELKIT_BOUNDS_CHECK=1 pinpoints "
-                        "out-of-bounds indices)", caller_loc()) from None
-
-    # -------------------------------------------------------------------------------------- launches
-
-    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
-        if lo.__class__ is TeamPolicy:
-            return self.team_launch(wu, pattern, lo, kwargs, reducer, init)
-        rank = 1 if lo.__class__ is int else len(lo)
-        key = ("cuda", self.device_id, pattern, rank, reducer, None if init is None else type(init))
-        specs = wu._specs.get(key)
-        if specs is None:
-            specs = wu._specs[key] = []
-        r = _native.launch_cuda(specs, lo, hi, tile, kwargs, init, self.stream)
-        if r is not NotImplemented:
-            if self.checked:
-                self.check(specs)
-            return r
-        return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
-
-    def team_launch(self, wu, pattern, policy, kwargs, reducer, init):
-        """A team is a block of vector_length x team_size threads; AUTO makes blocks of 256 threads."""
-        # vector lanes are the lanes of a warp: a longer vector_length (fine on the host, e.g. the paper's
-        # Figure 1 passes M) runs as 32 lanes; results do not depend on it
-        vl = min(policy.vector_length, 32)
-        ts = policy.team_size if policy.team_size.__class__ is int else max(256 // vl, 1)
-        if ts * vl > 1024:
-            raise KernelValueError(f"team_size {ts} x vector_length {vl} is more than the 1024 threads of a CUDA "
-                                   "block", caller_loc())
-        lo = (policy.league_size, ts, vl, 0, 0, 0)
-        hi = (*policy.scratch_team, *policy.scratch_thread, 0, 0)
-        key = ("cuda", self.device_id, pattern, "team", reducer, None if init is None else type(init))
-        specs = wu._specs.get(key)
-        if specs is None:
-            specs = wu._specs[key] = []
-        if policy.league_size == 0:
-            return None if pattern == "for" else (init if init is not None else
-                                                   self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer,
-                                                                    init, specs, team=True))
-        r = _native.launch_cuda(specs, lo, hi, None, kwargs, init, self.stream)
-        if r is not NotImplemented:
-            if self.checked:
-                self.check(specs)
-            return r
-        return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
-
-    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs, team=False):
-        from kernelkit.runtime import memory
-
-        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, device=True, team=team)
-        dev = self.device
-        dev_args: dict[str, object] = {}
-        after = []
-        for p in kernel.params:
-            v = args[p.name]
-            if isinstance(p.type, (T.ViewType, T.RandomPoolType)):
-                v, done = memory.device_arg(p.name, v, self.device_id, p.name in kernel.writes or
-                                            isinstance(p.type, T.RandomPoolType))
-                if isinstance(p.type, T.ViewType) and p.type.atomic:
-                    v._traits = _native.TRAIT_ATOMIC  # a temporary descriptor of an Atomic subview
-                if done is not None:
-                    after.append(done)
-            dev_args[p.name] = v
-        try:
-            r = _native.launch_cuda(specs, lo, hi, tile, dev_args, init, self.stream)
-            if r is NotImplemented:
-                spec = self.make_spec(wu, kernel, guards, args, lo if team else None, hi if team else None)
-                specs.insert(0, spec)
-                del specs[MAX_SPECS:]
-                r = _native.launch_cuda([spec], lo, hi, tile, dev_args, init, self.stream)
-                if r is NotImplemented:
-                    raise KernelError(f"internal error: the new CUDA specialization of {kernel.name!r} does not "
-                                      "accept its own arguments; please report this")
-        finally:
-            for done in after:
-                done()
-        if self.checked:
-            self.check(specs)
-        del dev
-        return r
-
-    @property
-    def checked(self) -> bool:
-        from kernelkit import config
-
-        return config.get().bounds_check
-
-    def check(self, specs) -> None:
-        """KERNELKIT_BOUNDS_CHECK=1: wait for the launch and report the first failed index check."""
         from kernelkit.backends.cuda import driver
 
-        self.fence()
-        for spec in specs:
-            module = spec_module(spec)
-            if module is None:
+        for b in {id(b): b for b in (self, *self._family.values())}.values():
+            if b._dev is None:
                 continue
-            flag_ptr, _ = module.global_address("kk_err_flag")
-            flag = np.zeros(1, np.int32)
-            driver.memcpy_dtoh(flag, flag_ptr, 4)
-            if flag[0]:
-                msg_ptr, size = module.global_address("kk_err_msg")
-                buf = np.zeros(size, np.uint8)
-                driver.memcpy_dtoh(buf, msg_ptr, size)
-                driver.memset_d8(flag_ptr, 0, 4)
-                text = bytes(buf).split(b"\0", 1)[0].decode(errors="replace")
-                raise KernelRuntimeError(f"kernel {_native.last_cuda_kernel()!r} on pk.Cuda: {text}", caller_loc())
+            try:
+                if b.handle:
+                    driver.Stream.wrap(b.handle, b._dev).synchronize()
+                else:
+                    b._dev.synchronize()
+            except driver.CudaError as e:
+                raise KernelRuntimeError(
+                    f"{e.message} — the fault happened in a kernel launched before this fence; the last CUDA "
+                    f"kernel launched was {_native.last_cuda_kernel()!r} (KERNELKIT_BOUNDS_CHECK=1 pinpoints "
+                    "out-of-bounds indices)"
+                ) from None
 
-    def make_spec(self, wu, kernel, guards, args, team_lo=None, team_hi=None):
+    # -------------------------------------------------------------------------------------- specs
+
+    def load(self, path: str, kernel: N.Kernel) -> Any:
         from kernelkit.backends.cuda import driver
-        from kernelkit.compile.pipeline import build_cuda
 
+        with open(path, "rb") as f:
+            image = f.read()
+        is_ptx = image[:4] != b"\x7fELF"  # a cubin is an ELF image; PTX is text
         dev = self.device
-        binary = build_cuda(kernel, dev.arch)
-        wu._count("cache_hits" if binary.from_cache else "compiles")
-        module = driver.Module.from_ptx(binary.image, dev) if binary.is_ptx else \
-            driver.Module.from_cubin(binary.image, dev)
-        functions = [module.function(n) for n in render.entry_names(kernel)]
+        module = driver.Module.from_ptx(image, dev) if is_ptx else driver.Module.from_cubin(image, dev)
+        return module, [module.function(n) for n in render.entry_names(kernel)]
+
+    def make_spec(self, kernel: N.Kernel, binary: Any, params: tuple, guards: tuple, rec: Any) -> Any:
+        from kernelkit.backends.cuda import driver
+
+        module, functions = binary
+        dev = self.device
         per_sm = max(dev.max_threads_per_multiprocessor // render.BLOCK, 1)
         max_grid = dev.multiprocessor_count * per_sm
-        if team_lo is not None:
+        team = rec.is_team
+        if team:
             max_grid = dev.multiprocessor_count * 16  # blocks of a team launch; leagues loop over them
         res = _Resources(driver, dev, kernel, max_grid)
-        params = tuple(param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes)
-                       for p in kernel.params)
-        pattern = kernel.pattern if team_lo is None else f"team_{kernel.pattern}"
+        check = _BoundsCheck(module, kernel.name) if config.get().bounds_check else None
         spec = _native.CudaSpec(
-            tuple(f.handle for f in functions), pattern, render.BLOCK, render.SCAN2_BLOCK, max_grid,
-            self.entry_points(), dev.context, 0, res.result, res.scratch, res.counter, res.err_flag,
-            self.device_id, params, tuple((g.holder, g.key, g.value) for g in guards), result_tag(kernel),
-            kernel.name, (module, functions, res, binary),
+            tuple(f.handle for f in functions),
+            f"team_{kernel.pattern}" if team else kernel.pattern,
+            render.BLOCK,
+            render.SCAN2_BLOCK,
+            max_grid,
+            self.entry_points(),
+            dev.context,
+            res.result,
+            res.scratch,
+            res.counter,
+            res.err_flag,
+            self.place.code,
+            params,
+            guards,
+            result_tag(kernel),
+            kernel.name,
+            check,
+            (module, functions, res),
         )
-        _MODULES[id(spec)] = module
-        if team_lo is not None:
-            ts = team_lo[1]
-            smem = team_hi[0] + ts * team_hi[2]
+        if team:
+            ts, _ = _native.cuda_team_shape(rec)
+            s0, s1, t0, t1 = rec.scratch
+            smem = s0 + ts * t0
             limit = dev.max_shared_per_block_optin
             if smem > limit:
                 raise KernelValueError(
                     f"kernel {kernel.name!r} asks for {smem} bytes of level-0 scratch (shared memory) per team; this "
-                    f"GPU has {limit} per block. Use level 1 (global memory) for the rest.", caller_loc())
+                    f"GPU has {limit} per block. Use level 1 (global memory) for the rest."
+                )
             if smem > 48 * 1024:
                 functions[0].set_max_dynamic_shared(smem)
-            per_block1 = team_hi[1] + ts * team_hi[3]
+            per_block1 = s1 + ts * t1
             res.scratch1 = driver.alloc(max(per_block1 * max_grid, 8), dev) if per_block1 else 0
-            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024 if smem <= 48 * 1024
-                                                                              else smem))
+            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024))
         return spec
+
+
+class _BoundsCheck:
+    """KERNELKIT_BOUNDS_CHECK=1: after each launch, wait and report the first failed index check."""
+
+    def __init__(self, module: Any, name: str):
+        self.module = module
+        self.name = name
+
+    def __call__(self) -> None:
+        from kernelkit.backends.cuda import driver
+
+        driver.current_device().synchronize()
+        flag_ptr, _ = self.module.global_address("kk_err_flag")
+        flag = np.zeros(1, np.int32)
+        driver.memcpy_dtoh(flag, flag_ptr, 4)
+        if flag[0]:
+            msg_ptr, size = self.module.global_address("kk_err_msg")
+            buf = np.zeros(size, np.uint8)
+            driver.memcpy_dtoh(buf, msg_ptr, size)
+            driver.memset_d8(flag_ptr, 0, 4)
+            text = bytes(buf).split(b"\0", 1)[0].decode(errors="replace")
+            raise KernelRuntimeError(f"kernel {self.name!r} on pk.Cuda: {text}")
+

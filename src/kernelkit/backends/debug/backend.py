@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 
 
 from kernelkit import _native
-from kernelkit.api.team import TeamPolicy
 from kernelkit.backends.base import Backend
 from kernelkit.backends.debug import runtime
 from kernelkit.backends.debug.render import PyRenderer
 from kernelkit.errors import KernelRuntimeError
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
-from kernelkit.runtime.args import sync_views
-from kernelkit.runtime.launch import prepare
 
 
 class _Compiled:
@@ -31,38 +29,38 @@ class _Compiled:
 
 class DebugBackend(Backend):
     name = "debug"
+    interpreted = True
+    spec_key = "debug"
 
     def available(self) -> tuple[bool, str]:
         return True, "pure-Python interpreter (sequential)"
 
-    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
-        team = lo.__class__ is TeamPolicy
-        rank = 0 if team else 1 if lo.__class__ is int else len(lo)
-        kernel, _guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, team=team)
-        args = sync_views(args, kernel.writes)
-        compiled = wu._debug.get(id(kernel))
-        if compiled is None or compiled.kernel is not kernel:
-            compiled = wu._debug[id(kernel)] = _Compiled(kernel)
+    def execute(self, kernel: N.Kernel, rec, args: dict):
+        """Run `kernel` over `rec`'s policy; `args` hold host arrays made current by the coherence layer."""
+        pattern, reducer, init = rec.pattern, rec.reducer, rec.init
+        compiled = self._compiled.get(kernel)
+        if compiled is None:
+            compiled = self._compiled[kernel] = _Compiled(kernel)
         values = []
         for p in kernel.params:
             v = args[p.name]
             if isinstance(v, _native.ViewBase):
-                v = v._array  # sync_views made it current and marked written device copies stale
+                v = v._array
             elif hasattr(v, "item") and not hasattr(v, "shape") or (hasattr(v, "ndim") and v.ndim == 0):
                 v = v.item()  # NumPy scalars compute as Python numbers here, like the other literals
             values.append(v)
         body = compiled.body
-        if team:
+        if rec.is_team:
             try:
-                return self._teams(kernel, compiled, lo, values, reducer, init)
+                return self._teams(kernel, compiled, rec, values, reducer, init)
             except KernelRuntimeError:
                 raise
             except Exception as e:
                 raise self._locate(e, compiled, None) from None
-        if rank == 1:
-            points = ((i,) for i in range(lo, hi))
+        if rec.rank == 1:
+            points = ((i,) for i in range(rec.lo, rec.hi))
         else:
-            points = itertools.product(*(range(a, b) for a, b in zip(lo, hi)))
+            points = itertools.product(*(range(a, b) for a, b in zip(rec.lo, rec.hi, strict=True)))
         point = None
         try:
             if pattern == "for":
@@ -95,9 +93,12 @@ class DebugBackend(Backend):
         except Exception as e:
             raise self._locate(e, compiled, point) from None
 
+    def __init__(self) -> None:
+        self._compiled: weakref.WeakKeyDictionary[N.Kernel, _Compiled] = weakref.WeakKeyDictionary()
+
     def _teams(self, kernel, compiled, policy, values, reducer, init):
         """Run each team's threads as generators, advancing them together from barrier to barrier."""
-        size = 1 if policy.team_size.__class__ is not int else policy.team_size
+        size = policy.team_size or 1  # AUTO: one thread per team
         total = None
         if kernel.pattern == "reduce":
             dtype = kernel.acc.type.val if isinstance(kernel.acc.type, T.LocType) else kernel.acc.type.dtype

@@ -1,22 +1,46 @@
-"""The compiled host spaces: pk.OpenMP (threads) and pk.Serial (one thread, no OpenMP runtime)."""
+"""The compiled host spaces: pk.OpenMP (threads) and pk.Serial (one thread, no OpenMP runtime).
+
+The same C++ source (render.py) serves both: compiled with -fopenmp, or with -fopenmp-simd only (the pragmas
+that vectorize stay, the threading ones vanish). The binary is a shared library with one `kk_entry` that the
+native host launcher calls with the GIL released. A host backend bound to a logical device (`at(place)`) runs
+the same binaries on that place's buffers.
+"""
 
 from __future__ import annotations
 
-from kernelkit import _native
-from kernelkit.api.team import TeamPolicy
-from kernelkit.backends.base import Backend
-from kernelkit.backends.cpp import result_tag
-from kernelkit.compile.pipeline import build_host
-from kernelkit.compile.toolchain import find_cxx
-from kernelkit.errors import KernelError, KernelRuntimeError, caller_loc
-from kernelkit.runtime.args import param_descriptor, sync_views
-from kernelkit.runtime.launch import prepare
+import ctypes
+import os
+from typing import Any
 
-MAX_SPECS = 16  # per workunit, pattern and space; a workunit called with ever-new types evicts the oldest
+from kernelkit import _native, config
+from kernelkit.backends.base import Backend, Place, Records
+from kernelkit.backends.cpp import result_tag
+from kernelkit.backends.openmp import render
+from kernelkit.backends.openmp.toolchain import find_cxx, require_cxx
+from kernelkit.ir import nodes as N
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Library:
+    """A loaded kernel library: the entry address and the ctypes handle that keeps it mapped."""
+
+    __slots__ = ("address", "handle", "path")
+
+    def __init__(self, address: int, handle: Any, path: str):
+        self.address = address
+        self.handle = handle
+        self.path = path
 
 
 class HostBackend(Backend):
     target = ""
+
+    def __init__(self) -> None:
+        self.spec_key = self.name
+        self.native = _native.launch  # instance attributes: the launcher reads them on every launch
+        self.handle = self.place.code
+        self._logical: dict[int, HostBackend] = {}
 
     def available(self) -> tuple[bool, str]:
         tc = find_cxx()
@@ -24,64 +48,41 @@ class HostBackend(Backend):
             return False, "no C++ compiler (install g++ or clang++, or set KERNELKIT_CXX)"
         return True, tc.path
 
-    def launch(self, wu, pattern, lo, hi, tile, kwargs, reducer, init):
-        if lo.__class__ is TeamPolicy:
-            return self.team_launch(wu, pattern, lo, kwargs, reducer, init)
-        rank = 1 if lo.__class__ is int else len(lo)
-        key = (self.name, pattern, rank, reducer, None if init is None else type(init))
-        specs = wu._specs.get(key)
-        if specs is None:
-            specs = wu._specs[key] = []
-        try:
-            r = _native.launch(specs, lo, hi, tile, kwargs, init)
-        except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None  # name the launch line
-        if r is not NotImplemented:
-            return r
-        return self.slow_launch(wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs)
+    def at(self, place: Place) -> HostBackend:
+        """This backend running on the buffers of a host-backed logical device (same specs, same binaries)."""
+        b = self._logical.get(place.code)
+        if b is None:
+            b = type(self).__new__(type(self))
+            b.__dict__.update(self.__dict__)
+            b.place, b.handle = place, place.code
+            self._logical[place.code] = b
+        return b
 
-    def team_launch(self, wu, pattern, policy, kwargs, reducer, init):
-        # on the host a team is team_size OpenMP threads; AUTO is 1 (each thread runs whole teams)
-        ts = 1 if policy.team_size.__class__ is not int else policy.team_size
-        lo = (policy.league_size, ts, policy.vector_length, 0, 0, 0)
-        hi = (*policy.scratch_team, *policy.scratch_thread, 0, 0)
-        key = (self.name, pattern, "team", reducer, None if init is None else type(init))
-        specs = wu._specs.get(key)
-        if specs is None:
-            specs = wu._specs[key] = []
-        try:
-            r = _native.launch(specs, lo, hi, None, kwargs, init)
-        except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
-        if r is not NotImplemented:
-            return r
-        return self.slow_launch(wu, pattern, 0, lo, hi, None, kwargs, reducer, init, specs, team=True)
+    def codegen_files(self) -> tuple[str, ...]:
+        return (os.path.join(_HERE, "render.py"), os.path.join(_HERE, "toolchain.py"))
 
-    def slow_launch(self, wu, pattern, rank, lo, hi, tile, kwargs, reducer, init, specs, team=False):
-        kernel, guards, args = prepare(wu, pattern, rank, kwargs, reducer, init, team=team)
-        args = sync_views(args, kernel.writes)
-        try:
-            r = _native.launch(specs, lo, hi, tile, args, init)
-        except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None  # e.g. a View whose host copy was just synced
-        if r is not NotImplemented:
-            return r
-        loaded = build_host(kernel, self.target)
-        wu._count("cache_hits" if loaded.from_cache else "compiles")
-        params = tuple(param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes)
-                       for p in kernel.params)
-        spec = _native.Spec(loaded.address, params, tuple((g.holder, g.key, g.value) for g in guards),
-                            result_tag(kernel), loaded.library)
-        specs.insert(0, spec)
-        del specs[MAX_SPECS:]
-        try:
-            r = _native.launch([spec], lo, hi, tile, args, init)
-        except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
-        if r is NotImplemented:
-            raise KernelError(f"internal error: the new specialization of {kernel.name!r} does not accept its own "
-                              f"arguments ({params}); please report this")
-        return r
+    def identity(self, records: Records) -> str:
+        tc = require_cxx()
+        return f"{self.target}\0{tc.identity}\0{' '.join(tc.flags(self.target))}"
+
+    def render(self, kernel: N.Kernel) -> str:
+        return render.render(kernel, bounds_check=config.get().bounds_check)
+
+    def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kernelkit-") as tmp:
+            src = os.path.join(tmp, f"{kernel.name}.cpp")
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(source)
+            require_cxx().compile(src, out_path, self.target, kernel.name)
+
+    def load(self, path: str, kernel: N.Kernel) -> Library:
+        lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)
+        return Library(ctypes.cast(lib.kk_entry, ctypes.c_void_p).value or 0, lib, path)
+
+    def make_spec(self, kernel: N.Kernel, binary: Library, params: tuple, guards: tuple, rec: Any) -> Any:
+        return _native.Spec(binary.address, params, guards, result_tag(kernel), binary)
 
 
 class OpenMPBackend(HostBackend):

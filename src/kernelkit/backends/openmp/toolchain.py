@@ -15,9 +15,9 @@ import subprocess
 from dataclasses import dataclass
 
 from kernelkit import config
+from kernelkit.backends.base import INCLUDE_DIR
 from kernelkit.errors import CompileError, ToolchainNotFound
 
-INCLUDE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "backends", "include")
 
 # -fno-math-errno lets sqrt & co. vectorize (kernels never read errno); no -ffast-math: results keep IEEE rules.
 BASE_FLAGS = ["-std=c++17", "-O3", "-march=native", "-fPIC", "-shared", "-fno-exceptions", "-fno-rtti",

@@ -56,10 +56,21 @@ def signature_from_annotations(wu: Workunit) -> Signature:
 
 def compile_file(path: str, space: str = "openmp", arch: str | None = None, progress=None) -> list[Result]:
     """Compile every annotated workunit defined in `path` for `space` ("openmp", "serial" or "cuda")."""
+    from kernelkit.backends import base
+    from kernelkit.backends.base import Backend
     from kernelkit.compile import pipeline
+    from kernelkit.compile.cache import default_cache
 
     if space == "cuda" and not arch:
         raise KernelValueError("compiling for cuda needs an architecture, e.g. arch='sm_90'")
+    if space == "cuda":
+        from kernelkit.backends.cuda.backend import CudaTarget
+        from kernelkit.backends.cuda.toolchain import target
+
+        backend: Backend = CudaTarget(arch)
+        where = target(arch, default_cache())[0]
+    else:
+        backend, where = base.get(space), space
     module = runpy.run_path(path, run_name="__kernelkit_aot__")
     units = [(k, v) for k, v in module.items() if isinstance(v, Workunit)]
     out: list[Result] = []
@@ -73,12 +84,8 @@ def compile_file(path: str, space: str = "openmp", arch: str | None = None, prog
             continue
         try:
             kernel, _ = lower_kernel(wu, sig)
-            if space == "cuda":
-                b = pipeline.build_cuda(kernel, arch)
-                out.append(Result(name, "cached" if b.from_cache else "compiled", f"parallel_{sig.pattern}, {b.target}"))
-            else:
-                loaded = pipeline.build_host(kernel, space)
-                out.append(Result(name, "cached" if loaded.from_cache else "compiled", f"parallel_{sig.pattern}, {space}"))
+            built = pipeline.build(backend, kernel)
+            out.append(Result(name, "cached" if built.from_cache else "compiled", f"parallel_{sig.pattern}, {where}"))
         except KernelError as e:
             out.append(Result(name, "failed", str(e)))
     if progress:

@@ -1,0 +1,149 @@
+"""The one launcher: every kernel launch of every space goes through `launch`.
+
+The contract is a `Launch` record (kernelkit._native.Launch: pattern, policy bounds, tile or team sizes,
+reducer, initial value, label; validated when it is made) plus the keyword arguments. The fast path is one dict
+lookup for the workunit's specializations of this backend and launch kind, and one native call that matches the
+arguments and runs the kernel. Anything new (argument types, stale data, a subview, a first launch) takes the
+slow path: type the arguments, lower the workunit (memoized per signature), make the data current at the
+backend's place (runtime.coherence), build the binary (compile.pipeline, through the cache), make a native
+spec, run it. Backends are called, never callers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernelkit import _native
+from kernelkit.backends.base import Backend
+from kernelkit.compile import pipeline
+from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, caller_loc
+from kernelkit.frontend.lower import Guard, Signature, lower_kernel, scalar_type_of
+from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
+from kernelkit.runtime import coherence, profiler
+from kernelkit.runtime.args import arg_type, param_descriptor, writable_check
+
+Launch = _native.Launch
+team_launch = _native.team_launch
+
+
+def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
+    """Run workunit `wu` on `backend` as `rec` describes, with keyword arguments `kwargs`."""
+    table = wu._specs.get(backend.spec_key)  # spec_key -> launch kind -> [native spec]
+    if table is not None and profiler.active is None:
+        specs = table.get(rec.kind)
+        if specs:
+            try:
+                r = backend.native(specs, rec, kwargs, backend.handle)
+            except KernelRuntimeError as e:
+                raise KernelRuntimeError(e.message, caller_loc()) from None  # name the launch line
+            if r is not NotImplemented:
+                return r
+    elif profiler.active is not None:
+        return profiler.active.timed(backend, rec, _timed, backend, wu, rec, kwargs)
+    return _slow(backend, wu, rec, kwargs)
+
+
+def _timed(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
+    specs = wu._specs.get(backend.spec_key, {}).get(rec.kind)
+    if specs:
+        try:
+            r = backend.native(specs, rec, kwargs, backend.handle)
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None
+        if r is not NotImplemented:
+            return r
+    return _slow(backend, wu, rec, kwargs)
+
+
+def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
+    kernel, guards, args = prepare(wu, rec, kwargs, backend.device_memory)
+    staged, after = coherence.stage(args, kernel.params, kernel.writes, backend.place)
+    try:
+        if backend.interpreted:
+            return backend.execute(kernel, rec, staged)
+        specs = wu._specs.setdefault(backend.spec_key, {}).setdefault(rec.kind, [])
+        try:
+            r = backend.native(specs, rec, staged, backend.handle)  # e.g. a View whose host copy was just synced
+            if r is NotImplemented:
+                built = pipeline.build(backend, kernel)
+                wu._count("cache_hits" if built.from_cache else "compiles")
+                params = tuple(
+                    param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes) for p in kernel.params
+                )
+                guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
+                spec = backend.make_spec(kernel, built.binary, params, guard_tuple, rec)
+                specs.insert(0, spec)
+                del specs[backend.max_specs :]
+                r = backend.native([spec], rec, staged, backend.handle)
+                if r is NotImplemented:
+                    raise KernelError(
+                        f"internal error: the new {backend.name} specialization of {kernel.name!r} does not accept "
+                        f"its own arguments ({params}); please report this"
+                    )
+        except KernelRuntimeError as e:
+            raise KernelRuntimeError(e.message, caller_loc()) from None
+        except KernelValueError as e:
+            if e.loc is None:
+                raise KernelValueError(e.message, caller_loc()) from None
+            raise
+        return r
+    finally:
+        for done in after:
+            done()
+
+
+# --- typing and lowering ------------------------------------------------------------------------------------
+
+
+def guards_hold(guards: list[Guard]) -> bool:
+    for g in guards:
+        try:
+            cur = g.holder.cell_contents if g.key is None else g.holder.get(g.key, _MISSING)
+        except ValueError:
+            return False
+        if cur is not g.value:
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+def acc_hint(reducer: Any, init: Any) -> T.ScalarType | None:
+    if init is None:
+        return None
+    v = init[0] if reducer is not None and reducer.with_loc and isinstance(init, tuple) else init
+    st = scalar_type_of(v)
+    if st is None:
+        raise KernelTypeError(f"initial_value must be a number, got {type(init).__name__}", caller_loc())
+    return st
+
+
+def prepare(wu: Any, rec: Any, kwargs: dict[str, Any], device: bool = False) -> tuple[N.Kernel, list[Guard], dict]:
+    """Lower `wu` for this launch (memoized per signature). Returns (kernel, guards, normalized kwargs)."""
+    loc = caller_loc()
+    types: dict[str, T.Type] = {}
+    args: dict[str, object] = {}
+    for name, value in kwargs.items():
+        t, v = arg_type(name, value, loc, device)
+        types[name] = t
+        args[name] = v
+    pattern, reducer, team = rec.pattern, rec.reducer, rec.is_team
+    rank = 0 if team else rec.rank
+    hint = acc_hint(reducer, rec.init) if pattern == "reduce" else None
+    self_name = None
+    for name in kwargs:
+        if "." in name:  # ClassSty members ("self.x"): the workunit is a method of that object's class
+            self_name = name.split(".", 1)[0]
+            break
+    key = (pattern, rank, team, reducer.name if reducer else None, hint, tuple(sorted(types.items(), key=lambda x: x[0])))
+    memo = wu._ir.get(key)
+    if memo is None or not guards_hold(memo[1]):
+        self_cls = getattr(wu, "_owner", None) if self_name is not None else None
+        memo = lower_kernel(wu, Signature(pattern, rank, types, reducer, hint, self_name, self_cls, team))
+        wu._ir[key] = memo
+    kernel: N.Kernel = memo[0]
+    for name in kernel.writes:
+        writable_check(name, args[name], loc)
+    return kernel, memo[1], args

@@ -1,0 +1,132 @@
+/* kernelkit._native: shared declarations of the extension's parts.
+ *
+ *   module.c   the module, its settings (threads, error classes) and init
+ *   view.c     ViewBase: the host array, the coherence flags and the description of one device copy
+ *   launch.c   Launch (the typed launch record), Spec, argument matching and packing, the host launcher
+ *   cuda.c     CudaSpec and the CUDA launcher (cuLaunchKernel through a pointer: no CUDA headers)
+ *   clean.c    the public-entry-point wrapper that trims kernelkit's frames from KernelError tracebacks
+ *
+ * The coherence flags are owned by kernelkit/runtime/coherence.py; the only writes from C are the two the fast
+ * paths make after a launch (kk_mark_written), under the same rule coherence.py documents.
+ */
+#ifndef KERNELKIT_NATIVE_H
+#define KERNELKIT_NATIVE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#ifndef KK_NUMPY_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#define PY_ARRAY_UNIQUE_SYMBOL kk_ARRAY_API
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include "../../backends/include/kernelkit/abi.h"
+
+/* coherence flags (see runtime/coherence.py for the states) */
+#define KK_HOST_STALE 1   /* a device copy is newer than the host array */
+#define KK_DEVICE_STALE 2 /* the host array (or another place) is newer than the described device copy */
+#define KK_HAS_DEVICE 4   /* a device copy exists */
+#define KK_DERIVED 8      /* a subview or foreign wrapper: its coherence lives elsewhere (the slow path) */
+#define KK_MULTI 16       /* more than one device copy is current: writes go through the slow path */
+#define KK_TRAIT_ATOMIC 1
+
+/* place codes: where a launch reads and writes its arguments */
+#define KK_PLACE_HOST (-1)
+
+/* ------------------------------------------------------------------------------------------------ ViewBase */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject* array; /* the host ndarray (or NULL while the View lives only on a device) */
+    int flags;       /* KK_* coherence flags */
+    int traits;      /* KK_TRAIT_ATOMIC: specializations differ (read-modify-writes compile to atomics) */
+    /* the described copy at a non-host place, for the launchers (set by _set_device; dptr 0 = none) */
+    unsigned long long dptr;
+    int dplace;      /* its place code (a CUDA ordinal, or a logical device's code) */
+    int dndim;
+    int dtcode;      /* (dtype kind char << 8) | itemsize */
+    long long dshape[KK_MAX_RANK];
+    long long dstr[KK_MAX_RANK]; /* in elements */
+} KKViewBase;
+
+extern PyTypeObject KKViewBase_Type;
+
+/* After a launch at `place` wrote view `v`: the other side becomes stale (the rule of coherence.py). */
+static inline void kk_mark_written(PyObject* v, int place) {
+    KKViewBase* vb = (KKViewBase*)v;
+    vb->flags |= (place == KK_PLACE_HOST) ? KK_DEVICE_STALE : KK_HOST_STALE;
+}
+
+/* ------------------------------------------------------------------------------------------------ Launch */
+
+enum { PAT_FOR = 0, PAT_REDUCE = 1, PAT_SCAN = 2 };
+
+typedef struct {
+    PyObject_HEAD
+    int pattern;  /* PAT_* */
+    int rank;     /* 1..6 for Range/MDRange; 0 for a TeamPolicy */
+    long long lo[KK_MAX_POLICY_RANK], hi[KK_MAX_POLICY_RANK], tile[KK_MAX_POLICY_RANK];
+    long long league, team_size, vector_length; /* team_size 0: AUTO (each backend chooses) */
+    long long scratch[4];                       /* team L0, team L1, thread L0, thread L1 bytes */
+    PyObject* reducer; /* a Reducer, or None */
+    PyObject* init;    /* the initial value, or None */
+    PyObject* label;   /* str or None */
+    PyObject* kind;    /* selects the workunit's spec list (see make_kind) */
+} KKLaunch;
+
+extern PyTypeObject KKLaunch_Type;
+
+/* ------------------------------------------------------------------------------------------------ params */
+
+enum { P_ARRAY = 0, P_SCALAR = 1 };
+
+typedef struct {
+    PyObject* name; /* interned str */
+    int kind;       /* P_ARRAY or P_SCALAR */
+    int dtcode;     /* arrays: (kind char << 8) | itemsize */
+    int ndim;
+    char layout;    /* 'C', 'F' or 'A' */
+    int writes;
+    int traits;     /* required View traits (KK_TRAIT_ATOMIC); plain arrays have none */
+    PyTypeObject* pytype; /* scalars */
+    char conv;            /* 'i', 'u', 'f', 'b' */
+} kk_param_t;
+
+int kk_parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out);
+void kk_free_params(kk_param_t* ps, Py_ssize_t n);
+int kk_check_guards(PyObject* guards);
+int kk_write_init(char tag, PyObject* init, kk_result_t* r);
+PyObject* kk_read_result(char tag, const kk_result_t* r);
+
+#define KK_STACK_ARGS 16
+
+/* The argument packing both launchers share (see launch.c). */
+typedef struct {
+    kk_arg_t* args;
+    PyObject** written; /* Views a launch writes (their other copy becomes stale) */
+    kk_arg_t stack_args[KK_STACK_ARGS];
+    PyObject* stack_written[KK_STACK_ARGS];
+} kk_pack_t;
+
+int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int place, kk_pack_t* P);
+void kk_pack_free(kk_pack_t* P);
+
+/* ------------------------------------------------------------------------------------------------ module */
+
+extern PyObject* kk_runtime_error; /* kernelkit.errors.KernelRuntimeError */
+extern PyObject* kk_value_error;   /* kernelkit.errors.KernelValueError */
+extern int kk_nthreads;
+PyObject* kk_raise(PyObject* cls, const char* msg);
+
+/* registration of each part's types and functions into the module */
+int kk_view_init(PyObject* m);
+int kk_launch_init(PyObject* m);
+int kk_cuda_init(PyObject* m);
+int kk_clean_init(PyObject* m);
+extern PyMethodDef kk_launch_methods[];
+extern PyMethodDef kk_cuda_methods[];
+extern PyMethodDef kk_clean_methods[];
+
+#endif
