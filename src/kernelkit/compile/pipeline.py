@@ -20,7 +20,9 @@ from kernelkit.ir import nodes as N
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODEGEN_SOURCES = (
-    "frontend/lower.py", "frontend/builtins.py", "ir/nodes.py", "ir/types.py", "backends/cpp.py",
+    "frontend/lower.py", "frontend/base.py", "frontend/statements.py", "frontend/expressions.py",
+    "frontend/calls.py", "frontend/team.py", "lang/registry.py", "ir/nodes.py", "ir/types.py", "ir/printf.py",
+    "backends/cpp.py",
     "backends/openmp/driver.py", "backends/cuda/render.py", "compile/pipeline.py", "compile/toolchain.py",
 )
 

@@ -1,7 +1,8 @@
-"""Functions usable inside kernels: `pk.sqrt`, ..., the atomics and `pk.printf`.
+"""Math, atomics and `pk.printf`: the functions kernels call, and which Python functions are the same operation.
 
-Inside a kernel the compiler replaces each call by native code (see frontend/builtins.py). Called from plain
-Python they do the same thing sequentially, so they can be tested and used outside kernels too.
+Inside a kernel the compiler replaces each call by native code (the frontend's "math", "atomic*" and "printf"
+handlers). Called from plain Python they do the same thing sequentially, so they can be tested and used outside
+kernels too. `math.sqrt`, `np.sqrt` and `pk.sqrt` are registered as one operation (lang/registry.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,32 @@ from __future__ import annotations
 import math
 import sys
 
-from kernelkit.frontend import builtins as _table
+import numpy as np
+
+from kernelkit.lang import registry
+
+# name -> (number of arguments, result kind): "float" math keeps float32 as float32 (as Numba does) and turns
+# ints into float64; "bool" answers a predicate.
+MATH: dict[str, tuple[int, str]] = {
+    **{
+        n: (1, "float")
+        for n in (
+            "sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+            "tanh", "asinh", "acosh", "atanh", "floor", "ceil", "trunc", "fabs", "erf", "erfc", "exp2", "expm1",
+            "log1p", "cbrt", "round", "tgamma", "lgamma", "rsqrt",
+        )
+    },
+    **{n: (2, "float") for n in ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign")},
+    **{n: (1, "bool") for n in ("isnan", "isinf", "isfinite")},
+}
+
+# NumPy and `math` spellings of the same operations
+_MATH_ALIASES = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "power": "pow", "absolute": "fabs", "gamma": "tgamma",
+}
+
+ATOMIC_OPS = ("add", "sub", "mul", "div", "min", "max", "and", "or", "xor")
 
 sqrt, exp, log, log2, log10 = math.sqrt, math.exp, math.log, math.log2, math.log10
 sin, cos, tan, asin, acos, atan, atan2 = math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2
@@ -102,4 +128,27 @@ def printf(fmt: str, *args) -> None:
     sys.stdout.write(fmt % args)
 
 
-_table.register_kernelkit_callables(sys.modules[__name__])
+def _register_math_module(mod) -> None:
+    for name in MATH:
+        fn = getattr(mod, name, None)
+        if fn is not None:
+            registry.register_alias(fn, "math", name)
+    for alias, name in _MATH_ALIASES.items():
+        fn = getattr(mod, alias, None)
+        if fn is not None:
+            registry.register_alias(fn, "math", name)
+
+
+# NumPy's elementwise min/max/abs are the builtins' operations (registered first: np.absolute is np.abs)
+registry.register(np.minimum, "builtin", "min")
+registry.register(np.maximum, "builtin", "max")
+registry.register(np.abs, "builtin", "abs")
+for _mod in (math, np, sys.modules[__name__]):
+    _register_math_module(_mod)
+for _op in ATOMIC_OPS:
+    registry.register(globals()[f"atomic_fetch_{_op}"], "atomic_fetch", _op)
+    registry.register(globals()[f"atomic_{_op}"], "atomic", _op)
+registry.register(atomic_compare_exchange, "atomic_cas", "cas")
+registry.register(atomic_exchange, "atomic_fetch", "exchange")
+registry.register(printf, "printf", "printf")
+del _mod, _op
