@@ -18,18 +18,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from team_helpers import space_name
 
 import kernelkit as pk
 
 HERE = os.path.basename(__file__)
-
-
-def space_name(space) -> str:
-    for attr in ("name", "__name__"):
-        value = getattr(space, attr, None)
-        if isinstance(value, str) and value:
-            return value.split(".")[-1]
-    return str(space).split(".")[-1]
 
 
 def marked_line(tag: str, path: str = __file__) -> int:
