@@ -35,9 +35,7 @@ def max_team_size(space) -> int:
 
 def need_team_size(space, ts) -> None:
     if ts is not pk.AUTO and ts > max_team_size(space):
-        pytest.skip(
-            f"team_size {ts} is beyond what {space_name(space)} runs (covered in test_teams_errors.py)"
-        )
+        pytest.skip(f"team_size {ts} is beyond what {space_name(space)} runs (covered in test_teams_errors.py)")
 
 
 def small(space, compiled: int, debug: int) -> int:

@@ -183,8 +183,12 @@ def run_child(tmp_path, space, case, n=0, timeout=180):
 
 def child_located(result, lines, *tags) -> bool:
     # a tagged line may be the continuation of a statement: its first line (one or two above) counts too
-    return any(re.search(rf"user_program\.py\"?:{line - back}(:\d+)?", result["message"])
-               for t in tags for line in lines[t] for back in (0, 1, 2))
+    return any(
+        re.search(rf"user_program\.py\"?:{line - back}(:\d+)?", result["message"])
+        for t in tags
+        for line in lines[t]
+        for back in (0, 1, 2)
+    )
 
 
 def not_on_gpu(space):

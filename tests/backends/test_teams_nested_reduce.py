@@ -418,9 +418,7 @@ def nr_vector_maxloc(
 
 
 @pk.workunit
-def nr_teamvector_sum(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_sum(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -436,9 +434,7 @@ def nr_teamvector_sum(
 
 
 @pk.workunit
-def nr_teamvector_prod(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_prod(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -454,9 +450,7 @@ def nr_teamvector_prod(
 
 
 @pk.workunit
-def nr_teamvector_min(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_min(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -472,9 +466,7 @@ def nr_teamvector_min(
 
 
 @pk.workunit
-def nr_teamvector_max(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_max(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -490,9 +482,7 @@ def nr_teamvector_max(
 
 
 @pk.workunit
-def nr_teamvector_land(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_land(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -511,9 +501,7 @@ def nr_teamvector_land(
 
 
 @pk.workunit
-def nr_teamvector_lor(
-    team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_teamvector_lor(team: pk.TeamMember, R: int, n: int, x: pk.View3D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank() // R
     r: int = team.league_rank() % R
 
@@ -685,9 +673,7 @@ def test_nested_reduce_every_reducer(space, rng, level, red, ts, vl):
 
 
 @pk.workunit
-def nr_range_begin_end(
-    team: pk.TeamMember, b: int, e_: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]
-):
+def nr_range_begin_end(team: pk.TeamMember, b: int, e_: int, x: pk.View2D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank()
 
     def f(i: int, a: pk.Acc[pk.double]):

@@ -190,9 +190,7 @@ def test_tutorial_team_vector_loop(space, rng, ts, vl):
     need_team_size(space, ts)
     E, N, M = 4, small(space, 19, 5), small(space, 45, 7)
     y, x, A, expect = _yax3(rng, E, N, M)
-    result = pk.parallel_reduce(
-        pk.TeamPolicy(space, E, ts, vl), tut_team_vector_loop, N=N, M=M, y=y, x=x, A=A
-    )
+    result = pk.parallel_reduce(pk.TeamPolicy(space, E, ts, vl), tut_team_vector_loop, N=N, M=M, y=y, x=x, A=A)
     assert result == pytest.approx(expect, rel=1e-12, abs=1e-12)
 
 
@@ -267,9 +265,7 @@ def test_team_scratch_level1_shared_by_team(space, rng, ts):
     E, M = 6, small(space, 50, 11)
     x = rng.standard_normal((E, M))
     out = np.zeros((E, M))
-    policy = pk.TeamPolicy(space, E, ts).set_scratch_size(
-        1, pk.PerTeam(pk.ScratchView1D[pk.double].shmem_size(M))
-    )
+    policy = pk.TeamPolicy(space, E, ts).set_scratch_size(1, pk.PerTeam(pk.ScratchView1D[pk.double].shmem_size(M)))
     pk.parallel_for(policy, team_scratch_level1, M=M, x=x, out=out)
     np.testing.assert_array_equal(out, x[:, ::-1])
 

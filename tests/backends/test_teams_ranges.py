@@ -26,9 +26,7 @@ def md2_fill(team: pk.TeamMember, n0: int, n1: int, out: pk.View3D[pk.int64], hi
 
 
 @pk.workunit
-def md3_fill(
-    team: pk.TeamMember, n0: int, n1: int, n2: int, out: pk.View4D[pk.int64], hits: pk.View4D[pk.int64]
-):
+def md3_fill(team: pk.TeamMember, n0: int, n1: int, n2: int, out: pk.View4D[pk.int64], hits: pk.View4D[pk.int64]):
     e: int = team.league_rank()
 
     def f(i: int, j: int, k: int):
@@ -54,9 +52,7 @@ def md2_reduce(team: pk.TeamMember, n0: int, n1: int, x: pk.View3D[pk.double], o
 
 
 @pk.workunit
-def md3_reduce_max(
-    team: pk.TeamMember, n0: int, n1: int, n2: int, x: pk.View4D[pk.double], out: pk.View1D[pk.double]
-):
+def md3_reduce_max(team: pk.TeamMember, n0: int, n1: int, n2: int, x: pk.View4D[pk.double], out: pk.View1D[pk.double]):
     e: int = team.league_rank()
 
     def f(i: int, j: int, k: int, a: pk.Acc[pk.double]):

@@ -156,9 +156,7 @@ def test_team_workunit_unannotated_with_label(space, rng):
     ts = min(2, max_team_size(space))
     L = 5
     x = rng.standard_normal(L * ts)
-    r = pk.parallel_reduce(
-        "labelled", pk.TeamPolicy(space, np.int64(L), ts, vector_length=4), team_label_kwargs, x=x
-    )
+    r = pk.parallel_reduce("labelled", pk.TeamPolicy(space, np.int64(L), ts, vector_length=4), team_label_kwargs, x=x)
     assert r == pytest.approx(x.sum(), rel=1e-12)
 
 

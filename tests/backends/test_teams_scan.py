@@ -97,9 +97,7 @@ def test_nested_scan_thread(space, rng, inclusive, ts, vl):
     x = rng.integers(-100, 100, (E, n))
     out = np.full((E, n), -999999, dtype=np.int64)
     tot = np.zeros(E, dtype=np.int64)
-    pk.parallel_for(
-        pk.TeamPolicy(space, E, ts, vl), scan_thread, inclusive=inclusive, n=n, x=x, out=out, tot=tot
-    )
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), scan_thread, inclusive=inclusive, n=n, x=x, out=out, tot=tot)
     np.testing.assert_array_equal(out, np.cumsum(x, axis=1) if inclusive else _excl(x))
     np.testing.assert_array_equal(tot, x.sum(axis=1))
 
@@ -112,17 +110,13 @@ def test_nested_scan_vector(space, rng, inclusive, ts, vl):
     x = rng.integers(-100, 100, (E, R, n))
     out = np.full((E, R, n), -999999, dtype=np.int64)
     tot = np.zeros((E, R), dtype=np.int64)
-    pk.parallel_for(
-        pk.TeamPolicy(space, E, ts, vl), scan_vector, inclusive=inclusive, R=R, n=n, x=x, out=out, tot=tot
-    )
+    pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), scan_vector, inclusive=inclusive, R=R, n=n, x=x, out=out, tot=tot)
     np.testing.assert_array_equal(out, np.cumsum(x, axis=2) if inclusive else _excl(x))
     np.testing.assert_array_equal(tot, x.sum(axis=2))
 
 
 @pk.workunit
-def scan_thread_begin_end(
-    team: pk.TeamMember, b: int, e_: int, x: pk.View1D[pk.double], out: pk.View2D[pk.double]
-):
+def scan_thread_begin_end(team: pk.TeamMember, b: int, e_: int, x: pk.View1D[pk.double], out: pk.View2D[pk.double]):
     e: int = team.league_rank()
 
     def incl(i: int, partial: pk.Acc[pk.double], final: bool):

@@ -166,9 +166,7 @@ def test_scratch_mixed_types_and_levels(space):
         )
         .set_scratch_size(
             1,
-            pk.PerTeam(
-                pk.ScratchView1D[pk.float32].shmem_size(n) + pk.ScratchView1D[pk.double].shmem_size(n)
-            ),
+            pk.PerTeam(pk.ScratchView1D[pk.float32].shmem_size(n) + pk.ScratchView1D[pk.double].shmem_size(n)),
         )
     )
     pk.parallel_for(policy, scratch_mixed, n=n, out=out)

@@ -42,7 +42,9 @@ CASES = {
     "team_nested_scratch": (
         "team_rows",
         Signature(
-            "for", 0, {"M": T.int64, "A": _v(T.float64, 2), "x": _v(T.float64, 1), "out": _v(T.float64, 1)},
+            "for",
+            0,
+            {"M": T.int64, "A": _v(T.float64, 2), "x": _v(T.float64, 1), "out": _v(T.float64, 1)},
             team=True,
         ),
     ),

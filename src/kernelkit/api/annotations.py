@@ -15,6 +15,15 @@ from kernelkit.lang.annotations import (
 )
 
 __all__ = [
-    "Acc", "AccAnnotation", "View1D", "View2D", "View3D", "View4D", "View5D", "View6D", "View7D", "View8D",
+    "Acc",
+    "AccAnnotation",
+    "View1D",
+    "View2D",
+    "View3D",
+    "View4D",
+    "View5D",
+    "View6D",
+    "View7D",
+    "View8D",
     "ViewAnnotation",
 ]

@@ -187,9 +187,7 @@ class BinSort:
         b = self.begin if begin is None else int(begin)
         e = b + perm.size if end is None else int(end)
         if e - b != perm.size:
-            raise KernelValueError(
-                f"sort(view, {b}, {e}): the range must hold the {perm.size} sorted elements"
-            )
+            raise KernelValueError(f"sort(view, {b}, {e}): the range must hold the {perm.size} sorted elements")
         arr = hostarrays.read(values)
         if arr.shape[0] < e:
             raise KernelValueError(f"sort(): the View has {arr.shape[0]} rows, the range ends at {e}")

@@ -77,22 +77,21 @@ class MDRangePolicy:
         if not isinstance(begin, (list, tuple)) or not isinstance(end, (list, tuple)):
             raise KernelTypeError("MDRangePolicy begin and end are lists, one entry per dimension", caller_loc())
         if len(begin) != len(end):
-            raise KernelValueError(f"MDRangePolicy begin has {len(begin)} entries but end has {len(end)}",
-                                   caller_loc())
+            raise KernelValueError(f"MDRangePolicy begin has {len(begin)} entries but end has {len(end)}", caller_loc())
         if not 2 <= len(begin) <= 6:
-            raise KernelValueError(f"MDRangePolicy rank must be 2 to 6, got {len(begin)} (use RangePolicy for 1)",
-                                   caller_loc())
+            raise KernelValueError(
+                f"MDRangePolicy rank must be 2 to 6, got {len(begin)} (use RangePolicy for 1)", caller_loc()
+            )
         self.space = space
         self.rank = len(begin)
         self.begin = tuple(_int(b, "MDRangePolicy begin") for b in begin)
         self.end = tuple(_int(e, "MDRangePolicy end") for e in end)
-        for k, (b, e) in enumerate(zip(self.begin, self.end)):
+        for k, (b, e) in enumerate(zip(self.begin, self.end, strict=True)):
             if e < b:
                 raise KernelValueError(f"MDRangePolicy dimension {k}: end ({e}) is before begin ({b})", caller_loc())
         if tile is not None:
             if len(tile) != self.rank:
-                raise KernelValueError(f"MDRangePolicy tile has {len(tile)} entries for rank {self.rank}",
-                                       caller_loc())
+                raise KernelValueError(f"MDRangePolicy tile has {len(tile)} entries for rank {self.rank}", caller_loc())
             tile = tuple(_int(t, "tile size") for t in tile)
             if any(t < 1 for t in tile):
                 raise KernelValueError(f"MDRangePolicy tile sizes must be positive, got {tile}", caller_loc())
@@ -127,8 +126,9 @@ class TeamPolicy:
         if len(args) == 1:
             args.append(AUTO)
         if len(args) != 2:
-            raise KernelTypeError("TeamPolicy([space,] league_size, team_size | pk.AUTO [, vector_length])",
-                                  caller_loc())
+            raise KernelTypeError(
+                "TeamPolicy([space,] league_size, team_size | pk.AUTO [, vector_length])", caller_loc()
+            )
         self.space = space
         self.league_size = count(args[0], "league_size")
         ts = args[1]
@@ -152,17 +152,20 @@ class TeamPolicy:
             elif isinstance(s, PerTeam):
                 self.scratch_team[level] = count(s.value, "PerTeam scratch bytes")
             else:
-                raise KernelTypeError(f"set_scratch_size takes pk.PerTeam(bytes) / pk.PerThread(bytes), got {s!r}",
-                                      caller_loc())
+                raise KernelTypeError(
+                    f"set_scratch_size takes pk.PerTeam(bytes) / pk.PerThread(bytes), got {s!r}", caller_loc()
+                )
         return self
 
     def team_size_recommended(self, *args) -> int:
         return 1 if self.team_size is AUTO else self.team_size
 
     def __repr__(self) -> str:
-        return (f"TeamPolicy({self.space!r}, {self.league_size}, {self.team_size!r}, {self.vector_length})"
-                + (f" scratch team={self.scratch_team} thread={self.scratch_thread}"
-                   if any(self.scratch_team + self.scratch_thread) else ""))
+        return f"TeamPolicy({self.space!r}, {self.league_size}, {self.team_size!r}, {self.vector_length})" + (
+            f" scratch team={self.scratch_team} thread={self.scratch_thread}"
+            if any(self.scratch_team + self.scratch_thread)
+            else ""
+        )
 
 
 RangePolicy.__init__ = _native.clean(RangePolicy.__init__)  # type: ignore[method-assign]

@@ -190,4 +190,3 @@ def fill_random(view: Any, pool: Any, *r: Any) -> None:
         u = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
         vals = float(lo) + u * (float(hi) - float(lo))
     hostarrays.write(view, vals.reshape(arr.shape).astype(arr.dtype))
-

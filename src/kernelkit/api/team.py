@@ -20,7 +20,19 @@ from kernelkit.lang.team import (
 )
 
 __all__ = [
-    "AUTO", "PerTeam", "PerThread", "ScratchView1D", "ScratchView2D", "ScratchView3D", "ScratchViewType",
-    "TeamMember", "TeamPolicy", "TeamThreadMDRange", "TeamThreadRange", "TeamVectorMDRange", "TeamVectorRange",
-    "ThreadVectorRange", "single",
+    "AUTO",
+    "PerTeam",
+    "PerThread",
+    "ScratchView1D",
+    "ScratchView2D",
+    "ScratchView3D",
+    "ScratchViewType",
+    "TeamMember",
+    "TeamPolicy",
+    "TeamThreadMDRange",
+    "TeamThreadRange",
+    "TeamVectorMDRange",
+    "TeamVectorRange",
+    "ThreadVectorRange",
+    "single",
 ]

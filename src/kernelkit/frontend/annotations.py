@@ -46,5 +46,4 @@ def check_view_annotation(name: str, ann: A.ViewAnnotation, t: T.ViewType, loc: 
     if ann.rank is not None and ann.rank != t.rank:
         raise KernelTypeError(f"argument {name!r} is annotated {ann!r} but a rank-{t.rank} array was passed", loc)
     if ann.dtype is not None and ann.dtype is not t.dtype:
-        raise KernelTypeError(
-            f"argument {name!r} is annotated {ann!r} but an array of {t.dtype.name} was passed", loc)
+        raise KernelTypeError(f"argument {name!r} is annotated {ann!r} but an array of {t.dtype.name} was passed", loc)

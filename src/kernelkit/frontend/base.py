@@ -24,6 +24,7 @@ from kernelkit.ir import types as T
 from kernelkit.lang import annotations as A
 from kernelkit.lang import registry
 
+
 @dataclass(frozen=True)
 class CT:
     """A compile-time value met while lowering: a module, a callable, a dtype, an annotation."""
@@ -173,8 +174,16 @@ class LowererBase(ast.NodeVisitor):
     """The state of lowering one Python function body, name lookup, and the typing helpers every construct uses.
     FunctionLowerer (frontend/lower.py) adds the statements, expressions and constructs."""
 
-    def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], in_function: bool,
-                 self_name: str | None = None, self_cls: type | None = None):
+    def __init__(
+        self,
+        fn,
+        src: Source,
+        ctx: Context,
+        params: dict[str, T.Type],
+        in_function: bool,
+        self_name: str | None = None,
+        self_cls: type | None = None,
+    ):
         self.self_name = self_name  # ClassSty: the `self` parameter, whose members are hidden kernel parameters
         self.self_cls = self_cls
         self.fn = fn
@@ -355,7 +364,7 @@ class LowererBase(ast.NodeVisitor):
         fn = self.fn
         scope = {}
         if fn.__closure__:
-            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
                 try:
                     scope[name] = cell.cell_contents
                 except ValueError:  # an empty cell: the name is not bound yet, so the annotation cannot use it

@@ -34,8 +34,12 @@ class CallsMixin(LowererBase):
     """`visit_Call` and the handlers of the flat constructs."""
 
     def visit_Call(self, node: ast.Call, statement: bool = False):
-        is_self = (self.self_name and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-                   and node.func.value.id == self.self_name)
+        is_self = (
+            self.self_name
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == self.self_name
+        )
         if isinstance(node.func, ast.Attribute) and not is_self:
             base = self.visit(node.func.value)
             if not isinstance(base, CT):
@@ -89,8 +93,7 @@ class CallsMixin(LowererBase):
                 return N.Const(T.bool_, loc, name == "isfinite")
             return N.MathCall(T.bool_, loc, name, args)
         t = args[0].type if len(args) == 1 else self.unify(args[0], args[1])
-        ft = t if (t.is_float and not (isinstance(args[0], N.Const) and args[0].weak and len(args) == 1)) \
-            else T.float64
+        ft = t if (t.is_float and not (isinstance(args[0], N.Const) and args[0].weak and len(args) == 1)) else T.float64
         if name in ("floor", "ceil", "trunc") and t.is_int:
             ft = T.float64
         return N.MathCall(ft, loc, name, [self.cast(a, ft) for a in args])
@@ -123,8 +126,7 @@ class CallsMixin(LowererBase):
                 raise self.err(node, "len() inside kernels takes a View")
             return N.Extent(T.int64, loc, v, 0)
         if name == "print":
-            raise self.err(node, "print() is not available in kernels; use pk.printf(\"%d\\n\", i)",
-                           KernelSyntaxError)
+            raise self.err(node, 'print() is not available in kernels; use pk.printf("%d\\n", i)', KernelSyntaxError)
         raise self.err(node, f"{name}() cannot be used here", KernelSyntaxError)
 
     @handles("atomic", "atomic_fetch", "atomic_cas")
@@ -132,8 +134,11 @@ class CallsMixin(LowererBase):
         kind, op = entry.kind, entry.name
         nargs = 4 if kind == "atomic_cas" else 3
         if len(node.args) != nargs:
-            raise self.err(node, f"this atomic takes {nargs} arguments: (view, [indices], "
-                                 + ("expected, desired)" if nargs == 4 else "value)"))
+            raise self.err(
+                node,
+                f"this atomic takes {nargs} arguments: (view, [indices], "
+                + ("expected, desired)" if nargs == 4 else "value)"),
+            )
         view = self.expr(node.args[0])
         if not isinstance(view.type, T.ViewType):
             raise self.err(node.args[0], "the first argument of an atomic must be a View")
@@ -146,8 +151,11 @@ class CallsMixin(LowererBase):
                 raise self.err(ixn, f"an index must be an integer, got {e.type.name}")
             index.append(self.cast(e, T.int64))
         if len(index) != view.type.rank:
-            raise self.err(ix_node, f"{view.name!r} has rank {view.type.rank} but the atomic gives "
-                                    f"{len(index)} index{'es' if len(index) != 1 else ''}")
+            raise self.err(
+                ix_node,
+                f"{view.name!r} has rank {view.type.rank} but the atomic gives "
+                f"{len(index)} index{'es' if len(index) != 1 else ''}",
+            )
         dt = view.type.dtype
         vals = [self.cast(self.scalar(self.expr(a), a, "value"), dt) for a in node.args[2:]]
         if op in ("and", "or", "xor") and dt.is_float:
@@ -165,8 +173,9 @@ class CallsMixin(LowererBase):
         args = [self.scalar(self.expr(a), a, "printf argument") for a in node.args[1:]]
         convs = printf.conversions(fmt)
         if convs is None:
-            raise self.err(node.args[0], "unsupported printf format: use %d %i %u %x %ld %f %e %g %c and %%",
-                           KernelSyntaxError)
+            raise self.err(
+                node.args[0], "unsupported printf format: use %d %i %u %x %ld %f %e %g %c and %%", KernelSyntaxError
+            )
         if len(convs) != len(args):
             raise self.err(node, f"the format has {len(convs)} conversion(s) but {len(args)} argument(s) follow")
         return N.Printf(self.loc(node), fmt, args)
@@ -220,23 +229,31 @@ class CallsMixin(LowererBase):
             # a @pk.function method: the members it may read travel as hidden leading arguments
             hidden = sorted(k for k in self.params if k.startswith(f"{self.self_name}."))
             args = [N.Var(self._value_type(self.params[k]), self.loc(node), k) for k in hidden] + args
-        f = self.specialize_function(wrapper, [a.type for a in args], self.loc(node),
-                                     (self.self_name, self.self_cls, len(hidden)) if method else None)
+        f = self.specialize_function(
+            wrapper,
+            [a.type for a in args],
+            self.loc(node),
+            (self.self_name, self.self_cls, len(hidden)) if method else None,
+        )
         for k, a in enumerate(args):
             if isinstance(a.type, T.ViewType) and f.params[k].name in getattr(f, "_writes", set()):
                 self.mark_write(a)
-        casted = [self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params)]
+        casted = [
+            self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params, strict=True)
+        ]
         return N.Call(f.ret, self.loc(node), f, casted)
 
     @handles("classtype")
     def call_classtype(self, cls: type, entry: Entry, node: ast.Call, statement: bool) -> N.Expr:
         """`Point(x, y)` for a @pk.classtype: its __init__ specialized for these argument types."""
         args = [self.expr(a) for a in node.args]
-        for a, a_node in zip(args, node.args):
+        for a, a_node in zip(args, node.args, strict=True):
             if isinstance(a, CT) or isinstance(a.type, (T.ViewType, T.TeamType)):
                 raise self.err(a_node, f"{cls.__name__}(...) takes numbers or classtype values")
         f = self.specialize_constructor(cls, [a.type for a in args], self.loc(node))
-        casted = [self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params)]
+        casted = [
+            self.cast(a, p.type) if isinstance(p.type, T.ScalarType) else a for a, p in zip(args, f.params, strict=True)
+        ]
         return N.Construct(f.ret, self.loc(node), f, casted)
 
     @handles_methods(T.StructType)
@@ -252,8 +269,14 @@ class CallsMixin(LowererBase):
             return self.extent(view, node.args[0], node)
         raise self.err(node, f"View method {node.func.attr!r} is not available inside kernels")
 
-    _RANDOM = {"drand": T.float64, "frand": T.float32, "urand": T.uint32, "urand64": T.uint64, "rand": T.int64,
-               "normal": T.float64}
+    _RANDOM = {
+        "drand": T.float64,
+        "frand": T.float32,
+        "urand": T.uint32,
+        "urand64": T.uint64,
+        "rand": T.int64,
+        "normal": T.float64,
+    }
 
     @handles_methods(T.RandomPoolType, T.RandomStateType)
     def random_method(self, obj: N.Expr, node: ast.Call, statement: bool):
@@ -274,6 +297,13 @@ class CallsMixin(LowererBase):
             raise self.err(node, f"a random generator has {', '.join(self._RANDOM)}, not {what!r}")
         args = [self.scalar(self.expr(a), a, "argument") for a in node.args]
         if len(args) > 2 or (what in ("urand", "urand64") and args) or (what == "normal" and len(args) == 1):
-            raise self.err(node, f"{what}() takes {'no' if what.startswith('urand') else '0 or 2 (mean, std)' if what == 'normal' else '0, 1 (end) or 2 (begin, end)'} arguments")
+            takes = (
+                "no"
+                if what.startswith("urand")
+                else "0 or 2 (mean, std)"
+                if what == "normal"
+                else "0, 1 (end) or 2 (begin, end)"
+            )
+            raise self.err(node, f"{what}() takes {takes} arguments")
         at = T.float64 if what in ("drand", "frand", "normal") else T.int64
         return N.RandomCall(rt, loc, obj, what, [self.cast(a, at) for a in args])

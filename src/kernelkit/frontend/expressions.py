@@ -15,8 +15,18 @@ from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 
 BIN_OPS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
-    ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
 }
 CMP_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
@@ -49,8 +59,11 @@ class ExpressionsMixin(LowererBase):
             member = getattr(self.self_cls, node.attr, None)
             if is_pk_function(member):
                 return CT(Method(member))
-            raise self.err(node, f"member {node.attr!r} of {self.self_cls.__name__} is not available in kernels "
-                                 "(members are the Views and numbers set in __init__)")
+            raise self.err(
+                node,
+                f"member {node.attr!r} of {self.self_cls.__name__} is not available in kernels "
+                "(members are the Views and numbers set in __init__)",
+            )
         base = self.visit(node.value)
         if isinstance(base, CT):
             try:
@@ -66,8 +79,11 @@ class ExpressionsMixin(LowererBase):
         if isinstance(base.type, T.StructType):
             ft = base.type.fields.get(node.attr)
             if ft is None:
-                raise self.err(node, f"{base.type.pyname} has no field {node.attr!r} (fields: "
-                                     f"{', '.join(base.type.fields) or 'none yet'})")
+                raise self.err(
+                    node,
+                    f"{base.type.pyname} has no field {node.attr!r} (fields: "
+                    f"{', '.join(base.type.fields) or 'none yet'})",
+                )
             return N.Field(ft, self.loc(node), base, node.attr)
         if isinstance(base.type, T.ViewType) and node.attr in ("shape", "extent", "ndim"):
             if node.attr == "ndim":
@@ -88,8 +104,9 @@ class ExpressionsMixin(LowererBase):
         """A strided View into `view`: integer indices drop a dimension, slices (`:`, `a:b`) keep it."""
         vt = view.type
         if len(index_nodes) > vt.rank:
-            raise self.err(node, f"{view.name!r} has rank {vt.rank} but the subview names {len(index_nodes)} "
-                                 "dimensions")
+            raise self.err(
+                node, f"{view.name!r} has rank {vt.rank} but the subview names {len(index_nodes)} dimensions"
+            )
         index_nodes = list(index_nodes) + [ast.Slice()] * (vt.rank - len(index_nodes))
         spec = []
         for ix in index_nodes:
@@ -147,25 +164,34 @@ class ExpressionsMixin(LowererBase):
         for s in reversed(chain):
             index_nodes.extend(s.elts if isinstance(s, ast.Tuple) else [s])
         if any(isinstance(ix, ast.Slice) for ix in index_nodes) or any(
-                isinstance(self.visit(ix), CT) and self.visit(ix).value == slice(None) for ix in index_nodes
-                if isinstance(ix, (ast.Attribute, ast.Name))):
+            isinstance(self.visit(ix), CT) and self.visit(ix).value == slice(None)
+            for ix in index_nodes
+            if isinstance(ix, (ast.Attribute, ast.Name))
+        ):
             if not allow_subview:
-                raise self.err(node, "assigning to a slice is not supported inside kernels; loop over the elements",
-                               KernelSyntaxError)
+                raise self.err(
+                    node,
+                    "assigning to a slice is not supported inside kernels; loop over the elements",
+                    KernelSyntaxError,
+                )
             raise SubviewRequest(view, index_nodes)
         index = []
         for ix in index_nodes:
             if isinstance(ix, ast.Slice):
-                raise self.err(ix, "slicing is not supported inside kernels; index one element at a time",
-                               KernelSyntaxError)
+                raise self.err(
+                    ix, "slicing is not supported inside kernels; index one element at a time", KernelSyntaxError
+                )
             e = self.scalar(self.expr(ix), ix, "index")
             if not (e.type.is_int or e.type.is_bool):
                 raise self.err(ix, f"an index must be an integer, got {e.type.name}")
             index.append(self.cast(e, T.int64))
         rank = view.type.rank
         if len(index) != rank:
-            raise self.err(node, f"{view.name!r} has rank {rank} but is indexed with {len(index)} "
-                                 f"index{'es' if len(index) != 1 else ''}")
+            raise self.err(
+                node,
+                f"{view.name!r} has rank {rank} but is indexed with {len(index)} "
+                f"index{'es' if len(index) != 1 else ''}",
+            )
         return view, index
 
     def extent(self, view: N.Expr, dim_node: ast.AST, node: ast.AST) -> N.Expr:
@@ -173,15 +199,17 @@ class ExpressionsMixin(LowererBase):
         if not isinstance(d, N.Const) or not isinstance(d.value, int) or isinstance(d.value, bool):
             raise self.err(dim_node, "the dimension of extent()/shape[] must be an integer constant")
         if not 0 <= d.value < view.type.rank:
-            raise self.err(dim_node, f"dimension {d.value} is out of range for rank-{view.type.rank} View "
-                                     f"{view.name!r}", KernelValueError)
+            raise self.err(
+                dim_node,
+                f"dimension {d.value} is out of range for rank-{view.type.rank} View {view.name!r}",
+                KernelValueError,
+            )
         return N.Extent(T.int64, self.loc(node), view, d.value)
 
     def visit_BinOp(self, node: ast.BinOp):
         op = BIN_OPS.get(type(node.op))
         if op is None:
-            raise self.err(node, f"operator `{type(node.op).__name__}` is not supported in kernels",
-                           KernelSyntaxError)
+            raise self.err(node, f"operator `{type(node.op).__name__}` is not supported in kernels", KernelSyntaxError)
         return self.binop(op, self.expr(node.left), self.expr(node.right), node)
 
     def binop(self, op: str, a: N.Expr, b: N.Expr, node: ast.AST) -> N.Expr:
@@ -229,11 +257,12 @@ class ExpressionsMixin(LowererBase):
     def visit_Compare(self, node: ast.Compare):
         result = None
         left = self.scalar(self.expr(node.left), node.left, "operand")
-        for op_node, right_node in zip(node.ops, node.comparators):
+        for op_node, right_node in zip(node.ops, node.comparators, strict=True):
             op = CMP_OPS.get(type(op_node))
             if op is None:
-                raise self.err(node, f"comparison `{type(op_node).__name__}` is not supported in kernels",
-                               KernelSyntaxError)
+                raise self.err(
+                    node, f"comparison `{type(op_node).__name__}` is not supported in kernels", KernelSyntaxError
+                )
             right = self.scalar(self.expr(right_node), right_node, "operand")
             t = self.unify(left, right)
             c = N.Compare(T.bool_, self.loc(node), op, self.cast(left, t), self.cast(right, t))
@@ -277,11 +306,21 @@ class SubviewRequest(Exception):
 
 
 def _foldable(op: str, b) -> bool:
-    return not (op in ("/", "//", "%") and b == 0) and not (op == "**" and isinstance(b, int) and b < 0) and \
-        not (op in ("<<", ">>") and (b < 0 or b > 63))
+    return (
+        not (op in ("/", "//", "%") and b == 0)
+        and not (op == "**" and isinstance(b, int) and b < 0)
+        and not (op in ("<<", ">>") and (b < 0 or b > 63))
+    )
 
 
 def _fold(op: str, a, b, t: T.ScalarType):
-    r = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b, "//": lambda: a // b,
-         "%": lambda: a % b, "**": lambda: a**b}[op]()
+    r = {
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "/": lambda: a / b,
+        "//": lambda: a // b,
+        "%": lambda: a % b,
+        "**": lambda: a**b,
+    }[op]()
     return float(r) if t.is_float else int(r)

@@ -47,8 +47,9 @@ class FunctionLowerer(StatementsMixin, ExpressionsMixin, CallsMixin, TeamMixin):
         return lower_constructor(cls, arg_types, self.ctx, call_loc)
 
 
-def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc,
-                   self_info: tuple | None = None) -> N.Function:
+def lower_function(
+    wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc, self_info: tuple | None = None
+) -> N.Function:
     """Specialize a `@pk.function` for the argument types of one call site (memoized per kernel). For a method
     (`self_info` = (self name in the kernel, class, number of hidden member arguments)) the members come first."""
     fn = wrapper.py_function
@@ -56,7 +57,7 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
     if key in ctx.specialized:
         return ctx.specialized[key]
     if fn in ctx.stack:
-        chain = " -> ".join(f.__name__ for f in ctx.stack[ctx.stack.index(fn):]) + f" -> {fn.__name__}"
+        chain = " -> ".join(f.__name__ for f in ctx.stack[ctx.stack.index(fn) :]) + f" -> {fn.__name__}"
         raise KernelTypeError(f"recursion is not supported in kernels ({chain})", call_loc)
     src = get_source(fn)
     node = src.tree
@@ -70,11 +71,12 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
         members = [t.split(".", 1)[1] for t in _hidden_names(ctx, kernel_self, nhidden)]
         names = [f"{own_self}.{m}" for m in members] + names[1:]
     if len(names) != len(arg_types):
-        raise KernelTypeError(f"{fn.__name__}() takes {len(names)} argument(s) but {len(arg_types)} were given",
-                              call_loc)
+        raise KernelTypeError(
+            f"{fn.__name__}() takes {len(names)} argument(s) but {len(arg_types)} were given", call_loc
+        )
     anns = param_annotations(fn)
     params: dict[str, T.Type] = {}
-    for name, t in zip(names, arg_types):
+    for name, t in zip(names, arg_types, strict=True):
         ann = anns.get(name)
         if isinstance(ann, T.ScalarType) and isinstance(t, T.ScalarType):
             t = ann
@@ -83,15 +85,15 @@ def lower_function(wrapper, arg_types: list[T.Type], ctx: Context, call_loc: Loc
         params[name] = t
     ctx.stack.append(fn)
     try:
-        lw = FunctionLowerer(fn, src, ctx, params, in_function=True, self_name=own_self,
-                             self_cls=self_info[1] if self_info else None)
+        lw = FunctionLowerer(
+            fn, src, ctx, params, in_function=True, self_name=own_self, self_cls=self_info[1] if self_info else None
+        )
         body = lw.body(node.body)
     finally:
         ctx.stack.pop()
     rtypes = [r.value.type for r in lw.returns if r.value is not None]
     if rtypes and len(rtypes) != len(lw.returns):
-        raise KernelTypeError(f"{fn.__name__}() returns a value on some paths and nothing on others",
-                              lw.returns[0].loc)
+        raise KernelTypeError(f"{fn.__name__}() returns a value on some paths and nothing on others", lw.returns[0].loc)
     ret: T.Type = T.void
     if rtypes:
         ret = rtypes[0]
@@ -126,11 +128,12 @@ def lower_constructor(cls: type, arg_types: list[T.Type], ctx: Context, call_loc
     node = src.tree
     names = [a.arg for a in node.args.args]
     if len(names) - 1 != len(arg_types):
-        raise KernelTypeError(f"{cls.__name__}() takes {len(names) - 1} argument(s) but {len(arg_types)} were "
-                              "given", call_loc)
+        raise KernelTypeError(
+            f"{cls.__name__}() takes {len(names) - 1} argument(s) but {len(arg_types)} were given", call_loc
+        )
     anns = param_annotations(init)
     params: dict[str, T.Type] = {}
-    for name, t in zip(names[1:], arg_types):
+    for name, t in zip(names[1:], arg_types, strict=True):
         ann = anns.get(name)
         params[name] = ann if isinstance(ann, T.ScalarType) and isinstance(t, T.ScalarType) else t
     st = T.StructType(f"kks_{len(ctx.structs)}_{_c_ident(cls.__name__)}", cls.__name__)
@@ -149,9 +152,15 @@ def lower_constructor(cls: type, arg_types: list[T.Type], ctx: Context, call_loc
         r.value = N.Var(st, r.loc, names[0])
     body.append(N.Return(src.loc(node), N.Var(st, src.loc(node), names[0])))
     ctx.structs.append(st)
-    f = N.Function(name=f"kkf_{len(ctx.functions)}_{_c_ident(cls.__name__)}_init", pyname=f"{cls.__qualname__}",
-                   params=[N.Param(n, params[n], src.loc(node)) for n in names[1:]], ret=st, body=body,
-                   locals=lw.locals, loc=src.loc(node))
+    f = N.Function(
+        name=f"kkf_{len(ctx.functions)}_{_c_ident(cls.__name__)}_init",
+        pyname=f"{cls.__qualname__}",
+        params=[N.Param(n, params[n], src.loc(node)) for n in names[1:]],
+        ret=st,
+        body=body,
+        locals=lw.locals,
+        loc=src.loc(node),
+    )
     f._writes = {n for n in lw.writes if n in params}  # type: ignore[attr-defined]
     ctx.functions.append(f)
     ctx.specialized[key] = f
@@ -187,31 +196,40 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     node = src.tree
     a = node.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
-        raise KernelSyntaxError("workunits take plain positional parameters (no *args, **kwargs, keyword-only)",
-                                src.loc(node))
+        raise KernelSyntaxError(
+            "workunits take plain positional parameters (no *args, **kwargs, keyword-only)", src.loc(node)
+        )
     names = [x.arg for x in a.args]
     if sig.self_name is not None:
         names = names[1:]
     nhead = sig.rank + (1 if sig.team else 0) + (1 if sig.pattern == "reduce" else 2 if sig.pattern == "scan" else 0)
     if len(names) < nhead:
-        need = {"for": "the index", "reduce": "the index and the accumulator",
-                "scan": "the index, the accumulator and the `final` flag"}[sig.pattern]
+        need = {
+            "for": "the index",
+            "reduce": "the index and the accumulator",
+            "scan": "the index, the accumulator and the `final` flag",
+        }[sig.pattern]
         if sig.rank > 1:
             need = need.replace("the index", f"{sig.rank} indices")
-        raise KernelTypeError(f"workunit {fn.__name__!r} used with parallel_{sig.pattern} must take {need} "
-                              f"first; it has {len(names)} parameter(s)", src.loc(node))
+        raise KernelTypeError(
+            f"workunit {fn.__name__!r} used with parallel_{sig.pattern} must take {need} "
+            f"first; it has {len(names)} parameter(s)",
+            src.loc(node),
+        )
     anns = param_annotations(fn)
     head, rest = names[:nhead], names[nhead:]
     loc = src.loc(node)
     first_ann = anns.get(names[0]) if names else None
     if first_ann is T.team and not sig.team:
         raise KernelTypeError(f"workunit {fn.__name__!r} takes a pk.TeamMember: launch it with pk.TeamPolicy", loc)
-    if sig.pattern != "for" and any(n in sig.arg_types for n in head[sig.rank:]):
+    if sig.pattern != "for" and any(n in sig.arg_types for n in head[sig.rank :]):
         what = "an accumulator" if sig.pattern == "reduce" else "an accumulator and a `final` flag"
         raise KernelTypeError(
             f"workunit {fn.__name__!r} is used with parallel_{sig.pattern}, so after its index it must take "
-            f"{what} (e.g. `def {fn.__name__}({', '.join(head[:sig.rank])}, acc"
-            f"{', final' if sig.pattern == 'scan' else ''}, ...)`); {head[sig.rank]!r} is a keyword argument", loc)
+            f"{what} (e.g. `def {fn.__name__}({', '.join(head[: sig.rank])}, acc"
+            f"{', final' if sig.pattern == 'scan' else ''}, ...)`); {head[sig.rank]!r} is a keyword argument",
+            loc,
+        )
     params: dict[str, T.Type] = {}
     indices = [N.Param(n, T.int64, loc) for n in head[: sig.rank]]
     for p in indices:
@@ -225,8 +243,13 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     if sig.pattern in ("reduce", "scan"):
         red = sig.reducer
         ann = anns.get(head[sig.rank])
-        dtype = (ann.dtype if isinstance(ann, A.AccAnnotation) and ann.dtype else
-                 ann if isinstance(ann, T.ScalarType) else sig.acc_type or red.default)
+        dtype = (
+            ann.dtype
+            if isinstance(ann, A.AccAnnotation) and ann.dtype
+            else ann
+            if isinstance(ann, T.ScalarType)
+            else sig.acc_type or red.default
+        )
         at: T.Type = T.LocType(dtype) if red.with_loc else T.AccType(dtype)
         acc = N.Param(head[sig.rank], at, loc)
         params[acc.name] = at
@@ -263,9 +286,17 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
     lw = FunctionLowerer(fn, src, ctx, params, in_function=False, self_name=sig.self_name, self_cls=sig.self_cls)
     body = lw.body(node.body)
     kernel = N.Kernel(
-        name=_c_ident(fn.__name__), pattern=sig.pattern, indices=indices, acc=acc, final=final, params=kparams,
-        body=body, locals=lw.locals, functions=list(ctx.functions),
-        reducer=sig.reducer.name if sig.reducer else None, loc=loc,
+        name=_c_ident(fn.__name__),
+        pattern=sig.pattern,
+        indices=indices,
+        acc=acc,
+        final=final,
+        params=kparams,
+        body=body,
+        locals=lw.locals,
+        functions=list(ctx.functions),
+        reducer=sig.reducer.name if sig.reducer else None,
+        loc=loc,
         writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
         team=team_param,
         structs=list(ctx.structs),

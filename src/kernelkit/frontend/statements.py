@@ -35,8 +35,9 @@ class StatementsMixin(LowererBase):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstring
         if not isinstance(node.value, ast.Call):
-            raise self.err(node, "an expression statement must be a call (it has no effect otherwise)",
-                           KernelSyntaxError)
+            raise self.err(
+                node, "an expression statement must be a call (it has no effect otherwise)", KernelSyntaxError
+            )
         r = self.visit_Call(node.value, statement=True)
         if r is None or isinstance(r, N.Stmt):
             return r
@@ -47,15 +48,16 @@ class StatementsMixin(LowererBase):
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
             tgt = node.targets[0]
             if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(tgt.elts):
-                raise self.err(node, "tuple assignment needs a tuple of the same length on the right",
-                               KernelSyntaxError)
+                raise self.err(
+                    node, "tuple assignment needs a tuple of the same length on the right", KernelSyntaxError
+                )
             vals = [self.scalar(self.expr(v), v) for v in node.value.elts]
             tmps = []
             for v in vals:  # evaluate every right-hand side before any assignment: `a, b = b, a` swaps
                 t = self.new_tmp(v.type)
                 tmps.append(N.Var(v.type, v.loc, t))
                 out.append(N.Assign(v.loc, tmps[-1], v))
-            for t_node, tmp in zip(tgt.elts, tmps):
+            for t_node, tmp in zip(tgt.elts, tmps, strict=True):
                 out.extend(self.assign_to(t_node, tmp, node))
             return out
         value = self.expr(node.value)
@@ -71,8 +73,11 @@ class StatementsMixin(LowererBase):
         if isinstance(node.target, ast.Attribute) and self.building is not None and node.value is not None:
             ann = self.resolve_annotation(node.annotation)
             value = self.expr(node.value)
-            if isinstance(ann, T.ScalarType) and isinstance(node.target.value, ast.Name) and \
-                    node.target.value.id == self.building:
+            if (
+                isinstance(ann, T.ScalarType)
+                and isinstance(node.target.value, ast.Name)
+                and node.target.value.id == self.building
+            ):
                 st = self.locals[self.building]
                 if node.target.attr not in st.fields:
                     if ann.is_int and isinstance(value.type, T.ScalarType) and value.type.is_float:
@@ -126,13 +131,17 @@ class StatementsMixin(LowererBase):
                 root = value.view
                 self.aliases[name] = self.aliases.get(root.name, root.name) if isinstance(root, N.Var) else None
                 return [N.Assign(loc, N.Var(value.type, loc, name), value)]
-            if (isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)) \
-                    or isinstance(value.type, (T.LocType, T.RandomStateType, T.StructType)):
+            if (
+                isinstance(value.type, T.ViewType) and value.type.scratch and isinstance(value, N.ScratchAlloc)
+            ) or isinstance(value.type, (T.LocType, T.RandomStateType, T.StructType)):
                 self.locals[name] = value.type  # a ScratchView, or a nested MinLoc/MaxLoc result
                 return [N.Assign(loc, N.Var(value.type, loc, name), value)]
             if not isinstance(value.type, T.ScalarType):
-                raise self.err(node, f"cannot assign {tname(value.type)} to {name!r}: Views cannot be stored in "
-                                     "local variables inside kernels; index the parameter directly")
+                raise self.err(
+                    node,
+                    f"cannot assign {tname(value.type)} to {name!r}: Views cannot be stored in "
+                    "local variables inside kernels; index the parameter directly",
+                )
             t = value.type
             self.locals[name] = t
             return [N.Assign(loc, N.Var(t, loc, name), value)]
@@ -149,15 +158,19 @@ class StatementsMixin(LowererBase):
                 self.scalar(value, node) if not isinstance(value.type, T.StructType) else None
                 if target.attr not in st.fields:
                     if not (self.building is not None and isinstance(obj, N.Var) and obj.name == self.building):
-                        raise self.err(target, f"{st.pyname} has no field {target.attr!r}; fields are created in "
-                                               "__init__")
+                        raise self.err(
+                            target, f"{st.pyname} has no field {target.attr!r}; fields are created in __init__"
+                        )
                     if isinstance(value.type, (T.ViewType, T.AccType)):
                         raise self.err(target, "classtype fields hold numbers or other classtypes, not Views")
                     st.fields[target.attr] = value.type
                 ft = st.fields[target.attr]
                 f = N.Field(ft, loc, obj, target.attr)
-                v = value if isinstance(ft, T.StructType) else self.check_assign(f"{st.pyname}.{target.attr}", ft,
-                                                                                  value, node)
+                v = (
+                    value
+                    if isinstance(ft, T.StructType)
+                    else self.check_assign(f"{st.pyname}.{target.attr}", ft, value, node)
+                )
                 return [N.FieldAssign(loc, f, v)]
             if isinstance(obj.type, T.LocType) and target.attr in ("val", "loc"):
                 ft = obj.type.val if target.attr == "val" else obj.type.loc
@@ -177,8 +190,12 @@ class StatementsMixin(LowererBase):
             if view.type.atomic:  # the Atomic trait: `v[i] += x` is an atomic update
                 aop = self._ATOMIC_AUG.get(op)
                 dt = view.type.dtype
-                if aop is None or (aop in ("and", "or", "xor") and dt.is_float) or (op == "/" and not dt.is_float) \
-                        or (op == "//" and dt.is_float):
+                if (
+                    aop is None
+                    or (aop in ("and", "or", "xor") and dt.is_float)
+                    or (op == "/" and not dt.is_float)
+                    or (op == "//" and dt.is_float)
+                ):
                     raise self.err(node, f"`{op}=` on a View with the Atomic trait has no atomic form")
                 value = self.cast(self.scalar(self.expr(node.value), node.value), dt)
                 self.mark_write(view)
@@ -197,8 +214,11 @@ class StatementsMixin(LowererBase):
             raise self.err(node, "`while ... else` is not supported in kernels", KernelSyntaxError)
         cond = self.truth(self.expr(node.test), node.test)
         if self.pending:
-            raise self.err(node.test, "a nested parallel_reduce/scan cannot be part of a while condition; assign "
-                                      "it to a variable first", KernelSyntaxError)
+            raise self.err(
+                node.test,
+                "a nested parallel_reduce/scan cannot be part of a while condition; assign it to a variable first",
+                KernelSyntaxError,
+            )
         self.loop_depth += 1
         body = self.body(node.body)
         self.loop_depth -= 1
@@ -214,12 +234,15 @@ class StatementsMixin(LowererBase):
         if it.keywords or not 1 <= len(it.args) <= 3:
             raise self.err(it, "range() takes 1 to 3 positional arguments", KernelSyntaxError)
         args = [self.scalar(self.expr(a), a, "range bound") for a in it.args]
-        for a, a_node in zip(args, it.args):
+        for a, a_node in zip(args, it.args, strict=True):
             if not (a.type.is_int or a.type.is_bool):
                 raise self.err(a_node, f"range() bounds must be integers, got {a.type.name}")
         args = [self.cast(a, T.int64) for a in args]
         zero, one = N.Const(T.int64, self.loc(it), 0), N.Const(T.int64, self.loc(it), 1)
-        start, stop, step = (zero, args[0], one) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else one)
+        if len(args) == 1:
+            start, stop, step = zero, args[0], one
+        else:
+            start, stop, step = args[0], args[1], args[2] if len(args) == 3 else one
         if isinstance(step, N.Const) and step.value == 0:
             raise self.err(it.args[2], "range() step must not be zero", KernelValueError)
         if not isinstance(node.target, ast.Name):
@@ -250,8 +273,11 @@ class StatementsMixin(LowererBase):
     def visit_Return(self, node: ast.Return):
         if self.in_closure:
             if self.in_closure[-1] != "pattern" or node.value is not None or self.loop_depth:
-                raise self.err(node, "a nested workunit may only `return` (no value, outside inner loops) to end "
-                                     "its iteration", KernelSyntaxError)
+                raise self.err(
+                    node,
+                    "a nested workunit may only `return` (no value, outside inner loops) to end its iteration",
+                    KernelSyntaxError,
+                )
             return N.Continue(self.loc(node))
         if node.value is None:
             r = N.Return(self.loc(node), None)

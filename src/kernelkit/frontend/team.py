@@ -20,8 +20,12 @@ class TeamMixin(LowererBase):
 
     @handles_methods(T.TeamType)
     def team_method(self, team: N.Expr, node: ast.Call, statement: bool):
-        if node.func.attr in ("team_scratch", "thread_scratch") and node.args and \
-                isinstance(node.args[0], ast.Constant) and node.args[0].value not in (0, 1):
+        if (
+            node.func.attr in ("team_scratch", "thread_scratch")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value not in (0, 1)
+        ):
             raise self.err(node.args[0], "the scratch level must be 0 or 1", KernelValueError)
         what = node.func.attr
         loc = self.loc(node)
@@ -38,8 +42,11 @@ class TeamMixin(LowererBase):
             if not level.type.is_int:
                 raise self.err(node, "the scratch level is an integer (0 or 1)")
             return CT(ScratchHandle(team, self.cast(level, T.int64), what == "thread_scratch"))
-        raise self.err(node, f"TeamMember has no method {what!r} in kernels (league_rank, league_size, "
-                             "team_rank, team_size, team_barrier, team_scratch, thread_scratch)")
+        raise self.err(
+            node,
+            f"TeamMember has no method {what!r} in kernels (league_rank, league_size, "
+            "team_rank, team_size, team_barrier, team_scratch, thread_scratch)",
+        )
 
     @handles("scratch_view")
     def call_scratch_view(self, st, entry: Entry, node: ast.Call, statement: bool) -> N.Expr:
@@ -50,8 +57,7 @@ class TeamMixin(LowererBase):
             raise self.err(node, f"ScratchView{st.rank}D takes the scratch handle and {st.rank} extent(s)")
         handle = self.visit(node.args[0])
         if not (isinstance(handle, CT) and isinstance(handle.value, ScratchHandle)):
-            raise self.err(node.args[0], "the first argument is team.team_scratch(level) or "
-                                         "team.thread_scratch(level)")
+            raise self.err(node.args[0], "the first argument is team.team_scratch(level) or team.thread_scratch(level)")
         h = handle.value
         ext = []
         for a in node.args[1:]:
@@ -65,8 +71,9 @@ class TeamMixin(LowererBase):
     def closure_of(self, node: ast.AST, what: str) -> ast.FunctionDef:
         c = self.visit(node)
         if not (isinstance(c, CT) and isinstance(c.value, Closure)):
-            raise self.err(node, f"{what} takes a nested workunit: a `def` written inside this workunit",
-                           KernelSyntaxError)
+            raise self.err(
+                node, f"{what} takes a nested workunit: a `def` written inside this workunit", KernelSyntaxError
+            )
         return c.value.node
 
     def enter_closure(self, fn: ast.FunctionDef, params: dict[str, T.Type]) -> dict[str, str]:
@@ -111,14 +118,18 @@ class TeamMixin(LowererBase):
         pattern = entry.name
         loc = self.loc(node)
         if node.keywords or len(node.args) < 2:
-            raise self.err(node, f"nested parallel_{pattern}(policy, nested_workunit) inside a team workunit",
-                           KernelSyntaxError)
+            raise self.err(
+                node, f"nested parallel_{pattern}(policy, nested_workunit) inside a team workunit", KernelSyntaxError
+            )
         pol = node.args[0]
         kind = self.visit(pol.func) if isinstance(pol, ast.Call) else None
         range_entry = registry.lookup(kind.value) if isinstance(kind, CT) else None
         if range_entry is None or range_entry.kind not in ("range", "mdrange"):
-            raise self.err(pol, "a nested pattern takes pk.TeamThreadRange, pk.ThreadVectorRange, "
-                                "pk.TeamVectorRange or pk.TeamThreadMDRange")
+            raise self.err(
+                pol,
+                "a nested pattern takes pk.TeamThreadRange, pk.ThreadVectorRange, "
+                "pk.TeamVectorRange or pk.TeamThreadMDRange",
+            )
         team = self.expr(pol.args[0]) if pol.args else None
         if team is None or not isinstance(team.type, T.TeamType):
             raise self.err(pol, "the first argument of a nested range is the TeamMember")
@@ -150,15 +161,24 @@ class TeamMixin(LowererBase):
         names = [a.arg for a in fn.args.args]
         need = len(bounds) + (1 if pattern == "reduce" else 2 if pattern == "scan" else 0)
         if len(names) != need or fn.args.vararg or fn.args.kwarg:
-            raise self.err(fn, f"this nested workunit is used with parallel_{pattern} over {len(bounds)} "
-                               f"dimension(s): it must take {need} parameter(s)", KernelTypeError)
+            raise self.err(
+                fn,
+                f"this nested workunit is used with parallel_{pattern} over {len(bounds)} "
+                f"dimension(s): it must take {need} parameter(s)",
+                KernelTypeError,
+            )
         params: dict[str, T.Type] = {n: T.int64 for n in names[: len(bounds)]}
         acc_t = None
         if pattern != "for":
             ann_node = fn.args.args[len(bounds)].annotation
             ann = self.resolve_annotation(ann_node) if ann_node is not None else None
-            dt = ann.dtype if isinstance(ann, A.AccAnnotation) and ann.dtype else \
-                ann if isinstance(ann, T.ScalarType) else reducer.default
+            dt = (
+                ann.dtype
+                if isinstance(ann, A.AccAnnotation) and ann.dtype
+                else ann
+                if isinstance(ann, T.ScalarType)
+                else reducer.default
+            )
             acc_t = T.LocType(dt) if reducer.with_loc else dt
             params[names[len(bounds)]] = acc_t
             if pattern == "scan":
@@ -168,11 +188,19 @@ class TeamMixin(LowererBase):
         result = None
         if pattern != "for":
             result = N.Var(acc_t, loc, self.new_tmp(acc_t))
-        nest = N.Nested(loc, pattern, level, team, bounds, [var(n, T.int64) for n in names[: len(bounds)]],
-                        var(names[len(bounds)], acc_t) if pattern != "for" else None,
-                        var(names[len(bounds) + 1], T.bool_) if pattern == "scan" else None,
-                        result, reducer.name if pattern == "reduce" else ("Sum" if pattern == "scan" else None),
-                        body)
+        nest = N.Nested(
+            loc,
+            pattern,
+            level,
+            team,
+            bounds,
+            [var(n, T.int64) for n in names[: len(bounds)]],
+            var(names[len(bounds)], acc_t) if pattern != "for" else None,
+            var(names[len(bounds) + 1], T.bool_) if pattern == "scan" else None,
+            result,
+            reducer.name if pattern == "reduce" else ("Sum" if pattern == "scan" else None),
+            body,
+        )
         if pattern == "for":
             if not statement:
                 raise self.err(node, "a nested parallel_for has no value", KernelSyntaxError)
@@ -203,8 +231,12 @@ class TeamMixin(LowererBase):
 
     @handles("range", "mdrange")
     def call_range(self, fn, entry: Entry, node: ast.Call, statement: bool):
-        raise self.err(node, f"pk.{fn.__name__}(...) is the policy of a nested pk.parallel_for/reduce/scan; it has "
-                             "no meaning on its own", KernelSyntaxError)
+        raise self.err(
+            node,
+            f"pk.{fn.__name__}(...) is the policy of a nested pk.parallel_for/reduce/scan; it has "
+            "no meaning on its own",
+            KernelSyntaxError,
+        )
 
 
 def _bound_names(target: ast.AST) -> set[str]:

@@ -20,9 +20,37 @@ MATH: dict[str, tuple[int, str]] = {
     **{
         n: (1, "float")
         for n in (
-            "sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
-            "tanh", "asinh", "acosh", "atanh", "floor", "ceil", "trunc", "fabs", "erf", "erfc", "exp2", "expm1",
-            "log1p", "cbrt", "round", "tgamma", "lgamma", "rsqrt",
+            "sqrt",
+            "exp",
+            "log",
+            "log2",
+            "log10",
+            "sin",
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "tanh",
+            "asinh",
+            "acosh",
+            "atanh",
+            "floor",
+            "ceil",
+            "trunc",
+            "fabs",
+            "erf",
+            "erfc",
+            "exp2",
+            "expm1",
+            "log1p",
+            "cbrt",
+            "round",
+            "tgamma",
+            "lgamma",
+            "rsqrt",
         )
     },
     **{n: (2, "float") for n in ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign")},
@@ -31,8 +59,16 @@ MATH: dict[str, tuple[int, str]] = {
 
 # NumPy and `math` spellings of the same operations
 _MATH_ALIASES = {
-    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh",
-    "arccosh": "acosh", "arctanh": "atanh", "power": "pow", "absolute": "fabs", "gamma": "tgamma",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "power": "pow",
+    "absolute": "fabs",
+    "gamma": "tgamma",
 }
 
 ATOMIC_OPS = ("add", "sub", "mul", "div", "min", "max", "and", "or", "xor")
@@ -40,10 +76,24 @@ ATOMIC_OPS = ("add", "sub", "mul", "div", "min", "max", "and", "or", "xor")
 sqrt, exp, log, log2, log10 = math.sqrt, math.exp, math.log, math.log2, math.log10
 sin, cos, tan, asin, acos, atan, atan2 = math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2
 sinh, cosh, tanh, asinh, acosh, atanh = math.sinh, math.cosh, math.tanh, math.asinh, math.acosh, math.atanh
-floor, ceil, trunc, fabs, fmod, hypot, copysign = math.floor, math.ceil, math.trunc, math.fabs, math.fmod, \
-    math.hypot, math.copysign
-erf, erfc, expm1, log1p, isnan, isinf, isfinite = math.erf, math.erfc, math.expm1, math.log1p, math.isnan, \
-    math.isinf, math.isfinite
+floor, ceil, trunc, fabs, fmod, hypot, copysign = (
+    math.floor,
+    math.ceil,
+    math.trunc,
+    math.fabs,
+    math.fmod,
+    math.hypot,
+    math.copysign,
+)
+erf, erfc, expm1, log1p, isnan, isinf, isfinite = (
+    math.erf,
+    math.erfc,
+    math.expm1,
+    math.log1p,
+    math.isnan,
+    math.isinf,
+    math.isfinite,
+)
 pow = math.pow  # noqa: A001 - the Kokkos name
 tgamma, lgamma = math.gamma, math.lgamma
 
