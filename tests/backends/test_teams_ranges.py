@@ -150,3 +150,41 @@ def test_nested_for_visits_each_index_once(space, ts, vl):
     hits3 = np.zeros((E, R, n), dtype=np.int64)
     pk.parallel_for(pk.TeamPolicy(space, E, ts, vl), visit_thread_vector, R=R, n=n, hits=hits3)
     np.testing.assert_array_equal(hits3, 1)
+
+
+# ==========================================================================================================
+# The team constructs imported by name (`from kernelkit import TeamThreadRange, ...`) mean what pk.<name> means.
+# ==========================================================================================================
+
+from kernelkit import Max, PerTeam, ScratchView1D, TeamThreadRange, single  # noqa: E402
+
+
+@pk.workunit
+def imported_names(team: pk.TeamMember, n: int, x: pk.View2D[pk.double], out: pk.View1D[pk.double]):
+    e = team.league_rank()
+    s = ScratchView1D[pk.double](team.team_scratch(0), n)
+
+    def fill(j):
+        s[j] = x[e, j]
+
+    pk.parallel_for(TeamThreadRange(team, n), fill)
+    team.team_barrier()
+
+    def biggest(j, acc):
+        acc = max(acc, s[j])
+
+    m = pk.parallel_reduce(TeamThreadRange(team, n), biggest, Max)
+
+    def store():
+        out[e] = m
+
+    single(PerTeam(team), store)
+
+
+def test_team_constructs_imported_by_name(space, rng):
+    L, n = 3, 9
+    x = rng.standard_normal((L, n))
+    out = np.zeros(L)
+    policy = pk.TeamPolicy(space, L, pk.AUTO).set_scratch_size(0, pk.PerTeam(pk.ScratchView1D[pk.double].shmem_size(n)))
+    pk.parallel_for(policy, imported_names, n=n, x=x, out=out)
+    np.testing.assert_array_equal(out, x.max(axis=1))
