@@ -15,13 +15,6 @@ import sys
 import time
 
 import kernelkit as pk
-from kernelkit.api import extras as _extras
-
-# pk.Timer, pk.BinSort, the random pools, ...: re-exported by kernelkit itself once the package lists them;
-# until then the examples find them here (a no-op for names kernelkit already has).
-for _name in _extras.__all__:
-    if not hasattr(pk, _name):
-        setattr(pk, _name, getattr(_extras, _name))
 
 SPACES = {
     "debug": "Debug",

@@ -11,12 +11,20 @@
 PyKokkos programs run with only their import line changed. Importing compiles nothing and starts no threads.
 """
 
-from kernelkit.api import kmath as _kmath
-from kernelkit.api.annotations import Acc, View1D, View2D, View3D, View4D, View5D, View6D, View7D, View8D
+from kernelkit.api.binsort import BinOp1D, BinOp3D, BinSort
+from kernelkit.api.compat import (
+    Timer, ViewTypeInfo, finalize, get_default_precision, initialize, is_initialized, set_default_precision,
+)
 from kernelkit.api.decorators import (
     callback, classtype, execute, function, functor, main, workload, workunit,
 )
-from kernelkit.api.kmath import (
+from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
+from kernelkit.api.policies import MDRangePolicy, RangePolicy, TeamPolicy
+from kernelkit.api.random import (
+    HostGenerator, Random_XorShift64_Pool, Random_XorShift1024_Pool, fill_random, host_free_state, host_get_state,
+)
+from kernelkit.lang.annotations import Acc, View1D, View2D, View3D, View4D, View5D, View6D, View7D, View8D
+from kernelkit.lang.kmath import (
     acos, acosh, asin, asinh, atan, atan2, atanh, atomic_add, atomic_and, atomic_compare_exchange, atomic_div,
     atomic_exchange, atomic_fetch_add, atomic_fetch_and, atomic_fetch_div, atomic_fetch_max, atomic_fetch_min,
     atomic_fetch_mul, atomic_fetch_or, atomic_fetch_sub, atomic_fetch_xor, atomic_max, atomic_min, atomic_mul,
@@ -24,17 +32,11 @@ from kernelkit.api.kmath import (
     fmax, fmin, fmod, hypot, isfinite, isinf, isnan, lgamma, log, log1p, log2, log10, pow, printf, rsqrt, sin,
     sinh, sqrt, tan, tanh, tgamma, trunc,
 )
-from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
-from kernelkit.api.policies import MDRangePolicy, RangePolicy
-from kernelkit.api.extras import (
-    BinOp1D, BinOp3D, BinSort, HostGenerator, Timer, ViewTypeInfo, fill_random, finalize, get_default_precision,
-    host_free_state, host_get_state, initialize, is_initialized, set_default_precision,
-)
-from kernelkit.api.random import Random_XorShift64_Pool, Random_XorShift1024_Pool, rand
-from kernelkit.api.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
-from kernelkit.api.team import (
-    AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamPolicy,
-    TeamThreadMDRange, TeamThreadRange, TeamVectorMDRange, TeamVectorRange, ThreadVectorRange, single,
+from kernelkit.lang.random import rand
+from kernelkit.lang.reducers import BAnd, BOr, LAnd, LOr, Max, MaxLoc, Min, MinLoc, Prod, Reducer, Sum
+from kernelkit.lang.team import (
+    AUTO, PerTeam, PerThread, ScratchView1D, ScratchView2D, ScratchView3D, TeamMember, TeamThreadMDRange,
+    TeamThreadRange, TeamVectorMDRange, TeamVectorRange, ThreadVectorRange, single,
 )
 from kernelkit.api.spaces import (
     Cuda, Debug, Default, ExecutionSpace, ExecutionSpaceInstance, OpenMP, Serial, Threads, get_default_space,
@@ -55,7 +57,7 @@ from kernelkit.ir.types import (
 from kernelkit import _native as _native_mod
 from kernelkit.errors import KernelRuntimeError as _KRE
 
-__version__ = "0.1.0"
+from kernelkit._version import __version__  # noqa: E402
 
 bool = bool_  # noqa: A001 - PyKokkos names: pk.bool, pk.float, pk.double
 float = float32  # noqa: A001
@@ -76,7 +78,7 @@ _native_mod.set_error_classes(_KRE, _KVE)
 if __import__("kernelkit.config").config.get().profile:
     kernelkit.runtime.profiler.enable()
 _native_mod.set_clean(KernelError, __import__('kernelkit.config').config.get().debug)
-del _kmath, _native_mod, _KRE, _KVE
+del _native_mod, _KRE, _KVE
 
 __all__ = [
     "__version__",

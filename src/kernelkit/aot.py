@@ -12,8 +12,8 @@ from __future__ import annotations
 import runpy
 from dataclasses import dataclass
 
-from kernelkit.api import annotations as A
-from kernelkit.api import reducers as R
+from kernelkit.lang import annotations as A
+from kernelkit.lang import reducers as R
 from kernelkit.api.decorators import Workunit
 from kernelkit.errors import KernelError, KernelValueError
 from kernelkit.frontend.lower import Signature, lower_kernel, param_annotations

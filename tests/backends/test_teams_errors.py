@@ -18,18 +18,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from team_helpers import space_name
 
 import kernelkit as pk
 
 HERE = os.path.basename(__file__)
-
-
-def space_name(space) -> str:
-    for attr in ("name", "__name__"):
-        value = getattr(space, attr, None)
-        if isinstance(value, str) and value:
-            return value.split(".")[-1]
-    return str(space).split(".")[-1]
 
 
 def marked_line(tag: str, path: str = __file__) -> int:
@@ -190,8 +183,12 @@ def run_child(tmp_path, space, case, n=0, timeout=180):
 
 def child_located(result, lines, *tags) -> bool:
     # a tagged line may be the continuation of a statement: its first line (one or two above) counts too
-    return any(re.search(rf"user_program\.py\"?:{line - back}(:\d+)?", result["message"])
-               for t in tags for line in lines[t] for back in (0, 1, 2))
+    return any(
+        re.search(rf"user_program\.py\"?:{line - back}(:\d+)?", result["message"])
+        for t in tags
+        for line in lines[t]
+        for back in (0, 1, 2)
+    )
 
 
 def not_on_gpu(space):

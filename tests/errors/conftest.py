@@ -23,6 +23,7 @@ INTERNAL_FRAGMENTS = (
     "kernelkit/backends",
     "kernelkit/compile",
     "kernelkit/ir",
+    "kernelkit/lang",
     "kernelkit/runtime",
     "kernelkit/api",
     "kernelkit/errors.py",

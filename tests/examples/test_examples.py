@@ -3,7 +3,7 @@ size, on every available execution space (`--space`), must print PASS (its own v
 
 The subprocesses inherit the run's private KERNELKIT_CACHE_DIR (tests/conftest.py). Debug gets much smaller
 sizes: it is the Python interpreter. Also here: `--help` of every example, and the host-side PyKokkos API the
-examples use (`kernelkit.api.extras`: BinSort, Timer, random pools, ...)."""
+examples use (`pk.BinSort`, `pk.Timer`, random pools, ...: api/binsort.py, compat.py, random.py)."""
 
 from __future__ import annotations
 
@@ -261,9 +261,9 @@ def _draw(i, pool, out):
 
 @pytest.fixture
 def X():
-    from kernelkit.api import extras
+    import kernelkit
 
-    return extras
+    return kernelkit
 
 
 def test_timer(X):

@@ -214,3 +214,10 @@ parallel_for = _native.clean(parallel_for)
 parallel_reduce = _native.clean(parallel_reduce)
 parallel_scan = _native.clean(parallel_scan)
 fence = _native.clean(fence)
+
+# Inside a team kernel the patterns nest (lowered by the frontend's "pattern" handler).
+from kernelkit.lang import registry as _registry  # noqa: E402
+
+_registry.register(parallel_for, "pattern", "for")
+_registry.register(parallel_reduce, "pattern", "reduce")
+_registry.register(parallel_scan, "pattern", "scan")

@@ -921,3 +921,8 @@ def create_mirror(v: View) -> View:
     if not isinstance(v, View):
         raise KernelTypeError(f"create_mirror() takes a View, got {type(v).__name__}")
     return View(v.shape, v.dtype, space=MemorySpace.HostSpace, layout=_copy_layout(v))
+
+# pk.subview also works inside kernels (lowered by the frontend's "subview" handler).
+from kernelkit.lang import registry as _registry  # noqa: E402
+
+_registry.register(subview, "subview", "subview")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from kernelkit.frontend.lower import _printf_conversions
 from kernelkit.ir import nodes as N
+from kernelkit.ir import printf as P
 from kernelkit.ir import types as T
 
 
@@ -341,7 +341,7 @@ class CppRenderer:
 
     def printf(self, s: N.Printf) -> str:
         """Rewrite each conversion for the argument's C type: the user's format never reaches printf as-is."""
-        convs = _printf_conversions(s.fmt) or []
+        convs = P.conversions(s.fmt) or []
         out, args, pos = [], [], 0
         for conv, a in zip(convs, s.args):
             k = s.fmt.index(conv, pos)

@@ -46,7 +46,7 @@ def codegen_fingerprint(backend: Backend) -> str:
     hit = _fingerprints.get(own)
     if hit is not None:
         return hit
-    from kernelkit import __version__
+    from kernelkit._version import __version__
 
     h = hashlib.sha256(__version__.encode())
     for path in _shared_files() + list(own):

@@ -50,7 +50,9 @@ def get_source(fn) -> Source:
     try:
         module = ast.parse(text)
     except SyntaxError as e:
-        raise KernelSyntaxError(f"cannot parse kernel source: {e.msg}", Loc(file, first + (e.lineno or 1) - 1))
+        raise KernelSyntaxError(
+            f"cannot parse kernel source: {e.msg}", Loc(file, first + (e.lineno or 1) - 1)
+        ) from None
     ast.increment_lineno(module, first - 1)
     node = module.body[0] if module.body else None
     if not isinstance(node, ast.FunctionDef):

@@ -1,7 +1,7 @@
 """The typed kernel IR.
 
 A kernel is a tree of statements over typed expressions. Every node carries the source location it came from, so
-any later stage can raise a KernelError pointing at the user's line. The frontend builds it (frontend/lower.py);
+any later stage can raise a KernelError pointing at the user's line. The frontend builds it (frontend/);
 backends render it (backends/cpp.py for C++ and CUDA, backends/debug for Python); printer.py dumps it as stable
 text, which is also what the cache key hashes.
 
@@ -78,7 +78,7 @@ class Cast(Expr):
 
 @dataclass(eq=False)
 class MathCall(Expr):
-    fn: str  # sqrt exp ... (see frontend/builtins.py)
+    fn: str  # sqrt exp ... (see lang/kmath.py MATH)
     args: list[Expr]
 
 

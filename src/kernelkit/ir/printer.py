@@ -40,14 +40,18 @@ def expr(e: N.Expr) -> str:
     if isinstance(e, N.TeamQuery):
         return f"{expr(e.team)}.{e.what}()"
     if isinstance(e, N.ScratchAlloc):
-        return (f"scratch{'_thread' if e.per_thread else ''}({expr(e.level)}, "
-                f"{', '.join(expr(x) for x in e.extents)}):{t}")
+        return (
+            f"scratch{'_thread' if e.per_thread else ''}({expr(e.level)}, {', '.join(expr(x) for x in e.extents)}):{t}"
+        )
     if isinstance(e, N.RandomCall):
         return f"{expr(e.obj)}.{e.what}({', '.join(expr(a) for a in e.args)}):{t}"
     if isinstance(e, N.SubView):
-        parts = [expr(sp[1]) if sp[0] == "index" else
-                 f"{expr(sp[1]) if sp[1] is not None else ''}:{expr(sp[2]) if sp[2] is not None else ''}"
-                 for sp in e.spec]
+        parts = [
+            expr(sp[1])
+            if sp[0] == "index"
+            else f"{expr(sp[1]) if sp[1] is not None else ''}:{expr(sp[2]) if sp[2] is not None else ''}"
+            for sp in e.spec
+        ]
         return f"{expr(e.view)}[{', '.join(parts)}]:{t}"
     if isinstance(e, N.Construct):
         return f"{e.fn.name}({', '.join(expr(a) for a in e.args)}):{t}"
@@ -77,9 +81,7 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
                 out.append(f"{pad}else:")
                 out += stmts(s.orelse, indent + 1)
         elif isinstance(s, N.For):
-            out.append(
-                f"{pad}for {s.var.name} in range({expr(s.start)}, {expr(s.stop)}, {expr(s.step)}):{at}"
-            )
+            out.append(f"{pad}for {s.var.name} in range({expr(s.start)}, {expr(s.stop)}, {expr(s.step)}):{at}")
             out += stmts(s.body, indent + 1)
         elif isinstance(s, N.While):
             out.append(f"{pad}while {expr(s.cond)}:{at}")
@@ -107,8 +109,10 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
             if s.final is not None:
                 head += f", {s.final.name}"
             res = f"{s.result.name} = " if s.result is not None else ""
-            out.append(f"{pad}{res}nested_{s.pattern}[{s.level}{'<' + s.reducer + '>' if s.reducer else ''}]"
-                       f"({expr(s.team)}, {bounds}) ({head}):{at}")
+            out.append(
+                f"{pad}{res}nested_{s.pattern}[{s.level}{'<' + s.reducer + '>' if s.reducer else ''}]"
+                f"({expr(s.team)}, {bounds}) ({head}):{at}"
+            )
             out += stmts(s.body, indent + 1)
         else:
             raise TypeError(f"no printer for {type(s).__name__}")

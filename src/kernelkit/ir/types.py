@@ -74,7 +74,17 @@ float32 = _st("float32", "f", 32, "float", "float32")
 float64 = _st("float64", "f", 64, "double", "float64")
 
 SCALARS: tuple[ScalarType, ...] = (
-    bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64,
+    bool_,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    float32,
+    float64,
 )
 _BY_NAME = {t.name: t for t in SCALARS}
 _BY_NP = {t.np_dtype: t for t in SCALARS}
@@ -155,8 +165,10 @@ class ViewType:
     atomic: bool = False  # the Atomic memory trait: read-modify-writes are atomic
 
     def __str__(self) -> str:
-        return (f"{'Scratch' if self.scratch else ''}View{self.rank}D[{self.dtype.name},{self.layout}"
-                f"{',Atomic' if self.atomic else ''}]")
+        return (
+            f"{'Scratch' if self.scratch else ''}View{self.rank}D[{self.dtype.name},{self.layout}"
+            f"{',Atomic' if self.atomic else ''}]"
+        )
 
 
 @dataclass(frozen=True)

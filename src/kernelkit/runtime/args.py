@@ -6,7 +6,7 @@ import numpy as np
 
 from kernelkit import _native
 from kernelkit.errors import KernelTypeError, KernelValueError, Loc
-from kernelkit.frontend.lower import scalar_type_of
+from kernelkit.frontend import scalar_type_of
 from kernelkit.ir import types as T
 
 

@@ -17,7 +17,7 @@ from kernelkit import _native
 from kernelkit.backends.base import Backend
 from kernelkit.compile import pipeline
 from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, caller_loc
-from kernelkit.frontend.lower import Guard, Signature, lower_kernel, scalar_type_of
+from kernelkit.frontend import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 from kernelkit.runtime import coherence, profiler

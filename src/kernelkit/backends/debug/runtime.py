@@ -8,6 +8,10 @@ import sys
 
 import numpy as np
 
+from kernelkit.ir import types
+from kernelkit.lang import random as rng
+from kernelkit.lang import reducers
+
 _INF = math.inf
 _NAN = math.nan
 
@@ -152,15 +156,11 @@ def _printf(fmt: str, args: tuple) -> None:
 
 
 def _reducer(name: str):
-    from kernelkit.api.reducers import by_name
-
-    return by_name(name)
+    return reducers.by_name(name)
 
 
 def _dtype(name: str):
-    from kernelkit.ir.types import from_name
-
-    return from_name(name)
+    return types.from_name(name)
 
 
 class TeamShared:
@@ -282,33 +282,18 @@ _m = _SafeMath()
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
 
 
-# --- random streams (the same algorithm as include/kernelkit/random.h) ---------------------------------------
-_M64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _splitmix64(x: int) -> int:
-    x = (x + _GOLDEN) & _M64
-    z = x
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return z ^ (z >> 31)
+# --- random streams (the algorithm of kernelkit.lang.random, as include/kernelkit/random.h runs it) ----------
 
 
 def _rand_get_state(pool) -> list:
     claim = int(pool[1])
-    pool[1] = (claim + 1) & _M64
-    s = _splitmix64(int(pool[0]) ^ ((claim * _GOLDEN) & _M64))
-    return [s or 1]
+    pool[1] = (claim + 1) & rng.M64
+    return [rng.stream_state(int(pool[0]), claim)]
 
 
 def _rand_next(st: list) -> int:
-    s = st[0]
-    s ^= s >> 12
-    s ^= (s << 25) & _M64
-    s ^= s >> 27
-    st[0] = s
-    return (s * 0x2545F4914F6CDD1D) & _M64
+    st[0], out = rng.xorshift64_star(st[0])
+    return out
 
 
 def _rand_drand(st, a=None, b=None):

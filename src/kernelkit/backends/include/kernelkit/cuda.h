@@ -8,6 +8,7 @@
 #include "reducers.h"
 #include "atomics_cuda.h"
 #include "random.h"
+#include "team.h"
 
 namespace kk {
 namespace cuda {
@@ -329,23 +330,6 @@ struct Team {
 }  // namespace cuda
 
 using TeamMember = cuda::Team;
-enum { LEVEL_THREAD = 0, LEVEL_VECTOR = 1, LEVEL_TEAMVECTOR = 2 };
-enum { PER_TEAM = 0, PER_THREAD = 1 };
-
-template <class T, int R, class Tm, class... E>
-KK_FUNCTION View<T, R, 'C'> scratch_view(Tm& team, int64_t level, bool per_thread, E... ext) {
-    kk_array_t a;
-    const int64_t e[R] = {(int64_t)ext...};
-    int64_t n = 1, s = 1;
-    for (int k = R - 1; k >= 0; --k) {
-        a.ext[k] = e[k];
-        a.str[k] = s;
-        s *= e[k];
-        n *= e[k] > 0 ? e[k] : 0;
-    }
-    a.data = team.scratch_alloc(level, per_thread, n * (int64_t)sizeof(T));
-    return View<T, R, 'C'>(a, "scratch");
-}
 
 namespace cuda {
 /* Run the team body for the league ranks of this block. */

@@ -1,6 +1,7 @@
 /* Random streams for pk.Random_XorShift64_Pool / Random_XorShift1024_Pool (see kernelkit/api/random.py):
  * get_state claims a stream with one atomic increment of the pool's counter and seeds xorshift64* from it with
- * splitmix64. The Debug space runs the same algorithm (backends/debug/runtime.py). */
+ * splitmix64. The Python side of the same algorithm (kernelkit/lang/random.py) serves the Debug space and the
+ * host generators. */
 #ifndef KERNELKIT_RANDOM_H
 #define KERNELKIT_RANDOM_H
 

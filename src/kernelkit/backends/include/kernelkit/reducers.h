@@ -1,5 +1,5 @@
 /* Reducers: identity and join, as in Kokkos. The workunit updates the accumulator; these say where each
- * thread's accumulator starts and how partial results combine. Mirrors kernelkit/api/reducers.py. */
+ * thread's accumulator starts and how partial results combine. Mirrors kernelkit/lang/reducers.py. */
 #ifndef KERNELKIT_REDUCERS_H
 #define KERNELKIT_REDUCERS_H
 

@@ -9,11 +9,9 @@
 #include <sched.h>
 #include <setjmp.h>
 #include "host.h"
+#include "team.h"
 
 namespace kk {
-
-enum { LEVEL_THREAD = 0, LEVEL_VECTOR = 1, LEVEL_TEAMVECTOR = 2 };
-enum { PER_TEAM = 0, PER_THREAD = 1 };
 
 namespace host {
 
@@ -212,26 +210,6 @@ bool team_run(const kk_launch_t* L, const F& f0, Acc* result) {
 }  // namespace host
 
 using TeamMember = host::Team;
-
-template <class T, int R, class Tm, class... E>
-KK_FUNCTION View<T, R, 'C'> scratch_view(Tm& team, int64_t level, bool per_thread, E... ext) {
-    kk_array_t a;
-    const int64_t e[R] = {(int64_t)ext...};
-    int64_t n = 1, s = 1;
-    for (int k = R - 1; k >= 0; --k) {
-        a.ext[k] = e[k];
-        a.str[k] = s;
-        s *= e[k];
-        n *= e[k] > 0 ? e[k] : 0;
-    }
-    a.data = team.scratch_alloc(level, per_thread, n * (int64_t)sizeof(T));
-    if (!a.data) {
-        for (int k = 0; k < R; ++k) a.ext[k] = 0; /* an empty view: indexing it is out of bounds, not a crash */
-        static T dummy[1];
-        a.data = (char*)dummy;
-    }
-    return View<T, R, 'C'>(a, "scratch");
-}
 
 }  // namespace kk
 
