@@ -22,9 +22,7 @@ import pytest
 from kernelkit.backends.cuda import driver, nvrtc
 from kernelkit.errors import CompileError, KernelRuntimeError, KernelTypeError, KernelValueError
 
-INCLUDE_DIR = os.path.join(
-    os.path.dirname(__file__), os.pardir, os.pardir, "src", "kernelkit", "backends", "include"
-)
+INCLUDE_DIR = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "src", "kernelkit", "backends", "include")
 
 needs_nvrtc = pytest.mark.skipif(
     not nvrtc.available(),
@@ -239,6 +237,60 @@ def test_nothing_loaded_at_import():
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# The names the driver module had before it became a package; the rest of kernelkit, the tools and the
+# benchmarks use them as `driver.<name>`.
+DRIVER_NAMES = """
+    AllocatorStats CachingAllocator CudaError Device Event Function FunctionAttributes Module Stream alloc
+    alloc_host alloc_managed available current_device device_count driver_version empty_cache entry_points free
+    free_host free_managed host_register host_unregister launch launch_kernel_address mem_info memcpy_dtod
+    memcpy_dtod_async memcpy_dtoh memcpy_dtoh_async memcpy_htod memcpy_htod_async memory_stats memset_d8
+    memset_d32 pointer_device size_class symbol_address use_library LIBRARY STREAM_LEGACY STREAM_PER_THREAD
+    CUDA_SUCCESS CUDA_ERROR_OUT_OF_MEMORY CUDA_ERROR_NOT_READY CUDA_ERROR_INVALID_IMAGE
+""".split()
+
+
+def test_driver_package_keeps_the_module_names():
+    missing = [name for name in DRIVER_NAMES if not hasattr(driver, name)]
+    assert not missing
+    assert set(driver.__all__) <= set(dir(driver))
+    assert issubclass(driver.CudaError, KernelRuntimeError)
+
+
+def test_driver_package_imports_only_errors_and_the_standard_library():
+    import ast
+
+    package = os.path.dirname(driver.__file__)
+    allowed = {"kernelkit.errors", "kernelkit.backends.cuda.driver"}
+    for name in sorted(os.listdir(package)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(package, name), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kernelkit"):
+                inside = node.module.startswith("kernelkit.backends.cuda.driver")
+                assert inside or node.module == "kernelkit.errors", f"{name} imports {node.module}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    assert top != "kernelkit" or alias.name in allowed, f"{name} imports {alias.name}"
+                    assert top in sys.stdlib_module_names or top == "kernelkit", f"{name} imports {alias.name}"
+
+
+def test_generation_follows_use_library(fake_libcuda):
+    before = driver.generation()
+    assert driver._generation == before  # the pre-split module global, still read by kernelkit.runtime.memory
+    driver.use_library(fake_libcuda)
+    try:
+        stream = driver.Stream()
+        assert driver._generation == driver.generation() == before + 1
+    finally:
+        driver.use_library(None)
+    assert driver.generation() == before + 2
+    stream.destroy()  # made under the fake: never calls the driver that replaced it
+    assert stream.handle != 0
 
 
 # ----------------------------------------------------------------------------------------------- size classes
@@ -679,9 +731,7 @@ def test_native_entry_points(cuda):
     addr = driver.launch_kernel_address()
     assert addr and addr == driver.symbol_address("cuLaunchKernel")
     points = driver.entry_points()
-    assert {"cuLaunchKernel", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize"} <= set(
-        points
-    )
+    assert {"cuLaunchKernel", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize"} <= set(points)
     assert all(points.values())
     with pytest.raises(KernelValueError, match="exports no cuNoSuchThing"):
         driver.symbol_address("cuNoSuchThing")
@@ -719,28 +769,28 @@ def test_constants_match_cuda_bindings():
     cu = pytest.importorskip("cuda.bindings.driver", reason="cuda-bindings not installed (only cross-checks)")
     attr = cu.CUdevice_attribute
     pairs = {
-        driver._ATTR_MAX_THREADS_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-        driver._ATTR_MAX_SHARED_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
-        driver._ATTR_WARP_SIZE: attr.CU_DEVICE_ATTRIBUTE_WARP_SIZE,
-        driver._ATTR_MULTIPROCESSOR_COUNT: attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-        driver._ATTR_L2_CACHE_SIZE: attr.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE,
-        driver._ATTR_MAX_THREADS_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
-        driver._ATTR_PCI_BUS_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
-        driver._ATTR_PCI_DEVICE_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID,
-        driver._ATTR_PCI_DOMAIN_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID,
-        driver._ATTR_CC_MAJOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-        driver._ATTR_CC_MINOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-        driver._ATTR_MAX_SHARED_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
-        driver._ATTR_MAX_SHARED_PER_BLOCK_OPTIN: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-        driver._ATTR_MAX_BLOCK_DIM[0]: attr.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
-        driver._ATTR_MAX_GRID_DIM[2]: attr.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
+        driver.api.ATTR_MAX_THREADS_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+        driver.api.ATTR_MAX_SHARED_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
+        driver.api.ATTR_WARP_SIZE: attr.CU_DEVICE_ATTRIBUTE_WARP_SIZE,
+        driver.api.ATTR_MULTIPROCESSOR_COUNT: attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+        driver.api.ATTR_L2_CACHE_SIZE: attr.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE,
+        driver.api.ATTR_MAX_THREADS_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+        driver.api.ATTR_PCI_BUS_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
+        driver.api.ATTR_PCI_DEVICE_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID,
+        driver.api.ATTR_PCI_DOMAIN_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID,
+        driver.api.ATTR_CC_MAJOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+        driver.api.ATTR_CC_MINOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+        driver.api.ATTR_MAX_SHARED_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+        driver.api.ATTR_MAX_SHARED_PER_BLOCK_OPTIN: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+        driver.api.ATTR_MAX_BLOCK_DIM[0]: attr.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
+        driver.api.ATTR_MAX_GRID_DIM[2]: attr.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
     }
     func = cu.CUfunction_attribute
     pairs |= {
-        driver._FUNC_NUM_REGS: func.CU_FUNC_ATTRIBUTE_NUM_REGS,
-        driver._FUNC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
-        driver._FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-        driver._FUNC_BINARY_VERSION: func.CU_FUNC_ATTRIBUTE_BINARY_VERSION,
+        driver.api.FUNC_NUM_REGS: func.CU_FUNC_ATTRIBUTE_NUM_REGS,
+        driver.api.FUNC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+        driver.api.FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+        driver.api.FUNC_BINARY_VERSION: func.CU_FUNC_ATTRIBUTE_BINARY_VERSION,
     }
     for ours, theirs in pairs.items():
         assert ours == int(theirs), theirs
@@ -748,7 +798,7 @@ def test_constants_match_cuda_bindings():
     assert driver.CUDA_ERROR_OUT_OF_MEMORY == int(res.CUDA_ERROR_OUT_OF_MEMORY)
     assert driver.CUDA_ERROR_NOT_READY == int(res.CUDA_ERROR_NOT_READY)
     assert driver.CUDA_ERROR_UNSUPPORTED_PTX_VERSION == int(res.CUDA_ERROR_UNSUPPORTED_PTX_VERSION)
-    assert driver._JIT_ERROR_LOG_BUFFER == int(cu.CUjit_option.CU_JIT_ERROR_LOG_BUFFER)
-    assert driver._POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
-    for code, name in driver._FALLBACK_NAMES.items():
+    assert driver.api.JIT_ERROR_LOG_BUFFER == int(cu.CUjit_option.CU_JIT_ERROR_LOG_BUFFER)
+    assert driver.api.POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
+    for code, name in driver.api.FALLBACK_NAMES.items():
         assert int(getattr(res, name)) == code
