@@ -32,7 +32,7 @@ def codegen_fingerprint() -> str:
     h = hashlib.sha256(__version__.encode())
     files = [os.path.join(_PKG, p) for p in _CODEGEN_SOURCES]
     hdr = os.path.join(INCLUDE_DIR, "kernelkit")
-    files += sorted(os.path.join(hdr, n) for n in os.listdir(hdr))
+    files += sorted(os.path.join(d, n) for d, _, names in os.walk(hdr) for n in names)  # sub-folders too (nvrtc/)
     for path in files:
         with open(path, "rb") as f:
             h.update(path.encode() + b"\0" + f.read())
