@@ -171,6 +171,49 @@ extern "C" __global__ void k(double* d, float* f, int64_t* q) {
     assert nvrtc.compile(source, "headers.cu", "sm_80")[:4] == b"\x7fELF"
 
 
+def test_standard_headers_are_files_read_once():
+    assert set(nvrtc.BUILTIN_HEADERS) == set(nvrtc.HEADER_FILES) and len(nvrtc.BUILTIN_HEADERS) == 11
+    for name, file in nvrtc.HEADER_FILES.items():
+        with open(os.path.join(nvrtc.HEADER_DIR, file), encoding="utf-8") as f:
+            assert nvrtc.BUILTIN_HEADERS[name] == f.read()
+    assert "namespace std" in nvrtc.BUILTIN_HEADERS["cmath"] and "using ::fma;" in nvrtc.BUILTIN_HEADERS["cmath"]
+    assert "typedef long int64_t;" in nvrtc.BUILTIN_HEADERS["stdint.h"]
+    assert nvrtc.BUILTIN_HEADERS["limits"] is nvrtc.BUILTIN_HEADERS["limits"]  # one read, not one per access
+
+
+def test_standard_headers_ship_with_the_package():
+    tomllib = pytest.importorskip("tomllib")
+    import fnmatch
+
+    root = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["kernelkit"]
+    package = os.path.join(root, "src", "kernelkit")
+    headers = os.path.join(package, "backends", "include", "kernelkit")
+    for directory, _, names in os.walk(headers):
+        for name in names:
+            rel = os.path.relpath(os.path.join(directory, name), package).replace(os.sep, "/")
+            # setuptools' "*" does not cross "/", unlike fnmatch's: compare folder by folder
+            assert any(rel.count("/") == p.count("/") and fnmatch.fnmatch(rel, p) for p in patterns), (
+                f"{rel} is not package data"
+            )
+
+
+def test_cache_key_covers_the_standard_headers(tmp_path, monkeypatch):
+    # The compiled-kernel cache key includes the code generator's fingerprint; editing a stand-in header must
+    # change it (the NVRTC identity alone is memoized per library file and would not).
+    from kernelkit.compile import pipeline
+
+    include = tmp_path / "include"
+    shutil.copytree(INCLUDE_DIR, include)
+    monkeypatch.setattr(pipeline, "INCLUDE_DIR", str(include))
+    fingerprint = pipeline.codegen_fingerprint.__wrapped__
+    before = fingerprint()
+    cmath = include / "kernelkit" / "nvrtc" / "cmath.h"
+    cmath.write_text(cmath.read_text() + "// edited\n")
+    assert fingerprint() != before
+
+
 @needs_nvrtc
 def test_ptx_and_architectures():
     archs = nvrtc.supported_archs()
@@ -234,6 +277,7 @@ def test_nothing_loaded_at_import():
         import kernelkit, kernelkit.backends.cuda.driver, kernelkit.backends.cuda.nvrtc
         maps = open("/proc/self/maps").read()
         assert "libnvrtc" not in maps and "libcuda" not in maps, maps
+        assert kernelkit.backends.cuda.nvrtc.BUILTIN_HEADERS._texts is None  # the header files: on first use
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
