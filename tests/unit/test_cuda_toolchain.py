@@ -22,9 +22,7 @@ import pytest
 from kernelkit.backends.cuda import driver, nvrtc
 from kernelkit.errors import CompileError, KernelRuntimeError, KernelTypeError, KernelValueError
 
-INCLUDE_DIR = os.path.join(
-    os.path.dirname(__file__), os.pardir, os.pardir, "src", "kernelkit", "backends", "include"
-)
+INCLUDE_DIR = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "src", "kernelkit", "backends", "include")
 
 needs_nvrtc = pytest.mark.skipif(
     not nvrtc.available(),
@@ -173,6 +171,52 @@ extern "C" __global__ void k(double* d, float* f, int64_t* q) {
     assert nvrtc.compile(source, "headers.cu", "sm_80")[:4] == b"\x7fELF"
 
 
+def test_standard_headers_are_files_read_once():
+    assert set(nvrtc.BUILTIN_HEADERS) == set(nvrtc.HEADER_FILES) and len(nvrtc.BUILTIN_HEADERS) == 11
+    for name, file in nvrtc.HEADER_FILES.items():
+        with open(os.path.join(nvrtc.HEADER_DIR, file), encoding="utf-8") as f:
+            assert nvrtc.BUILTIN_HEADERS[name] == f.read()
+    assert "namespace std" in nvrtc.BUILTIN_HEADERS["cmath"] and "using ::fma;" in nvrtc.BUILTIN_HEADERS["cmath"]
+    assert "typedef long int64_t;" in nvrtc.BUILTIN_HEADERS["stdint.h"]
+    assert nvrtc.BUILTIN_HEADERS["limits"] is nvrtc.BUILTIN_HEADERS["limits"]  # one read, not one per access
+
+
+def test_standard_headers_ship_with_the_package():
+    tomllib = pytest.importorskip("tomllib")
+    import fnmatch
+
+    root = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["kernelkit"]
+    package = os.path.join(root, "src", "kernelkit")
+    headers = os.path.join(package, "backends", "include", "kernelkit")
+    for directory, _, names in os.walk(headers):
+        for name in names:
+            rel = os.path.relpath(os.path.join(directory, name), package).replace(os.sep, "/")
+            # setuptools' "*" does not cross "/", unlike fnmatch's: compare folder by folder
+            assert any(rel.count("/") == p.count("/") and fnmatch.fnmatch(rel, p) for p in patterns), (
+                f"{rel} is not package data"
+            )
+
+
+def test_cache_key_covers_the_standard_headers(tmp_path, monkeypatch):
+    # The compiled-kernel cache key includes the code generator's fingerprint; editing a stand-in header must
+    # change it (the NVRTC identity alone is memoized per library file and would not).
+    from kernelkit.backends.cuda.backend import CudaTarget
+    from kernelkit.compile import pipeline
+
+    include = tmp_path / "include"
+    shutil.copytree(INCLUDE_DIR, include)
+    monkeypatch.setattr(pipeline, "_HEADERS", str(include / "kernelkit"))
+    monkeypatch.setattr(pipeline, "_fingerprints", {})
+    target = CudaTarget("sm_90")
+    before = pipeline.codegen_fingerprint(target)
+    pipeline._fingerprints.clear()
+    cmath = include / "kernelkit" / "nvrtc" / "cmath.h"
+    cmath.write_text(cmath.read_text() + "// edited\n")
+    assert pipeline.codegen_fingerprint(target) != before
+
+
 @needs_nvrtc
 def test_ptx_and_architectures():
     archs = nvrtc.supported_archs()
@@ -236,9 +280,64 @@ def test_nothing_loaded_at_import():
         import kernelkit, kernelkit.backends.cuda.driver, kernelkit.backends.cuda.nvrtc
         maps = open("/proc/self/maps").read()
         assert "libnvrtc" not in maps and "libcuda" not in maps, maps
+        assert kernelkit.backends.cuda.nvrtc.BUILTIN_HEADERS._texts is None  # the header files: on first use
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# The names the driver module had before it became a package; the rest of kernelkit, the tools and the
+# benchmarks use them as `driver.<name>`.
+DRIVER_NAMES = """
+    AllocatorStats CachingAllocator CudaError Device Event Function FunctionAttributes Module Stream alloc
+    alloc_host alloc_managed available current_device device_count driver_version empty_cache entry_points free
+    free_host free_managed host_register host_unregister launch launch_kernel_address mem_info memcpy_dtod
+    memcpy_dtod_async memcpy_dtoh memcpy_dtoh_async memcpy_htod memcpy_htod_async memory_stats memset_d8
+    memset_d32 pointer_device size_class symbol_address use_library LIBRARY STREAM_LEGACY STREAM_PER_THREAD
+    CUDA_SUCCESS CUDA_ERROR_OUT_OF_MEMORY CUDA_ERROR_NOT_READY CUDA_ERROR_INVALID_IMAGE
+""".split()
+
+
+def test_driver_package_keeps_the_module_names():
+    missing = [name for name in DRIVER_NAMES if not hasattr(driver, name)]
+    assert not missing
+    assert set(driver.__all__) <= set(dir(driver))
+    assert issubclass(driver.CudaError, KernelRuntimeError)
+
+
+def test_driver_package_imports_only_errors_and_the_standard_library():
+    import ast
+
+    package = os.path.dirname(driver.__file__)
+    allowed = {"kernelkit.errors", "kernelkit.backends.cuda.driver"}
+    for name in sorted(os.listdir(package)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(package, name), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kernelkit"):
+                inside = node.module.startswith("kernelkit.backends.cuda.driver")
+                assert inside or node.module == "kernelkit.errors", f"{name} imports {node.module}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    assert top != "kernelkit" or alias.name in allowed, f"{name} imports {alias.name}"
+                    assert top in sys.stdlib_module_names or top == "kernelkit", f"{name} imports {alias.name}"
+
+
+def test_generation_follows_use_library(fake_libcuda):
+    before = driver.generation()
+    assert driver._generation == before  # the pre-split module global, still read by kernelkit.runtime.memory
+    driver.use_library(fake_libcuda)
+    try:
+        stream = driver.Stream()
+        assert driver._generation == driver.generation() == before + 1
+    finally:
+        driver.use_library(None)
+    assert driver.generation() == before + 2
+    stream.destroy()  # made under the fake: never calls the driver that replaced it
+    assert stream.handle != 0
 
 
 # ----------------------------------------------------------------------------------------------- size classes
@@ -265,160 +364,7 @@ def test_available_reports_a_reason():
 
 # ----------------------------------------------------------------------------------------------- fake driver
 
-FAKE_LIBCUDA = r"""
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-typedef unsigned long long dptr;
-static size_t total_mem = (size_t)1 << 30, used_mem = 0;
-struct blk { void* p; size_t n; struct blk* next; };
-static struct blk* blocks = 0;
-static int alloc_calls = 0, free_calls = 0, max_dyn = 0;
-static unsigned last_launch[7];
-
-int fake_alloc_calls(void) { return alloc_calls; }
-int fake_free_calls(void) { return free_calls; }
-void fake_last_launch(unsigned* out) { memcpy(out, last_launch, sizeof last_launch); }
-
-static struct blk* find(dptr p) {
-    for (struct blk* b = blocks; b; b = b->next) if ((dptr)b->p == p) return b;
-    return 0;
-}
-static int do_alloc(dptr* p, size_t n) {
-    if (used_mem + n > total_mem) return 2;
-    struct blk* b = malloc(sizeof *b);
-    b->p = malloc(n); b->n = n; b->next = blocks; blocks = b;
-    used_mem += n; alloc_calls++;
-    *p = (dptr)b->p;
-    return 0;
-}
-
-int cuInit(unsigned f) { return 0; }
-int cuDriverGetVersion(int* v) { *v = 13000; return 0; }
-static const char* ename(int e) {
-    switch (e) {
-    case 0: return "CUDA_SUCCESS"; case 1: return "CUDA_ERROR_INVALID_VALUE";
-    case 2: return "CUDA_ERROR_OUT_OF_MEMORY"; case 200: return "CUDA_ERROR_INVALID_IMAGE";
-    case 500: return "CUDA_ERROR_NOT_FOUND";
-    default: return 0;
-    }
-}
-int cuGetErrorName(int e, const char** s) { *s = ename(e); return *s ? 0 : 1; }
-int cuGetErrorString(int e, const char** s) {
-    *s = e == 2 ? "out of memory" : e == 200 ? "device kernel image is invalid"
-       : e == 500 ? "named symbol not found" : e == 1 ? "invalid argument" : 0;
-    return *s ? 0 : 1;
-}
-int cuDeviceGetCount(int* n) { *n = 1; return 0; }
-int cuDeviceGet(int* d, int o) { if (o != 0) return 101; *d = o; return 0; }
-int cuDeviceGetName(char* buf, int len, int d) { strncpy(buf, "Fake GPU", len); return 0; }
-int cuDeviceGetAttribute(int* v, int a, int d) {
-    switch (a) {
-    case 75: *v = 9; break; case 76: *v = 0; break; case 16: *v = 132; break; case 1: *v = 1024; break;
-    case 8: *v = 49152; break; case 97: *v = 232448; break; case 10: *v = 32; break;
-    default: *v = 1;
-    }
-    return 0;
-}
-int cuDeviceTotalMem_v2(size_t* t, int d) { *t = total_mem; return 0; }
-int cuDevicePrimaryCtxRetain(void** c, int d) { *c = (void*)(uintptr_t)(0x1000 + d); return 0; }
-int cuDevicePrimaryCtxRelease_v2(int d) { return 0; }
-static void* current_ctx = 0;
-int cuCtxSetCurrent(void* c) { current_ctx = c; return 0; }
-int cuCtxGetCurrent(void** c) { *c = current_ctx; return 0; }
-int cuCtxSynchronize(void) { return current_ctx ? 0 : 201; }
-int cuMemGetInfo_v2(size_t* f, size_t* t) { *f = total_mem - used_mem; *t = total_mem; return 0; }
-int cuMemAlloc_v2(dptr* p, size_t n) { return current_ctx ? do_alloc(p, n) : 201; }
-int cuMemAllocManaged(dptr* p, size_t n, unsigned f) { return do_alloc(p, n); }
-int cuMemFree_v2(dptr p) {
-    for (struct blk** b = &blocks; *b; b = &(*b)->next)
-        if ((dptr)(*b)->p == p) {
-            struct blk* dead = *b; *b = dead->next;
-            used_mem -= dead->n; free(dead->p); free(dead); free_calls++;
-            return 0;
-        }
-    return 1;
-}
-int cuMemAllocHost_v2(void** p, size_t n) { *p = malloc(n); return 0; }
-int cuMemFreeHost(void* p) { free(p); return 0; }
-int cuMemHostRegister_v2(void* p, size_t n, unsigned f) { return 0; }
-int cuMemHostUnregister(void* p) { return 0; }
-int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) { memcpy((void*)d, s, n); return 0; }
-int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) { memcpy(d, (void*)s, n); return 0; }
-int cuMemcpyDtoD_v2(dptr d, dptr s, size_t n) { memmove((void*)d, (void*)s, n); return 0; }
-int cuMemcpyHtoDAsync_v2(dptr d, const void* s, size_t n, void* st) { return cuMemcpyHtoD_v2(d, s, n); }
-int cuMemcpyDtoHAsync_v2(void* d, dptr s, size_t n, void* st) { return cuMemcpyDtoH_v2(d, s, n); }
-int cuMemcpyDtoDAsync_v2(dptr d, dptr s, size_t n, void* st) { return cuMemcpyDtoD_v2(d, s, n); }
-int cuMemsetD8_v2(dptr d, unsigned char v, size_t n) { memset((void*)d, v, n); return 0; }
-int cuMemsetD8Async(dptr d, unsigned char v, size_t n, void* st) { return cuMemsetD8_v2(d, v, n); }
-int cuMemsetD32_v2(dptr d, unsigned v, size_t n) {
-    for (size_t i = 0; i < n; i++) ((unsigned*)d)[i] = v;
-    return 0;
-}
-int cuMemsetD32Async(dptr d, unsigned v, size_t n, void* st) { return cuMemsetD32_v2(d, v, n); }
-int cuPointerGetAttribute(void* data, int attr, dptr p) {
-    if (!find(p)) return 1;
-    if (attr == 2) *(unsigned*)data = 2; else if (attr == 9) *(int*)data = 0; else return 1;
-    return 0;
-}
-int cuStreamCreate(void** s, unsigned f) { *s = malloc(8); return 0; }
-int cuStreamDestroy_v2(void* s) { free(s); return 0; }
-int cuStreamSynchronize(void* s) { return 0; }
-int cuStreamQuery(void* s) { return 0; }
-int cuStreamWaitEvent(void* s, void* e, unsigned f) { return 0; }
-int cuEventCreate(void** e, unsigned f) { *e = malloc(8); return 0; }
-int cuEventDestroy_v2(void* e) { free(e); return 0; }
-int cuEventRecord(void* e, void* s) { return 0; }
-int cuEventSynchronize(void* e) { return 0; }
-int cuEventQuery(void* e) { return 0; }
-int cuEventElapsedTime_v2(float* ms, void* a, void* b) { *ms = 1.5f; return 0; }
-int cuModuleLoadDataEx(void** m, const char* img, unsigned n, int* opts, void** vals) {
-    if (memcmp(img, "\x7f" "ELF", 4) == 0 || strstr(img, ".version")) { *m = malloc(8); return 0; }
-    for (unsigned i = 0; i < n; i++)
-        if (opts[i] == 5) strcpy((char*)vals[i], "fake: not a CUDA image");
-    return 200;
-}
-int cuModuleUnload(void* m) { free(m); return 0; }
-int cuModuleGetFunction(void** f, void* m, const char* name) {
-    if (!strcmp(name, "axpy")) { *f = (void*)1; return 0; }
-    if (!strcmp(name, "fill_struct")) { *f = (void*)2; return 0; }
-    return 500;
-}
-int cuModuleGetGlobal_v2(dptr* p, size_t* n, void* m, const char* name) { return 500; }
-int cuFuncGetAttribute(int* v, int a, void* f) {
-    *v = a == 4 ? 32 : a == 0 ? 1024 : a == 8 ? max_dyn : a == 6 ? 90 : 0;
-    return 0;
-}
-int cuFuncSetAttribute(void* f, int a, int v) { if (a == 8) max_dyn = v; return 0; }
-struct fill_args { double* x; long long n; double v; };
-int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-                   unsigned shared, void* stream, void** params, void** extra) {
-    unsigned dims[7] = {gx, gy, gz, bx, by, bz, shared};
-    memcpy(last_launch, dims, sizeof dims);
-    if (bx * by * bz > 1024) return 1;
-    if (f == (void*)1) {
-        long long n = *(long long*)params[0];
-        double a = *(double*)params[1];
-        const double* x = *(double**)params[2];
-        double* y = *(double**)params[3];
-        for (long long i = 0; i < n; i++) y[i] += a * x[i];
-        return 0;
-    }
-    if (f == (void*)2) {
-        struct fill_args* s = (struct fill_args*)params[0];
-        for (long long i = 0; i < s->n; i++) s->x[i] = s->v;
-        return 0;
-    }
-    return 400;
-}
-int cuOccupancyMaxPotentialBlockSize(int* g, int* b, void* f, void* cb, size_t dyn, int lim) {
-    *g = 264; *b = lim && lim < 1024 ? lim : 1024; return 0;
-}
-int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* n, void* f, int bs, size_t dyn) {
-    *n = 2048 / bs; return 0;
-}
-"""
+FAKE_LIBCUDA = os.path.join(os.path.dirname(__file__), "fake_libcuda.c")
 
 FILL_STRUCT = r"""
 struct FillArgs { double* x; long long n; double v; };
@@ -439,11 +385,8 @@ def fake_libcuda(tmp_path_factory) -> str:
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
         pytest.skip("no C compiler to build the fake libcuda")
-    d = tmp_path_factory.mktemp("fakecuda")
-    src = d / "fake_cuda.c"
-    src.write_text(FAKE_LIBCUDA)
-    lib = d / "libfakecuda.so"
-    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(lib), str(src)], check=True)
+    lib = tmp_path_factory.mktemp("fakecuda") / "libfakecuda.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(lib), FAKE_LIBCUDA, "-ldl"], check=True)
     return str(lib)
 
 
@@ -679,9 +622,7 @@ def test_native_entry_points(cuda):
     addr = driver.launch_kernel_address()
     assert addr and addr == driver.symbol_address("cuLaunchKernel")
     points = driver.entry_points()
-    assert {"cuLaunchKernel", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize"} <= set(
-        points
-    )
+    assert {"cuLaunchKernel", "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize"} <= set(points)
     assert all(points.values())
     with pytest.raises(KernelValueError, match="exports no cuNoSuchThing"):
         driver.symbol_address("cuNoSuchThing")
@@ -719,28 +660,28 @@ def test_constants_match_cuda_bindings():
     cu = pytest.importorskip("cuda.bindings.driver", reason="cuda-bindings not installed (only cross-checks)")
     attr = cu.CUdevice_attribute
     pairs = {
-        driver._ATTR_MAX_THREADS_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-        driver._ATTR_MAX_SHARED_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
-        driver._ATTR_WARP_SIZE: attr.CU_DEVICE_ATTRIBUTE_WARP_SIZE,
-        driver._ATTR_MULTIPROCESSOR_COUNT: attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-        driver._ATTR_L2_CACHE_SIZE: attr.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE,
-        driver._ATTR_MAX_THREADS_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
-        driver._ATTR_PCI_BUS_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
-        driver._ATTR_PCI_DEVICE_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID,
-        driver._ATTR_PCI_DOMAIN_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID,
-        driver._ATTR_CC_MAJOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-        driver._ATTR_CC_MINOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-        driver._ATTR_MAX_SHARED_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
-        driver._ATTR_MAX_SHARED_PER_BLOCK_OPTIN: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-        driver._ATTR_MAX_BLOCK_DIM[0]: attr.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
-        driver._ATTR_MAX_GRID_DIM[2]: attr.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
+        driver.api.ATTR_MAX_THREADS_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+        driver.api.ATTR_MAX_SHARED_PER_BLOCK: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK,
+        driver.api.ATTR_WARP_SIZE: attr.CU_DEVICE_ATTRIBUTE_WARP_SIZE,
+        driver.api.ATTR_MULTIPROCESSOR_COUNT: attr.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+        driver.api.ATTR_L2_CACHE_SIZE: attr.CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE,
+        driver.api.ATTR_MAX_THREADS_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR,
+        driver.api.ATTR_PCI_BUS_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
+        driver.api.ATTR_PCI_DEVICE_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID,
+        driver.api.ATTR_PCI_DOMAIN_ID: attr.CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID,
+        driver.api.ATTR_CC_MAJOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+        driver.api.ATTR_CC_MINOR: attr.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+        driver.api.ATTR_MAX_SHARED_PER_SM: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR,
+        driver.api.ATTR_MAX_SHARED_PER_BLOCK_OPTIN: attr.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+        driver.api.ATTR_MAX_BLOCK_DIM[0]: attr.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X,
+        driver.api.ATTR_MAX_GRID_DIM[2]: attr.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z,
     }
     func = cu.CUfunction_attribute
     pairs |= {
-        driver._FUNC_NUM_REGS: func.CU_FUNC_ATTRIBUTE_NUM_REGS,
-        driver._FUNC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
-        driver._FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-        driver._FUNC_BINARY_VERSION: func.CU_FUNC_ATTRIBUTE_BINARY_VERSION,
+        driver.api.FUNC_NUM_REGS: func.CU_FUNC_ATTRIBUTE_NUM_REGS,
+        driver.api.FUNC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+        driver.api.FUNC_MAX_DYNAMIC_SHARED_SIZE_BYTES: func.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+        driver.api.FUNC_BINARY_VERSION: func.CU_FUNC_ATTRIBUTE_BINARY_VERSION,
     }
     for ours, theirs in pairs.items():
         assert ours == int(theirs), theirs
@@ -748,7 +689,7 @@ def test_constants_match_cuda_bindings():
     assert driver.CUDA_ERROR_OUT_OF_MEMORY == int(res.CUDA_ERROR_OUT_OF_MEMORY)
     assert driver.CUDA_ERROR_NOT_READY == int(res.CUDA_ERROR_NOT_READY)
     assert driver.CUDA_ERROR_UNSUPPORTED_PTX_VERSION == int(res.CUDA_ERROR_UNSUPPORTED_PTX_VERSION)
-    assert driver._JIT_ERROR_LOG_BUFFER == int(cu.CUjit_option.CU_JIT_ERROR_LOG_BUFFER)
-    assert driver._POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
-    for code, name in driver._FALLBACK_NAMES.items():
+    assert driver.api.JIT_ERROR_LOG_BUFFER == int(cu.CUjit_option.CU_JIT_ERROR_LOG_BUFFER)
+    assert driver.api.POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
+    for code, name in driver.api.FALLBACK_NAMES.items():
         assert int(getattr(res, name)) == code

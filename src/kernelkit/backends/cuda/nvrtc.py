@@ -4,9 +4,10 @@ The library is found, in this order: the `nvidia-cuda-nvrtc` wheel (`nvidia/cu13
 `nvidia/cuda_nvrtc/lib` for CUDA 12) on `sys.path`, `$CUDA_HOME`/`$CUDA_PATH`, `/usr/local/cuda`, then the
 system loader. It is loaded on first use, never at import.
 
-NVRTC has no C/C++ standard headers. `BUILTIN_HEADERS` supplies small in-memory ones (`<stdint.h>`,
-`<cstdint>`, `<stddef.h>`, `<limits.h>`, `<float.h>`, `<math.h>`, `<cmath>`, `<limits>`) so that the shared
-header runtime and `kernelkit/abi.h` compile under NVRTC as they do under the host C++ compiler.
+NVRTC has no C/C++ standard headers. `BUILTIN_HEADERS` supplies small stand-ins (`<stdint.h>`, `<cstdint>`,
+`<stddef.h>`, `<limits.h>`, `<float.h>`, `<math.h>`, `<cmath>`, `<limits>`, ...), read once from the files in
+`backends/include/kernelkit/nvrtc/`, so that the shared header runtime and `kernelkit/abi.h` compile under
+NVRTC as they do under the host C++ compiler.
 
     >>> from kernelkit.backends.cuda import nvrtc
     >>> src = 'extern "C" __global__ void k(double* x) { x[threadIdx.x] = 1.0; }'
@@ -26,7 +27,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kernelkit.errors import CompileError, ToolchainNotFound
@@ -109,9 +110,7 @@ def _load_builtins_beside(path: str) -> None:
     # libnvrtc dlopen()s libnvrtc-builtins by soname at compile time; loading the copy beside it first makes
     # that resolve here even when the wheel's directory is not on the loader's search path.
     directory = os.path.dirname(path)
-    for builtin in sorted(
-        glob.glob(os.path.join(directory, "libnvrtc-builtins.so*")), key=_soname_key, reverse=True
-    ):
+    for builtin in sorted(glob.glob(os.path.join(directory, "libnvrtc-builtins.so*")), key=_soname_key, reverse=True):
         try:
             ctypes.CDLL(builtin, mode=ctypes.RTLD_GLOBAL)
             return
@@ -182,11 +181,7 @@ def _load() -> ctypes.CDLL:
             _lib_path = _resolve(lib, path)
             _lib = lib
             return lib
-        where = (
-            "; ".join(tried)
-            if tried
-            else "none found in the nvidia-cuda-nvrtc wheel, CUDA_HOME, /usr/local/cuda"
-        )
+        where = "; ".join(tried) if tried else "none found in the nvidia-cuda-nvrtc wheel, CUDA_HOME, /usr/local/cuda"
         _load_error = f"NVRTC (libnvrtc) is not available ({where}); {_INSTALL_HINT}"
         raise ToolchainNotFound(_load_error)
 
@@ -325,257 +320,64 @@ def target_for(arch: str | int | tuple[int, int]) -> tuple[str, bool]:
 
 
 # ----------------------------------------------------------------------------------------------------
-# In-memory standard headers (NVRTC ships none). Types follow glibc on LP64, so code behaves as with nvcc.
+# Standard headers (NVRTC ships none): files under backends/include/kernelkit/nvrtc/, read once on first use.
+# They live under include/kernelkit/ so the code generator's fingerprint (part of every cache key) covers them.
 
-_STDINT = r"""#ifndef KK_NVRTC_STDINT_H
-#define KK_NVRTC_STDINT_H
-typedef signed char int8_t;
-typedef short int16_t;
-typedef int int32_t;
-typedef unsigned char uint8_t;
-typedef unsigned short uint16_t;
-typedef unsigned int uint32_t;
-#if defined(__LP64__)
-typedef long int64_t;
-typedef unsigned long uint64_t;
-typedef long intptr_t;
-typedef unsigned long uintptr_t;
-typedef long intmax_t;
-typedef unsigned long uintmax_t;
-#define INT64_C(c) c##L
-#define UINT64_C(c) c##UL
-#else
-typedef long long int64_t;
-typedef unsigned long long uint64_t;
-typedef long long intptr_t;
-typedef unsigned long long uintptr_t;
-typedef long long intmax_t;
-typedef unsigned long long uintmax_t;
-#define INT64_C(c) c##LL
-#define UINT64_C(c) c##ULL
-#endif
-typedef int8_t int_least8_t;   typedef uint8_t uint_least8_t;
-typedef int16_t int_least16_t; typedef uint16_t uint_least16_t;
-typedef int32_t int_least32_t; typedef uint32_t uint_least32_t;
-typedef int64_t int_least64_t; typedef uint64_t uint_least64_t;
-typedef int8_t int_fast8_t;    typedef uint8_t uint_fast8_t;
-typedef int64_t int_fast16_t;  typedef uint64_t uint_fast16_t;
-typedef int64_t int_fast32_t;  typedef uint64_t uint_fast32_t;
-typedef int64_t int_fast64_t;  typedef uint64_t uint_fast64_t;
-#define INT8_C(c) c
-#define INT16_C(c) c
-#define INT32_C(c) c
-#define UINT8_C(c) c
-#define UINT16_C(c) c
-#define UINT32_C(c) c##U
-#define INT8_MIN (-128)
-#define INT16_MIN (-32767-1)
-#define INT32_MIN (-2147483647-1)
-#define INT64_MIN (-INT64_C(9223372036854775807)-1)
-#define INT8_MAX (127)
-#define INT16_MAX (32767)
-#define INT32_MAX (2147483647)
-#define INT64_MAX (INT64_C(9223372036854775807))
-#define UINT8_MAX (255)
-#define UINT16_MAX (65535)
-#define UINT32_MAX (4294967295U)
-#define UINT64_MAX (UINT64_C(18446744073709551615))
-#define INTPTR_MIN INT64_MIN
-#define INTPTR_MAX INT64_MAX
-#define UINTPTR_MAX UINT64_MAX
-#define INTMAX_MIN INT64_MIN
-#define INTMAX_MAX INT64_MAX
-#define UINTMAX_MAX UINT64_MAX
-#define PTRDIFF_MIN INT64_MIN
-#define PTRDIFF_MAX INT64_MAX
-#define SIZE_MAX UINT64_MAX
-#endif
-"""
+HEADER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "include", "kernelkit", "nvrtc")
 
-_CSTDINT = r"""#ifndef KK_NVRTC_CSTDINT
-#define KK_NVRTC_CSTDINT
-#include <stdint.h>
-namespace std {
-using ::int8_t; using ::int16_t; using ::int32_t; using ::int64_t;
-using ::uint8_t; using ::uint16_t; using ::uint32_t; using ::uint64_t;
-using ::intptr_t; using ::uintptr_t; using ::intmax_t; using ::uintmax_t;
-using ::int_least8_t; using ::int_least16_t; using ::int_least32_t; using ::int_least64_t;
-using ::uint_least8_t; using ::uint_least16_t; using ::uint_least32_t; using ::uint_least64_t;
-using ::int_fast8_t; using ::int_fast16_t; using ::int_fast32_t; using ::int_fast64_t;
-using ::uint_fast8_t; using ::uint_fast16_t; using ::uint_fast32_t; using ::uint_fast64_t;
+# the name code includes -> the file standing in for it
+HEADER_FILES: Mapping[str, str] = {
+    "stdint.h": "stdint.h",
+    "cstdint": "cstdint.h",
+    "stddef.h": "stddef.h",
+    "cstddef": "cstddef.h",
+    "limits.h": "limits.h",
+    "climits": "climits.h",
+    "float.h": "float.h",
+    "cfloat": "cfloat.h",
+    "math.h": "math.h",
+    "cmath": "cmath.h",
+    "limits": "numeric_limits.h",
 }
-#endif
-"""
 
-_STDDEF = r"""#ifndef KK_NVRTC_STDDEF_H
-#define KK_NVRTC_STDDEF_H
-#ifndef NULL
-#define NULL 0
-#endif
-#ifndef offsetof
-#define offsetof(t, m) ((size_t)&(((t*)0)->m)) /* older NVRTC has no __builtin_offsetof */
-#endif
-#endif
-"""
 
-_CSTDDEF = r"""#ifndef KK_NVRTC_CSTDDEF
-#define KK_NVRTC_CSTDDEF
-#include <stddef.h>
-namespace std { using ::size_t; using ::ptrdiff_t; typedef decltype(nullptr) nullptr_t; }
-#endif
-"""
+class _StandardHeaders(Mapping[str, str]):
+    """The stand-in headers by include name, read from HEADER_DIR on first access (never at import)."""
 
-_LIMITS_H = r"""#ifndef KK_NVRTC_LIMITS_H
-#define KK_NVRTC_LIMITS_H
-#define CHAR_BIT 8
-#define SCHAR_MIN (-128)
-#define SCHAR_MAX 127
-#define UCHAR_MAX 255
-#define CHAR_MIN SCHAR_MIN
-#define CHAR_MAX SCHAR_MAX
-#define SHRT_MIN (-32768)
-#define SHRT_MAX 32767
-#define USHRT_MAX 65535
-#define INT_MIN (-2147483647-1)
-#define INT_MAX 2147483647
-#define UINT_MAX 4294967295U
-#define LLONG_MIN (-9223372036854775807LL-1)
-#define LLONG_MAX 9223372036854775807LL
-#define ULLONG_MAX 18446744073709551615ULL
-#if defined(__LP64__)
-#define LONG_MIN (-9223372036854775807L-1)
-#define LONG_MAX 9223372036854775807L
-#define ULONG_MAX 18446744073709551615UL
-#else
-#define LONG_MIN INT_MIN
-#define LONG_MAX INT_MAX
-#define ULONG_MAX UINT_MAX
-#endif
-#endif
-"""
+    def __init__(self) -> None:
+        self._texts: dict[str, str] | None = None
 
-_FLOAT_H = r"""#ifndef KK_NVRTC_FLOAT_H
-#define KK_NVRTC_FLOAT_H
-#define FLT_RADIX 2
-#define FLT_MANT_DIG 24
-#define DBL_MANT_DIG 53
-#define FLT_DIG 6
-#define DBL_DIG 15
-#define FLT_EPSILON 1.19209289550781250000e-7F
-#define DBL_EPSILON 2.22044604925031308085e-16
-#define FLT_MIN 1.17549435082228750797e-38F
-#define DBL_MIN 2.22507385850720138309e-308
-#define FLT_MAX 3.40282346638528859812e+38F
-#define DBL_MAX 1.79769313486231570815e+308
-#define FLT_TRUE_MIN 1.40129846432481707092e-45F
-#define DBL_TRUE_MIN 4.94065645841246544177e-324
-#define FLT_MIN_EXP (-125)
-#define DBL_MIN_EXP (-1021)
-#define FLT_MAX_EXP 128
-#define DBL_MAX_EXP 1024
-#endif
-"""
+    def _load(self) -> dict[str, str]:
+        texts = self._texts
+        if texts is None:
+            with _lock:
+                if self._texts is None:
+                    self._texts = {name: _read_header(file) for name, file in HEADER_FILES.items()}
+                texts = self._texts
+        return texts
 
-_MATH_FUNCS = (
-    "sqrt cbrt exp exp2 expm1 log log2 log10 log1p pow sin cos tan asin acos atan atan2 sinh cosh tanh "
-    "asinh acosh atanh fabs abs floor ceil trunc round rint nearbyint lround llround lrint llrint fmod "
-    "remainder remquo "
-    "fmin fmax fdim fma hypot copysign erf erfc tgamma lgamma frexp ldexp scalbn scalbln ilogb logb modf "
-    "nextafter isnan isinf isfinite signbit"
-).split()
+    def __getitem__(self, name: str) -> str:
+        return self._load()[name]
 
-_MATH_H = r"""#ifndef KK_NVRTC_MATH_H
-#define KK_NVRTC_MATH_H
-#define INFINITY (__builtin_bit_cast(float, 0x7f800000u))
-#define NAN (__builtin_bit_cast(float, 0x7fc00000u))
-#define HUGE_VALF INFINITY
-#define HUGE_VAL (__builtin_bit_cast(double, 0x7ff0000000000000ull))
-#define M_E 2.7182818284590452354
-#define M_LOG2E 1.4426950408889634074
-#define M_LOG10E 0.43429448190325182765
-#define M_LN2 0.69314718055994530942
-#define M_LN10 2.30258509299404568402
-#define M_PI 3.14159265358979323846
-#define M_PI_2 1.57079632679489661923
-#define M_PI_4 0.78539816339744830962
-#define M_1_PI 0.31830988618379067154
-#define M_2_PI 0.63661977236758134308
-#define M_2_SQRTPI 1.12837916709551257390
-#define M_SQRT2 1.41421356237309504880
-#define M_SQRT1_2 0.70710678118654752440
-#endif
-"""
+    def __iter__(self) -> Iterator[str]:
+        return iter(HEADER_FILES)
 
-_CMATH = (
-    "#ifndef KK_NVRTC_CMATH\n#define KK_NVRTC_CMATH\n#include <math.h>\nnamespace std {\n"
-    + "".join(f"using ::{f};\n" for f in _MATH_FUNCS)
-    + "}\n#endif\n"
-)
+    def __len__(self) -> int:
+        return len(HEADER_FILES)
 
-_LIMITS = r"""#ifndef KK_NVRTC_LIMITS
-#define KK_NVRTC_LIMITS
-#include <stdint.h>
-#include <limits.h>
-#include <float.h>
-#include <math.h>
-namespace std {
-template <class T> struct numeric_limits { static constexpr bool is_specialized = false; };
-#define KK_NVRTC_INT_LIMITS(T, LO, HI, SIGNED, DIGITS)                                   \
-  template <> struct numeric_limits<T> {                                                \
-    static constexpr bool is_specialized = true, is_integer = true, is_signed = SIGNED; \
-    static constexpr bool has_infinity = false, has_quiet_NaN = false;                   \
-    static constexpr int digits = DIGITS;                                                \
-    static constexpr T min() noexcept { return LO; }                                     \
-    static constexpr T lowest() noexcept { return LO; }                                  \
-    static constexpr T max() noexcept { return HI; }                                     \
-    static constexpr T epsilon() noexcept { return 0; }                                  \
-  };
-KK_NVRTC_INT_LIMITS(bool, false, true, false, 1)
-KK_NVRTC_INT_LIMITS(char, CHAR_MIN, CHAR_MAX, true, 7)
-KK_NVRTC_INT_LIMITS(signed char, SCHAR_MIN, SCHAR_MAX, true, 7)
-KK_NVRTC_INT_LIMITS(unsigned char, 0, UCHAR_MAX, false, 8)
-KK_NVRTC_INT_LIMITS(short, SHRT_MIN, SHRT_MAX, true, 15)
-KK_NVRTC_INT_LIMITS(unsigned short, 0, USHRT_MAX, false, 16)
-KK_NVRTC_INT_LIMITS(int, INT_MIN, INT_MAX, true, 31)
-KK_NVRTC_INT_LIMITS(unsigned int, 0, UINT_MAX, false, 32)
-KK_NVRTC_INT_LIMITS(long, LONG_MIN, LONG_MAX, true, (int)sizeof(long) * 8 - 1)
-KK_NVRTC_INT_LIMITS(unsigned long, 0, ULONG_MAX, false, (int)sizeof(long) * 8)
-KK_NVRTC_INT_LIMITS(long long, LLONG_MIN, LLONG_MAX, true, 63)
-KK_NVRTC_INT_LIMITS(unsigned long long, 0, ULLONG_MAX, false, 64)
-#undef KK_NVRTC_INT_LIMITS
-#define KK_NVRTC_FLOAT_LIMITS(T, MIN, MAX, EPS, INF, QNAN, DIGITS)                          \
-  template <> struct numeric_limits<T> {                                                \
-    static constexpr bool is_specialized = true, is_integer = false, is_signed = true;  \
-    static constexpr bool has_infinity = true, has_quiet_NaN = true;                     \
-    static constexpr int digits = DIGITS;                                                \
-    static constexpr T min() noexcept { return MIN; }                                    \
-    static constexpr T lowest() noexcept { return -MAX; }                                \
-    static constexpr T max() noexcept { return MAX; }                                    \
-    static constexpr T epsilon() noexcept { return EPS; }                                \
-    static constexpr T infinity() noexcept { return INF; }                               \
-    static constexpr T quiet_NaN() noexcept { return QNAN; }                             \
-  };
-KK_NVRTC_FLOAT_LIMITS(float, FLT_MIN, FLT_MAX, FLT_EPSILON, INFINITY, NAN, FLT_MANT_DIG)
-KK_NVRTC_FLOAT_LIMITS(double, DBL_MIN, DBL_MAX, DBL_EPSILON, HUGE_VAL,
-                      __builtin_bit_cast(double, 0x7ff8000000000000ull), DBL_MANT_DIG)
-#undef KK_NVRTC_FLOAT_LIMITS
-}
-#endif
-"""
 
-BUILTIN_HEADERS: Mapping[str, str] = {
-    "stdint.h": _STDINT,
-    "cstdint": _CSTDINT,
-    "stddef.h": _STDDEF,
-    "cstddef": _CSTDDEF,
-    "limits.h": _LIMITS_H,
-    "climits": "#include <limits.h>\n",
-    "float.h": _FLOAT_H,
-    "cfloat": "#include <float.h>\n",
-    "math.h": _MATH_H,
-    "cmath": _CMATH,
-    "limits": _LIMITS,
-}
+def _read_header(file: str) -> str:
+    path = os.path.join(HEADER_DIR, file)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise ToolchainNotFound(
+            f"kernelkit's NVRTC standard header {file} is missing from {HEADER_DIR} ({exc}); reinstall kernelkit"
+        ) from None
+
+
+BUILTIN_HEADERS: Mapping[str, str] = _StandardHeaders()
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -658,9 +460,7 @@ def compile_program(
     prog = ctypes.c_void_p()
     _check(
         lib,
-        lib.nvrtcCreateProgram(
-            ctypes.byref(prog), source.encode(), name.encode(), n_headers, header_src, header_names
-        ),
+        lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), name.encode(), n_headers, header_src, header_names),
         "nvrtcCreateProgram",
     )
     try:
@@ -692,9 +492,7 @@ def compile_program(
         lowered: dict[str, str] = {}
         for expr in name_expressions:
             out = ctypes.c_char_p()
-            _check(
-                lib, lib.nvrtcGetLoweredName(prog, expr.encode(), ctypes.byref(out)), "nvrtcGetLoweredName"
-            )
+            _check(lib, lib.nvrtcGetLoweredName(prog, expr.encode(), ctypes.byref(out)), "nvrtcGetLoweredName")
             lowered[expr] = (out.value or b"").decode()
         return Compiled(binary, ptx, opts[0].split("=", 1)[1], log, seconds, lowered)
     finally:
