@@ -83,6 +83,7 @@ class DeviceData:
     def download(self, name: str) -> np.ndarray:
         like = getattr(self.host, name)
         out = np.empty_like(like)
+        self.gpu.synchronize()  # kernelkit's launches may be on other streams
         self.gpu.device.download(out, self.ptrs[name])
         return out
 

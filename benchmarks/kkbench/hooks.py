@@ -149,8 +149,8 @@ class CudaDevice:
         self._driver.memset_d8(ptr, byte, nbytes)
 
     def download(self, out: np.ndarray, ptr: int) -> None:
-        """Device -> `out` (all of it), after the device has finished what is queued."""
-        self._dev.synchronize()
+        """Device -> `out` (all of it): a synchronous copy on the default stream, so after what is queued
+        there (work on other streams: `synchronize` first)."""
         self._driver.memcpy_dtoh(out, ptr, out.nbytes)
 
     def upload(self, ptr: int, array: np.ndarray) -> None:
