@@ -1,4 +1,4 @@
-"""The `kernelkit` command: info, cache, demo, bench.
+"""The `kernelkit` command: info, cache, compile, demo, bench.
 
 Startup stays cheap: argparse only at import; each subcommand imports what it needs when it runs.
 """
@@ -110,9 +110,7 @@ def _info(args: argparse.Namespace) -> int:
     if info.get("compiler_error"):
         row("C++ compiler", f"unknown ({info['compiler_error']})")
     elif info["compiler"] is None:
-        row(
-            "C++ compiler", "none found: install g++ or clang++ (or set CXX) for the Serial and OpenMP spaces"
-        )
+        row("C++ compiler", "none found: install g++ or clang++ (or set CXX) for the Serial and OpenMP spaces")
     else:
         row("C++ compiler", f"{info['compiler']['path']} ({info['compiler']['version']})")
     row("default space", info["default_space"] or f"unknown ({info.get('default_space_error')})")
@@ -161,21 +159,55 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from kernelkit.bench.demo import demo
+    from kernelkit.demo import demo
 
     spaces = tuple(s.strip() for s in args.space.split(",")) if args.space else None
-    return demo(spaces=spaces)
+    return demo(spaces=spaces, size=args.size)
 
 
-def _bench(args: argparse.Namespace) -> int:
-    if args.list:
-        from kernelkit.bench.harness import describe
+DEMO_SIZE = 1 << 23  # kernelkit.demo.N (not imported here: the CLI starts without kernelkit)
 
-        print(describe())
-        return 0
-    from kernelkit.bench.harness import main as bench_main
+BENCH_MISSING = (
+    "kernelkit bench: the benchmark harness is not part of the installed package; it lives in benchmarks/ of "
+    "the kernelkit repository. From a clone, run `python benchmarks/run.py --quick` (or `pip install -e .` "
+    "there, then `kernelkit bench --quick`)."
+)
 
-    return bench_main(args)
+
+def find_benchmarks() -> str | None:
+    """The benchmarks/ folder of the checkout kernelkit runs from (an editable install), else of the current
+    directory or one above it; None when there is none (kernelkit installed from a wheel)."""
+    import os
+
+    import kernelkit
+
+    package = os.path.dirname(os.path.abspath(kernelkit.__file__))
+    candidates = [os.path.dirname(os.path.dirname(package))]  # <repo>/src/kernelkit -> <repo>
+    here = os.path.abspath(os.getcwd())
+    while True:
+        candidates.append(here)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    for root in candidates:
+        folder = os.path.join(root, "benchmarks")
+        if os.path.isfile(os.path.join(folder, "kkbench", "__init__.py")):
+            return folder
+    return None
+
+
+def _bench(argv: Sequence[str]) -> int:
+    """`kernelkit bench ARGS`: `python benchmarks/run.py ARGS` of the checkout, when there is one."""
+    folder = find_benchmarks()
+    if folder is None:
+        print(BENCH_MISSING, file=sys.stderr)
+        return 2
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    from kkbench.cli import main as bench_main
+
+    return bench_main(list(argv), prog="kernelkit bench")
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -185,7 +217,8 @@ def _compile(args: argparse.Namespace) -> int:
 
     status = 0
     for path in args.files:
-        def progress(k: int, n: int, name: str) -> None:
+
+        def progress(k: int, n: int, name: str, path: str = path) -> None:
             if n and not args.quiet:
                 width = 30
                 done = int(width * k / n)
@@ -225,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cache, cache_command="info")
 
     p = sub.add_parser(
-        "compile", help="compile the annotated workunits of Python files ahead of time (like PyKokkos' PKC)",
+        "compile",
+        help="compile the annotated workunits of Python files ahead of time (like PyKokkos' PKC)",
         description="Every @pk.workunit whose parameters are annotated is compiled for the space (for cuda: "
         "with NVRTC for --arch, no GPU needed) and stored in the kernel cache; the others are listed as skipped.",
     )
@@ -235,49 +269,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_compile)
 
-    p = sub.add_parser(
-        "demo", help="run axpy, dot and the pi integral on every space, check them against NumPy"
-    )
+    p = sub.add_parser("demo", help="run axpy, dot and the pi integral on every space, check them against NumPy")
     p.add_argument("--space", help="comma-separated spaces (default: every available one)")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=DEMO_SIZE,
+        help=f"doubles per array (default {DEMO_SIZE:,}; pi takes 8x as many steps)",
+    )
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser(
+    # `kernelkit bench ARGS` hands ARGS to the harness in benchmarks/ (see `main`); listed here for --help
+    sub.add_parser(
         "bench",
-        help="benchmarks against hand-written C/OpenMP and CUDA, NumPy, Numba, CuPy and Warp",
-        description="Validate every version against NumPy, then time it; ratios are to the hand-written "
-        "C/OpenMP loop (CPU) or CUDA kernel (GPU) compiled in the same run. See benchmarks/README.md.",
+        help="benchmarks against hand-written C/OpenMP and CUDA, NumPy, Numba, CuPy and Warp "
+        "(a repository checkout: benchmarks/run.py)",
+        add_help=False,
     )
-    p.add_argument("--quick", action="store_true", help="the reduced set, fewer repeats (under a minute)")
-    p.add_argument("--json", metavar="PATH", help="write every number and the machine's description here")
-    p.add_argument("--plot", metavar="DIR", help="write PNG charts (ratios per space, thread scaling) here")
-    p.add_argument("--markdown", metavar="PATH", help="write the tables as Markdown here")
-    p.add_argument(
-        "--from-json", metavar="PATH", help="print, plot or convert a saved report instead of running"
-    )
-    p.add_argument(
-        "--space", default="all", help="openmp, serial, cuda or all (default: all, those available); a list "
-        "with commas"
-    )
-    p.add_argument("--threads", type=int, help="threads for every framework (default: kernelkit's count)")
-    p.add_argument(
-        "--only", metavar="NAME,...", help="benchmarks, tags or latency metrics to run (see --list)"
-    )
-    p.add_argument("--frameworks", metavar="NAME,...", help="e.g. kernelkit,c-openmp (default: all)")
-    p.add_argument("--size", help="elements per array / grid side / steps, overriding each benchmark's")
-    p.add_argument("--repeats", type=int, help="timed repeats per version")
-    p.add_argument(
-        "--scaling", action=argparse.BooleanOptionalAction, default=None,
-        help="thread-scaling runs of kernelkit and C (default: in a full run on the CPU)",
-    )
-    p.add_argument("--scaling-threads", metavar="N,...", help="thread counts of the scaling runs (1,2,4,...)")
-    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.set_defaults(func=_bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`kernelkit [--version] COMMAND ...`; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":
+        try:
+            return _bench(argv[1:])
+        except KeyboardInterrupt:
+            return 130
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

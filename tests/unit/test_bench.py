@@ -1,25 +1,36 @@
-"""The benchmark harness: its parts, and tiny-size runs that validate every version and write the reports.
+"""The benchmark harness (benchmarks/kkbench): its parts, and tiny-size runs that validate every version and
+write the reports.
 
-Nothing here asserts a speed (DESIGN.md section 6: performance is measured by `kernelkit bench`, never by
+Nothing here asserts a speed (DESIGN.md section 6: performance is measured by `benchmarks/run.py`, never by
 timed unit tests); only that every version computes NumPy's result and that the report is complete.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import kernelkit as pk
-from kernelkit.bench import Benchmark, Options, Skip, Version, run
-from kernelkit.bench.core import check_array, check_scalar, max_relative_error
-from kernelkit.bench.cpu import cpu_benchmarks, numpy_pi_sum
-from kernelkit.bench.harness import default_thread_counts, parse_size
-from kernelkit.bench.report import clean, fmt_seconds, table, write_json
-from kernelkit.bench.timing import Timing, measure, measure_interleaved, per_call
+
+# The harness is a folder of the repository, not part of the installed package.
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from kkbench import Benchmark, Options, Skip, Version, hooks, run  # noqa: E402
+from kkbench.core import check_array, check_scalar, max_relative_error  # noqa: E402
+from kkbench.cpu import cpu_benchmarks  # noqa: E402
+from kkbench.harness import default_thread_counts  # noqa: E402
+from kkbench.options import parse_size  # noqa: E402
+from kkbench.problems import numpy_pi_sum  # noqa: E402
+from kkbench.report import clean, fmt_seconds, table, write_json  # noqa: E402
+from kkbench.timing import Timing, measure, measure_interleaved, per_call  # noqa: E402
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 HAVE_WARP = importlib.util.find_spec("warp") is not None
@@ -106,8 +117,8 @@ def test_json_is_strict(tmp_path):
 
 @needs_compiler
 def test_c_reference_matches_numpy():
-    from kernelkit.bench import problems as P
-    from kernelkit.bench.creference import compile_reference, ptr
+    from kkbench import problems as P
+    from kkbench.creference import compile_reference, ptr
 
     lib = compile_reference()
     try:
@@ -121,6 +132,7 @@ def test_c_reference_matches_numpy():
         lib.kkref_copy(ptr(b), ptr(a), n)
         assert np.array_equal(a, b)
         assert lib.kkref_dot(ptr(b), ptr(c), n) == float(np.dot(b, c))
+        assert lib.kkref_sum(ptr(b), n) == float(np.sum(b))
         assert abs(lib.kkref_pi(n, 1.0 / n) / n - math.pi) < 1e-6
         d = P.problem("transpose").make(45)
         lib.kkref_transpose(ptr(d.a), ptr(d.b), d.n)
@@ -140,19 +152,18 @@ def test_cuda_reference_names_and_compile():
     """Every hand-written kernel the GPU set launches exists in cuda_reference.cu, and the file compiles with
     NVRTC for sm_90 where NVRTC is installed (the launches themselves need the GPU)."""
     import re
-    from importlib import resources
 
-    from kernelkit.bench.gpu import gpu_benchmarks
+    from kkbench.cudareference import SOURCE
+    from kkbench.gpu import gpu_benchmarks
 
-    source = resources.files("kernelkit.bench").joinpath("csrc", "cuda_reference.cu").read_text()
+    source = SOURCE.read_text()
     defined = set(re.findall(r'extern "C" __global__ void (\w+)\(', source))
     launched = {getattr(v.build, "kernel", None) for b in gpu_benchmarks() for v in b.versions}
     launched.discard(None)
     assert launched and launched <= defined, launched - defined
-    from kernelkit.backends.cuda import nvrtc
-
-    if nvrtc.available():
-        assert len(nvrtc.compile(source, "cuda_reference.cu", "sm_90")) > 0
+    assert "kkref_triad" in defined  # the in-process launch check's kernel (gpu_checks)
+    if hooks.nvrtc_available():
+        assert len(hooks.nvrtc_compile(source, "cuda_reference.cu", "sm_90")) > 0
 
 
 # ---- the harness -------------------------------------------------------------------------------------------
@@ -183,9 +194,7 @@ def test_tiny_run_validates_every_version_and_writes_reports(tmp_path, capsys):
     path = tmp_path / "bench.json"
     md = tmp_path / "bench.md"
     report = run(
-        _tiny(
-            only=ALL_CPU, frameworks=OWN, json_path=str(path), markdown_path=str(md), plot_dir=str(tmp_path)
-        )
+        _tiny(only=ALL_CPU, frameworks=OWN, json_path=str(path), markdown_path=str(md), plot_dir=str(tmp_path))
     )
     out = capsys.readouterr().out
     assert not report.failed, out
@@ -265,7 +274,6 @@ def test_peers_validate(capsys):
 
 
 def test_from_json_and_cli(tmp_path, capsys):
-    from kernelkit.bench.report import write_json
     from kernelkit.cli import main
 
     data = {
@@ -320,6 +328,9 @@ def test_from_json_and_cli(tmp_path, capsys):
             },
         ],
         "latency": [],
+        "checks": [
+            {"check": "transfers", "space": "cuda", "status": "ok", "value": 0, "note": "0 host<->device transfers"}
+        ],
         "notes": [],
     }
     path = tmp_path / "gpu.json"
@@ -328,7 +339,13 @@ def test_from_json_and_cli(tmp_path, capsys):
     assert main(["bench", "--from-json", str(path), "--markdown", str(md), "--plot", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Test GPU" in out and "0.97" in out and "warp not installed" in out
-    assert "| copy | kernelkit |" in md.read_text()
+    assert "transfers" in out and "0 host<->device transfers" in out
+    assert "| copy | kernelkit |" in md.read_text() and "**Checks**" in md.read_text()
+    # benchmarks/run.py's own entry reads the same file
+    from kkbench import main as bench_main
+
+    assert bench_main(["--from-json", str(path)]) == 0
+    assert "Test GPU" in capsys.readouterr().out
     if HAVE_MPL:
         assert (tmp_path / "ratio-cuda.png").exists()
 
@@ -346,7 +363,7 @@ def _toy(versions: tuple[Version, ...]) -> Benchmark:
         description="x + 1",
         unit="GB/s",
         size=lambda quick: 16,
-        make_data=lambda n: np.arange(float(n)),
+        make_data=lambda ctx, n: np.arange(float(n)),
         expected=lambda x: x + 1,
         validate=check_array(0.0),
         work=lambda n: 16.0 * n,
@@ -387,7 +404,7 @@ def test_wrong_result_and_skip_are_reported(tmp_path):
 
 
 def test_sets_are_well_formed():
-    from kernelkit.bench.gpu import gpu_benchmarks
+    from kkbench.gpu import gpu_benchmarks
 
     for b in cpu_benchmarks() + gpu_benchmarks():
         for space in b.spaces():
@@ -415,20 +432,26 @@ class _CheckContext:
         return pk
 
     def kernelkit_space(self, space):
-        from kernelkit.api.spaces import CudaCheck
-
-        return CudaCheck
+        return hooks.cuda_check_space()
 
 
 def test_gpu_kernelkit_versions_compile_for_cuda_and_validate():
     """The GPU set's kernelkit versions (policies included), compiled for CUDA by NVRTC and run on OpenMP."""
-    from kernelkit.backends.cuda import nvrtc
-    from kernelkit.bench import problems as P
-    from kernelkit.bench.gpu import gpu_benchmarks
+    from kkbench import problems as P
+    from kkbench.gpu import gpu_benchmarks
 
-    if not (COMPILED and nvrtc.available()):
+    if not (COMPILED and hooks.nvrtc_available()):
         pytest.skip("needs a C++ compiler and NVRTC")
-    for b in gpu_benchmarks():
+    threads = pk.get_num_threads()
+    pk.set_num_threads(max(threads, 8))  # the 8 x 32 team spellings need 8 team threads on the host
+    try:
+        _compile_and_validate_gpu_versions(gpu_benchmarks(), P)
+    finally:
+        pk.set_num_threads(threads)
+
+
+def _compile_and_validate_gpu_versions(benchmarks, P):
+    for b in benchmarks:
         p = P.problem(b.name)
         for v in b.versions:
             if not v.framework.startswith("kernelkit"):
@@ -441,3 +464,131 @@ def test_gpu_kernelkit_versions_compile_for_cuda_and_validate():
             got = v.build(_CheckContext(), d)()
             err, problem = b.validate(got, expected)
             assert problem is None, (b.name, v.framework, problem)
+
+
+# ---- the harness's shape: no package left behind, imports one way, internals in one module ------------------
+
+KKBENCH = BENCHMARKS / "kkbench"
+
+
+def test_no_bench_package_in_kernelkit():
+    assert importlib.util.find_spec("kernelkit.bench") is None
+
+
+def _imports(path: Path) -> tuple[set[str], set[str]]:
+    """(kkbench modules, kernelkit modules) that `path` imports at run time (TYPE_CHECKING blocks left out)."""
+    tree = ast.parse(path.read_text())
+    typing_only = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            typing_only.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    local, kernelkit_modules = set(), set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                local.add(node.module.split(".")[0])
+            else:
+                local.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kernelkit."):
+            kernelkit_modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            kernelkit_modules.update(a.name for a in node.names if a.name.startswith("kernelkit."))
+    return local, kernelkit_modules
+
+
+def test_kkbench_has_no_import_cycle_and_one_door_into_kernelkit():
+    graph = {}
+    for path in KKBENCH.glob("*.py"):
+        local, inner = _imports(path)
+        graph[path.stem] = local & {p.stem for p in KKBENCH.glob("*.py")}
+        if path.stem != "hooks":
+            assert not inner, f"{path.name} reaches into {sorted(inner)}: go through kkbench/hooks.py"
+    state: dict[str, int] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        if state.get(module) == 2:
+            return
+        assert state.get(module) != 1, f"import cycle: {' -> '.join([*trail, module])}"
+        state[module] = 1
+        for dep in sorted(graph.get(module, ())):
+            visit(dep, [*trail, module])
+        state[module] = 2
+
+    for module in sorted(graph):
+        visit(module, [])
+    # the model and the hooks sit at the bottom; nothing but the entry points imports the harness
+    assert not graph["core"] - {"timing"} and not graph["hooks"]
+    assert {m for m, deps in graph.items() if "harness" in deps} <= {"cli", "__init__"}
+
+
+def test_hooks():
+    status = hooks.space_status()
+    assert {"debug", "serial", "openmp"} <= set(status) and status["debug"][0] is True
+    compiler = hooks.host_compiler()
+    if COMPILED:
+        assert compiler is not None and "-fopenmp" in compiler.flags and "-O3" in compiler.flags
+        assert not any(f.startswith(("-std=", "-I")) for f in compiler.flags)  # C++-only flags left out
+    hooks.reset_transfer_counts()
+    assert set(hooks.transfer_counts()) >= {"h2d", "d2h", "d2d"}
+
+
+def test_options_and_names():
+    from kkbench.harness import known_names
+
+    names = known_names()
+    assert len(names) == len(set(names))
+    for name in ("triad", "sum", "transfers", "launch", "checks", "latency"):
+        assert name in names
+    quick = Options(quick=True)
+    assert quick.selected("triad", ("stream", "quick")) and not quick.selected("sum", ("reduction",))
+    only = Options(only=("reduction",))
+    assert only.selected("sum", ("reduction",)) and not only.selected("triad", ("stream", "quick"))
+
+
+@needs_compiler
+def test_profile_warm_start(capsys):
+    report = run(_tiny(only=("warm",), spaces=("serial",), frameworks=("kernelkit",), profile_warm=True))
+    out = capsys.readouterr().out
+    assert not report.failed, out
+    warm = next(x for x in report.latencies if x.metric == "warm_start")
+    profile = warm.extra["profile"]
+    assert profile["first_s"] > 0 and profile["top"]
+    assert all({"function", "calls", "tottime_s"} <= set(row) for row in profile["top"])
+    assert "profiled" in out
+
+
+HAVE_GPU = pk.Cuda.available()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAVE_GPU, reason="needs a usable CUDA device")
+def test_gpu_set_and_checks(capsys):
+    """On the GPU: the kernelkit versions and the hand-written CUDA validate, the 100-step loop moves nothing,
+    the in-process launch check has its three rows (kernelkit, the driver binding, CuPy where installed)."""
+    report = run(
+        _tiny(
+            spaces=("cuda",),
+            only=("triad", "dot", "sum", "transpose", "yax", "transfers", "launch"),
+            frameworks=(
+                "cuda",
+                "kernelkit",
+                "kernelkit-team",
+                "kernelkit-threadvector",
+                "kernelkit-teamvector",
+                "cupy",
+            ),
+        )
+    )
+    out = capsys.readouterr().out
+    assert not report.failed, out
+    assert {r.benchmark for r in report.results} == {"triad", "dot", "sum", "transpose", "yax"}
+    ran = {(r.benchmark, r.framework) for r in report.results if r.status == "ok"}
+    assert {("transpose", "kernelkit-threadvector"), ("transpose", "kernelkit-teamvector"), ("sum", "cuda")} <= ran
+    (transfers,) = report.checks
+    assert transfers.status == "ok" and transfers.value == 0
+    launches = {x.framework: x for x in report.latencies if x.metric == "launch_in_process"}
+    assert launches["kernelkit"].value > 0 and launches["cuda"].value > 0
+    if importlib.util.find_spec("cupy") is not None:
+        assert launches["cupy-rawkernel"].status == "ok"

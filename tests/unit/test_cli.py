@@ -13,7 +13,9 @@ import pytest
 
 from kernelkit import cli
 
-ROW = re.compile(r"^(axpy|dot|pi)\s+(debug|serial|openmp|cuda)\s")
+ROW = re.compile(r"^  (numpy|serial|openmp|cuda|debug)[,:]? ")  # a row of a demo table
+TITLE = re.compile(r"^(axpy|dot|pi): ")
+SMALL = ("--size", "20000")  # the demo at a size that runs in a second (the default is 2**23)
 
 
 def _command() -> list[str]:
@@ -105,42 +107,114 @@ def test_cache_info_and_clear(cache_dir, tmp_path):
     assert proc.returncode == 0 and "entries    0" in proc.stdout
 
 
+def _demo_tables(out: str) -> dict[str, list[str]]:
+    tables: dict[str, list[str]] = {}
+    current = None
+    for line in out.splitlines():
+        if TITLE.match(line):
+            current = tables.setdefault(line.split(":")[0], [])
+        elif current is not None and ROW.match(line):
+            current.append(line)
+    return tables
+
+
 def test_demo(cache_dir):
-    proc = run_cli("demo", cache_dir=cache_dir, timeout=300)
+    proc = run_cli("demo", *SMALL, cache_dir=cache_dir, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    for word in ("axpy", "dot", "pi", "debug", "vs NumPy", "first call"):
-        assert word in out
-    table = [line for line in out.splitlines() if ROW.match(line)]
-    assert table and all(line.rstrip().endswith("✓") for line in table)
+    for words in ("first call", "time per call", "vs NumPy", "checked against NumPy"):
+        assert words in out
+    tables = _demo_tables(out)
+    assert set(tables) == {"axpy", "dot", "pi"}
+    spaces = [s for s in ("serial", "openmp", "debug") if f"{s}," in out]
+    for name, rows in tables.items():
+        assert rows[0].startswith("  numpy: ") and len(rows) == 1 + len(spaces), (name, rows)
+        assert all("✓" in row for row in rows), rows
+        for row in rows[1:]:
+            # what a reader can parse: "2.1x faster", "1.5x slower", "same speed"; never a bare "0.000621x"
+            assert re.search(r"\d+(\.\d)?x (faster|slower)|same speed", row), row
+            assert not re.search(r"\b0\.\d+x\b", row), row
+    if pk_compiled():
+        assert "compiled" in out  # a fresh cache: the first call compiles, and says so
+        assert re.search(r"openmp \(\d+ threads?\) over serial: axpy \d", out)
     assert "✗" not in out
     assert "pi ≈ 3.14159265" in out
+    # the same kernels again in a new process: the first call now loads them from the cache
+    if pk_compiled():
+        again = run_cli("demo", *SMALL, "--space", "serial", cache_dir=cache_dir, timeout=300)
+        assert again.returncode == 0 and "from cache" in again.stdout and "compiled" not in again.stdout
+
+
+def pk_compiled() -> bool:
+    import kernelkit as pk
+
+    return pk.OpenMP.available()
 
 
 def test_demo_one_space(cache_dir):
-    proc = run_cli("demo", "--space", "debug", cache_dir=cache_dir)
+    proc = run_cli("demo", "--space", "debug", *SMALL, cache_dir=cache_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    rows = [line.split()[1] for line in proc.stdout.splitlines() if ROW.match(line)]
-    assert rows == ["debug"] * 3
+    tables = _demo_tables(proc.stdout)
+    assert [row.split()[0].rstrip(",:") for row in tables["pi"]] == ["numpy", "debug"]
+    assert "(NumPy at n = 4,096)" in tables["axpy"][1]
     proc = run_cli("demo", "--space", "nosuch", cache_dir=cache_dir)
-    assert proc.returncode == 2 and "known: debug" in proc.stdout
+    assert proc.returncode == 2 and "known: serial" in proc.stdout
+
+
+def test_demo_in_process_failure_is_reported(monkeypatch):
+    """A result that differs from NumPy's is a failed row and exit status 1 (here: a broken dot kernel)."""
+    import dataclasses
+    import io
+
+    from kernelkit import demo
+
+    real = demo.dot_case
+
+    def wrong(space, n):
+        run, check = real(space, n)
+        return (lambda: run() + (0.0 if space is None else 1.0)), check
+
+    kernels = tuple(dataclasses.replace(k, case=wrong) for k in demo.KERNELS if k.name == "dot")
+    monkeypatch.setattr(demo, "KERNELS", kernels)
+    out = io.StringIO()
+    assert demo.demo(spaces=("debug",), out=out, size=1000) == 1
+    text = out.getvalue()
+    (debug_row,) = [line for line in text.splitlines() if line.startswith("  debug,")]
+    assert "values differ" in debug_row
 
 
 def test_bench_list_and_bad_names(cache_dir):
     proc = run_cli("bench", "--list", cache_dir=cache_dir)
     assert proc.returncode == 0
-    for name in ("triad", "copy", "dot", "pi", "compile", "warm", "launch", "import"):
+    for name in ("triad", "copy", "dot", "sum", "pi", "compile", "warm", "launch", "import", "transfers"):
         assert name in proc.stdout
     proc = run_cli("bench", "--only", "nosuch", cache_dir=cache_dir)
-    assert proc.returncode == 2 and "unknown --only" in proc.stderr
+    assert proc.returncode == 2 and "unknown --only" in proc.stderr and "kernelkit bench" in proc.stderr
+    proc = run_cli("bench", "--help", cache_dir=cache_dir)
+    assert proc.returncode == 0 and "--profile-warm" in proc.stdout
+
+
+def test_bench_script_is_the_same_harness(cache_dir):
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "run.py")
+    env = dict(os.environ, KERNELKIT_CACHE_DIR=cache_dir)
+    proc = subprocess.run([sys.executable, script, "--list"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "transfers" in proc.stdout, proc.stderr
+
+
+def test_bench_without_a_checkout(monkeypatch, capsys):
+    """Installed from a wheel there is no benchmarks/ folder: `kernelkit bench` says where the harness is."""
+    monkeypatch.setattr(cli, "find_benchmarks", lambda: None)
+    assert cli.main(["bench", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "benchmarks/run.py" in err and "repository" in err
 
 
 def test_cli_imports_nothing_heavy():
     code = (
         "import sys; import kernelkit.cli as c; c.build_parser().parse_args(['info']); "
         # the host compiler (kernelkit.compile, frontend) is imported with kernelkit itself, by design: it keeps
-        # a cached kernel's first launch fast; the CLI must not pull in the bench harness or the peers
-        "heavy = ('kernelkit.bench', 'numba', 'matplotlib'); "
+        # a cached kernel's first launch fast; the CLI must not pull in the bench harness, the demo or the peers
+        "heavy = ('kkbench', 'kernelkit.demo', 'numba', 'matplotlib'); "
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -5,7 +5,7 @@
  * the kernelkit versions use. Each kernel is what a competent CUDA programmer writes first: one thread per
  * element for streaming loops, grid-stride loops with warp-shuffle block reductions and one atomicAdd per
  * block for reductions, shared-memory tiles (padded against bank conflicts) for the transpose. Launch
- * configurations are in bench/gpu.py.
+ * configurations are in benchmarks/kkbench/gpu.py.
  */
 
 #define KKREF_TILE 32
@@ -67,6 +67,13 @@ extern "C" __global__ void kkref_dot(const double* __restrict__ x, const double*
                                      double* __restrict__ out, i64 n) {
     double s = 0.0;
     for (i64 i = gid(); i < n; i += gsize()) s += x[i] * y[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) atomicAdd(out, s);
+}
+
+extern "C" __global__ void kkref_sum(const double* __restrict__ a, double* __restrict__ out, i64 n) {
+    double s = 0.0;
+    for (i64 i = gid(); i < n; i += gsize()) s += a[i];
     s = block_sum(s);
     if (threadIdx.x == 0) atomicAdd(out, s);
 }

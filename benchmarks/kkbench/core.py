@@ -2,8 +2,9 @@
 
 Adding a benchmark, a framework or a space is adding records, not changing the harness:
 
-- a `Benchmark` says how to make its data for a size, what NumPy computes (`expected`), how a result is
-  checked (`validate`), how much work one run does (`work`, in `unit`: bytes for GB/s, steps, flops);
+- a `Benchmark` says how to make its data for a size (`make_data(ctx, n)`), what NumPy computes
+  (`expected`), how a result is checked (`validate`), how much work one run does (`work`, in `unit`: bytes
+  for GB/s, steps, flops);
 - a `Version` says which framework and space it is, and `build(ctx, data)` returns a `run()` that does one
   complete, synchronized execution and returns the result to validate. `build` raises `Skip` when the
   framework is not installed or the space is not usable here; the report says so and the run goes on;
@@ -23,7 +24,7 @@ import numpy as np
 from .timing import Timing
 
 if TYPE_CHECKING:
-    from .harness import Context
+    from .context import Context
 
 # Units a benchmark can report; the work it does per run is counted in the first, rates in the second.
 UNITS: dict[str, tuple[str, float]] = {
@@ -45,9 +46,7 @@ class Version:
     build: Callable[[Context, Any], Callable[[], Any]]
     reference: bool = False
     note: str = ""
-    isolated: bool = (
-        False  # leaves threads spinning after it returns: timed apart (timing.measure_interleaved)
-    )
+    isolated: bool = False  # leaves threads spinning after it returns: timed apart (timing.measure_interleaved)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Benchmark:
     description: str
     unit: str
     size: Callable[[bool], int]
-    make_data: Callable[[int], Any]
+    make_data: Callable[[Context, int], Any]
     expected: Callable[[Any], Any]
     validate: Callable[[Any, Any], tuple[float, str | None]]
     work: Callable[[int], float]
@@ -151,6 +150,28 @@ class Latency:
             out["time"] = self.timing.as_dict()
         out.update(self.extra)
         return out
+
+
+@dataclass
+class Check:
+    """A property of a space that is not a rate (the GPU checks): what was measured and whether it held."""
+
+    name: str  # "transfers", ...
+    space: str
+    status: str  # "ok", "failed" (measured, did not hold), "skipped", "error"
+    value: Any = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.name,
+            "space": self.space,
+            "status": self.status,
+            "value": self.value,
+            "note": self.note,
+            **self.extra,
+        }
 
 
 # ---- validation helpers ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ COLORS = {
     "kernelkit": "#d62728",
     "kernelkit-team": "#ff7f0e",
     "kernelkit-teamvector": "#e377c2",
+    "kernelkit-threadvector": "#8c564b",
     "numba": "#1f77b4",
     "numpy": "#2ca02c",
     "cupy": "#2ca02c",
@@ -35,7 +36,7 @@ def _ok(results: list[dict[str, Any]], space: str) -> list[dict[str, Any]]:
 
 
 ORDER = list(COLORS)
-MARKERS = {"kernelkit": "o", "kernelkit-team": "s", "kernelkit-teamvector": "D"}
+MARKERS = {"kernelkit": "o", "kernelkit-team": "s", "kernelkit-teamvector": "D", "kernelkit-threadvector": "^"}
 
 
 def _frameworks(rows: list[dict[str, Any]]) -> list[str]:
@@ -87,9 +88,7 @@ def ratio_chart(data: dict[str, Any], space: str, path: str) -> bool:
     fig, ax = plt.subplots(figsize=(9, _height(rows)))
     ref = next(r["reference"] for r in rows)
     ax.axvline(1.0, color="black", linewidth=1, zorder=2)
-    ax.axvline(
-        TARGET, color="#d62728", linestyle="--", linewidth=1, label=f"kernelkit target {TARGET}x", zorder=2
-    )
+    ax.axvline(TARGET, color="#d62728", linestyle="--", linewidth=1, label=f"kernelkit target {TARGET}x", zorder=2)
     _dots(ax, [r for r in rows if r["framework"] != ref], "ratio_to_reference")
     ax.set_xscale("log")
     ax.set_xlabel(f"rate / rate of {ref} (same run; right of 1 is faster)")
@@ -142,9 +141,7 @@ def scaling_chart(data: dict[str, Any], path: str) -> bool:
         ax = axes[k // cols][k % cols]
         ax.plot(counts, counts, color="#bbbbbb", linestyle=":", label="linear")
         for fw in dict.fromkeys(r["framework"] for r in rows if r["benchmark"] == bench):
-            pts = sorted(
-                (r["threads"], r["rate"]) for r in rows if r["benchmark"] == bench and r["framework"] == fw
-            )
+            pts = sorted((r["threads"], r["rate"]) for r in rows if r["benchmark"] == bench and r["framework"] == fw)
             base = next((rate for t, rate in pts if t == 1), None)
             if not base:
                 continue

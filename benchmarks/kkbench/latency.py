@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .core import Latency
+from .hooks import COMPILER_MODULE
 from .timing import Timing
 
 # Targets of DESIGN.md section 6, shown next to kernelkit's figures.
@@ -98,8 +99,11 @@ def kernel_latency(
     calls: int,
     batches: int,
     metrics: tuple[str, ...] = ("cold_compile", "warm_start", "launch"),
+    profile: bool = False,
 ) -> list[Latency]:
-    """Cold compile, warm start and launch overhead of `framework` on `space`, as selected by `metrics`."""
+    """Cold compile, warm start and launch overhead of `framework` on `space`, as selected by `metrics`;
+    with `profile` (kernelkit only), the warm start is run once more under cProfile and its top functions
+    are kept in the warm_start record (`extra["profile"]`)."""
     probe = PROBES[framework]
     one_thread = space == "serial" or threads == 1
     targets = {
@@ -107,9 +111,7 @@ def kernel_latency(
         "cold_compile_next": TARGETS_S["cold_compile"],
         "warm_start": TARGETS_S["warm_start"],
         "warm_start_next": TARGETS_S["warm_start"],
-        "launch": TARGETS_S[
-            "launch_gpu" if space == "cuda" else "launch_one_thread" if one_thread else "launch"
-        ],
+        "launch": TARGETS_S["launch_gpu" if space == "cuda" else "launch_one_thread" if one_thread else "launch"],
     }
     own = framework == "kernelkit"
     wanted = list(metrics)
@@ -142,10 +144,11 @@ def kernel_latency(
                 records["warm_start"].timing.samples.append(out["first_s"])
                 if "next_first_s" in out:
                     records["warm_start_next"].timing.samples.append(out["next_first_s"])
+        if profile and own and "warm_start" in records:
+            out = _run([*cmd, "profile", space, "1024"], _env(threads, **{probe.cache_env: cache}))
+            records["warm_start"].extra["profile"] = {"first_s": out["first_s"], "top": out["top"]}
         if "launch" in records:
-            out = _run(
-                [*cmd, "launch", space, str(calls), str(batches)], _env(threads, **{probe.cache_env: cache})
-            )
+            out = _run([*cmd, "launch", space, str(calls), str(batches)], _env(threads, **{probe.cache_env: cache}))
             if not out.get("ok"):
                 raise ProbeError("the probe kernel computed a wrong result")
             records["launch"].timing.samples.extend(out["per_call_s"])
@@ -177,17 +180,15 @@ import {module}
 t2 = time.perf_counter()
 out = {{'numpy_s': t1 - t0, 'module_s': t2 - t1, 'total_s': t2 - t0,
        'threads_started': threads() - after_numpy,
-       'compiler_loaded': 'kernelkit.compile.pipeline' in sys.modules}}
+       'compiler_loaded': {compiler_module!r} in sys.modules}}
 print(json.dumps(out))
 """
 
 
 def import_time(module: str = "kernelkit", *, samples: int) -> Latency:
     """`import <module>` in fresh interpreters: the median total, NumPy's share and threads alive after it."""
-    rec = Latency(
-        "import", module, None, "ok", Timing(), TARGETS_S["import"] if module == "kernelkit" else None
-    )
-    cmd = [sys.executable, "-c", _IMPORT_SNIPPET.format(module=module)]
+    rec = Latency("import", module, None, "ok", Timing(), TARGETS_S["import"] if module == "kernelkit" else None)
+    cmd = [sys.executable, "-c", _IMPORT_SNIPPET.format(module=module, compiler_module=COMPILER_MODULE)]
     env = dict(os.environ)
     try:
         _run(cmd, env)  # writes bytecode caches; not counted

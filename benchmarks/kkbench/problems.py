@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import check_array, check_scalar
+from .core import Benchmark, Version, check_array, check_scalar
 
 SCALAR = 3.0
 STAR_RADIUS = 2
@@ -322,6 +322,17 @@ PROBLEMS: list[Problem] = [
         sizes=STREAM_SIZES,
     ),
     Problem(
+        name="sum",
+        description="sum of b[i] (a full-array reduction), 8 bytes per element",
+        unit="GB/s",
+        work=lambda n: 8.0 * n,
+        make=_stream,
+        expected=lambda d: float(np.sum(d.b)),
+        validate=check_scalar(0.0),
+        tags=("reduction",),
+        sizes=STREAM_SIZES,
+    ),
+    Problem(
         name="stencil",
         description="PRK star stencil, radius 2, n x n grid: 8 weighted neighbours (15 flops) per point",
         unit="GFLOP/s",
@@ -434,3 +445,24 @@ def problem(name: str) -> Problem:
         if p.name == name:
             return p
     raise KeyError(name)
+
+
+def benchmark_of(
+    problem: Problem, kind: str, versions: tuple[Version, ...], make: Callable[[Any, int], Any] | None = None
+) -> Benchmark:
+    """A harness Benchmark from a problem, its versions and the size table of `kind` (CPU or GPU); `make`
+    replaces the problem's host data (`make(ctx, n)`: the GPU set uploads it)."""
+    return Benchmark(
+        name=problem.name,
+        description=problem.description,
+        unit=problem.unit,
+        size=lambda quick: problem.size(kind, quick),
+        make_data=make or (lambda ctx, n: problem.make(n)),
+        expected=problem.expected,
+        validate=problem.validate,
+        work=problem.work,
+        versions=versions,
+        reset=problem.clobber,
+        tags=problem.tags,
+        traffic=problem.traffic,
+    )

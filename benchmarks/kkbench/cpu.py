@@ -15,14 +15,14 @@ import numpy as np
 from . import problems as P
 from .core import Benchmark, Skip, Version
 from .creference import ptr
-from .problems import Data, numpy_jacobi, numpy_pi_sum, numpy_stencil
+from .options import CPU_SPACES
+from .problems import Data, benchmark_of, numpy_jacobi, numpy_pi_sum, numpy_stencil
 
 if TYPE_CHECKING:
-    from .harness import Context
+    from .context import Context
 
-__all__ = ["CPU_SPACES", "cpu_benchmarks", "numpy_pi_sum"]
+__all__ = ["cpu_benchmarks"]
 
-CPU_SPACES = ("openmp", "serial")
 Run = Callable[[], Any]
 Build = Callable[["Context", Data], Run]
 
@@ -305,6 +305,15 @@ def _versions_for(name: str) -> tuple[Version, ...]:
             numpy=(npy(lambda d: lambda: float(np.dot(d.b, d.c))), "np.dot (BLAS threads)"),
             warp=wp_cpu("dot", lambda d: d.n, lambda d: [d.b, d.c]),
         )
+    if name == "sum":
+        return versions(
+            name,
+            kernelkit={"kernelkit": lambda sp: kk("total", _range, lambda d: {"x": d.b}, sp)},
+            c_ref=lambda sp: c("sum", lambda d: (ptr(d.b), d.n), sp),
+            numba=nb("total", lambda d: (d.b,)),
+            numpy=(npy(lambda d: lambda: float(np.sum(d.b))), "np.sum (pairwise, one thread)"),
+            warp=wp_cpu("total", lambda d: d.n, lambda d: [d.b]),
+        )
     if name in ("stencil", "jacobi"):
         halo = P.STAR_RADIUS if name == "stencil" else 1
         np_fn = numpy_stencil if name == "stencil" else numpy_jacobi
@@ -323,9 +332,7 @@ def _versions_for(name: str) -> tuple[Version, ...]:
             name,
             kernelkit={
                 "kernelkit": lambda sp: kk("transpose", _square([P.TILE, P.TILE]), ab, sp, "b"),
-                "kernelkit-team": lambda sp: kk(
-                    "transpose_tiled", _tiles, lambda d: {**ab(d), "n": d.n}, sp, "b"
-                ),
+                "kernelkit-team": lambda sp: kk("transpose_tiled", _tiles, lambda d: {**ab(d), "n": d.n}, sp, "b"),
             },
             c_ref=lambda sp: c("transpose", lambda d: (ptr(d.a), ptr(d.b), d.n), sp, "b"),
             numba=nb("transpose", lambda d: (d.a, d.b), "b"),
@@ -386,24 +393,6 @@ def _versions_for(name: str) -> tuple[Version, ...]:
             warp=wp_cpu("dgemm", lambda d: (d.n, d.n), lambda d: [d.a, d.b, d.c, d.n], "c"),
         )
     raise KeyError(name)
-
-
-def benchmark_of(problem: P.Problem, kind: str, versions_: tuple[Version, ...], make=None) -> Benchmark:
-    """A harness Benchmark from a problem, its versions and the size table of `kind` (cpu or gpu)."""
-    return Benchmark(
-        name=problem.name,
-        description=problem.description,
-        unit=problem.unit,
-        size=lambda quick: problem.size(kind, quick),
-        make_data=make or problem.make,
-        expected=problem.expected,
-        validate=problem.validate,
-        work=problem.work,
-        versions=versions_,
-        reset=problem.clobber,
-        tags=problem.tags,
-        traffic=problem.traffic,
-    )
 
 
 def cpu_benchmarks() -> list[Benchmark]:

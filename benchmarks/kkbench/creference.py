@@ -13,14 +13,14 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-# What kernelkit's OpenMP space passes; used when the toolchain module does not say (see `openmp_flags`).
-DEFAULT_OPENMP_FLAGS: tuple[str, ...] = ("-O3", "-march=native", "-fopenmp", "-fPIC", "-shared")
+from .hooks import HostCompiler, host_compiler
+
+CSRC = Path(__file__).resolve().parent / "csrc"
 
 _P = ctypes.c_void_p
 _I64 = ctypes.c_int64
@@ -36,6 +36,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "kkref_add": (None, [_P, _P, _P, _I64]),
     "kkref_triad": (None, [_P, _P, _P, _F64, _I64]),
     "kkref_dot": (_F64, [_P, _P, _I64]),
+    "kkref_sum": (_F64, [_P, _I64]),
     "kkref_pi": (_F64, [_I64, _F64]),
     "kkref_nstream": (None, [_P, _P, _P, _F64, _I64]),
     "kkref_stencil": (None, [_P, _P, _I64]),
@@ -52,67 +53,18 @@ class CompileError(RuntimeError):
     """The reference source did not compile; the message carries the command and the compiler's log."""
 
 
-@dataclass
-class Compiler:
-    path: str
-    version: str
-    flags: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "version": self.version, "flags": list(self.flags)}
-
-
-def _first_line(cmd: list[str]) -> str:
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.splitlines()[0].strip() if out else "unknown"
-
-
-# Flags of kernelkit's C++ command that mean nothing to (or only warn in) a C compile.
-_CXX_ONLY = ("-std=", "-fno-rtti", "-fno-exceptions", "-I")
-
-
-def openmp_compiler() -> Compiler:
-    """The C++ compiler and flags kernelkit's OpenMP space uses (from kernelkit.compile.toolchain)."""
-    from kernelkit import config
-
-    path: str | None = None
-    version = ""
-    flags: list[str] | None = None
-    try:
-        from kernelkit.compile import toolchain
-    except ImportError:
-        toolchain = None  # type: ignore[assignment]
-    if toolchain is not None:
-        found = toolchain.find_cxx()
-        if found is not None:
-            path = str(found.path)
-            version = str(getattr(found, "version", "") or "")
-            if callable(getattr(found, "flags", None)):
-                flags = [f for f in found.flags("openmp") if not f.startswith(_CXX_ONLY)]
-    if path is None:
-        settings = config.get()
-        for name in [settings.cxx] if settings.cxx else ["c++", "g++", "clang++"]:
-            if name and shutil.which(shlex.split(name)[0]):
-                path = shutil.which(shlex.split(name)[0])
-                break
-    if path is None:
-        raise CompileError("no C++ compiler found (set CXX, or install g++ or clang++)")
-    if not version:
-        version = _first_line([path, "--version"])
-    if flags is None:
-        flags = list(DEFAULT_OPENMP_FLAGS) + shlex.split(config.get().cxxflags)
-    return Compiler(path=path, version=version, flags=flags)
+def openmp_compiler() -> HostCompiler:
+    """The C++ compiler and flags kernelkit's OpenMP space uses."""
+    found = host_compiler()
+    if found is None:
+        raise CompileError("no C++ compiler found (set KERNELKIT_CXX, or install g++ or clang++)")
+    return found
 
 
 class CReference:
     """A loaded build of a reference source; attribute access gives the typed ctypes functions."""
 
-    def __init__(
-        self, lib: ctypes.CDLL, compiler: Compiler, command: list[str], compile_s: float, workdir: str
-    ):
+    def __init__(self, lib: ctypes.CDLL, compiler: HostCompiler, command: list[str], compile_s: float, workdir: str):
         self._lib = lib
         self.compiler = compiler
         self.command = command
@@ -144,13 +96,11 @@ def ptr(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
-def compile_reference(source: str = "cpu_reference.c", compiler: Compiler | None = None) -> CReference:
+def compile_reference(source: str = "cpu_reference.c", compiler: HostCompiler | None = None) -> CReference:
     """Compile `csrc/<source>` as C with the OpenMP space's compiler and flags, and load it."""
     compiler = compiler or openmp_compiler()
     workdir = tempfile.mkdtemp(prefix="kernelkit-bench-")
-    src = os.path.join(workdir, source)
-    with open(src, "w") as f:
-        f.write(resources.files("kernelkit.bench").joinpath("csrc", source).read_text())
+    src = str(CSRC / source)
     out = os.path.join(workdir, os.path.splitext(source)[0] + ".so")
     # `-x c`: the source is C whichever driver (c++, g++, clang++) kernelkit uses; the flags are the same.
     cmd = [compiler.path, "-x", "c", "-std=c11", *compiler.flags, src, "-o", out]

@@ -92,9 +92,7 @@ def result_rows(results: Sequence[dict[str, Any]], ok: str, bad: str) -> list[li
     for r in results:
         threads = str(r["threads"]) if r.get("threads") is not None else "-"
         if r["status"] != "ok":
-            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[
-                r["status"]
-            ]
+            label = {"skipped": "skipped", "invalid": f"{bad} wrong result", "error": f"{bad} error"}[r["status"]]
             rows.append(
                 [
                     r["benchmark"],
@@ -157,9 +155,7 @@ def _space_heading(data: dict[str, Any], space: str) -> str:
         text += f": ratios to {ref}"
     ceiling = (data.get("ceilings") or {}).get(space)
     if ceiling:
-        text += (
-            f"; achievable bandwidth (best copy) {fmt_number(ceiling['GBs'])} GB/s ({ceiling['framework']})"
-        )
+        text += f"; achievable bandwidth (best copy) {fmt_number(ceiling['GBs'])} GB/s ({ceiling['framework']})"
     return text
 
 
@@ -194,6 +190,7 @@ _METRIC_NAMES = {
     "warm_start": "warm start",
     "warm_start_next": "  next kernel",
     "launch": "launch overhead",
+    "launch_in_process": "launch, in process",
     "import": "import",
 }
 
@@ -230,6 +227,32 @@ def latency_rows(latencies: Sequence[dict[str, Any]], ok: str, bad: str) -> list
 
 
 LATENCY_HEADERS = ["metric", "framework", "space", "median", "target", "note"]
+CHECK_HEADERS = ["check", "space", "result", "note"]
+
+
+def check_rows(checks: Sequence[dict[str, Any]], ok: str, bad: str) -> list[list[str]]:
+    marks_ = {"ok": ok, "failed": f"{bad} failed", "error": f"{bad} error", "skipped": "skipped"}
+    return [
+        [c["check"], c.get("space") or "-", marks_.get(c["status"], c["status"]), _first_line(c.get("note"))]
+        for c in checks
+    ]
+
+
+def profile_lines(latencies: Sequence[dict[str, Any]]) -> list[str]:
+    """The warm-start profiles (`--profile-warm`): the functions with the most own time, per space."""
+    lines: list[str] = []
+    for rec in latencies:
+        prof = rec.get("profile")
+        if rec["metric"] != "warm_start" or not prof:
+            continue
+        lines.append(
+            f"warm start of the first kernel on {rec.get('space')}, profiled: {fmt_seconds(prof['first_s'])} "
+            "(cProfile adds overhead); own time, calls, function"
+        )
+        for row in prof["top"]:
+            lines.append(f"  {fmt_seconds(row['tottime_s']):>10}  {row['calls']:>6}  {row['function']}")
+    return lines
+
 
 RATE_NOTE = (
     "rate: from the median of the repeats, warm-up excluded; vs ref: rate / the reference's rate in the "
@@ -263,13 +286,17 @@ def print_report(data: dict[str, Any], out: TextIO) -> None:
     if scaling:
         headers, rows = scaling_rows(scaling)
         print(
-            "\nthread scaling (OpenMP): rate (speedup over 1 thread)\n"
-            + table(headers, rows, range(2, len(headers))),
+            "\nthread scaling (OpenMP): rate (speedup over 1 thread)\n" + table(headers, rows, range(2, len(headers))),
             file=out,
         )
     latencies = data.get("latency") or []
     if latencies:
         print("\n" + table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)), file=out)
+        for line in profile_lines(latencies):
+            print(line, file=out)
+    checks = data.get("checks") or []
+    if checks:
+        print("\n" + table(CHECK_HEADERS, check_rows(checks, ok, bad)), file=out)
     for note in data.get("notes") or []:
         print(f"note: {note}", file=out)
     if data.get("elapsed_s") is not None:
@@ -295,18 +322,17 @@ def markdown(data: dict[str, Any]) -> str:
     latencies = data.get("latency") or []
     if latencies:
         parts.append("**Latency**\n\n" + md_table(LATENCY_HEADERS, latency_rows(latencies, ok, bad), (3,)))
+    checks = data.get("checks") or []
+    if checks:
+        parts.append("**Checks**\n\n" + md_table(CHECK_HEADERS, check_rows(checks, ok, bad)))
     if data.get("notes"):
         parts.append("\n".join(f"- {n}" for n in data["notes"]))
     cpu = f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB"
-    versions = ", ".join(
-        f"{k} {m[k]}" for k in ("python", "kernelkit", "numpy", "numba", "warp", "cupy") if m.get(k)
-    )
+    versions = ", ".join(f"{k} {m[k]}" for k in ("python", "kernelkit", "numpy", "numba", "warp", "cupy") if m.get(k))
     head = f"Measured {m.get('date')} on {cpu}; {versions}; command `{' '.join(data.get('command') or [])}`."
     if m.get("gpu"):
         g = m["gpu"]
-        head += (
-            f" GPU: {g.get('name')} ({g.get('arch')}, {g.get('memory_gib')} GiB, driver {g.get('driver')})."
-        )
+        head += f" GPU: {g.get('name')} ({g.get('arch')}, {g.get('memory_gib')} GiB, driver {g.get('driver')})."
     return head + "\n\n" + "\n\n".join(parts) + "\n"
 
 

@@ -114,16 +114,12 @@ def machine_info(threads: int | None = None, compiler: dict[str, Any] | None = N
         "numpy": numpy.__version__,
         "numba": version_of("numba"),
         "warp": version_of("warp-lang"),
-        "cupy": next(
-            (v for v in map(version_of, ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x")) if v), None
-        ),
+        "cupy": next((v for v in map(version_of, ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x")) if v), None),
         "matplotlib": version_of("matplotlib"),
         "compiler": compiler,
         "threads": threads,
         "load_average": load_average(),
         "env": {
-            k: v
-            for k, v in os.environ.items()
-            if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_", "CUDA_"))
+            k: v for k, v in os.environ.items() if k.startswith(("OMP_", "KERNELKIT_", "NUMBA_", "GOMP_", "CUDA_"))
         },
     }

@@ -17,247 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TextIO
 
-from .core import UNITS, Benchmark, Latency, Result, Skip
+from .context import Context
+from .core import UNITS, Benchmark, Check, Latency, Result, Skip
+from .options import CPU_SPACES, GPU_CHECKS, LATENCY_METRICS, SCALING_FRAMEWORKS, Options
 from .timing import measure_interleaved
 
-ALL_SPACES = ("openmp", "serial", "cuda")
-CPU_SPACES = ("openmp", "serial")
-LATENCY_METRICS = {"compile": "cold_compile", "warm": "warm_start", "launch": "launch", "import": "import"}
-SCALING_FRAMEWORKS = ("c-openmp", "kernelkit", "kernelkit-team", "kernelkit-teamvector")
-
-_current: Context | None = None
-
-
-def current_context() -> Context:
-    """The Context of the run in progress (the GPU set makes its device data through it)."""
-    if _current is None:
-        raise RuntimeError("no benchmark run in progress")
-    return _current
-
-
-@dataclass
-class Options:
-    """What `kernelkit bench` runs; every field has a command-line flag of the same name."""
-
-    quick: bool = False
-    spaces: tuple[str, ...] = ALL_SPACES
-    threads: int | None = None
-    only: tuple[str, ...] | None = None
-    frameworks: tuple[str, ...] | None = None
-    size: int | None = None
-    repeats: int | None = None
-    json_path: str | None = None
-    plot_dir: str | None = None
-    markdown_path: str | None = None
-    scaling: bool | None = None  # None: in a full run on the CPU, not with --quick
-    scaling_threads: tuple[int, ...] | None = None
-    latency_samples: int | None = None
-    launch_calls: int | None = None
-    launch_batches: int | None = None
-    quiet: bool = False
-    settle_s: float = (
-        0.3  # sleep that lets the previous version's helper threads (OpenBLAS spins ~0.2 s) idle
-    )
-
-    def budget_s(self, space: str = "openmp") -> float:
-        """Seconds of timed calls per version before it stops repeating (after min_repeats)."""
-        if space == "cuda":
-            return 0.5 if self.quick else 1.0
-        return 0.5 if self.quick else 3.0
-
-    @property
-    def n_repeats(self) -> int:
-        return self.repeats or (5 if self.quick else 20)
-
-    @property
-    def min_repeats(self) -> int:
-        return min(self.n_repeats, 3 if self.quick else 5)
-
-    @property
-    def n_latency_samples(self) -> int:
-        return self.latency_samples or (3 if self.quick else 5)
-
-    @property
-    def n_launch_calls(self) -> int:
-        return self.launch_calls or 20_000
-
-    @property
-    def n_launch_batches(self) -> int:
-        return self.launch_batches or (5 if self.quick else 10)
-
-
-def quiet_warp(wp: Any) -> None:
-    """No banner and no per-module load lines from Warp (the setting moved between Warp versions)."""
-    wp.config.quiet = True
-    wp.config.log_level = 30  # logging.WARNING
-
-
-class Context:
-    """What versions need from the run: spaces, thread counts, the compiled references, the peers."""
-
-    def __init__(self, options: Options):
-        self.options = options
-        self.notes: list[str] = []
-        self._pk: Any = None
-        self._spaces: dict[str, tuple[bool, str]] | None = None
-        self._c: Any = None
-        self._c_error: Exception | None = None
-        self._numba: Any = None
-        self._warp: Any = None
-        self._cupy: Any = None
-        self._gpu: Any = None
-        self._gpu_error: Exception | None = None
-        self._warp_arrays: dict[tuple[int, str], Any] = {}
-        self.threads = options.threads or self._default_threads()
-
-    @staticmethod
-    def _default_threads() -> int:
-        try:
-            import kernelkit as pk
-
-            return int(pk.get_num_threads())
-        except (ImportError, AttributeError):
-            from kernelkit import config
-
-            return config.get().num_threads
-
-    # -- kernelkit -----------------------------------------------------------------------------------------
-
-    def kernelkit(self) -> Any:
-        if self._pk is None:
-            import kernelkit as pk
-
-            missing = [
-                n for n in ("parallel_for", "parallel_reduce", "RangePolicy", "fence") if not hasattr(pk, n)
-            ]
-            if missing:
-                raise RuntimeError(f"this kernelkit build lacks {', '.join(missing)}")
-            self._pk = pk
-        return self._pk
-
-    def space_status(self, space: str) -> tuple[bool, str]:
-        """(available, detail) from kernelkit's space report."""
-        if self._spaces is None:
-            self._spaces = {}
-            try:
-                from kernelkit.backends.base import space_report
-
-                for entry in space_report():
-                    self._spaces[str(entry["name"]).lower()] = (
-                        bool(entry["available"]),
-                        str(entry.get("detail", "")),
-                    )
-            except ImportError as e:
-                self._spaces = {s: (False, f"kernelkit backends unavailable: {e}") for s in ALL_SPACES}
-        return self._spaces.get(space, (False, "unknown space"))
-
-    def kernelkit_space(self, space: str) -> Any:
-        """The execution space object, with the run's thread count set for OpenMP."""
-        pk = self.kernelkit()
-        available, detail = self.space_status(space)
-        if not available:
-            raise Skip(f"{space} space not available" + (f": {detail}" if detail else ""))
-        if space == "openmp":
-            pk.set_num_threads(self.threads)
-        return getattr(pk, {"openmp": "OpenMP", "serial": "Serial", "cuda": "Cuda", "debug": "Debug"}[space])
-
-    def threads_for(self, space: str) -> int | None:
-        return None if space == "cuda" else 1 if space == "serial" else self.threads
-
-    # -- the hand-written references and the peers ---------------------------------------------------------
-
-    def c_reference(self) -> Any:
-        if self._c is None and self._c_error is None:
-            from .creference import compile_reference
-
-            try:
-                self._c = compile_reference()
-            except Exception as e:  # reported on every C version, the rest of the run goes on
-                self._c_error = e
-        if self._c_error is not None:
-            raise self._c_error
-        return self._c
-
-    def gpu(self) -> Any:
-        """The GPU of the run (`gpu.Gpu`): device, compiled CUDA reference."""
-        if self._gpu is None and self._gpu_error is None:
-            from .gpu import Gpu
-
-            try:
-                self._gpu = Gpu()
-            except Exception as e:
-                self._gpu_error = e
-        if self._gpu_error is not None:
-            raise self._gpu_error
-        return self._gpu
-
-    def compiler_info(self) -> dict[str, Any] | None:
-        if self._c is not None:
-            info = self._c.compiler.as_dict()
-            info["reference_compile_s"] = self._c.compile_s
-            return info
-        try:
-            from .creference import openmp_compiler
-
-            return openmp_compiler().as_dict()
-        except Exception:
-            return None
-
-    def gpu_info(self) -> dict[str, Any] | None:
-        return self._gpu.info() if self._gpu is not None else None
-
-    def numba(self) -> Any:
-        if self._numba is None:
-            try:
-                import numba
-            except ImportError as e:
-                raise Skip("numba not installed (pip install numba)") from e
-            most = int(getattr(numba.config, "NUMBA_NUM_THREADS", self.threads))
-            if self.threads > most:
-                raise Skip(f"numba was started with {most} threads (NUMBA_NUM_THREADS)")
-            self._numba = numba
-        return self._numba
-
-    def warp(self) -> tuple[Any, Any]:
-        """(warp, bench.warp_kernels), initialized once; Skip when warp-lang is not installed."""
-        if self._warp is None:
-            try:
-                import warp as wp
-            except ImportError as e:
-                raise Skip("warp not installed (pip install warp-lang)") from e
-            quiet_warp(wp)
-            wp.init()
-            from . import warp_kernels
-
-            self._warp = (wp, warp_kernels)
-        return self._warp
-
-    def warp_array(self, x: Any, device: str) -> Any:
-        """A Warp array over a NumPy array's memory (no copy), one per array and device."""
-        key = (id(x), device)
-        arr = self._warp_arrays.get(key)
-        if arr is None or arr[0] is not x:
-            wp, _ = self.warp()
-            dtype = wp.int64 if x.dtype.kind == "i" else wp.float64
-            arr = (x, wp.array(x, dtype=dtype, device=device, copy=False))
-            self._warp_arrays[key] = arr
-        return arr[1]
-
-    def cupy(self) -> Any:
-        if self._cupy is None:
-            try:
-                import cupy
-            except ImportError as e:
-                raise Skip("cupy not installed (pip install cupy-cuda12x)") from e
-            self._cupy = cupy
-        return self._cupy
-
-    def forget_arrays(self) -> None:
-        self._warp_arrays.clear()
-
-    def close(self) -> None:
-        if self._c is not None:
-            self._c.close()
+Log = Callable[[str], None]
 
 
 @dataclass
@@ -267,6 +32,7 @@ class Report:
     results: list[Result] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     scaling: list[Result] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     ceilings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -278,6 +44,7 @@ class Report:
             any(r.status in ("invalid", "error") for r in self.results)
             or any(r.status in ("invalid", "error") for r in self.scaling)
             or any(r.status == "error" for r in self.latencies)
+            or any(c.status in ("failed", "error") for c in self.checks)
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -294,20 +61,11 @@ class Report:
             "results": [r.as_dict() for r in self.results],
             "scaling": [r.as_dict() for r in self.scaling],
             "latency": [r.as_dict() for r in self.latencies],
+            "checks": [c.as_dict() for c in self.checks],
             "notes": self.notes,
             "elapsed_s": self.elapsed_s,
             "load_average_at_start": self.load_at_start,
         }
-
-
-def _selected(name: str, tags: Sequence[str], options: Options) -> bool:
-    if options.only:
-        return name in options.only or any(t in options.only for t in tags)
-    return "quick" in tags if options.quick else True
-
-
-def _framework_selected(framework: str, options: Options) -> bool:
-    return options.frameworks is None or framework in options.frameworks
 
 
 def _describe(e: BaseException) -> str:
@@ -407,7 +165,7 @@ def run_benchmark(
         v
         for v in bench.versions
         if v.space in spaces
-        and _framework_selected(v.framework, options)
+        and options.framework_selected(v.framework)
         and (frameworks is None or v.framework in frameworks)
     ]
     if not versions:
@@ -425,7 +183,7 @@ def run_benchmark(
         return results
     log(f"{bench.name}: n={n:,}, preparing data")
     try:
-        data = bench.make_data(n)
+        data = bench.make_data(ctx, n)
         expected = bench.expected(data)
     except Exception as e:
         reason = f"preparing the data failed: {_describe(e)}"
@@ -521,19 +279,19 @@ def _scaling(ctx: Context, benches: Sequence[Benchmark], log) -> list[Result]:
     return out
 
 
-# ---- latency -----------------------------------------------------------------------------------------------
+# ---- latency and the GPU checks ---------------------------------------------------------------------------
 
 
-def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
+def _latency(ctx: Context, log: Log) -> list[Latency]:
     from .latency import PROBES, import_time, kernel_latency
 
     options = ctx.options
-    wanted = [m for key, m in LATENCY_METRICS.items() if _selected(key, ("latency", "quick"), options)]
+    wanted = [m for key, m in LATENCY_METRICS.items() if options.selected(key, ("latency", "quick"))]
     kernel_metrics = tuple(m for m in wanted if m != "import")
     out: list[Latency] = []
     if kernel_metrics:
         for framework, probe in PROBES.items():
-            if not _framework_selected(framework, options):
+            if not options.framework_selected(framework):
                 continue
             peer = framework != "kernelkit"
             for space in probe.spaces:
@@ -559,9 +317,10 @@ def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
                         calls=options.n_launch_calls,
                         batches=options.n_launch_batches,
                         metrics=kernel_metrics,
+                        profile=options.profile_warm,
                     )
                 )
-    if "import" in wanted and _framework_selected("kernelkit", options):
+    if "import" in wanted and options.framework_selected("kernelkit"):
         log("latency: import kernelkit")
         out.append(import_time("kernelkit", samples=max(options.n_latency_samples, 3)))
     return out
@@ -570,16 +329,35 @@ def _latency(ctx: Context, log: Callable[[str], None]) -> list[Latency]:
 def _probe_unavailable(ctx: Context, probe: Any, space: str) -> str | None:
     import importlib.util
 
-    if probe.framework == "kernelkit":
-        try:
-            ctx.kernelkit()
-        except Exception as e:
-            return _describe(e)
-    elif importlib.util.find_spec(probe.module) is None:
+    if importlib.util.find_spec(probe.module) is None:
         return f"{probe.framework} not installed"
     kk_space = "openmp" if space == "openmp" and probe.framework != "kernelkit" else space
     available, detail = ctx.space_status(kk_space)
     return None if available else f"{space} space not available: {detail}"
+
+
+def _gpu_checks(ctx: Context, log: Log) -> tuple[list[Check], list[Latency]]:
+    """The in-process GPU checks (`gpu_checks`), when the run has the cuda space."""
+    options = ctx.options
+    if "cuda" not in options.spaces or not options.framework_selected("kernelkit"):
+        return [], []
+    from . import gpu_checks
+
+    checks: list[Check] = []
+    latencies: list[Latency] = []
+    if options.selected("transfers", ("checks", "quick")):
+        log("check: transfers of a 100-step loop on the GPU")
+        try:
+            checks.append(gpu_checks.transfers(ctx))
+        except Exception as e:  # reported as a failed check; the run goes on
+            checks.append(Check("transfers", "cuda", "error", note=_describe(e)))
+    if options.selected("launch", ("latency", "quick")):
+        log("latency: launch in process on the GPU (kernelkit, driver, CuPy RawKernel)")
+        try:
+            latencies.extend(gpu_checks.launch_in_process(ctx))
+        except Exception as e:  # reported as an error row; the run goes on
+            latencies.append(Latency("launch_in_process", "kernelkit", "cuda", "error", note=_describe(e)))
+    return checks, latencies
 
 
 # ---- the run -----------------------------------------------------------------------------------------------
@@ -596,7 +374,6 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
     """Run the selected benchmarks, print the tables to `out`, write JSON/plots/Markdown if asked.
 
     `benchmarks` replaces the built-in set (`all_benchmarks()`)."""
-    global _current
     from .machine import load_average, machine_info
 
     out = out or sys.stdout
@@ -621,20 +398,21 @@ def run(options: Options, out: TextIO | None = None, benchmarks: Sequence[Benchm
             options = ctx.options = replace(options, spaces=tuple(s for s in options.spaces if s != "cuda"))
     report = Report(options=options, machine={}, notes=notes)
     report.load_at_start = load
-    _current = ctx
     try:
         candidates = all_benchmarks() if benchmarks is None else list(benchmarks)
-        benches = [b for b in candidates if _selected(b.name, b.tags, options)]
+        benches = [b for b in candidates if options.selected(b.name, b.tags)]
         for bench in benches:
             report.results.extend(run_benchmark(ctx, bench, log))
         _fill_fractions(ctx, report, candidates, log)
         if _scaling_wanted(ctx):
             report.scaling = _scaling(ctx, benches, log)
         report.latencies.extend(_latency(ctx, log))
+        checks, launches = _gpu_checks(ctx, log)
+        report.checks.extend(checks)
+        report.latencies.extend(launches)
         report.machine = machine_info(threads=ctx.threads, compiler=ctx.compiler_info())
         report.machine["gpu"] = ctx.gpu_info()
     finally:
-        _current = None
         ctx.close()
     report.elapsed_s = time.perf_counter() - start
     emit(report.as_dict(), options, out)
@@ -666,7 +444,7 @@ def emit(data: dict[str, Any], options: Options, out: TextIO) -> None:
 
 
 def known_names() -> list[str]:
-    """Everything --only accepts: benchmark names, their tags, the latency metrics, 'latency'."""
+    """Everything --only accepts: benchmark names, their tags, the latency metrics and GPU checks."""
     from .cpu import cpu_benchmarks
 
     names: list[str] = []
@@ -674,11 +452,11 @@ def known_names() -> list[str]:
         for name in (b.name, *b.tags):
             if name not in names and name != "quick":
                 names.append(name)
-    return names + [*LATENCY_METRICS, "latency"]
+    return list(dict.fromkeys([*names, *LATENCY_METRICS, "latency", *GPU_CHECKS, "checks"]))
 
 
 def describe() -> str:
-    """The benchmark list, for `kernelkit bench --list`."""
+    """The benchmark list, for `--list`."""
     lines = []
     for b in all_benchmarks():
         quick = " [quick]" if "quick" in b.tags else ""
@@ -687,79 +465,10 @@ def describe() -> str:
         lines.append(f"{b.name:9} {b.description}{quick}\n{'':9} {spaces}: {frameworks}")
     lines.append(f"{'compile':9} cold compile of a small kernel (fresh cache, new process) [quick]")
     lines.append(f"{'warm':9} warm start: first launch in a new process with the cache populated [quick]")
-    lines.append(f"{'launch':9} launch overhead of a tiny 3-argument kernel, N=1 [quick]")
-    lines.append(f"{'import':9} import kernelkit in a fresh interpreter [quick]")
-    return "\n".join(lines)
-
-
-def parse_size(text: str) -> int:
-    """'1048576', '2**20', '1<<20' or '1M'-style sizes."""
-    t = text.strip().lower().replace("_", "")
-    suffix = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    if t and t[-1] in suffix:
-        return int(t[:-1]) * suffix[t[-1]]
-    if "**" in t:
-        base, exp = t.split("**", 1)
-        return int(base) ** int(exp)
-    if "<<" in t:
-        base, shift = t.split("<<", 1)
-        return int(base) << int(shift)
-    return int(t)
-
-
-def options_from_args(args: Any) -> Options:
-    """Options from the `kernelkit bench` argparse namespace."""
-    spaces = ALL_SPACES if args.space == "all" else tuple(s.strip() for s in args.space.split(","))
-
-    def names(text: str | None) -> tuple[str, ...] | None:
-        return tuple(x.strip() for x in text.split(",") if x.strip()) if text else None
-
-    scaling = getattr(args, "scaling", None)
-    counts = getattr(args, "scaling_threads", None)
-    return Options(
-        quick=args.quick,
-        spaces=spaces,
-        threads=args.threads,
-        only=names(args.only),
-        frameworks=names(args.frameworks),
-        size=parse_size(args.size) if args.size else None,
-        repeats=args.repeats,
-        json_path=args.json,
-        plot_dir=getattr(args, "plot", None),
-        markdown_path=getattr(args, "markdown", None),
-        scaling=scaling,
-        scaling_threads=tuple(int(x) for x in counts.split(",")) if counts else None,
-        quiet=args.quiet,
+    lines.append(
+        f"{'launch':9} launch overhead of a tiny kernel, N=1 (fresh process; on cuda also in process against "
+        "the driver binding and CuPy's RawKernel) [quick]"
     )
-
-
-def main(args: Any) -> int:
-    """Entry point of `kernelkit bench` (the CLI parses, this runs); 1 when any version failed."""
-    options = options_from_args(args)
-    from_json = getattr(args, "from_json", None)
-    if from_json:
-        import json
-
-        with open(from_json, encoding="utf-8") as f:
-            data = json.load(f)
-        options.json_path = None if options.json_path == from_json else options.json_path
-        emit(data, options, sys.stdout)
-        return 0
-    unknown_spaces = [s for s in options.spaces if s not in ALL_SPACES]
-    if unknown_spaces:
-        print(f"kernelkit bench: unknown space(s) {', '.join(unknown_spaces)}", file=sys.stderr)
-        return 2
-    if options.threads is not None and options.threads < 1:
-        print("kernelkit bench: --threads must be at least 1", file=sys.stderr)
-        return 2
-    if options.only:
-        known = known_names()
-        unknown = [name for name in options.only if name not in known]
-        if unknown:
-            print(
-                f"kernelkit bench: unknown --only name(s) {', '.join(unknown)}; known: {', '.join(known)}",
-                file=sys.stderr,
-            )
-            return 2
-    report = run(options)
-    return 1 if report.failed else 0
+    lines.append(f"{'import':9} import kernelkit in a fresh interpreter [quick]")
+    lines.append(f"{'transfers':9} cuda: a 100-step loop of triad + copy moves no host<->device data [quick]")
+    return "\n".join(lines)

@@ -38,6 +38,14 @@ def dot(x, y):
 
 
 @njit(parallel=True)
+def total(x):
+    s = 0.0
+    for i in prange(x.shape[0]):
+        s += x[i]
+    return s
+
+
+@njit(parallel=True)
 def pi_sum(n, step):
     s = 0.0
     for i in prange(n):

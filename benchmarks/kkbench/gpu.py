@@ -1,10 +1,10 @@
 """The GPU set (`--space cuda`): every problem of `problems` on device-resident data, in one process.
 
-Per problem: the hand-written CUDA kernel of `csrc/cuda_reference.cu` (the reference), compiled with NVRTC in
-this run and launched through the driver API (`kernelkit.backends.cuda.driver.launch`); the kernelkit
-workunits on `pk.Cuda`; CuPy (zero-copy over the same buffers through `__cuda_array_interface__`); NVIDIA Warp
-on "cuda" when warp-lang is installed. Data are CudaSpace Views (LayoutRight, as the hand-written kernels and
-CuPy index them), uploaded once per problem; results are validated from a download of the device buffer.
+Per problem: the hand-written CUDA kernel of `csrc/cuda_reference.cu` (the reference, see `cudareference`);
+the kernelkit workunits on `pk.Cuda`; CuPy (zero-copy over the same buffers through
+`__cuda_array_interface__`); NVIDIA Warp on "cuda" when warp-lang is installed. Data are CudaSpace Views
+(LayoutRight, as the hand-written kernels and CuPy index them), uploaded once per problem; results are
+validated from a download of the device buffer.
 
 Timing is wall clock around one complete call that ends with a device synchronization (a reduction ends
 with its result on the host), like the CPU set: a user waits for exactly that.
@@ -13,81 +13,27 @@ with its result on the host), like the CPU set: a user waits for exactly that.
 from __future__ import annotations
 
 import ctypes
-import time
+import weakref
 from collections.abc import Callable
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import problems as P
 from .core import Benchmark, Version
-from .cpu import benchmark_of
-from .problems import Data
+from .cudareference import BLOCK, Gpu
+from .hooks import device_pointer
+from .problems import Data, benchmark_of
 
 if TYPE_CHECKING:
-    from .harness import Context
+    from .context import Context
 
 Run = Callable[[], Any]
 Build = Callable[["Context", "DeviceData"], Run]
 
-BLOCK = 256  # threads per block of the hand-written 1-D kernels (as kernelkit's Range launches)
 BLOCK_2D = (32, 8)
+TEAM_2D = (8, 32)  # team threads x vector lanes of the nested and TeamVector transposes (a 32 x 8 block)
 P_, F64, I64 = ctypes.c_void_p, ctypes.c_double, ctypes.c_int64
-
-
-class Gpu:
-    """What the cuda versions of one run share: the device, the compiled reference kernels."""
-
-    def __init__(self) -> None:
-        from kernelkit.backends.cuda import driver, nvrtc
-
-        self.driver = driver
-        self.nvrtc = nvrtc
-        self.dev = driver.Device(0)
-        self.dev.set_current()
-        self._module: Any = None
-        self.compile_s: float | None = None
-
-    def module(self) -> Any:
-        if self._module is None:
-            source = resources.files("kernelkit.bench").joinpath("csrc", "cuda_reference.cu").read_text()
-            t0 = time.perf_counter()
-            cubin = self.nvrtc.compile(source, "cuda_reference.cu", self.dev.arch)
-            self.compile_s = time.perf_counter() - t0
-            self._module = self.driver.Module.from_cubin(cubin, self.dev)
-        return self._module
-
-    def function(self, name: str) -> Any:
-        return self.module().function(name)
-
-    @property
-    def reduction_grid(self) -> int:
-        """Blocks of a grid-stride reduction: enough to fill every SM."""
-        per_sm = max(self.dev.max_threads_per_multiprocessor // BLOCK, 1)
-        return self.dev.multiprocessor_count * per_sm
-
-    def synchronize(self) -> None:
-        self.dev.synchronize()
-
-    def info(self) -> dict[str, Any]:
-        d = self.dev
-        out: dict[str, Any] = {
-            "name": d.name,
-            "arch": d.arch,
-            "multiprocessors": d.multiprocessor_count,
-            "memory_gib": round(d.total_memory / 2**30, 1),
-            "l2_cache_mib": round(d.l2_cache_size / 2**20, 1),
-            "pci_bus_id": d.pci_bus_id,
-        }
-        try:
-            out["driver"] = ".".join(map(str, self.driver.driver_version()))
-            out["nvrtc"] = ".".join(map(str, self.nvrtc.version()))
-        except Exception:  # informational only
-            pass
-        if self.compile_s is not None:
-            out["reference_compile_s"] = self.compile_s
-        return out
 
 
 class Download:
@@ -106,8 +52,6 @@ class DeviceData:
     answer and the resets are computed from them)."""
 
     def __init__(self, host: Data, pk: Any, gpu: Gpu):
-        from kernelkit.runtime import memory
-
         self.host = host
         self.n = host.n
         self.gpu = gpu
@@ -119,10 +63,19 @@ class DeviceData:
                 dtype = pk.int64 if value.dtype == np.int64 else pk.double
                 view = pk.View(list(value.shape), dtype, space=pk.CudaSpace, layout=pk.LayoutRight)
                 pk.deep_copy(view, value)
-                self.ptrs[name] = memory.ensure_device(view)
+                self.ptrs[name] = device_pointer(view)
                 setattr(self, name, view)
             else:
                 setattr(self, name, value)
+        self._scratch: list[int] = []
+        # device buffers of the reductions' results go with the data (the harness drops it after each problem)
+        weakref.finalize(self, _free_all, gpu.device, self._scratch)
+
+    def scratch(self, nbytes: int) -> int:
+        """A device buffer that lives as long as this data (a hand-written reduction's result)."""
+        ptr = self.gpu.device.alloc(nbytes)
+        self._scratch.append(ptr)
+        return ptr
 
     def ptr(self, name: str) -> P_:
         return P_(self.ptrs[name])
@@ -130,14 +83,17 @@ class DeviceData:
     def download(self, name: str) -> np.ndarray:
         like = getattr(self.host, name)
         out = np.empty_like(like)
-        self.gpu.synchronize()
-        self.gpu.driver.memcpy_dtoh(out, self.ptrs[name], out.nbytes)
+        self.gpu.synchronize()  # kernelkit's launches may be on other streams
+        self.gpu.device.download(out, self.ptrs[name])
         return out
 
     def upload(self, name: str) -> None:
-        array = getattr(self.host, name)
-        self.gpu.driver.memcpy_htod(self.ptrs[name], array, array.nbytes)
-        self.gpu.synchronize()
+        self.gpu.device.upload(self.ptrs[name], getattr(self.host, name))
+
+
+def _free_all(device: Any, ptrs: list[int]) -> None:
+    for ptr in ptrs:
+        device.free(ptr)
 
 
 def _fetch(got: Any) -> Any:
@@ -190,28 +146,27 @@ def cuda(
     def build(ctx: Context, d: DeviceData) -> Run:
         gpu = ctx.gpu()
         f = gpu.function(f"kkref_{fn}")
-        driver = gpu.driver
-        launch = driver.launch
+        device = gpu.device
         g = grid(gpu, d)
         if out is None:
-            res = driver.alloc(8)
+            res = d.scratch(8)
             host = np.zeros(1)
-            cargs = args(d, P_(res))
-            memset, dtoh = driver.memset_d8, driver.memcpy_dtoh
+            launch = device.launcher(f, g, block, args(d, P_(res)))
+            memset, download = device.memset, device.download
 
             def run_reduce() -> Any:
                 memset(res, 0, 8)
-                launch(f, g, block, 0, None, cargs)
-                dtoh(host, res, 8)
+                launch()
+                download(host, res)
                 return float(host[0])
 
             return run_reduce
-        cargs = args(d, None)
+        launch = device.launcher(f, g, block, args(d, None))
         result = Download(d, out)
-        sync = gpu.synchronize
+        sync = device.synchronize
 
         def run() -> Any:
-            launch(f, g, block, 0, None, cargs)
+            launch()
             sync()
             return result
 
@@ -331,6 +286,13 @@ def _tiles(pk: Any, space: Any, d: DeviceData) -> Any:
     return pk.TeamPolicy(space, tiles * tiles, pk.AUTO).set_scratch_size(0, pk.PerTeam(scratch))
 
 
+def _tiles_2d(pk: Any, space: Any, d: DeviceData) -> Any:
+    """A tile per team of 8 threads x 32 vector lanes (the spellings with vector ranges)."""
+    tiles = (d.n + P.TILE - 1) // P.TILE
+    scratch = pk.ScratchView2D[pk.double].shmem_size(P.TILE, P.TILE + 1)
+    return pk.TeamPolicy(space, tiles * tiles, *TEAM_2D).set_scratch_size(0, pk.PerTeam(scratch))
+
+
 def _rows_team(pk: Any, space: Any, d: DeviceData) -> Any:
     return pk.TeamPolicy(space, d.n, pk.AUTO, 1)  # AUTO: 256 team threads per row, coalesced along it
 
@@ -393,7 +355,7 @@ def memcpy_dtod(src: str, dst: str) -> Build:
 
     def build(ctx: Context, d: DeviceData) -> Run:
         gpu = ctx.gpu()
-        copy, sync = gpu.driver.memcpy_dtod, gpu.synchronize
+        copy, sync = gpu.device.copy, gpu.synchronize
         nbytes = getattr(d.host, src).nbytes
         s, t = d.ptrs[src], d.ptrs[dst]
         result = Download(d, dst)
@@ -432,17 +394,23 @@ def _versions_for(name: str) -> dict[str, Build]:
             "cupy": cupy(lambda cp, A, d: lambda: cp.dot(A.b, A.c)),
             "warp": warp("dot", lambda d: d.n, lambda d: ["b", "c"]),
         }
+    if name == "sum":
+        return {
+            "cuda": cuda("sum", lambda g, d: g.reduction_grid, BLOCK, lambda d, res: [d.ptr("b"), res, I64(d.n)]),
+            "kernelkit": kk("total", _range, lambda d: {"x": d.b}),
+            "cupy": cupy(lambda cp, A, d: lambda: cp.sum(A.b)),
+            "warp": warp("total", lambda d: d.n, lambda d: ["b"]),
+        }
     if name in ("stencil", "jacobi"):
         halo = P.STAR_RADIUS if name == "stencil" else 1
         return {
-            "cuda": cuda(
-                name, _grid_2d(halo), BLOCK_2D, lambda d, _: [d.ptr("inp"), d.ptr("out"), I64(d.n)], "out"
-            ),
+            "cuda": cuda(name, _grid_2d(halo), BLOCK_2D, lambda d, _: [d.ptr("inp"), d.ptr("out"), I64(d.n)], "out"),
             "kernelkit": kk(name, _interior(halo), lambda d: {"inp": d.inp, "out": d.out}, "out"),
             "cupy": cupy(_numpy_like_stencil if name == "stencil" else _numpy_like_jacobi, "out"),
             "warp": warp(name, lambda d: (d.n - 2 * halo, d.n - 2 * halo), lambda d: ["inp", "out"], "out"),
         }
     if name == "transpose":
+        tiled = lambda d: {"a": d.a, "b": d.b, "n": d.n}  # noqa: E731
         return {
             "cuda": cuda(
                 "transpose",
@@ -452,7 +420,9 @@ def _versions_for(name: str) -> dict[str, Build]:
                 "b",
             ),
             "kernelkit": kk("transpose", _square, lambda d: {"a": d.a, "b": d.b}, "b"),
-            "kernelkit-team": kk("transpose_tiled", _tiles, lambda d: {"a": d.a, "b": d.b, "n": d.n}, "b"),
+            "kernelkit-team": kk("transpose_tiled", _tiles, tiled, "b"),
+            "kernelkit-threadvector": kk("transpose_threadvector", _tiles_2d, tiled, "b"),
+            "kernelkit-teamvector": kk("transpose_teamvector", _tiles_2d, tiled, "b"),
             "cupy": cupy(lambda cp, A, d: lambda: cp.copyto(A.b, A.a.T), "b"),
             "warp": warp("transpose", lambda d: (d.n, d.n), lambda d: ["a", "b"], "b"),
         }
@@ -491,9 +461,7 @@ def _versions_for(name: str) -> dict[str, Build]:
                 lambda d, _: [d.ptr("table"), d.ptr("idx"), d.ptr("val"), I64(d.n)],
                 "table",
             ),
-            "kernelkit": kk(
-                "gups", _range, lambda d: {"table": d.table, "idx": d.idx, "val": d.val}, "table"
-            ),
+            "kernelkit": kk("gups", _range, lambda d: {"table": d.table, "idx": d.idx, "val": d.val}, "table"),
             "cupy": cupy(make_cupy, "table"),
             "warp": warp("gups", lambda d: d.n, lambda d: ["table", "idx", "val"], "table"),
         }
@@ -527,9 +495,7 @@ def _versions_for(name: str) -> dict[str, Build]:
             return lambda: k(index)
 
         return {
-            "cuda": cuda(
-                "pi", lambda g, d: g.reduction_grid, BLOCK, lambda d, res: [F64(d.step), res, I64(d.n)]
-            ),
+            "cuda": cuda("pi", lambda g, d: g.reduction_grid, BLOCK, lambda d, res: [F64(d.step), res, I64(d.n)]),
             "kernelkit": kk("pi_term", _range, lambda d: {"step": d.step}),
             "cupy": cupy(make_cupy),
             "warp": warp("pi_sum", lambda d: d.n, lambda d: [d.step]),
@@ -549,6 +515,9 @@ def _versions_for(name: str) -> dict[str, Build]:
 
 NOTES = {
     ("cupy", "dot"): "cp.dot (cuBLAS)",
+    ("cupy", "sum"): "cp.sum (CUB)",
+    ("kernelkit-threadvector", "transpose"): "TeamThreadRange x ThreadVectorRange, 8 x 32",
+    ("kernelkit-teamvector", "transpose"): "TeamVectorMDRange, 8 x 32",
     ("cupy", "yax"): "y @ (A @ x) (cuBLAS)",
     ("cupy", "dgemm"): "cp.matmul (cuBLAS)",
     ("cupy", "stencil"): "slices, as the NumPy version",
@@ -560,18 +529,15 @@ NOTES = {
     ("cuda-tiled", "dgemm"): "16x16 shared-memory tiles",
     ("cuda-memcpy", "copy"): "cuMemcpyDtoD",
     ("warp", "dot"): "atomic_add into one element",
+    ("warp", "sum"): "atomic_add into one element",
     ("warp", "pi"): "atomic_add into one element",
     ("warp", "yax"): "atomic_add into one element",
 }
 
 
-def _gpu_data(problem: P.Problem) -> Callable[[int], DeviceData]:
-    def make(n: int) -> DeviceData:
-        import kernelkit as pk
-
-        from .harness import current_context
-
-        return DeviceData(problem.make(n), pk, current_context().gpu())
+def _gpu_data(problem: P.Problem) -> Callable[[Context, int], DeviceData]:
+    def make(ctx: Context, n: int) -> DeviceData:
+        return DeviceData(problem.make(n), ctx.kernelkit(), ctx.gpu())
 
     return make
 

@@ -54,6 +54,12 @@ def dot(x: A1, y: A1, out: A1):
 
 
 @wp.kernel
+def total(x: A1, out: A1):
+    i = wp.tid()
+    wp.atomic_add(out, 0, x[i])
+
+
+@wp.kernel
 def pi_sum(step: f64, out: A1):
     i = wp.tid()
     x = (f64(i) + f64(0.5)) * step

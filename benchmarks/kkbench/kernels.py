@@ -1,4 +1,4 @@
-"""The kernelkit versions of the benchmark and demo kernels: plain workunits, types from the call."""
+"""The kernelkit versions of the benchmarks: plain workunits, types from the call (public API only)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ def triad(i, a, b, c, s):
 
 
 @pk.workunit
-def axpy(i, a, x, y):
-    y[i] += a * x[i]
+def dot(i, acc, x, y):
+    acc += x[i] * y[i]
 
 
 @pk.workunit
-def dot(i, acc, x, y):
-    acc += x[i] * y[i]
+def total(i, acc, x):
+    acc += x[i]
 
 
 @pk.workunit
@@ -41,7 +41,7 @@ def pi_term(i, acc, step):
     acc += 4.0 / (1.0 + x * x)
 
 
-# ---- PRK, the Kokkos tutorial, random access, the seeds' DGEMM (bench.problems defines them) -------------
+# ---- PRK, the Kokkos tutorial, random access, the seeds' DGEMM (problems.py defines them) -----------------
 
 
 @pk.workunit
@@ -101,6 +101,65 @@ def transpose_tiled(team, a, b, n):
             b[r, c] = tile[j, i]
 
     pk.parallel_for(pk.TeamThreadMDRange(team, TILE, TILE), store)
+
+
+@pk.workunit
+def transpose_threadvector(team, a, b, n):
+    """transpose_tiled spelled with nested ranges: tile rows over the team's threads (TeamThreadRange), columns
+    over each thread's vector lanes (ThreadVectorRange); coalesced on both sides on a GPU."""
+    tiles = (n + TILE - 1) // TILE
+    t0 = team.league_rank() // tiles
+    t1 = team.league_rank() % tiles
+    tile = pk.ScratchView2D[pk.double](team.team_scratch(0), TILE, TILE + 1)
+
+    def load(i):
+        def col(j):
+            r = t0 * TILE + i
+            c = t1 * TILE + j
+            if r < n and c < n:
+                tile[i, j] = a[r, c]
+
+        pk.parallel_for(pk.ThreadVectorRange(team, TILE), col)
+
+    pk.parallel_for(pk.TeamThreadRange(team, TILE), load)
+    team.team_barrier()
+
+    def store(i):
+        def col(j):
+            r = t1 * TILE + i
+            c = t0 * TILE + j
+            if r < n and c < n:
+                b[r, c] = tile[j, i]
+
+        pk.parallel_for(pk.ThreadVectorRange(team, TILE), col)
+
+    pk.parallel_for(pk.TeamThreadRange(team, TILE), store)
+
+
+@pk.workunit
+def transpose_teamvector(team, a, b, n):
+    """transpose_tiled with the tile spread over every thread and lane of the team (TeamVectorMDRange)."""
+    tiles = (n + TILE - 1) // TILE
+    t0 = team.league_rank() // tiles
+    t1 = team.league_rank() % tiles
+    tile = pk.ScratchView2D[pk.double](team.team_scratch(0), TILE, TILE + 1)
+
+    def load(i, j):
+        r = t0 * TILE + i
+        c = t1 * TILE + j
+        if r < n and c < n:
+            tile[i, j] = a[r, c]
+
+    pk.parallel_for(pk.TeamVectorMDRange(team, TILE, TILE), load)
+    team.team_barrier()
+
+    def store(i, j):
+        r = t1 * TILE + i
+        c = t0 * TILE + j
+        if r < n and c < n:
+            b[r, c] = tile[j, i]
+
+    pk.parallel_for(pk.TeamVectorMDRange(team, TILE, TILE), store)
 
 
 @pk.workunit

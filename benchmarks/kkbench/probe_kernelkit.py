@@ -4,12 +4,17 @@
                                                          of a second one (its "next" figures exclude the
                                                          one-time work of the process's first launch)
     python probe_kernelkit.py launch SPACE CALLS BATCHES per-call time of a tiny 3-argument kernel, N=1
+    python probe_kernelkit.py profile SPACE N            the first launch under cProfile: where a warm start
+                                                         spends its time (run on a filled cache)
 
 The cache directory (KERNELKIT_CACHE_DIR) and thread count come from the environment the harness sets. On
-"cuda" the arrays are CudaSpace Views, uploaded (and the CUDA context made) before anything is timed.
+"cuda" the arrays are CudaSpace Views, uploaded (and the CUDA context made) before anything is timed. Public
+API only: this script runs in a fresh interpreter, outside the harness.
 """
 
+import cProfile
 import json
+import pstats
 import sys
 import time
 
@@ -44,13 +49,12 @@ def _twice(label, policy, wu, **kwargs):
 def arrays(space, n):
     if space is not pk.Cuda:
         return np.ones(n), np.zeros(n)
-    from kernelkit.backends.cuda import driver
-
-    driver.Device(0).set_current()  # the CUDA context is not part of compile time
     x = pk.View([n], pk.double, space=pk.CudaSpace)
     y = pk.View([n], pk.double, space=pk.CudaSpace)
     pk.deep_copy(x, np.ones(n))
     pk.deep_copy(y, np.zeros(n))
+    for v in (x, y):  # device-resident now: the CUDA context and the uploads are not part of a launch
+        v.__cuda_array_interface__  # noqa: B018
     return x, y
 
 
@@ -87,12 +91,32 @@ def launch(space, calls, batches):
     return {"per_call_s": samples, "calls": calls, "ok": bool(np.asarray(y)[0] == warmup + calls * batches)}
 
 
+def profile(space, n, top=15):
+    x, y = arrays(space, n)
+    policy = pk.RangePolicy(space, 0, n)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    pk.parallel_for("small", policy, small, a=2.0, x=x, y=y)
+    pk.fence()
+    prof.disable()
+    first_s = time.perf_counter() - t0
+    stats = pstats.Stats(prof)
+    rows = []
+    for (path, line, fn), (_, calls, tottime, cumtime, _) in stats.stats.items():
+        rows.append({"function": f"{path}:{line}({fn})", "calls": calls, "tottime_s": tottime, "cumtime_s": cumtime})
+    rows.sort(key=lambda r: r["tottime_s"], reverse=True)
+    return {"first_s": first_s, "top": rows[:top], "ok": bool(np.all(np.asarray(y) == 2.0))}
+
+
 def main(argv):
     mode, space = argv[1], getattr(pk, SPACES[argv[2]])
     if mode == "first":
         out = first(space, int(argv[3]))
     elif mode == "launch":
         out = launch(space, int(argv[3]), int(argv[4]))
+    elif mode == "profile":
+        out = profile(space, int(argv[3]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     print(json.dumps(out))

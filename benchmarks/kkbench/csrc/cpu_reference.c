@@ -65,6 +65,14 @@ double kkref_dot(const double* restrict x, const double* restrict y, int64_t n) 
     return s;
 }
 
+/* sum: the sum of a[i] (8 bytes per element), a full-array reduction. */
+double kkref_sum(const double* restrict a, int64_t n) {
+    double s = 0.0;
+#pragma omp parallel for simd reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) s += a[i];
+    return s;
+}
+
 /* The seeds' pi integral: sum over midpoints of 4 / (1 + x^2); the caller multiplies by step. */
 double kkref_pi(int64_t n, double step) {
     double s = 0.0;
