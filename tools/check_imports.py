@@ -16,12 +16,14 @@ import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "src" / "kernelkit"
-STAGES = ["errors", "config", "_native", "ir", "lang", "frontend", "compile", "runtime", "api"]
+STAGES = ["errors", "config", "_version", "_native", "ir", "interop", "lang", "frontend", "compile", "runtime", "api"]
 LEVEL = {
     "errors": 0,
     "config": 0,
+    "_version": 0,
     "_native": 0,
     "ir": 1,
+    "interop": 1,  # DLPack and the CUDA array interface: descriptions of foreign memory, above ir's types
     "lang": 2,
     "frontend": 3,
     "compile": 4,

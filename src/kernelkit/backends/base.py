@@ -40,6 +40,19 @@ class Records(Protocol):
     def write(self, name: str, data: dict) -> None: ...
 
 
+_records: Callable[[], Records] | None = None  # set by kernelkit.compile.cache: the cache's records
+
+
+def set_records(provider: Callable[[], Records]) -> None:
+    global _records
+    _records = provider
+
+
+def records() -> Records | None:
+    """The persistent records (None before kernelkit.compile is imported)."""
+    return _records() if _records is not None else None
+
+
 # --------------------------------------------------------------------------------------------------- places
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from kernelkit import config
+from kernelkit.backends import base
 from kernelkit.errors import KernelError
 
 FORMAT = "v1"
@@ -187,3 +188,6 @@ def default_cache() -> Cache:
     if _default is None or _default.directory != os.path.abspath(d):
         _default = Cache(d)
     return _default
+
+
+base.set_records(default_cache)  # backends read their toolchain memos through the interface, not from here

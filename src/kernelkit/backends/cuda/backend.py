@@ -163,13 +163,14 @@ class CudaBackend(CudaTarget):
 
     def available(self) -> tuple[bool, str]:
         # NVRTC is found here, not loaded (~20 ms): a process whose kernels all come from the cache never loads it
+        from kernelkit.backends.base import records
         from kernelkit.backends.cuda import driver, nvrtc
-        from kernelkit.compile.cache import default_cache
 
         ok, why = driver.available()  # first: without a driver nothing else matters, and it fails fast
         if not ok:
             return False, why
-        if nvrtc._lib is None and not cuda_toolchain.recorded(default_cache()) and not nvrtc.candidate_paths():
+        rec = records()
+        if nvrtc._lib is None and not (rec is not None and cuda_toolchain.recorded(rec)) and not nvrtc.candidate_paths():
             if not nvrtc.available():  # the system loader's own search, as a last resort
                 return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
         dev = driver.Device(self.device_id)
