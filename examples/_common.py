@@ -41,9 +41,7 @@ def default_space_name() -> str:
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
     """A parser whose description is the example's docstring, with --space and --threads already added."""
-    p = argparse.ArgumentParser(
-        description=(doc or "").strip(), formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = argparse.ArgumentParser(description=(doc or "").strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--space",
         default=None,
@@ -51,9 +49,7 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
         help="execution space (default: pk.get_default_space(), i.e. KERNELKIT_SPACE, else cuda when a GPU "
         "is usable, else openmp); debug runs the kernels in the Python interpreter (use small sizes)",
     )
-    p.add_argument(
-        "--threads", type=int, default=None, help="OpenMP threads (default: OMP_NUM_THREADS or all)"
-    )
+    p.add_argument("--threads", type=int, default=None, help="OpenMP threads (default: OMP_NUM_THREADS or all)")
     return p
 
 

@@ -16,9 +16,7 @@ import kernelkit as pk
 
 @pk.functor
 class ForceLJ:
-    def __init__(
-        self, x: pk.View2D[pk.double], f: pk.View2D[pk.double], nl: NeighborList, cutoff: float, shift: bool
-    ):
+    def __init__(self, x: pk.View2D[pk.double], f: pk.View2D[pk.double], nl: NeighborList, cutoff: float, shift: bool):
         self.n: int = x.extent(0)
         self.x: pk.View2D[pk.double] = x
         self.f: pk.View2D[pk.double] = f

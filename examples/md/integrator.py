@@ -81,8 +81,6 @@ class IntegratorNVE:
 
     def warm_up(self) -> None:
         s = self.s
-        pk.parallel_for(
-            0, initial_integrate, dt=self.dt, lx=self.lx, ly=self.ly, lz=self.lz, x=s.x, v=s.v, f=s.f
-        )
+        pk.parallel_for(0, initial_integrate, dt=self.dt, lx=self.lx, ly=self.ly, lz=self.lz, x=s.x, v=s.v, f=s.f)
         pk.parallel_for(0, final_integrate, dt=self.dt, v=s.v, f=s.f)
         pk.parallel_reduce(0, kinetic, v=s.v)

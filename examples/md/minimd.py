@@ -67,9 +67,7 @@ def sort_atoms(s: System, nbins: list[int]) -> None:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument(
-        "--nx", type=int, default=16, help="unit cells along x (default 16); also y, z unless given"
-    )
+    p.add_argument("--nx", type=int, default=16, help="unit cells along x (default 16); also y, z unless given")
     p.add_argument("--ny", type=int, default=None, help="unit cells along y (default: nx)")
     p.add_argument("--nz", type=int, default=None, help="unit cells along z (default: nx)")
     p.add_argument("--density", type=float, default=0.8442, help="reduced density (default 0.8442)")
@@ -79,9 +77,7 @@ def main() -> None:
     p.add_argument("--thermo", type=int, default=10, help="thermodynamic output every K steps (default 10)")
     p.add_argument("--cutoff", type=float, default=2.5, help="LJ cutoff (default 2.5)")
     p.add_argument("--skin", type=float, default=0.3, help="neighbor list skin (default 0.3)")
-    p.add_argument(
-        "--neigh-every", type=int, default=20, help="rebuild the neighbor list every N steps (default 20)"
-    )
+    p.add_argument("--neigh-every", type=int, default=20, help="rebuild the neighbor list every N steps (default 20)")
     p.add_argument(
         "--list",
         choices=["half", "full"],
@@ -89,14 +85,10 @@ def main() -> None:
         help="neighbor list: full (each pair twice, no atomics; the default) or half (each pair "
         "once, the partner updated with atomics)",
     )
-    p.add_argument(
-        "--no-shift", action="store_true", help="print the unshifted truncated energy (no drift check)"
-    )
+    p.add_argument("--no-shift", action="store_true", help="print the unshifted truncated energy (no drift check)")
     p.add_argument("--no-sort", action="store_true", help="do not sort the atoms by cell at the start")
     p.add_argument("--seed", type=int, default=87287, help="velocity seed (default 87287, as in.lj)")
-    p.add_argument(
-        "--drift-tol", type=float, default=2e-4, help="relative energy drift allowed (default 2e-4)"
-    )
+    p.add_argument("--drift-tol", type=float, default=2e-4, help="relative energy drift allowed (default 2e-4)")
     p.add_argument("--check-atoms", type=int, default=64, help="atoms whose forces are checked (default 64)")
     args, space = setup(p)
     sizes = (args.nx, args.ny or 1, args.nz or 1)
@@ -133,9 +125,7 @@ def main() -> None:
     def thermo(step: int) -> float:
         ke = integ.kinetic_energy()
         pe = force.potential_energy()
-        print(
-            f"{step:>8d} {2.0 * ke / dof:>12.6f} {pe / s.n:>14.8f} {ke / s.n:>14.8f} {(pe + ke) / s.n:>14.8f}"
-        )
+        print(f"{step:>8d} {2.0 * ke / dof:>12.6f} {pe / s.n:>14.8f} {ke / s.n:>14.8f} {(pe + ke) / s.n:>14.8f}")
         return pe + ke
 
     e0 = thermo(0)

@@ -31,9 +31,7 @@ def min_image(d: float, length: float) -> float:
 
 @pk.functor
 class NeighborList:
-    def __init__(
-        self, x: pk.View2D[pk.double], box, cutoff: float, skin: float, half: bool, max_neigh: int = 96
-    ):
+    def __init__(self, x: pk.View2D[pk.double], box, cutoff: float, skin: float, half: bool, max_neigh: int = 96):
         n = x.extent(0)
         self.n: int = n
         self.x: pk.View2D[pk.double] = x

@@ -34,9 +34,7 @@ def dgemm_ikj(i: int, order: int, A: pk.View2D[pk.double], B: pk.View2D[pk.doubl
 
 
 @pk.workunit
-def dgemm_dot(
-    i: int, j: int, order: int, A: pk.View2D[pk.double], B: pk.View2D[pk.double], C: pk.View2D[pk.double]
-):
+def dgemm_dot(i: int, j: int, order: int, A: pk.View2D[pk.double], B: pk.View2D[pk.double], C: pk.View2D[pk.double]):
     s = 0.0
     for k in range(order):
         s += A[i][k] * B[k][j]
@@ -52,9 +50,7 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("-n", "--order", type=int, default=512, help="matrix order (default 512)")
     p.add_argument("--iterations", type=int, default=3, help="multiplications (default 3)")
-    p.add_argument(
-        "--variant", choices=["ikj", "mdrange"], default="ikj", help="loop structure (default ikj)"
-    )
+    p.add_argument("--variant", choices=["ikj", "mdrange"], default="ikj", help="loop structure (default ikj)")
     args, space = setup(p)
     n = args.order
     A = pk.View([n, n], pk.double)

@@ -33,9 +33,7 @@ def pi_func(num_steps: int) -> float:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument(
-        "--steps", type=int, default=100_000_000, help="rectangles (default 10^8, as the tutorial)"
-    )
+    p.add_argument("--steps", type=int, default=100_000_000, help="rectangles (default 10^8, as the tutorial)")
     p.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
     args, space = setup(p)
     n = args.steps

@@ -26,9 +26,7 @@ def init(i: int, j: int, inp: pk.View2D[pk.double], out: pk.View2D[pk.double]):
 
 
 @pk.workunit
-def star(
-    i: int, j: int, R: int, W: pk.View2D[pk.double], inp: pk.View2D[pk.double], out: pk.View2D[pk.double]
-):
+def star(i: int, j: int, R: int, W: pk.View2D[pk.double], inp: pk.View2D[pk.double], out: pk.View2D[pk.double]):
     s: float = 0.0
     for jj in range(-R, R + 1):
         s += W[R][R + jj] * inp[i][j + jj]

@@ -75,9 +75,7 @@ class Workload:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument(
-        "--layout", choices=sorted(LAYOUTS), default="default", help="layout of A (default: default)"
-    )
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="default", help="layout of A (default: default)")
     args, space = setup(p)
     N, M = args.rows, args.cols
     w = Workload(N, M, args.repeat, LAYOUTS[args.layout], space)

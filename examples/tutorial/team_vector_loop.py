@@ -81,12 +81,8 @@ def reference(E: int, N: int, M: int) -> int:
 
 def main() -> None:
     p = parser(__doc__, n=256, m=256)
-    p.add_argument(
-        "-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)"
-    )
-    p.add_argument(
-        "--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)"
-    )
+    p.add_argument("-E", "--problems", type=int, default=64, help="number of problems, one per team (default 64)")
+    p.add_argument("--vector-length", type=int, default=32, help="vector lanes per thread (power of 2, <= 32)")
     args, space = setup(p)
     E, N, M = args.problems, args.rows, args.cols
     y = pk.View([E, N], dtype=int)

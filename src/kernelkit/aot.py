@@ -12,13 +12,13 @@ from __future__ import annotations
 import runpy
 from dataclasses import dataclass
 
-from kernelkit.lang import annotations as A
-from kernelkit.lang import reducers as R
 from kernelkit.api.decorators import Workunit
 from kernelkit.errors import KernelError, KernelValueError
 from kernelkit.frontend.lower import Signature, lower_kernel, param_annotations
 from kernelkit.frontend.source import get_source
 from kernelkit.ir import types as T
+from kernelkit.lang import annotations as A
+from kernelkit.lang import reducers as R
 
 
 @dataclass
@@ -36,8 +36,11 @@ def signature_from_annotations(wu: Workunit) -> Signature:
     pattern, reducer, nhead = "for", None, rank
     if len(names) > rank and isinstance(anns.get(names[rank]), A.AccAnnotation):
         pattern, nhead = "reduce", rank + 1
-        reducer = R.ALL[wu.options.get("reducer", "Sum")] if isinstance(wu.options.get("reducer", "Sum"), str) \
+        reducer = (
+            R.ALL[wu.options.get("reducer", "Sum")]
+            if isinstance(wu.options.get("reducer", "Sum"), str)
             else wu.options["reducer"]
+        )
         if len(names) > rank + 1 and anns.get(names[rank + 1]) is T.bool_:
             pattern, nhead = "scan", rank + 2
     types: dict[str, T.Type] = {}

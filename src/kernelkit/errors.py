@@ -10,6 +10,7 @@ from __future__ import annotations
 import linecache
 import os
 from dataclasses import dataclass
+from types import FrameType
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def caller_loc() -> Loc | None:
     """The location of the innermost frame outside kernelkit: where the user called the API."""
     import sys
 
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     while f is not None:
         fn = os.path.abspath(f.f_code.co_filename)
         if not fn.startswith(_PKG_DIR):

@@ -44,9 +44,7 @@ def extremes(name) -> np.ndarray:
             vals += [-1]
         return np.array(vals, dtype=dt)
     info = np.finfo(dt)
-    return np.array(
-        [0.0, -0.0, info.max, -info.max, info.tiny, info.eps, np.inf, -np.inf, np.nan, 1.0 / 3.0], dtype=dt
-    )
+    return np.array([0.0, -0.0, info.max, -info.max, info.tiny, info.eps, np.inf, -np.inf, np.nan, 1.0 / 3.0], dtype=dt)
 
 
 @pk.workunit
@@ -257,9 +255,7 @@ def test_annotated_locals_keep_their_type(space):
     out_f = np.zeros(n)
     out_i = np.zeros(n, dtype=np.int64)
     pk.parallel_for(pk.RangePolicy(space, 0, n), annotated_locals, out_f=out_f, out_i=out_i)
-    np.testing.assert_array_equal(
-        out_f, 0.5 * np.arange(n)
-    )  # `t: float = 0` is a float despite the int literal
+    np.testing.assert_array_equal(out_f, 0.5 * np.arange(n))  # `t: float = 0` is a float despite the int literal
     np.testing.assert_array_equal(out_i, np.arange(n))
 
 

@@ -232,9 +232,7 @@ def test_reduce_repeated_calls_are_consistent(space, rng):
     x = rng.random(200)
     first = pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x)
     for _ in range(5):
-        assert pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x) == pytest.approx(
-            first, rel=1e-13
-        )
+        assert pk.parallel_reduce(pk.RangePolicy(space, 0, 200), dot, x=x, y=x) == pytest.approx(first, rel=1e-13)
 
 
 # ---------------------------------------------------------------------------------------------- parallel_scan

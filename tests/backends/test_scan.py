@@ -31,9 +31,7 @@ def inclusive_int(i, acc: pk.Acc[pk.int64], final, x, out):
 
 
 @pk.workunit
-def pykokkos_style(
-    i: int, acc: pk.Acc[pk.double], last_pass: bool, x: pk.View1D[pk.double], out: pk.View1D[pk.double]
-):
+def pykokkos_style(i: int, acc: pk.Acc[pk.double], last_pass: bool, x: pk.View1D[pk.double], out: pk.View1D[pk.double]):
     acc += x[i]
     if last_pass:
         out[i] = 2.0 * acc

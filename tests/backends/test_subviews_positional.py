@@ -33,7 +33,7 @@ def scale_column(j, A):
 
 @pk.workunit
 def block_sum(b, acc, A, w):
-    blk = A[b * w:(b + 1) * w, :]
+    blk = A[b * w : (b + 1) * w, :]
     for i in range(blk.extent(0)):
         for k in range(blk.extent(1)):
             acc += blk[i, k]

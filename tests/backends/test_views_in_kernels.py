@@ -113,9 +113,7 @@ def test_c_and_fortran_arrays_mixed(space, rng):
 def test_transposed_array(space, rng):
     base = rng.standard_normal((4, 7))
     out = np.zeros((7, 4))
-    ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, 7), scale_2d, a=base.T, out=out)
-    )
+    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, 7), scale_2d, a=base.T, out=out))
     if ran:
         np.testing.assert_array_equal(out, 3.0 * base.T)
 
@@ -133,9 +131,7 @@ def test_strided_input(space, rng, how):
         "offset_step3": base[1::3, 1],
     }[how]
     out = np.zeros(len(x))
-    ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=out)
-    )
+    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=out))
     if ran:
         np.testing.assert_array_equal(out, 3.0 * x)
 
@@ -145,9 +141,7 @@ def test_strided_output_writes_land_in_the_original(space, rng, how):
     base = np.zeros((20, 3))
     view = {"step2": base[::2, 0], "reversed": base[::-1, 1], "column": base[:, 2]}[how]
     x = rng.standard_normal(len(view))
-    ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=view)
-    )
+    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, len(x)), scale_1d, x=x, out=view))
     if ran:
         np.testing.assert_array_equal(view, 3.0 * x)
         expected = np.zeros((20, 3))
@@ -171,9 +165,7 @@ def test_strided_2d_block(space, rng):
 def test_non_native_byte_order(space):
     x = np.arange(8, dtype=">f8")
     out = np.zeros(8)
-    ran = _correct_or_kernel_error(
-        lambda: pk.parallel_for(pk.RangePolicy(space, 0, 8), scale_1d, x=x, out=out)
-    )
+    ran = _correct_or_kernel_error(lambda: pk.parallel_for(pk.RangePolicy(space, 0, 8), scale_1d, x=x, out=out))
     if ran:
         np.testing.assert_array_equal(out, 3.0 * np.arange(8))
 

@@ -73,17 +73,13 @@ def check_error(request):
         low = msg.lower()
         for word in mentions:
             alternatives = (word,) if isinstance(word, str) else tuple(word)
-            assert any(a.lower() in low for a in alternatives), (
-                f"the message does not mention {word!r}:\n{msg}"
-            )
+            assert any(a.lower() in low for a in alternatives), f"the message does not mention {word!r}:\n{msg}"
         for frag in INTERNAL_FRAGMENTS:
             assert frag not in msg, f"internal file name {frag!r} in the message:\n{msg}"
         for d in PKG_DIRS:
             assert d not in msg, f"the package directory {d} appears in the message:\n{msg}"
         internal = [
-            f"{fr.filename}:{fr.lineno}"
-            for fr in traceback.extract_tb(excinfo.tb)
-            if _is_internal(fr.filename)
+            f"{fr.filename}:{fr.lineno}" for fr in traceback.extract_tb(excinfo.tb) if _is_internal(fr.filename)
         ]
         assert not internal, f"internal kernelkit frames in the traceback: {internal}"
         return msg

@@ -12,6 +12,7 @@ import kernelkit as pk
 
 def test_missing_keyword_argument(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out, scale):  # E:def
             out[i] = scale
@@ -22,6 +23,7 @@ def test_missing_keyword_argument(space, check_error):
 
 def test_extra_keyword_argument(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):  # E:def2
             out[i] = 1.0
@@ -32,6 +34,7 @@ def test_extra_keyword_argument(space, check_error):
 
 def test_unsupported_argument_kind(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out, a):  # E:def3
             out[i] = a
@@ -42,6 +45,7 @@ def test_unsupported_argument_kind(space, check_error):
 
 def test_object_array_is_refused(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out, a):  # E:def4
             out[i] = a[i]
@@ -53,6 +57,7 @@ def test_object_array_is_refused(space, check_error):
 
 def test_wrong_dtype_for_annotated_view(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, x: pk.View1D[pk.int32], out):  # E:def5
             out[i] = x[i]
@@ -63,6 +68,7 @@ def test_wrong_dtype_for_annotated_view(space, check_error):
 
 def test_wrong_rank_for_annotated_view(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, x: pk.View2D[pk.double], out):  # E:def6
             out[i] = x[i, 0]
@@ -73,6 +79,7 @@ def test_wrong_rank_for_annotated_view(space, check_error):
 
 def test_float_for_annotated_int_parameter(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, n: int, out):  # E:def7
             out[i] = n
@@ -83,6 +90,7 @@ def test_float_for_annotated_int_parameter(space, check_error):
 
 def test_array_for_annotated_scalar_parameter(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, a: float, out):  # E:def8
             out[i] = a
@@ -93,6 +101,7 @@ def test_array_for_annotated_scalar_parameter(space, check_error):
 
 def test_reduce_with_a_workunit_lacking_an_accumulator(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, x):  # E:def9
             x[i] = 1.0
@@ -103,6 +112,7 @@ def test_reduce_with_a_workunit_lacking_an_accumulator(space, check_error):
 
 def test_scan_with_a_workunit_lacking_final(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, acc, x):  # E:def10
             acc += x[i]
@@ -113,6 +123,7 @@ def test_scan_with_a_workunit_lacking_final(space, check_error):
 
 def test_mdrange_with_too_few_index_parameters(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):  # E:def11
             out[i] = 1.0

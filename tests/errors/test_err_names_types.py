@@ -17,6 +17,7 @@ def _run(space, wu, n=2, **kwargs):
 
 def test_unknown_name(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = undefined_thing_xyz + 1  # E:name  # noqa: F821
@@ -27,6 +28,7 @@ def test_unknown_name(space, check_error):
 
 def test_unknown_function(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = frobnicate(i)  # E:func  # noqa: F821
@@ -37,6 +39,7 @@ def test_unknown_function(space, check_error):
 
 def test_unknown_math_function(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = math.frobnicate(i)  # E:mathfunc
@@ -47,6 +50,7 @@ def test_unknown_math_function(space, check_error):
 
 def test_unknown_pk_attribute(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = pk.not_a_kernel_function(i)  # E:pkattr
@@ -57,6 +61,7 @@ def test_unknown_pk_attribute(space, check_error):
 
 def test_unknown_view_method(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = out.frobnicate(0)  # E:method
@@ -67,6 +72,7 @@ def test_unknown_view_method(space, check_error):
 
 def test_int_local_assigned_a_float(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             t = 0
@@ -79,6 +85,7 @@ def test_int_local_assigned_a_float(space, check_error):
 
 def test_int_local_augmented_with_a_float(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             t = 0
@@ -91,6 +98,7 @@ def test_int_local_augmented_with_a_float(space, check_error):
 
 def test_view_where_a_scalar_is_expected(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, a, out):
             out[i] = a + 1  # E:viewscalar
@@ -101,6 +109,7 @@ def test_view_where_a_scalar_is_expected(space, check_error):
 
 def test_scalar_where_a_view_is_expected(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, a, out):
             out[i] = a[i]  # E:scalarview
@@ -111,6 +120,7 @@ def test_scalar_where_a_view_is_expected(space, check_error):
 
 def test_too_many_indices(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i, 0] = 1.0  # E:rank
@@ -121,6 +131,7 @@ def test_too_many_indices(space, check_error):
 
 def test_too_few_indices_in_a_store(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = 1.0  # E:rank2
@@ -131,6 +142,7 @@ def test_too_few_indices_in_a_store(space, check_error):
 
 def test_assigning_a_view_to_a_scalar_local(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, a, out):
             t = 1.0
@@ -143,6 +155,7 @@ def test_assigning_a_view_to_a_scalar_local(space, check_error):
 
 def test_subscripting_a_scalar_local(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             t = 1.0
@@ -154,6 +167,7 @@ def test_subscripting_a_scalar_local(space, check_error):
 
 def test_wrong_number_of_function_arguments(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.function
         def two(a, b):
             return a + b

@@ -18,6 +18,7 @@ def _run(space, wu, n=2, **kwargs):
 
 def test_try(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             try:  # E:try
@@ -31,6 +32,7 @@ def test_try(space, check_error):
 
 def test_with(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             with open("x"):  # E:with
@@ -42,6 +44,7 @@ def test_with(space, check_error):
 
 def test_lambda(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             f = lambda v: v + 1  # E:lambda  # noqa: E731
@@ -53,6 +56,7 @@ def test_lambda(space, check_error):
 
 def test_list_literal(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             values = [1.0, 2.0, 3.0]  # E:list
@@ -64,6 +68,7 @@ def test_list_literal(space, check_error):
 
 def test_list_comprehension(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             t = [j for j in range(i)]  # E:listcomp
@@ -75,6 +80,7 @@ def test_list_comprehension(space, check_error):
 
 def test_dict_literal(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             d = {"a": 1.0}  # E:dict
@@ -86,6 +92,7 @@ def test_dict_literal(space, check_error):
 
 def test_yield(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             out[i] = 1.0
@@ -97,6 +104,7 @@ def test_yield(space, check_error):
 
 def test_import_inside_kernel(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             import math  # E:import
@@ -109,6 +117,7 @@ def test_import_inside_kernel(space, check_error):
 
 def test_string_arithmetic(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             s = "a" + "b"  # E:str
@@ -120,18 +129,21 @@ def test_string_arithmetic(space, check_error):
 
 def test_fstring(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             pk.printf(f"{i}\n")  # E:fstring
             out[i] = 1.0
 
         _run(space, k)
-    check_error(ei, (pk.KernelSyntaxError, pk.KernelTypeError), "fstring",
-                mentions=[("f-string", "joinedstr", "format", "str")])
+    check_error(
+        ei, (pk.KernelSyntaxError, pk.KernelTypeError), "fstring", mentions=[("f-string", "joinedstr", "format", "str")]
+    )
 
 
 def test_global_statement(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             global SOMETHING  # E:global
@@ -143,6 +155,7 @@ def test_global_statement(space, check_error):
 
 def test_class_definition(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             class Point:  # E:class
@@ -156,6 +169,7 @@ def test_class_definition(space, check_error):
 
 def test_del(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             t = 1.0
@@ -168,6 +182,7 @@ def test_del(space, check_error):
 
 def test_python_print_is_not_a_kernel_function(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.workunit
         def k(i, out):
             print(i)  # E:print
@@ -179,6 +194,7 @@ def test_python_print_is_not_a_kernel_function(space, check_error):
 
 def test_recursion_in_function(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.function
         def fact(n):  # E:rec-def
             if n <= 1:
@@ -195,6 +211,7 @@ def test_recursion_in_function(space, check_error):
 
 def test_mutual_recursion(space, check_error):
     with pytest.raises(pk.KernelError) as ei:
+
         @pk.function
         def ping(n):  # E:mrec-def
             if n <= 0:

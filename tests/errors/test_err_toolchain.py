@@ -58,7 +58,5 @@ def test_missing_compiler_gives_a_clear_error(tmp_path):
     assert "no-such-compiler" in msg or "c++" in msg.lower() or "compiler" in msg.lower(), msg
     assert any(word in msg.lower() for word in ("install", "cxx", "kernelkit_cxx")), msg
     pkg_dirs = [os.path.realpath(p) for p in result["pkg"]]
-    internal = [
-        f for f in result["frames"] if any(os.path.realpath(f).startswith(d + os.sep) for d in pkg_dirs)
-    ]
+    internal = [f for f in result["frames"] if any(os.path.realpath(f).startswith(d + os.sep) for d in pkg_dirs)]
     assert not internal, internal

@@ -43,8 +43,12 @@ def run(tmp_path, *args):
     path = tmp_path / "kernels.py"
     path.write_text(SOURCE)
     env = dict(os.environ, KERNELKIT_CACHE_DIR=str(tmp_path / "cache"))
-    return subprocess.run([sys.executable, "-m", "kernelkit.cli", "compile", "--quiet", *args, str(path)],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "kernelkit.cli", "compile", "--quiet", *args, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_aot_openmp_compiles_annotated_workunits_and_skips_the_rest(tmp_path):

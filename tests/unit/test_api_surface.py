@@ -154,16 +154,12 @@ def test_import_starts_nothing_and_is_quick(tmp_path, record_property):
     env["KERNELKIT_CACHE_DIR"] = str(tmp_path / "cache")
     timings = []
     for _ in range(3):  # best of three: the first run also pays for a cold disk cache
-        proc = subprocess.run(
-            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
-        )
+        proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         timings.append(r["import_s"])
         assert r["after"]["py_threads"] == r["py_threads_before"], "import kernelkit started Python threads"
-        assert r["after"]["native_threads"] == r["native_threads_before"], (
-            "import kernelkit started native threads"
-        )
+        assert r["after"]["native_threads"] == r["native_threads_before"], "import kernelkit started native threads"
         assert r["after"]["children"] == [], "import kernelkit left child processes (a compiler?)"
         assert r["cache_files"] == 0, "import kernelkit compiled something"
         assert r["modules"] == [], f"import kernelkit imported heavy optional packages: {r['modules']}"
@@ -207,9 +203,7 @@ def test_default_space_is_openmp_without_a_gpu(tmp_path):
         assert r["is_openmp"], f"with no usable GPU the default space must be OpenMP: {r}"
 
 
-@pytest.mark.parametrize(
-    "value,expect", [("serial", "is_serial"), ("Debug", "is_debug"), ("OpenMP", "is_openmp")]
-)
+@pytest.mark.parametrize("value,expect", [("serial", "is_serial"), ("Debug", "is_debug"), ("OpenMP", "is_openmp")])
 def test_kernelkit_space_env(tmp_path, value, expect):
     r = _env_probe(tmp_path, KERNELKIT_SPACE=value)
     assert r[expect], r

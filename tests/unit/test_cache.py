@@ -248,9 +248,7 @@ def test_concurrent_compiles_on_an_empty_cache(tmp_path):
     p = Project(tmp_path)
     go = str(tmp_path / "go")
     procs = [
-        subprocess.Popen(
-            p.argv(go=go), env=p.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        subprocess.Popen(p.argv(go=go), env=p.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]
     deadline = time.time() + 120
@@ -291,9 +289,7 @@ def _refused_or_not_loaded(proc, closed_dir=None):
     anything, and loaded only entries it verifies as its own (files owned by us, not writable by others, hash
     matching the record) -- nobody else could have placed such a file there."""
     if proc.returncode != 0:
-        assert "KernelError" in proc.stderr or "Kernel" in proc.stderr or "cache" in proc.stderr.lower(), (
-            proc.stderr
-        )
+        assert "KernelError" in proc.stderr or "Kernel" in proc.stderr or "cache" in proc.stderr.lower(), proc.stderr
         assert "Segmentation" not in proc.stderr
         return
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -397,9 +393,7 @@ def test_default_cache_introspection(tmp_path):
         """
         )
     )
-    proc = subprocess.run(
-        [sys.executable, str(script)], env=p.env(), capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, str(script)], env=p.env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert os.path.realpath(r["before"]["directory"]) == os.path.realpath(p.cache)
@@ -438,9 +432,7 @@ def test_repeated_calls_do_no_compilation_work():
         pk.parallel_for(pk.RangePolicy(pk.Serial, 3, 7), wu, x=x, out=out)
     assert work() == after_first, "a repeated call with the same argument types compiled or loaded again"
     np.testing.assert_array_equal(out, x * 4.0 - 1.0)
-    pk.parallel_for(
-        pk.RangePolicy(pk.Serial, 0, 10), wu, x=x.astype(np.float32), out=np.zeros(10, np.float32)
-    )
+    pk.parallel_for(pk.RangePolicy(pk.Serial, 0, 10), wu, x=x.astype(np.float32), out=np.zeros(10, np.float32))
     assert work() == after_first + 1, "a new argument dtype is a new specialization"
     pk.parallel_for(pk.RangePolicy(pk.Serial, 0, 10), wu, x=x, out=out)
     assert work() == after_first + 1

@@ -202,9 +202,7 @@ def cuda(request, fake_libcuda):
         gc.collect()
 
 
-def read_device(
-    ptr: int, shape: tuple[int, ...], dtype, strides: tuple[int, ...] | None = None
-) -> np.ndarray:
+def read_device(ptr: int, shape: tuple[int, ...], dtype, strides: tuple[int, ...] | None = None) -> np.ndarray:
     """Device memory as a host array (a plain driver copy: not counted by memory.stats)."""
     dt = np.dtype(dtype)
     if strides is None:
@@ -494,9 +492,7 @@ def test_numpy_argument_errors(cuda):
 class FakeGpuArray:
     """What CuPy, PyTorch or Numba expose: __cuda_array_interface__ over device memory they own."""
 
-    def __init__(
-        self, values: np.ndarray, strides: tuple[int, ...] | None = None, typestr: str | None = None
-    ):
+    def __init__(self, values: np.ndarray, strides: tuple[int, ...] | None = None, typestr: str | None = None):
         self.ptr = driver.alloc(max(values.nbytes, 1))
         write_device(self.ptr, values)
         self.shape = values.shape
@@ -536,19 +532,13 @@ def test_cuda_array_interface_arguments_are_zero_copy(cuda):
     with pytest.raises(KernelValueError, match=r"argument 'bad' has strides \(12,\) that are not multiples"):
         memory.device_arg("bad", bad, 0, writes=False)
     cplx = FakeGpuArray(np.zeros(2, dtype=np.complex64))
-    with pytest.raises(
-        KernelTypeError, match="argument 'cplx' has dtype complex64, which kernels cannot use"
-    ):
+    with pytest.raises(KernelTypeError, match="argument 'cplx' has dtype complex64, which kernels cannot use"):
         memory.device_arg("cplx", cplx, 0, writes=False)
     g.readonly = True
-    with pytest.raises(
-        KernelValueError, match="the kernel writes argument 'g', but that GPU array is read-only"
-    ):
+    with pytest.raises(KernelValueError, match="the kernel writes argument 'g', but that GPU array is read-only"):
         memory.device_arg("g", g, 0, writes=True)
     if cuda.devices > 1:
-        with pytest.raises(
-            KernelValueError, match="argument 'g' is in the memory of GPU 0, but the kernel runs"
-        ):
+        with pytest.raises(KernelValueError, match="argument 'g' is in the memory of GPU 0, but the kernel runs"):
             memory.device_arg("g", g, 1, writes=False)
     for a in (g, t, bad, cplx):
         a.free()

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from kernelkit import _native
-from kernelkit.backends import base
-from kernelkit.backends.base import HostBackedPlace
 from kernelkit.api import views as V
 from kernelkit.api.views import View
+from kernelkit.backends import base
+from kernelkit.backends.base import HostBackedPlace
 from kernelkit.errors import KernelTypeError, KernelValueError
 from kernelkit.ir import types as T
 from kernelkit.runtime import coherence
@@ -192,9 +192,7 @@ def test_errors_are_also_builtin_exceptions():
 
 def test_extent_and_stride_errors():
     v = View([3, 4])
-    with pytest.raises(
-        KernelValueError, match=r"extent\(2\) of a rank-2 View: the dimension must be in 0..1"
-    ):
+    with pytest.raises(KernelValueError, match=r"extent\(2\) of a rank-2 View: the dimension must be in 0..1"):
         v.extent(2)
     with pytest.raises(KernelValueError, match=r"extent\(-1\) of a rank-2 View"):
         v.extent(-1)
@@ -334,9 +332,7 @@ def test_setitem_with_numpy_keys_writes_through():
 
 def test_setitem_rejects_lossy_values():
     v = View([3], T.int32)
-    with pytest.raises(
-        KernelTypeError, match=r"cannot store into a pk.int32 View: 1.5 is not an integer value"
-    ):
+    with pytest.raises(KernelTypeError, match=r"cannot store into a pk.int32 View: 1.5 is not an integer value"):
         v[0] = 1.5
     with pytest.raises(KernelTypeError, match="2.5 is not an integer value"):
         v[:] = np.array([1.0, 2.5, 3.0])
@@ -475,9 +471,7 @@ def test_subview_function_errors():
         V.subview(v, (1, 2, 3))
     with pytest.raises(KernelTypeError, match="must hold two ints"):
         V.subview(v, (1.0, 2))
-    with pytest.raises(
-        KernelValueError, match=r"subview of a View of shape \(4, 5\): index 9 is out of bounds"
-    ):
+    with pytest.raises(KernelValueError, match=r"subview of a View of shape \(4, 5\): index 9 is out of bounds"):
         V.subview(v, 9)
     with pytest.raises(KernelTypeError, match="use an int, a slice, pk.ALL or a"):
         V.subview(v, [1, 2])

@@ -69,8 +69,10 @@ class BoundWorkunit:
             try:
                 out[f"{self_name}.{n}"] = getattr(obj, n)
             except AttributeError:
-                raise KernelTypeError(f"{type(obj).__name__} object has no member {n!r} (used by its kernels); set "
-                                      f"self.{n} in __init__", caller_loc()) from None
+                raise KernelTypeError(
+                    f"{type(obj).__name__} object has no member {n!r} (used by its kernels); set self.{n} in __init__",
+                    caller_loc(),
+                ) from None
         return out
 
     def __call__(self, *args):
@@ -101,8 +103,7 @@ def _members(cls: type, wu: Workunit) -> tuple[str, list[str]]:
                 tree = get_source(v.py_function).tree
                 own = tree.args.args[0].arg if tree.args.args else None
                 for node in ast.walk(tree):
-                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
-                            node.value.id == own:
+                    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == own:
                         used.add(node.attr)
     methods = {n for n in used if isinstance(getattr(cls, n, None), (Workunit, DeviceFunction))}
     hit = (self_name, sorted(used - methods))
@@ -156,6 +157,7 @@ def classtype(cls):
 def functor(cls=None, **options):
     """Class decorator (ClassSty): the annotated members set in `__init__` are the data of the class's
     `@pk.workunit` methods, which are launched as `pk.parallel_for(policy, obj.method)`."""
+
     def mark(c):
         c._kk_functor = options
         return c
@@ -166,6 +168,7 @@ def functor(cls=None, **options):
 def workload(cls=None, **options):
     """Class decorator (ClassStyWithMain): `pk.execute(space, obj)` runs its `@pk.main` method, then its
     `@pk.callback` methods."""
+
     def mark(c):
         c._kk_workload = options
         return c
@@ -214,5 +217,4 @@ def as_workunit(obj) -> Workunit:
             wu = Workunit(obj)
             obj._kk_workunit = wu
         return wu
-    raise KernelTypeError(f"expected a workunit (a function decorated with @pk.workunit), got {obj!r}",
-                          caller_loc())
+    raise KernelTypeError(f"expected a workunit (a function decorated with @pk.workunit), got {obj!r}", caller_loc())

@@ -6,14 +6,14 @@ call into the native launcher; everything else happens on the first call with ne
 
 from __future__ import annotations
 
+from kernelkit import _native
 from kernelkit.api import reducers as R
 from kernelkit.api.decorators import BoundWorkunit, Workunit, as_workunit
 from kernelkit.api.policies import MDRangePolicy, RangePolicy
-from kernelkit.api.team import TeamPolicy
 from kernelkit.api.spaces import Default, ExecutionSpace, get_default_space
-from kernelkit import _native
-from kernelkit.runtime.launcher import Launch, launch, team_launch
+from kernelkit.api.team import TeamPolicy
 from kernelkit.errors import KernelTypeError, KernelValueError, caller_loc
+from kernelkit.runtime.launcher import Launch, launch, team_launch
 
 
 def _split(args: tuple, name: str):
@@ -23,8 +23,9 @@ def _split(args: tuple, name: str):
     else:
         label = None
     if len(args) < 2:
-        raise KernelTypeError(f"{name}([label,] policy, workunit, **kwargs) needs a policy and a workunit",
-                              caller_loc())
+        raise KernelTypeError(
+            f"{name}([label,] policy, workunit, **kwargs) needs a policy and a workunit", caller_loc()
+        )
     return label, args[0], args[1], args[2:]
 
 
@@ -42,18 +43,21 @@ def _record(policy, pattern: str, reducer, init, label):
     if cls is TeamPolicy:
         ts = policy.team_size if policy.team_size.__class__ is int else 0  # 0: AUTO, each backend chooses
         scratch = (*policy.scratch_team, *policy.scratch_thread)
-        return policy.space, team_launch(pattern, policy.league_size, ts, policy.vector_length, scratch, reducer,
-                                         init, label)
+        return policy.space, team_launch(
+            pattern, policy.league_size, ts, policy.vector_length, scratch, reducer, init, label
+        )
     if isinstance(policy, ExecutionSpace):
-        raise KernelTypeError(f"{policy!r} is not a policy (did you mean pk.RangePolicy({policy!r}, 0, n)?)",
-                              caller_loc())
+        raise KernelTypeError(
+            f"{policy!r} is not a policy (did you mean pk.RangePolicy({policy!r}, 0, n)?)", caller_loc()
+        )
     try:
         import operator
 
         n = operator.index(policy)
     except TypeError:
-        raise KernelTypeError(f"expected a policy (an int, RangePolicy or MDRangePolicy), got {policy!r}",
-                              caller_loc()) from None
+        raise KernelTypeError(
+            f"expected a policy (an int, RangePolicy or MDRangePolicy), got {policy!r}", caller_loc()
+        ) from None
     return _record(n, pattern, reducer, init, label)
 
 
@@ -87,13 +91,25 @@ def _positional(wu, pattern: str, policy, rest: tuple, kwargs: dict) -> dict:
     names = [a.arg for a in get_source(fn).tree.args.args]
     if wu.__class__ is BoundWorkunit:
         names = names[1:]
-    head = (policy.rank if isinstance(policy, (RangePolicy, MDRangePolicy)) else 0 if policy.__class__ is TeamPolicy
-            else 1) + (1 if policy.__class__ is TeamPolicy else 0) + {"for": 0, "reduce": 1, "scan": 2}[pattern]
+    head = (
+        (
+            policy.rank
+            if isinstance(policy, (RangePolicy, MDRangePolicy))
+            else 0
+            if policy.__class__ is TeamPolicy
+            else 1
+        )
+        + (1 if policy.__class__ is TeamPolicy else 0)
+        + {"for": 0, "reduce": 1, "scan": 2}[pattern]
+    )
     params = names[head:]
     if len(rest) > len(params):
-        raise KernelTypeError(f"{fn.__name__}() takes {len(params)} kernel argument(s) ({', '.join(params)}) but "
-                              f"{len(rest)} were given positionally", caller_loc())
-    out = dict(zip(params, rest))
+        raise KernelTypeError(
+            f"{fn.__name__}() takes {len(params)} kernel argument(s) ({', '.join(params)}) but "
+            f"{len(rest)} were given positionally",
+            caller_loc(),
+        )
+    out = dict(zip(params, rest, strict=False))
     for k in kwargs:
         if k in out:
             raise KernelTypeError(f"kernel argument {k!r} given both positionally and by keyword", caller_loc())
@@ -154,8 +170,11 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
     label, policy, wu, rest = _split(args, "parallel_reduce")
     positional = []
     for extra in rest:
-        if hasattr(extra, "__array_interface__") or hasattr(extra, "__cuda_array_interface__") or \
-                hasattr(extra, "_array"):
+        if (
+            hasattr(extra, "__array_interface__")
+            or hasattr(extra, "__cuda_array_interface__")
+            or hasattr(extra, "_array")
+        ):
             positional.append(extra)  # an array or View: a kernel argument given by position
             continue
         if isinstance(extra, R.Reducer):
@@ -171,8 +190,9 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
     if reducer is None:
         reducer = R.Sum
     elif not isinstance(reducer, R.Reducer):
-        raise KernelTypeError(f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}",
-                              caller_loc())
+        raise KernelTypeError(
+            f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}", caller_loc()
+        )
     kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
     space, rec = _checked_record(policy, "reduce", reducer, initial_value, label)
     wu, kwargs = _unbind(wu, kwargs)
@@ -186,9 +206,11 @@ def parallel_scan(*args, **kwargs):
     kwargs = _positional(wu, "scan", policy, rest, kwargs)
     space, rec = _checked_record(policy, "scan", R.Sum, None, label)
     if rec.is_team or rec.rank != 1:
-        raise KernelTypeError("parallel_scan takes an int or a RangePolicy (a team scan is nested: "
-                              "pk.parallel_scan(pk.TeamThreadRange(team, n), fn) inside a team workunit)",
-                              caller_loc())
+        raise KernelTypeError(
+            "parallel_scan takes an int or a RangePolicy (a team scan is nested: "
+            "pk.parallel_scan(pk.TeamThreadRange(team, n), fn) inside a team workunit)",
+            caller_loc(),
+        )
     wu, kwargs = _unbind(wu, kwargs)
     return launch(_space(space).backend, wu, rec, kwargs)
 

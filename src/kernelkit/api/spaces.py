@@ -7,7 +7,6 @@ from kernelkit import _native, config
 from kernelkit.backends import base
 from kernelkit.errors import KernelTypeError, KernelValueError, SpaceUnavailable
 
-
 _BY_NAME_LATE: dict = {}  # filled below, once the spaces exist
 
 
@@ -65,7 +64,10 @@ class ExecutionSpace:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ExecutionSpace) and (self.backend_name, self.device_id, id(self.stream)) == (
-            other.backend_name, other.device_id, id(other.stream))
+            other.backend_name,
+            other.device_id,
+            id(other.stream),
+        )
 
     def __hash__(self) -> int:
         return hash((self.backend_name, self.device_id, id(self.stream)))
@@ -87,8 +89,15 @@ for _s in (Debug, Serial, OpenMP, Cuda, Default):
     setattr(ExecutionSpace, _s.name, _s)
 ExecutionSpace.Threads = OpenMP  # type: ignore[attr-defined]
 
-_BY_NAME = {"debug": Debug, "serial": Serial, "openmp": OpenMP, "threads": OpenMP, "cuda": Cuda,
-            "cudacheck": CudaCheck, "default": Default}
+_BY_NAME = {
+    "debug": Debug,
+    "serial": Serial,
+    "openmp": OpenMP,
+    "threads": OpenMP,
+    "cuda": Cuda,
+    "cudacheck": CudaCheck,
+    "default": Default,
+}
 _BY_NAME_LATE.update(_BY_NAME)
 _default: list[ExecutionSpace | None] = [None]
 

@@ -27,7 +27,6 @@ from kernelkit import _native
 from kernelkit.errors import KernelValueError, SpaceUnavailable
 from kernelkit.ir import nodes as N
 
-
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")  # the shared C++ headers
 
 
@@ -260,4 +259,5 @@ def gpu_place(device: int | None = None) -> Place | None:
         b = get("cuda")
     except SpaceUnavailable:
         return None
-    return b.place_of(device)  # type: ignore[attr-defined]  (None without a usable driver)
+    place_of: Callable[[int | None], Place | None] = getattr(b, "place_of")  # noqa: B009 (the CUDA backend's)
+    return place_of(device)  # None without a usable driver

@@ -155,8 +155,11 @@ class CppRenderer:
             if sp[0] == "index":
                 parts += ["0", self.expr(sp[1]), "0"]
             else:
-                parts += ["1", self.expr(sp[1]) if sp[1] is not None else "0",
-                          self.expr(sp[2]) if sp[2] is not None else "-1"]
+                parts += [
+                    "1",
+                    self.expr(sp[1]) if sp[1] is not None else "0",
+                    self.expr(sp[2]) if sp[2] is not None else "-1",
+                ]
         return f"kk::subview<{e.type.rank}>({self.expr(e.view)}, {', '.join(parts)})"
 
     def e_Extent(self, e: N.Extent) -> str:
@@ -178,8 +181,10 @@ class CppRenderer:
 
     def e_ScratchAlloc(self, e: N.ScratchAlloc) -> str:
         ext = ", ".join(self.expr(x) for x in e.extents)
-        return (f"kk::scratch_view<{e.type.dtype.ctype}, {e.type.rank}>({self.expr(e.team)}, {self.expr(e.level)}, "
-                f"{'true' if e.per_thread else 'false'}, {ext})")
+        return (
+            f"kk::scratch_view<{e.type.dtype.ctype}, {e.type.rank}>({self.expr(e.team)}, {self.expr(e.level)}, "
+            f"{'true' if e.per_thread else 'false'}, {ext})"
+        )
 
     def e_RandomCall(self, e: N.RandomCall) -> str:
         args = "".join(", " + self.expr(a) for a in e.args)
@@ -225,8 +230,10 @@ class CppRenderer:
                 cond = f"{it} < {stop}" if s.step.value > 0 else f"{it} > {stop}"
             else:
                 cond = f"({step} > 0 ? {it} < {stop} : ({step} < 0 && {it} > {stop}))"
-            head = (f"for (int64_t {it} = {self.expr(s.start)}, {stop} = {self.expr(s.stop)}, "
-                    f"{step} = {self.expr(s.step)}; {cond}; {it} += {step}) {{\n")
+            head = (
+                f"for (int64_t {it} = {self.expr(s.start)}, {stop} = {self.expr(s.stop)}, "
+                f"{step} = {self.expr(s.step)}; {cond}; {it} += {step}) {{\n"
+            )
             body = f"{ind}    {ident(s.var.name)} = ({s.var.type.ctype}){it};\n" + self.stmts(s.body, ind + "    ")
             return f"{pre}{head}{body}{ind}}}\n"
         if isinstance(s, N.While):
@@ -254,8 +261,9 @@ class CppRenderer:
         """A nested pattern: this participant's share of the range, then the join across the level."""
         self._n += 1
         n = self._n
-        level = {"thread": "kk::LEVEL_THREAD", "vector": "kk::LEVEL_VECTOR",
-                 "teamvector": "kk::LEVEL_TEAMVECTOR"}[s.level]
+        level = {"thread": "kk::LEVEL_THREAD", "vector": "kk::LEVEL_VECTOR", "teamvector": "kk::LEVEL_TEAMVECTOR"}[
+            s.level
+        ]
         team = self.expr(s.team)
         i2 = ind + "    "
         out = ["{\n"]
@@ -271,8 +279,9 @@ class CppRenderer:
         acc_t = ctype(s.acc.type) if s.acc is not None else None
         red = f"kk::{s.reducer}" if s.reducer else None
         host = self.target == "host"
-        own = N.writes_own_elements(s.body, {v.name for v in s.vars},
-                                    any(getattr(f, "_writes", None) for f in self.k.functions))
+        own = N.writes_own_elements(
+            s.body, {v.name for v in s.vars}, any(getattr(f, "_writes", None) for f in self.k.functions)
+        )
         # on the host every share is contiguous (stride 1), and each thread runs its share as one simd loop: a
         # vector range always (its iterations are independent by definition), a thread range when the body
         # provably writes only its own elements; reductions vectorize with a simd reduction clause
@@ -280,9 +289,11 @@ class CppRenderer:
 
         def loop(chunked: bool, simd: str) -> str:
             it = f"kk_it{n}"
-            head = (f"{i2}int64_t kk_lo{n}, kk_hi{n}, kk_st{n};\n"
-                    f"{i2}{team}.{'chunk' if chunked else 'range'}({level}, {total_b}, {total_e}, &kk_lo{n}, "
-                    f"&kk_hi{n}, &kk_st{n});\n")
+            head = (
+                f"{i2}int64_t kk_lo{n}, kk_hi{n}, kk_st{n};\n"
+                f"{i2}{team}.{'chunk' if chunked else 'range'}({level}, {total_b}, {total_e}, &kk_lo{n}, "
+                f"&kk_hi{n}, &kk_st{n});\n"
+            )
             if host and dims > 1 and not chunked:
                 # an MD range on a one-thread host team: plain nested loops (no div/mod per element), the last
                 # dimension innermost and vectorizable
@@ -291,7 +302,7 @@ class CppRenderer:
                     v = ident(s.vars[d].name)
                     inner_simd = simd.replace(i2, i2 + "    " * (d + 1)) if d == dims - 1 else ""
                     head += inner_simd
-                    head += (f"{i2}{'    ' * (d + 1)}for ({v} = kk_b{n}_{d}; {v} < kk_e{n}_{d}; ++{v}) {{\n")
+                    head += f"{i2}{'    ' * (d + 1)}for ({v} = kk_b{n}_{d}; {v} < kk_e{n}_{d}; ++{v}) {{\n"
                 head += self.stmts(s.body, i2 + "    " * (dims + 1))
                 for d in range(dims - 1, -1, -1):
                     head += f"{i2}{'    ' * (d + 1)}}}\n"
@@ -333,8 +344,10 @@ class CppRenderer:
             out.append(f"{i2}for (int kk_pass{n} = 0; kk_pass{n} < 2; ++kk_pass{n}) {{\n")
             out.append(f"{i2}{fin} = kk_pass{n} == 1;\n{i2}{acc} = kk_pass{n} ? kk_prefix{n} : ({acc_t})0;\n")
             out.append(loop(True, ""))
-            out.append(f"{i2}if (kk_pass{n} == 0) kk_prefix{n} = {team}.template scan_prefix<{acc_t}>({level}, "
-                       f"{acc}, &kk_total{n});\n{i2}}}\n")
+            out.append(
+                f"{i2}if (kk_pass{n} == 0) kk_prefix{n} = {team}.template scan_prefix<{acc_t}>({level}, "
+                f"{acc}, &kk_total{n});\n{i2}}}\n"
+            )
             out.append(f"{i2}{ident(s.result.name)} = kk_total{n};\n")
         out.append(f"{ind}}}\n")
         return "".join(out)
@@ -343,7 +356,7 @@ class CppRenderer:
         """Rewrite each conversion for the argument's C type: the user's format never reaches printf as-is."""
         convs = P.conversions(s.fmt) or []
         out, args, pos = [], [], 0
-        for conv, a in zip(convs, s.args):
+        for conv, a in zip(convs, s.args, strict=True):
             k = s.fmt.index(conv, pos)
             out.append(s.fmt[pos:k])
             pos = k + len(conv)
@@ -369,8 +382,10 @@ class CppRenderer:
     # -------------------------------------------------------------------------------------- units
 
     def locals_decl(self, locs: dict[str, T.Type], ind: str) -> str:
-        return "".join(f"{ind}{ctype(t)} {ident(n)}{' = 0' if isinstance(t, T.ScalarType) else '{}'};\n"
-                       for n, t in sorted(locs.items()))
+        return "".join(
+            f"{ind}{ctype(t)} {ident(n)}{' = 0' if isinstance(t, T.ScalarType) else '{}'};\n"
+            for n, t in sorted(locs.items())
+        )
 
     def structs(self) -> str:
         """The classtype structs, before the functions that use them."""
@@ -405,7 +420,7 @@ class CppRenderer:
             out.append((f"bool {ident(k.final.name)}", ident(k.final.name)))
         for p in k.params:
             view_like = isinstance(p.type, (T.ViewType, T.RandomPoolType))
-            decl = (f"const {ctype(p.type)}& " if view_like else f"{ctype(p.type)} ")
+            decl = f"const {ctype(p.type)}& " if view_like else f"{ctype(p.type)} "
             out.append((decl + ident(p.name), ident(p.name)))
         return out
 
@@ -413,8 +428,10 @@ class CppRenderer:
         k = self.k
         params = ", ".join(d for d, _ in self.body_params())
         # Scalar parameters may be reassigned by the body (they are Python locals): passed by value.
-        return (f"{self.line(k)}static KK_FUNCTION void kk_body({params}) {{\n"
-                f"{self.locals_decl(k.locals, '    ')}{self.stmts(k.body, '    ')}}}\n")
+        return (
+            f"{self.line(k)}static KK_FUNCTION void kk_body({params}) {{\n"
+            f"{self.locals_decl(k.locals, '    ')}{self.stmts(k.body, '    ')}}}\n"
+        )
 
     def unpack_params(self, ind: str, args: str = "L->args") -> str:
         """Declarations turning the packed kk_arg_t array into typed locals (used by the drivers)."""

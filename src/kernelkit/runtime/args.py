@@ -35,7 +35,9 @@ def host_array(name: str, value, loc: Loc | None, device: bool = False) -> np.nd
             return _cai_shadow(value)
         raise KernelTypeError(
             f"argument {name!r} is a GPU array ({type(value).__name__}); run the kernel on pk.Cuda or copy the "
-            "array to the host first", loc)
+            "array to the host first",
+            loc,
+        )
     return None
 
 
@@ -47,7 +49,7 @@ def _cai_shadow(value) -> np.ndarray:
     strides = cai.get("strides") or None
     base = np.empty(0, dtype=dt)
     if strides is None:
-        strides = tuple(int(np.prod(shape[k + 1:], dtype=np.int64)) * dt.itemsize for k in range(len(shape)))
+        strides = tuple(int(np.prod(shape[k + 1 :], dtype=np.int64)) * dt.itemsize for k in range(len(shape)))
     return np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides, writeable=False)
 
 
@@ -59,29 +61,40 @@ def arg_type(name: str, value, loc: Loc | None, device: bool = False) -> tuple[T
     if arr is not None:
         st = T.from_numpy(arr.dtype) if arr.dtype.isnative else None
         if st is None:
-            hint = "byte-swapped arrays need .astype(dtype.newbyteorder('='))" if not arr.dtype.isnative else \
-                "supported: bool, int8..int64, uint8..uint64, float32, float64"
+            hint = (
+                "byte-swapped arrays need .astype(dtype.newbyteorder('='))"
+                if not arr.dtype.isnative
+                else "supported: bool, int8..int64, uint8..uint64, float32, float64"
+            )
             raise KernelTypeError(f"argument {name!r} has dtype {arr.dtype}, which kernels cannot use ({hint})", loc)
         if arr.ndim == 0 or arr.ndim > 8:
             raise KernelValueError(f"argument {name!r} has {arr.ndim} dimensions; Views have rank 1 to 8", loc)
         if not arr.flags.aligned:
-            raise KernelValueError(f"argument {name!r} is not aligned for {arr.dtype}; pass a copy "
-                                   "(np.ascontiguousarray) instead", loc)
+            raise KernelValueError(
+                f"argument {name!r} is not aligned for {arr.dtype}; pass a copy (np.ascontiguousarray) instead", loc
+            )
         layout = layout_of(arr)
         if layout == T.LAYOUT_STRIDE and any(s % arr.itemsize for s in arr.strides):
-            raise KernelValueError(f"argument {name!r} has strides {arr.strides} that are not multiples of its "
-                                   f"item size {arr.itemsize}; pass np.ascontiguousarray(...) instead", loc)
+            raise KernelValueError(
+                f"argument {name!r} has strides {arr.strides} that are not multiples of its "
+                f"item size {arr.itemsize}; pass np.ascontiguousarray(...) instead",
+                loc,
+            )
         # keep Views, arrays and device arrays themselves; other array-likes travel as their NumPy view
         keep = isinstance(value, (np.ndarray, _native.ViewBase)) or (
-            device and hasattr(value, "__cuda_array_interface__"))
+            device and hasattr(value, "__cuda_array_interface__")
+        )
         atomic = bool(getattr(value, "_traits", 0) & _native.TRAIT_ATOMIC)
         return T.ViewType(st, arr.ndim, layout, atomic=atomic), (value if keep else arr)
     st = scalar_type_of(value)
     if st is None:
         what = type(value).__name__
         hint = " (a list: pass np.array(...) or a pk.View)" if isinstance(value, (list, tuple)) else ""
-        raise KernelTypeError(f"argument {name!r} of type {what} cannot be passed to a kernel{hint}; kernels take "
-                              "Views, arrays and int/float/bool scalars", loc)
+        raise KernelTypeError(
+            f"argument {name!r} of type {what} cannot be passed to a kernel{hint}; kernels take "
+            "Views, arrays and int/float/bool scalars",
+            loc,
+        )
     if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < (1 << 63):
         raise KernelValueError(f"argument {name!r} = {value} does not fit in int64", loc)
     return st, value

@@ -418,9 +418,8 @@ def export_device(view: Any, device: int | None = None) -> tuple[int, int]:
     current and marked written, since the consumer may write."""
     root = root_of(view)
     here = where(root)
-    if device is None and here is not None and not here[0].host_backed:
-        place = here[0]
-    else:
+    place: Place | None = here[0] if device is None and here is not None and not here[0].host_backed else None
+    if place is None:
         place = gpu_place(device)
         if place is None:
             raise KernelValueError("no usable GPU: this View's data cannot be exported as device memory")
@@ -590,15 +589,17 @@ def copy(dst: Any, src: Any, device_home: bool) -> bool:
             s_copies = _absorb(s_root)
             s_at = where(src)
             s_copy = s_copies.get(s_at[0].code) if s_at is not None else None
-            if s_copy is not None and s_copy.valid:
+            if s_copy is not None and s_copy.valid and s_at is not None:
                 if s_root is d_root:
                     return False  # one buffer: NumPy handles overlapping copies on the host
                 d_at = where(dst) if is_view else None
                 same_place = d_at is not None and d_at[0].code == s_copy.place.code
                 if is_view and (same_place or (device_home and d_at is None and not s_copy.place.host_backed)):
-                    d_ptr = address_at(dst, s_copy.place, write=True) if dst is not d_root else ensure(
-                        d_root, s_copy.place, contents=False
-                    ).ptr
+                    d_ptr = (
+                        address_at(dst, s_copy.place, write=True)
+                        if dst is not d_root
+                        else ensure(d_root, s_copy.place, contents=False).ptr
+                    )
                     s_copy.place.copy_from(d_ptr, s_copy.place, s_at[1], nbytes)
                     _count("d2d", nbytes)
                     mark_written(dst, s_copy.place)

@@ -98,8 +98,9 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
 
 def guards_hold(guards: list[Guard]) -> bool:
     for g in guards:
+        holder: Any = g.holder  # a closure cell (key None) or a globals dict
         try:
-            cur = g.holder.cell_contents if g.key is None else g.holder.get(g.key, _MISSING)
+            cur = holder.cell_contents if g.key is None else holder.get(g.key, _MISSING)
         except ValueError:
             return False
         if cur is not g.value:
@@ -137,7 +138,14 @@ def prepare(wu: Any, rec: Any, kwargs: dict[str, Any], device: bool = False) -> 
         if "." in name:  # ClassSty members ("self.x"): the workunit is a method of that object's class
             self_name = name.split(".", 1)[0]
             break
-    key = (pattern, rank, team, reducer.name if reducer else None, hint, tuple(sorted(types.items(), key=lambda x: x[0])))
+    key = (
+        pattern,
+        rank,
+        team,
+        reducer.name if reducer else None,
+        hint,
+        tuple(sorted(types.items(), key=lambda x: x[0])),
+    )
     memo = wu._ir.get(key)
     if memo is None or not guards_hold(memo[1]):
         self_cls = getattr(wu, "_owner", None) if self_name is not None else None

@@ -170,7 +170,11 @@ class CudaBackend(CudaTarget):
         if not ok:
             return False, why
         rec = records()
-        if nvrtc._lib is None and not (rec is not None and cuda_toolchain.recorded(rec)) and not nvrtc.candidate_paths():
+        if (
+            nvrtc._lib is None
+            and not (rec is not None and cuda_toolchain.recorded(rec))
+            and not nvrtc.candidate_paths()
+        ):
             if not nvrtc.available():  # the system loader's own search, as a last resort
                 return False, "NVRTC not found (pip install 'kernelkit[cuda]' or nvidia-cuda-nvrtc)"
         dev = driver.Device(self.device_id)
@@ -300,4 +304,3 @@ class _BoundsCheck:
             driver.memset_d8(flag_ptr, 0, 4)
             text = bytes(buf).split(b"\0", 1)[0].decode(errors="replace")
             raise KernelRuntimeError(f"kernel {self.name!r} on pk.Cuda: {text}")
-

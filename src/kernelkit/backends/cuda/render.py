@@ -48,10 +48,16 @@ def render(kernel: N.Kernel, bounds_check: bool = False) -> str:
     elif k.pattern == "reduce":
         acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
         red = f"kk::{k.reducer}"
-        drv = (f"kk::cuda::range_reduce<{red}, {acc_t}>(P.D, kk_f);" if rank == 1
-               else f"kk::cuda::md_reduce<{rank}, {red}, {acc_t}>(P.D, kk_f);")
-        parts.append(_kernel("kk_main", BLOCK,
-                             unpack + f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}) {{ {call} }};\n    {drv}\n"))
+        drv = (
+            f"kk::cuda::range_reduce<{red}, {acc_t}>(P.D, kk_f);"
+            if rank == 1
+            else f"kk::cuda::md_reduce<{rank}, {red}, {acc_t}>(P.D, kk_f);"
+        )
+        parts.append(
+            _kernel(
+                "kk_main", BLOCK, unpack + f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}) {{ {call} }};\n    {drv}\n"
+            )
+        )
     else:
         acc_t, acc, fin = ctype(k.acc.type), ident(k.acc.name), ident(k.final.name)
         lam = f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}, bool {fin}) {{ {call} }};\n"
@@ -68,14 +74,20 @@ def _team_kernel(r: CppRenderer, k: N.Kernel) -> str:
     body = r.unpack_params("    ", "P.a") + "    extern __shared__ __align__(16) char kk_smem[];\n"
     if k.pattern == "reduce":
         acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
-        body += (f"    auto kk_f = [=](kk::TeamMember& {team}, {acc_t}& {acc}) {{ kk_body({', '.join(args)}); }};\n"
-                 f"    kk::cuda::team_reduce<kk::{k.reducer}, {acc_t}>(P.D, kk_smem, kk_f);\n")
+        body += (
+            f"    auto kk_f = [=](kk::TeamMember& {team}, {acc_t}& {acc}) {{ kk_body({', '.join(args)}); }};\n"
+            f"    kk::cuda::team_reduce<kk::{k.reducer}, {acc_t}>(P.D, kk_smem, kk_f);\n"
+        )
     else:
-        body += (f"    auto kk_f = [=](kk::TeamMember& {team}) {{ kk_body({', '.join(args)}); }};\n"
-                 f"    kk::cuda::team_for(P.D, kk_smem, kk_f);\n")
+        body += (
+            f"    auto kk_f = [=](kk::TeamMember& {team}) {{ kk_body({', '.join(args)}); }};\n"
+            f"    kk::cuda::team_for(P.D, kk_smem, kk_f);\n"
+        )
     return _kernel("kk_main", 1024, body)
 
 
 def _kernel(name: str, block: int, body: str) -> str:
-    return (f'extern "C" __global__ void __launch_bounds__({block}) {name}(const __grid_constant__ kk_params P) '
-            f"{{\n{body}}}\n\n")
+    return (
+        f'extern "C" __global__ void __launch_bounds__({block}) {name}(const __grid_constant__ kk_params P) '
+        f"{{\n{body}}}\n\n"
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import weakref
 
-
 from kernelkit import _native
 from kernelkit.backends.base import Backend
 from kernelkit.backends.debug import runtime
@@ -129,7 +128,8 @@ class DebugBackend(Backend):
                     raise KernelRuntimeError(
                         f"kernel {kernel.name!r}: the threads of team {lr} reached different numbers of barriers "
                         "(a team_barrier or nested reduction inside a branch that not every thread takes)",
-                        kernel.loc)
+                        kernel.loc,
+                    )
                 live.difference_update(done)
             if kernel.pattern == "reduce":
                 for r in range(size):
@@ -168,5 +168,3 @@ def _as(t: T.ScalarType, v):
     if t.is_bool:
         return bool(v)
     return int(v)
-
-

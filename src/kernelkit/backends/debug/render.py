@@ -130,8 +130,7 @@ class PyRenderer:
 
     def e_ScratchAlloc(self, e: N.ScratchAlloc) -> str:
         ext = ", ".join(self.expr(x) for x in e.extents)
-        return (f"{self.expr(e.team)}.scratch({self.expr(e.level)}, {e.per_thread}, {e.type.dtype.name!r}, "
-                f"({ext},))")
+        return f"{self.expr(e.team)}.scratch({self.expr(e.level)}, {e.per_thread}, {e.type.dtype.name!r}, ({ext},))"
 
     def e_RandomCall(self, e: N.RandomCall) -> str:
         args = "".join(", " + self.expr(a) for a in e.args)
@@ -230,8 +229,11 @@ class PyRenderer:
         if s.pattern == "reduce":
             loc_acc = isinstance(s.acc.type, T.LocType)
             dt = s.acc.type.val if loc_acc else s.acc.type
-            init = f"list(_reducer({red!r}).identity(_dtype({dt.name!r})))" if loc_acc else \
-                f"_reducer({red!r}).identity(_dtype({dt.name!r}))"
+            init = (
+                f"list(_reducer({red!r}).identity(_dtype({dt.name!r})))"
+                if loc_acc
+                else f"_reducer({red!r}).identity(_dtype({dt.name!r}))"
+            )
             self.emit(f"{ind}{acc} = {init}", loc)
             loop(ind, False)
             val = f"tuple({acc})" if loc_acc else acc
@@ -318,7 +320,8 @@ def conv(src: str, dst: T.Type, have: T.Type, from_array: bool = False) -> str:
         return f"bool({src})"
     if isinstance(have, T.ScalarType) and have.is_float:
         return f"_toint({src}, {dst.bits}, {dst.kind == 'i'})"
-    if from_array or (isinstance(have, T.ScalarType) and (have.bits <= dst.bits and (have.kind == dst.kind or
-                                                                                     have.is_bool))):
+    if from_array or (
+        isinstance(have, T.ScalarType) and (have.bits <= dst.bits and (have.kind == dst.kind or have.is_bool))
+    ):
         return f"int({src})"
     return f"_wrap(int({src}), {dst.bits}, {dst.kind == 'i'})"

@@ -206,7 +206,7 @@ class TeamHandle:
             return flat
         q, r = divmod(len(flat), self._s)
         lo = self._r * q + min(self._r, r)
-        return flat[lo: lo + q + (1 if self._r < r else 0)]
+        return flat[lo : lo + q + (1 if self._r < r else 0)]
 
     def put(self, value) -> None:
         self._sh.slots[self._r] = value
@@ -236,8 +236,10 @@ class TeamHandle:
         mem = self._sh.thread_mem[self._r][level] if per_thread else self._sh.team_mem[level]
         offs = self._toff if per_thread else self._off
         if offs[level] + nbytes > len(mem):
-            raise MemoryError(f"scratch memory exhausted at level {level}: the kernel needs {offs[level] + nbytes} "
-                              f"bytes but set_scratch_size gave {len(mem)}")
+            raise MemoryError(
+                f"scratch memory exhausted at level {level}: the kernel needs {offs[level] + nbytes} "
+                f"bytes but set_scratch_size gave {len(mem)}"
+            )
         view = np.frombuffer(mem, dtype=dt, count=n, offset=offs[level]).reshape(tuple(int(e) for e in extents))
         offs[level] += nbytes
         return view

@@ -18,10 +18,19 @@ from kernelkit import config
 from kernelkit.backends.base import INCLUDE_DIR
 from kernelkit.errors import CompileError, ToolchainNotFound
 
-
 # -fno-math-errno lets sqrt & co. vectorize (kernels never read errno); no -ffast-math: results keep IEEE rules.
-BASE_FLAGS = ["-std=c++17", "-O3", "-march=native", "-fPIC", "-shared", "-fno-exceptions", "-fno-rtti",
-              "-fno-math-errno", "-fno-plt", "-pipe"]
+BASE_FLAGS = [
+    "-std=c++17",
+    "-O3",
+    "-march=native",
+    "-fPIC",
+    "-shared",
+    "-fno-exceptions",
+    "-fno-rtti",
+    "-fno-math-errno",
+    "-fno-plt",
+    "-pipe",
+]
 TARGET_FLAGS = {"openmp": ["-fopenmp"], "serial": ["-fopenmp-simd"]}
 
 
