@@ -13,6 +13,7 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_BOUNDS_CHECK    | 0                                        | 1: check every View index in compiled code   |
 | KERNELKIT_DEBUG           | 0                                        | 1: keep internal traceback frames, keep logs |
 | KERNELKIT_DUMP            | (empty)                                  | directory: write IR and generated source     |
+| KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def _flag(value: str | None) -> bool:
 def _default_cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "kernelkit")
+
+
+def _tristate(value: str | None) -> bool | None:
+    text = (value or "").strip().lower()
+    if text in ("", "auto"):
+        return None
+    return _flag(text)
 
 
 def _default_threads() -> int:
@@ -54,6 +62,8 @@ class Settings:
     bounds_check: bool
     debug: bool
     dump_dir: str | None
+    num_threads_set: bool = False  # KERNELKIT_NUM_THREADS or OMP_NUM_THREADS was given
+    mpi_cuda_aware: bool | None = None  # None: ask the MPI library (kernelkit.mpi.cuda_aware)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +77,8 @@ class Settings:
             bounds_check=_flag(env.get("KERNELKIT_BOUNDS_CHECK")),
             debug=_flag(env.get("KERNELKIT_DEBUG")),
             dump_dir=env.get("KERNELKIT_DUMP") or None,
+            num_threads_set=any(env.get(v, "").strip() for v in ("KERNELKIT_NUM_THREADS", "OMP_NUM_THREADS")),
+            mpi_cuda_aware=_tristate(env.get("KERNELKIT_MPI_CUDA_AWARE")),
         )
 
 
