@@ -73,7 +73,7 @@ def test_successful_job(tmp_path):
         v = pk.View([4], pk.double)
         np.asarray(v)[1:3] = comm.Get_rank()
         cart.halo_exchange(v, 1)
-        line = f"rank {comm.Get_rank()} halo {np.asarray(v)[0]} {kkmpi.allreduce(1)}\n"
+        line = f"rank {comm.Get_rank()} halo {np.asarray(v)[0]} {kkmpi.allreduce(1)}\\n"
         sys.stdout.write(line)  # one write per rank: lines of two ranks do not interleave
         """,
     )
