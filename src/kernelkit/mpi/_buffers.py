@@ -80,15 +80,16 @@ def host_spec(arr: np.ndarray, readonly: bool = False) -> Any:
     return [buf, 1, strided_type(arr.dtype.str, arr.shape, arr.strides)]
 
 
-def message(view: Any, write: bool = False) -> Any:
+def message(view: Any, write: bool = False, datatype: MPI.Datatype | None = None, count: int = 1) -> Any:
     """An mpi4py message specification for a View, a subview (strided ones too) or an array, for any mpi4py
     call: `comm.Send(kkmpi.message(v), dest)`, `comm.Recv(kkmpi.message(v, write=True), source)`.
 
     Host Views give their host memory (brought up to date first; `write=True` marks a device copy stale).
     CudaSpace Views give their device memory when MPI is CUDA-aware (`cuda_aware()`; the device is
     synchronized first, and `write=True` marks the host copy stale), else their host copy, synchronized.
-    Non-contiguous subviews travel with a derived datatype: no packing by hand. Plain `comm.Send(view)` works
-    too (the buffer protocol: host memory, synchronized), for contiguous Views.
+    Non-contiguous subviews travel with a derived datatype: no packing by hand. `datatype` (and `count`) give
+    your own MPI datatype over the View's memory from its element 0 (e.g. the blocks of an all-to-all). Plain
+    `comm.Send(view)` works too (the buffer protocol: host memory, synchronized), for contiguous Views.
     """
     if co.on_device(view) and cuda_aware():
         device, ptr = co.device_buffer(view)
@@ -98,6 +99,8 @@ def message(view: Any, write: bool = False) -> Any:
             co.device_written(view)
         nbytes = _span_bytes(arr)
         buf = MPI.buffer.fromaddress(ptr, nbytes, readonly=not write)
+        if datatype is not None:
+            return [buf, count, datatype]
         if arr.flags.c_contiguous:
             return [buf, arr.size, mpi_type(arr.dtype)]
         return [buf, 1, strided_type(arr.dtype.str, arr.shape, arr.strides)]
@@ -109,6 +112,8 @@ def message(view: Any, write: bool = False) -> Any:
         raise KernelTypeError(f"message(): expected a View or a NumPy array, got {type(view).__name__}")
     if write and not arr.flags.writeable:
         raise KernelValueError("message(..., write=True): the array is read-only")
+    if datatype is not None:
+        return [MPI.buffer.fromaddress(_host_address(arr), _span_bytes(arr), readonly=not write), count, datatype]
     return host_spec(arr, readonly=not write)
 
 
