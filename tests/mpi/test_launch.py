@@ -79,3 +79,25 @@ def test_successful_job(tmp_path):
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "rank 0 halo 1.0 2" in r.stdout and "rank 1 halo 0.0 2" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "script,args",
+    [
+        ("nstream.py", ["3", "10001"]),
+        ("stencil.py", ["2", "40"]),
+        ("transpose.py", ["2", "24"]),
+    ],
+)
+def test_prk_examples_on_one_rank(script, args):
+    examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mpi")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run(
+        [mpiexec(), "-n", "1", sys.executable, os.path.join(examples, script), "--space", "openmp", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert r.returncode == 0 and "Solution validates" in r.stdout and "\nPASS" in r.stdout, r.stdout + r.stderr

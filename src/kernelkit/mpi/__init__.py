@@ -24,9 +24,21 @@ except ImportError as _e:  # pragma: no cover - exercised without the extra inst
         "wheel), or mpi4py built against your system MPI"
     ) from _e
 
-from kernelkit.mpi._buffers import message
+from kernelkit.mpi._buffers import message, reset_stats, stats
 from kernelkit.mpi._reduce import allreduce, mpi_op
 from kernelkit.mpi._setup import cuda_aware, init, local_rank, set_cuda_aware
 from kernelkit.mpi.cart import Cart
 
-__all__ = ["MPI", "init", "local_rank", "Cart", "allreduce", "mpi_op", "message", "cuda_aware", "set_cuda_aware"]
+__all__ = [
+    "MPI",
+    "init",
+    "local_rank",
+    "Cart",
+    "allreduce",
+    "mpi_op",
+    "message",
+    "cuda_aware",
+    "set_cuda_aware",
+    "stats",
+    "reset_stats",
+]

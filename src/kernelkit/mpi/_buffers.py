@@ -15,7 +15,20 @@ from kernelkit.errors import KernelTypeError, KernelValueError
 from kernelkit.mpi import _coherence as co
 from kernelkit.mpi._setup import cuda_aware
 
-__all__ = ["message", "mpi_type", "strided_type", "DeviceSlab"]
+__all__ = ["message", "mpi_type", "strided_type", "DeviceSlab", "stats", "reset_stats"]
+
+_stats = {"staged_d2h": 0, "staged_h2d": 0, "staged_bytes": 0, "packs": 0}
+
+
+def stats() -> dict[str, int]:
+    """What device halo exchanges did since `reset_stats()`: copies through pinned host buffers
+    (`staged_d2h`, `staged_h2d`, `staged_bytes`; zero with a CUDA-aware MPI) and pack/unpack kernels."""
+    return dict(_stats)
+
+
+def reset_stats() -> None:
+    for k in _stats:
+        _stats[k] = 0
 
 
 def mpi_type(dtype: np.dtype) -> MPI.Datatype:
@@ -139,6 +152,7 @@ def _pack3(i, j, k, src, dst):
 def _copy_kernel(src: Any, dst: Any) -> None:
     """dst[...] = src[...] on the GPU (a pack or unpack of a strided slab), for Views of rank 1 to 3."""
     n = len(dst.shape)
+    _stats["packs"] += 1
     if n == 1:
         pk.parallel_for("kernelkit.mpi.pack", pk.RangePolicy(pk.Cuda, 0, dst.shape[0]), _pack1, src=src, dst=dst)
         return
@@ -174,6 +188,8 @@ class DeviceSlab:
             co.synchronize(device)
             return [MPI.buffer.fromaddress(ptr, self.nbytes, readonly=True), self.count, self.mpi_type]
         co.copy_to_host(self.pinned.address, ptr, self.nbytes)
+        _stats["staged_d2h"] += 1
+        _stats["staged_bytes"] += self.nbytes
         return [MPI.buffer.fromaddress(self.pinned.address, self.nbytes), self.count, self.mpi_type]
 
     def recv_spec(self, slab: Any) -> Any:
@@ -189,6 +205,8 @@ class DeviceSlab:
         if not self.aware:
             _, ptr = co.device_buffer(target)
             co.copy_to_device(ptr, self.pinned.address, self.nbytes)
+            _stats["staged_h2d"] += 1
+            _stats["staged_bytes"] += self.nbytes
         co.device_written(target)
         if self.packed is not None:
             _copy_kernel(self.packed, slab)
