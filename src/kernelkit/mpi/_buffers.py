@@ -153,12 +153,13 @@ def _copy_kernel(src: Any, dst: Any) -> None:
     """dst[...] = src[...] on the GPU (a pack or unpack of a strided slab), for Views of rank 1 to 3."""
     n = len(dst.shape)
     _stats["packs"] += 1
+    space = co.cuda_space()
     if n == 1:
-        pk.parallel_for("kernelkit.mpi.pack", pk.RangePolicy(pk.Cuda, 0, dst.shape[0]), _pack1, src=src, dst=dst)
+        pk.parallel_for("kernelkit.mpi.pack", pk.RangePolicy(space, 0, dst.shape[0]), _pack1, src=src, dst=dst)
         return
     if n > 3:
         raise KernelValueError("halo exchange of a strided device slab supports Views of rank 1 to 3")
-    policy = pk.MDRangePolicy([0] * n, list(dst.shape), space=pk.Cuda)
+    policy = pk.MDRangePolicy([0] * n, list(dst.shape), space=space)
     pk.parallel_for("kernelkit.mpi.pack", policy, _pack2 if n == 2 else _pack3, src=src, dst=dst)
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "device_buffer",
     "device_written",
     "synchronize",
+    "cuda_space",
     "PinnedBuffer",
     "copy_to_host",
     "copy_to_device",
@@ -73,7 +74,7 @@ def device_buffer(view: Any) -> tuple[int, int]:
 
     root = view._root()
     where = memory.device_copy(root)
-    device = where[0] if where is not None else _current_device()
+    device = where[0] if where is not None else cuda_space().device_id
     return device, memory.ensure_device(view, device)
 
 
@@ -91,10 +92,13 @@ def synchronize(device: int) -> None:
     driver.Device(device).synchronize()
 
 
-def _current_device() -> int:
-    from kernelkit.backends.cuda import driver
+def cuda_space() -> Any:
+    """The CUDA execution space of this rank: the default space when it is pk.Cuda(n) (init() binds one per
+    node-local rank), else pk.Cuda."""
+    from kernelkit.api import spaces
 
-    return driver.current_device().ordinal
+    space = spaces.get_default_space()
+    return space if space.backend_name == "cuda" else spaces.Cuda
 
 
 class PinnedBuffer:
