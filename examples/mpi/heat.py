@@ -130,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{ex['packs']}, CUDA-aware MPI: {kkmpi.cuda_aware()}",
         )
     rel = err / factor
+    if rel < 1e-10:
+        say(comm, "Solution validates")
     verdict(comm, rel < 1e-10, f"max |u - g^k u0| / g^k = {rel:.2e} after {args.steps} steps (g^k = {factor:.6f})")
 
 
