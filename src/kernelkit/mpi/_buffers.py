@@ -176,6 +176,7 @@ class DeviceSlab:
         contiguous = bool(arr.flags.c_contiguous)
         self.packed = None if contiguous else pk.View(list(arr.shape), arr.dtype, space=pk.CudaSpace)
         self.pinned = None if aware else co.PinnedBuffer(self.nbytes)
+        self.host = self.pinned.address if self.pinned is not None else 0  # the staging buffer's address
         self.mpi_type = mpi_type(arr.dtype)
 
     def send_spec(self, slab: Any) -> Any:
@@ -188,24 +189,24 @@ class DeviceSlab:
         if self.aware:
             co.synchronize(device)
             return [MPI.buffer.fromaddress(ptr, self.nbytes, readonly=True), self.count, self.mpi_type]
-        co.copy_to_host(self.pinned.address, ptr, self.nbytes)
+        co.copy_to_host(self.host, ptr, self.nbytes)
         _stats["staged_d2h"] += 1
         _stats["staged_bytes"] += self.nbytes
-        return [MPI.buffer.fromaddress(self.pinned.address, self.nbytes), self.count, self.mpi_type]
+        return [MPI.buffer.fromaddress(self.host, self.nbytes), self.count, self.mpi_type]
 
     def recv_spec(self, slab: Any) -> Any:
         """Where MPI writes the slab's bytes; call `received(slab)` after."""
         if self.aware:
             _, ptr = co.device_buffer(slab if self.packed is None else self.packed)
             return [MPI.buffer.fromaddress(ptr, self.nbytes), self.count, self.mpi_type]
-        return [MPI.buffer.fromaddress(self.pinned.address, self.nbytes), self.count, self.mpi_type]
+        return [MPI.buffer.fromaddress(self.host, self.nbytes), self.count, self.mpi_type]
 
     def received(self, slab: Any) -> None:
         """Move received bytes into the slab (upload, unpack) and mark the device copy written."""
         target = slab if self.packed is None else self.packed
         if not self.aware:
             _, ptr = co.device_buffer(target)
-            co.copy_to_device(ptr, self.pinned.address, self.nbytes)
+            co.copy_to_device(ptr, self.host, self.nbytes)
             _stats["staged_h2d"] += 1
             _stats["staged_bytes"] += self.nbytes
         co.device_written(target)
@@ -215,3 +216,4 @@ class DeviceSlab:
     def free(self) -> None:
         if self.pinned is not None:
             self.pinned.free()
+            self.host = 0

@@ -219,7 +219,7 @@ class _HostPlan(_Plan):
     def run(self) -> None:
         if self.root is not None:
             root = self.root()
-            if root._flags:
+            if root is not None and root._flags:
                 root._host(write=True)  # the host copy current; a device copy becomes stale (halos are written)
         copyto = np.copyto
         for reqs, packs, unpacks in self.steps:
