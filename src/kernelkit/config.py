@@ -15,6 +15,7 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_DUMP            | (empty)                                  | directory: write IR and generated source     |
 | KERNELKIT_CUDA_CHECK_ARCH | sm_90                                    | architecture the CudaCheck space compiles for|
 | KERNELKIT_PROFILE         | 0                                        | 1: time every launch per label (pk.profile)  |
+| KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def _flag(value: str | None) -> bool:
 def _default_cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "kernelkit")
+
+
+def _tristate(value: str | None) -> bool | None:
+    text = (value or "").strip().lower()
+    if text in ("", "auto"):
+        return None
+    return _flag(text)
 
 
 def _default_threads() -> int:
@@ -58,6 +66,8 @@ class Settings:
     dump_dir: str | None
     cuda_check_arch: str = "sm_90"
     profile: bool = False
+    num_threads_set: bool = False  # KERNELKIT_NUM_THREADS or OMP_NUM_THREADS was given
+    mpi_cuda_aware: bool | None = None  # None: ask the MPI library (kernelkit.mpi.cuda_aware)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +83,8 @@ class Settings:
             dump_dir=env.get("KERNELKIT_DUMP") or None,
             cuda_check_arch=env.get("KERNELKIT_CUDA_CHECK_ARCH") or "sm_90",
             profile=_flag(env.get("KERNELKIT_PROFILE")),
+            num_threads_set=any(env.get(v, "").strip() for v in ("KERNELKIT_NUM_THREADS", "OMP_NUM_THREADS")),
+            mpi_cuda_aware=_tristate(env.get("KERNELKIT_MPI_CUDA_AWARE")),
         )
 
 
