@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     u, unew = unew, u
     memory = None
     if space.backend_name == "cuda":
-        from kernelkit.runtime import memory
+        from kernelkit.runtime import coherence as memory
 
         memory.reset_stats()
     kkmpi.reset_stats()

@@ -156,7 +156,9 @@ def test_every_example_is_tested():
     scripts = {
         str(p.relative_to(EXAMPLES))
         for p in EXAMPLES.rglob("*.py")
-        if not p.name.startswith("_") and p.parent != EXAMPLES and p.stem not in _MODULES
+        if not p.name.startswith("_")
+        and p.parent != EXAMPLES
+        and p.stem not in _MODULES
         and p.parent.name != "mpi"  # examples/mpi: run under mpiexec by tests/mpi
     }
     assert scripts == set(CASES), "examples without a test case (or cases without a script)"

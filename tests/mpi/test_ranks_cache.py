@@ -38,7 +38,7 @@ def test_ranks_compile_each_new_kernel_once(comm, agree):
             pk.parallel_for(pk.RangePolicy(pk.OpenMP, 0, 64), wu, x=x)
     built = {
         key: loaded.from_cache
-        for key, loaded in pipeline._loaded.items()
+        for key, loaded in pipeline._built.items()
         if os.path.abspath(loaded.path).startswith(os.path.abspath(directory))
     }
     everyone = comm.allgather(built)

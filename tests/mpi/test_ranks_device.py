@@ -95,7 +95,7 @@ gpu = pytest.mark.skipif(not GPU, reason="needs a usable CUDA GPU")
 def test_gpu_halo_exchange(comm, agree, aware, dims, periods, global_shape, widths):
     if aware and not kkmpi.cuda_aware():
         pytest.skip("this MPI library is not CUDA-aware")
-    from kernelkit.runtime import memory
+    from kernelkit.runtime import coherence as memory
 
     cart = kkmpi.Cart(dims, periods=periods)
     host, ref = make_block(cart, global_shape, widths)

@@ -328,7 +328,7 @@ def test_driver_package_imports_only_errors_and_the_standard_library():
 
 def test_generation_follows_use_library(fake_libcuda):
     before = driver.generation()
-    assert driver._generation == before  # the pre-split module global, still read by kernelkit.runtime.memory
+    assert driver._generation == before  # the pre-split module global, still read by the CUDA place
     driver.use_library(fake_libcuda)
     try:
         stream = driver.Stream()

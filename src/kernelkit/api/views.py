@@ -3,7 +3,7 @@
 A View owns (or wraps) a host NumPy array in `_array` and carries coherence flags in `_flags`, both slots of
 the native base `kernelkit._native.ViewBase`, so the launcher reads them from C without Python overhead. Every
 host access goes through `View._host()`, the one place where the host copy is brought up to date (and a device
-copy marked stale by a write); `kernelkit.runtime.memory` holds the device side.
+copy marked stale by a write); `kernelkit.runtime.coherence` owns which copy is current.
 
 Memory spaces: a `CudaSpace` View is device-resident from birth. Its host array comes from calloc (the OS maps
 zero pages lazily, so an unused host copy costs neither memory nor time, and never shows garbage); its device

@@ -3,9 +3,9 @@
 Everything kernelkit.mpi needs to know about where a View's current data lives, and every transfer it makes,
 goes through these functions, so that a change of the coherence core changes only this file. Internals used
 today: `View._host(write)`, `View._wrap` (a subview without a host sync), `View._device_home()`, `View._root()`
-and `View._flags` (0 means "a root with no device copy": nothing to sync), `kernelkit.runtime.memory`'s
-`ensure_device`, `device_copy` and `mark_device_written`, and the CUDA driver's pinned allocations and
-synchronous copies (`driver.alloc_host`, `free_host`, `memcpy_htod`, `memcpy_dtoh`, `Device.synchronize`).
+and `View._flags` (0 means "a root with no copy elsewhere": nothing to sync), kernelkit.runtime.coherence's
+`where`, `gpu_place`, `address_at` and `mark_written`, and the CUDA driver's pinned allocations and synchronous
+copies (`driver.alloc_host`, `free_host`, `memcpy_htod`, `memcpy_dtoh`, `Device.synchronize`).
 """
 
 from __future__ import annotations
@@ -70,19 +70,18 @@ def host_buffer(view: Any, write: bool) -> np.ndarray:
 
 def device_buffer(view: Any) -> tuple[int, int]:
     """(GPU ordinal, device address of element 0) of the View's device copy, made current first."""
-    from kernelkit.runtime import memory
+    from kernelkit.runtime import coherence
 
-    root = view._root()
-    where = memory.device_copy(root)
-    device = where[0] if where is not None else cuda_space().device_id
-    return device, memory.ensure_device(view, device)
+    here = coherence.where(view._root())
+    place = here[0] if here is not None and not here[0].host_backed else coherence.gpu_place(cuda_space().device_id)
+    return place.device, coherence.address_at(view, place)
 
 
 def device_written(view: Any) -> None:
     """Record that MPI (or a kernel on a subview) wrote the View's device copy: its host copy is stale."""
-    from kernelkit.runtime import memory
+    from kernelkit.runtime import coherence
 
-    memory.mark_device_written(view)
+    coherence.mark_device_written(view)
 
 
 def synchronize(device: int) -> None:
