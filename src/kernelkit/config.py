@@ -13,6 +13,8 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_BOUNDS_CHECK    | 0                                        | 1: check every View index in compiled code   |
 | KERNELKIT_DEBUG           | 0                                        | 1: keep internal traceback frames, keep logs |
 | KERNELKIT_DUMP            | (empty)                                  | directory: write IR and generated source     |
+| KERNELKIT_VIRTUAL_GPUS    | the physical GPUs                        | logical GPUs of kernelkit.tasks (n >= 0)     |
+| KERNELKIT_TRACE           | (empty)                                  | file: Chrome/Perfetto trace of tasks         |
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Settings:
     bounds_check: bool
     debug: bool
     dump_dir: str | None
+    virtual_gpus: str | None  # a count, checked by kernelkit.tasks when a Parla context starts
+    trace: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +71,8 @@ class Settings:
             bounds_check=_flag(env.get("KERNELKIT_BOUNDS_CHECK")),
             debug=_flag(env.get("KERNELKIT_DEBUG")),
             dump_dir=env.get("KERNELKIT_DUMP") or None,
+            virtual_gpus=env.get("KERNELKIT_VIRTUAL_GPUS", "").strip() or None,
+            trace=env.get("KERNELKIT_TRACE") or None,
         )
 
 
