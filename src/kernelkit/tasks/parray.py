@@ -177,17 +177,23 @@ class PArray:
     def __iter__(self):
         return iter(self.array)
 
+    def _scalar(self) -> Any:
+        a = self.array
+        if a.size != 1:
+            raise TypeError(f"only a PArray of one element converts to a scalar; this one has shape {a.shape}")
+        return a.reshape(-1)[0]
+
     def __int__(self) -> int:
-        return int(self.array)
+        return int(self._scalar())
 
     def __float__(self) -> float:
-        return float(self.array)
+        return float(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.array)
+        return complex(self._scalar())
 
     def __bool__(self) -> bool:
-        return bool(self.array)
+        return bool(self._scalar())
 
     def __repr__(self) -> str:
         return f"PArray({np.asarray(self)!r})".replace("\n", "\n       ")

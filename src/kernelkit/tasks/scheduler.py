@@ -66,8 +66,10 @@ class Scheduler:
         self.busy = 0
         self.idle = 0
         self.waiters = 0
+        self.blocked: list[list[Task]] = []  # what each worker blocked in wait_for waits on
         self.failures: list[Task] = []
         self.deadlock: TaskDeadlockError | None = None
+        self.deadlock_seen = False
         self.stopping = False
         self.threads: list[threading.Thread] = []
         self.streams = _gpu.StreamPool()
@@ -417,6 +419,7 @@ class Scheduler:
                 return
             if in_task:
                 self.busy -= 1
+                self.blocked.append(tasks)
                 if not self.idle:
                     self._start_worker()  # keep n_workers threads running tasks while this one blocks
             self.waiters += 1
@@ -426,9 +429,12 @@ class Scheduler:
                     if not rest:
                         return
                     if self.deadlock is not None:
+                        self.deadlock_seen = True
                         raise self.deadlock
-                    if not self.busy and not self.run_queue:
-                        raise self._declare_deadlock(rest)
+                    if self._quiescent():
+                        err = self._declare_deadlock(rest)
+                        self.deadlock_seen = True  # raised here: the end of the block need not raise it again
+                        raise err
                     remaining = None if deadline is None else deadline - _perf()
                     if remaining is not None and remaining <= 0:
                         raise TimeoutError(
@@ -440,6 +446,13 @@ class Scheduler:
                 self.waiters -= 1
                 if in_task:
                     self.busy += 1
+                    self.blocked.remove(tasks)
+
+    def _quiescent(self) -> bool:
+        """No task can end any more: none queued or running, no blocked worker about to wake (lock held)."""
+        if self.busy or self.run_queue:
+            return False
+        return not any(all(t._state >= COMPLETED for t in b) for b in self.blocked)
 
     def _declare_deadlock(self, waited: list[Task]) -> TaskDeadlockError:
         """Nothing can run and `waited` (plus every live task) can never end: build the report, end the live
@@ -448,7 +461,7 @@ class Scheduler:
         blocked = 0
         for t in list(self.live) + [t for t in waited if t._state == CREATED]:
             if t._state == CREATED:
-                never.setdefault("(a thread waiting on it)", []).append(t.name)
+                never.setdefault("the caller's wait()", []).append(t.name)
                 continue
             blocked += 1
             waits = t.dependencies if t._state == SPAWNED else getattr(t, "awaiting", ())
@@ -456,7 +469,7 @@ class Scheduler:
             if missing:
                 never[t.name] = missing
         lines = [f"  {name} waits on {', '.join(m)} (never spawned)" for name, m in sorted(never.items())]
-        others = blocked - sum(1 for n in never if not n.startswith("("))
+        others = blocked - sum(1 for n in never if n != "the caller's wait()")
         msg = (
             "deadlock: tasks wait on tasks that were never spawned, and nothing else can run:\n"
             + "\n".join(lines)
@@ -475,12 +488,13 @@ class Scheduler:
         return err
 
     def shutdown(self) -> TaskDeadlockError | None:
-        """Wait for every spawned task, stop the workers and wait for GPU work. Returns the deadlock, if any."""
+        """Wait for every spawned task, stop the workers and wait for GPU work. Returns the deadlock no waiter
+        was told about, if any."""
         with self.lock:
             self.waiters += 1
             try:
                 while self.live:
-                    if not self.busy and not self.run_queue:
+                    if self._quiescent():
                         self._declare_deadlock([])
                         break
                     self.changed.wait()
@@ -494,7 +508,7 @@ class Scheduler:
                 t.join()
         _gpu.synchronize(self.pending_events)
         self.pending_events.clear()
-        return self.deadlock
+        return None if self.deadlock_seen else self.deadlock
 
     def abandon(self) -> None:
         """The `with Parla()` body raised: tasks not started yet are cancelled (running ones finish)."""
