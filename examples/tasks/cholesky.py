@@ -26,6 +26,8 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import scipy.linalg  # noqa: E402
+import scipy.linalg.blas  # noqa: E402
+import scipy.linalg.lapack  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
 from kernelkit.tasks import (  # noqa: E402
@@ -67,17 +69,43 @@ def _cupy_here():
     return cupy
 
 
+def potrf_tile(x: np.ndarray) -> None:
+    """x <- L with x = L L^T, in place (the upper triangle is left as it was: tiles are read lower only).
+
+    BLAS and LAPACK are column-major: a C-order tile is, to them, its transpose, so each call below works on
+    `x.T` and needs no copy."""
+    if not x.flags.c_contiguous:
+        x[...] = scipy.linalg.cholesky(x, lower=True, check_finite=False)
+        return
+    _, info = scipy.linalg.lapack.dpotrf(x.T, lower=0, overwrite_a=1, clean=0)
+    if info:
+        raise np.linalg.LinAlgError(f"dpotrf: the tile is not positive definite (info={info})")
+
+
+def trsm_tile(factor: np.ndarray, panel: np.ndarray) -> None:
+    """panel <- panel L^-T with L the lower triangle of `factor`, in place."""
+    if not (factor.flags.c_contiguous and panel.flags.c_contiguous):
+        panel[...] = scipy.linalg.solve_triangular(np.tril(factor), panel.T, lower=True, check_finite=False).T
+        return
+    scipy.linalg.blas.dtrsm(1.0, factor.T, panel.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+
+
+def gemm_tile(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """c <- c - a b^T, in place."""
+    if not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous):
+        c -= a @ b.T
+        return
+    scipy.linalg.blas.dgemm(-1.0, b.T, a.T, beta=1.0, c=c.T, trans_a=1, overwrite_c=1)
+
+
 @specialize
 def potrf(a):
-    x = a.array
-    x[...] = scipy.linalg.cholesky(x, lower=True, check_finite=False)
+    potrf_tile(a.array)
 
 
 @specialize
 def trsm(factor, panel):
-    # panel <- panel inv(factor)^T: solve X factor^T = panel
-    x = panel.array
-    x[...] = scipy.linalg.solve_triangular(factor.array, x.T, lower=True, check_finite=False).T
+    trsm_tile(factor.array, panel.array)
 
 
 @specialize
@@ -86,8 +114,7 @@ def gemm(c, a, b):
         n = c.shape[0]
         pk.parallel_for(pk.MDRangePolicy([0, 0], [n, n]), _gemm_update, n=a.shape[1], c=c.view, a=a.view, b=b.view)
     else:
-        x = c.array
-        x -= a.array @ b.array.T
+        gemm_tile(c.array, a.array, b.array)
 
 
 @potrf.variant(gpu)
@@ -96,7 +123,7 @@ def potrf_gpu(a):
     if cp is None:
         return potrf._default(a)
     d = clone_here(a.array)
-    copy(a.array, cp.linalg.cholesky(d))
+    copy(a.array, cp.linalg.cholesky(d))  # the upper triangle becomes 0: tiles are read lower only
 
 
 @trsm.variant(gpu)
@@ -107,7 +134,7 @@ def trsm_gpu(factor, panel):
     import cupyx.scipy.linalg as cpx
 
     f, x = clone_here(factor.array), clone_here(panel.array)
-    copy(panel.array, cpx.solve_triangular(f, x.T, lower=True).T)
+    copy(panel.array, cpx.solve_triangular(cp.tril(f), x.T, lower=True).T)
 
 
 @gemm.variant(gpu)

@@ -111,7 +111,7 @@ def parallel_for(*args, **kwargs) -> None:
         return _run("for", args, kwargs, None, None)
     cls = policy.__class__
     if cls is int and policy >= 0 and wu.__class__ is Workunit:
-        space = _default_space[0] or get_default_space()
+        space = _default_space[0] or _scoped.space or get_default_space()  # _scoped: a task's space_scope
         space.backend.launch(wu, "for", 0, policy, None, kwargs, None, None)
         return None
     if cls is RangePolicy and wu.__class__ is Workunit:
@@ -186,7 +186,7 @@ def fence(space=None) -> None:
         base._instances[name].fence()
 
 
-from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+from kernelkit.api.spaces import _default as _default_space, _local as _scoped  # noqa: E402
 
 # Public entry points go through a native wrapper so that a KernelError's traceback ends at the user's call.
 parallel_for = _native.clean(parallel_for)

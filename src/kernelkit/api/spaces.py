@@ -102,7 +102,13 @@ _default: list[ExecutionSpace | None] = [None]
 _process: list[ExecutionSpace | None] = [None]
 _scopes = [0]  # threads inside a space_scope
 _scope_lock = threading.Lock()
-_local = threading.local()  # .space: this thread's innermost scope
+
+
+class _Local(threading.local):
+    space: ExecutionSpace | None = None  # this thread's innermost scope
+
+
+_local = _Local()
 
 
 def ExecutionSpaceInstance(space, stream=None) -> ExecutionSpace:
@@ -145,8 +151,11 @@ def get_default_space() -> ExecutionSpace:
     s = _default[0]
     if s is not None:
         return s
-    if _scopes[0]:
-        s = getattr(_local, "space", None)
+    if _scopes[0]:  # some thread is in a scope: this thread's scope, else the process default
+        s = _local.space
+        if s is not None:
+            return s
+        s = _process[0]
         if s is not None:
             return s
     s = _process[0]
@@ -181,7 +190,7 @@ def space_scope(space) -> Iterator[ExecutionSpace]:
     ...     pk.parallel_for(n, axpy, a=2.0, x=x, y=y)   # runs on pk.Serial
     """
     s = space_from(space)
-    outer = getattr(_local, "space", None)
+    outer = _local.space
     _local.space = s
     with _scope_lock:
         if not _scopes[0] and _default[0] is not None:

@@ -70,6 +70,9 @@ class Scheduler:
         self.failures: list[Task] = []
         self.deadlock: TaskDeadlockError | None = None
         self.deadlock_seen = False
+        self._woken = False  # a watched task ended since the waiters were last woken
+        self.owner = threading.get_ident()  # the thread of `with Parla()`: it may spawn more until it waits
+        self.owner_waiting = False
         self.stopping = False
         self.threads: list[threading.Thread] = []
         self.streams = _gpu.StreamPool()
@@ -102,11 +105,19 @@ class Scheduler:
                 task._state = RUNNING
             self._run(task, wid)
 
-    def _kick(self) -> None:
-        """Wake idle workers for the queued tasks (lock held)."""
-        n = min(self.idle, len(self.run_queue))
-        if n:
+    def _kick(self, keep: int = 0) -> None:
+        """Wake idle workers for the queued tasks (lock held); `keep` tasks are left for the calling worker,
+        which takes one when it loops back."""
+        n = min(self.idle, len(self.run_queue) - keep)
+        if n > 0:
             self.work.notify(n)
+
+    def _wake_waiters(self) -> None:
+        """Wake threads in wait_for/shutdown when it matters to them (lock held): a task one of them watches
+        ended, everything ended, or nothing runs any more (a deadlock to report)."""
+        if self.waiters and (self._woken or not self.live or (not self.busy and not self.run_queue)):
+            self._woken = False
+            self.changed.notify_all()
 
     # -- spawning and readiness -------------------------------------------------------------------------------
 
@@ -143,13 +154,12 @@ class Scheduler:
                 pending += 1
             if failed is not None:
                 self._cancel_from(task, failed)
+                self._wake_waiters()
             else:
                 task.pending = pending
                 if not pending:
                     self._ready(task)
                     self._kick()
-            if self.waiters:
-                self.changed.notify_all()
 
     def _ready(self, task: Task) -> None:
         """All dependencies of `task` completed: map it and queue it, or let it wait for resources (lock held)."""
@@ -309,9 +319,8 @@ class Scheduler:
                 self._end(task, EXCEPTION)
                 _stats.failed += 1
             self._retry_resources()
-            self._kick()
-            if self.waiters:
-                self.changed.notify_all()
+            self._kick(keep=1)
+            self._wake_waiters()
 
     def _end(self, task: Task, state: int) -> None:
         """`task` ended: release its dependents and awaiters (lock held); failures cancel the dependents."""
@@ -321,6 +330,8 @@ class Scheduler:
             t._state = st
             t.coro = None
             self.live.discard(t)
+            if t.watched:
+                self._woken = True
             dependents, t.dependents = t.dependents, None
             awaiters, t.awaiters = t.awaiters, None
             for a in awaiters or ():
@@ -393,9 +404,8 @@ class Scheduler:
             if not pending:
                 self._resume(task)
             self._retry_resources()
-            self._kick()
-            if self.waiters:
-                self.changed.notify_all()
+            self._kick(keep=1)
+            self._wake_waiters()
 
     def _resume(self, task: Task) -> None:
         """The tasks an async body awaited ended: give it its value and queue it on its devices (lock held)."""
@@ -413,21 +423,29 @@ class Scheduler:
     def wait_for(self, tasks: list[Task], timeout: float | None = None) -> None:
         """Block until every task in `tasks` ended (a task of a worker: another worker takes its place)."""
         in_task = _locals.task is not None and _locals.scheduler is self
+        owner = threading.get_ident() == self.owner
         deadline = None if timeout is None else _perf() + timeout
         with self.lock:
             if all(t._state >= COMPLETED for t in tasks):
                 return
+            if owner:
+                self.owner_waiting = True
+                self.changed.notify_all()  # blocked workers re-check for a deadlock now that the owner waits
             if in_task:
                 self.busy -= 1
                 self.blocked.append(tasks)
                 if not self.idle:
                     self._start_worker()  # keep n_workers threads running tasks while this one blocks
             self.waiters += 1
+            first = 0
             try:
                 while True:
-                    rest = [t for t in tasks if t._state < COMPLETED]
-                    if not rest:
+                    while first < len(tasks) and tasks[first]._state >= COMPLETED:
+                        first += 1  # tasks stay ended: each is passed once
+                    if first == len(tasks):
                         return
+                    rest = [t for t in tasks[first:] if t._state < COMPLETED]
+                    rest[-1].watched = True  # tasks tend to end in order: the last pending wakes us rarely
                     if self.deadlock is not None:
                         self.deadlock_seen = True
                         raise self.deadlock
@@ -444,13 +462,16 @@ class Scheduler:
                     self.changed.wait(remaining)
             finally:
                 self.waiters -= 1
+                if owner:
+                    self.owner_waiting = False
                 if in_task:
                     self.busy += 1
                     self.blocked.remove(tasks)
 
     def _quiescent(self) -> bool:
-        """No task can end any more: none queued or running, no blocked worker about to wake (lock held)."""
-        if self.busy or self.run_queue:
+        """No task can end any more: none queued or running, no blocked worker about to wake, and the thread of
+        the Parla block is waiting too, so it will spawn nothing (lock held)."""
+        if self.busy or self.run_queue or not self.owner_waiting:
             return False
         return not any(all(t._state >= COMPLETED for t in b) for b in self.blocked)
 
@@ -492,6 +513,8 @@ class Scheduler:
         was told about, if any."""
         with self.lock:
             self.waiters += 1
+            self.owner_waiting = True
+            self.changed.notify_all()
             try:
                 while self.live:
                     if self._quiescent():

@@ -166,6 +166,7 @@ class Task:
         "t_end",
         "worker",
         "trace_end",
+        "watched",
         "__weakref__",
     )
 
@@ -186,6 +187,7 @@ class Task:
         self.devices: tuple = ()
         self.resume_error: BaseException | None = None
         self.trace_end: Any = None
+        self.watched = False  # a thread in wait() is woken when this task ends
 
     @property
     def name(self) -> str:
