@@ -1,9 +1,10 @@
 """Blocked Cholesky: kernelkit.tasks against Dask (dask.delayed, threaded scheduler, the same tiles and the
-same in-place tile kernels, so only the schedulers differ) and one LAPACK call on the whole matrix, in the same run (the performance contract: within 10% of
-Dask or faster on the CPU; on a GPU, faster than on the CPU and than Dask + CuPy where CuPy exists).
+same in-place tile kernels, so only the schedulers differ) and one LAPACK call on the whole matrix, in the same
+run. The performance contract: within 10% of Dask or faster on the CPU; on a GPU, faster than on the CPU and
+than Dask + CuPy where CuPy exists.
 
-Every tile kernel runs single-threaded BLAS (the tasks are the parallelism); the LAPACK reference uses the
-as many BLAS threads as there are workers (through threadpoolctl when installed, else one).
+Every tile kernel runs single-threaded BLAS (the tasks are the parallelism); the LAPACK reference uses as many
+BLAS threads as there are workers (through threadpoolctl when installed, else one).
 
     python benchmarks/tasks/cholesky.py [-n 4000] [-b 500] [--workers 2] [--gpu] [--json out.json]
 """

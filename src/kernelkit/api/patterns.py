@@ -186,7 +186,8 @@ def fence(space=None) -> None:
         base._instances[name].fence()
 
 
-from kernelkit.api.spaces import _default as _default_space, _local as _scoped  # noqa: E402
+from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+from kernelkit.api.spaces import _local as _scoped  # noqa: E402
 
 # Public entry points go through a native wrapper so that a KernelError's traceback ends at the user's call.
 parallel_for = _native.clean(parallel_for)
