@@ -35,7 +35,7 @@ class DeviceResource:
 
     __slots__ = ("memory_sz", "num_vcus")
 
-    def __init__(self, memory_sz: float = 0, num_vcus: float = 0):
+    def __init__(self, memory_sz: Any = 0, num_vcus: Any = 0):
         self.memory_sz = memory_sz
         self.num_vcus = num_vcus
 
@@ -410,8 +410,8 @@ def _slot_candidates(spec: Any, manager: DeviceManager, vcus: int, memory: int) 
     if _is_resource_pair(spec):
         target, res = spec
         if isinstance(res, _Resources):
-            v = normalize_vcus(res.num_vcus, "vcus") if res.num_vcus is not None else vcus
-            m = _memory(res.memory_sz) if res.memory_sz is not None else memory
+            v = (normalize_vcus(res.num_vcus, "vcus") or 0) if res.num_vcus is not None else vcus
+            m = (_memory(res.memory_sz) or 0) if res.memory_sz is not None else memory
         else:
             v, m = normalize_vcus(res.num_vcus) or 0, _memory(res.memory_sz) or 0
     else:

@@ -48,7 +48,7 @@ class DeviceEnvironment:
 
     def __init__(self, device: Device, stream: Any = None, space: Any = None):
         self._device = device
-        self.stream = stream if stream is not None else HostStream(device)
+        self.stream: Any = stream if stream is not None else HostStream(device)
         self.space = space if space is not None else device.space  # kernelkit space (with the task's stream)
         self.event: Any = None
 
@@ -99,9 +99,8 @@ class DeviceEnvironment:
         _locals.push_context(self)
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         _locals.pop_context()
-        return False
 
     def __len__(self) -> int:
         return 1
@@ -214,9 +213,8 @@ class TaskEnvironment:
         _locals.push_context(self)
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> None:
         _locals.pop_context()
-        return False
 
     def __len__(self) -> int:
         return len(self.env_list)

@@ -38,7 +38,7 @@ def choose(options: list, dataflow: list | None, workers: int) -> Any:
             continue
         load = sum(s.device.load for s in opt) / (max(1, workers) * len(opt))
         score = -load
-        if total:
+        if total and dataflow:
             local = 0
             for p, slot, _ in dataflow:
                 if slot < len(opt):

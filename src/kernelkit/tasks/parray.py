@@ -24,7 +24,7 @@ CPU_INDEX = -1
 def _key(index: Any) -> Any:
     """A hashable name for a basic index (ints and slices)."""
     parts = index if isinstance(index, tuple) else (index,)
-    out = []
+    out: list[Any] = []
     for k in parts:
         if isinstance(k, slice):
             out.append(("s", k.start, k.stop, k.step))
@@ -268,10 +268,10 @@ for _n in (
 for _n in ("lt", "le", "eq", "ne", "gt", "ge"):
     setattr(PArray, f"__{_n}__", _binary(_n)[0])
 PArray.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]  # handles, like Parla's
-PArray.__neg__ = lambda self: _wrap(-self.array)  # type: ignore[method-assign]
-PArray.__pos__ = lambda self: _wrap(+self.array)  # type: ignore[method-assign]
-PArray.__abs__ = lambda self: _wrap(abs(self.array))  # type: ignore[method-assign]
-PArray.__invert__ = lambda self: _wrap(~self.array)  # type: ignore[method-assign]
+setattr(PArray, "__neg__", lambda self: _wrap(-self.array))  # noqa: B010 - the unary operators, forwarded
+setattr(PArray, "__pos__", lambda self: _wrap(+self.array))  # noqa: B010
+setattr(PArray, "__abs__", lambda self: _wrap(abs(self.array)))  # noqa: B010
+setattr(PArray, "__invert__", lambda self: _wrap(~self.array))  # noqa: B010
 PArray.__divmod__ = lambda self, other: tuple(_wrap(r) for r in divmod(self.array, _unwrap(other)))  # type: ignore
 
 
@@ -312,7 +312,7 @@ def array(
     """A new PArray with a copy of `object` (`copy=False`: without a copy where possible)."""
     if isinstance(object, (np.ndarray, _views.View, PArray)) or _views._is_gpu_array(object):
         return PArray(_as_view(object, dtype=dtype, copy=copy), name=name)
-    a = np.array(object, dtype=dtype, order=order, ndmin=ndmin)
+    a = np.array(object, dtype=dtype, order=order, ndmin=ndmin)  # type: ignore[call-overload]
     return PArray(_as_view(a), name=name)
 
 

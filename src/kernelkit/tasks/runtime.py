@@ -107,7 +107,7 @@ class Parla:
         self._t0 = time.perf_counter()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         sched = self._sched
         assert sched is not None
         try:
@@ -123,7 +123,7 @@ class Parla:
         if exc is not None:
             if failures:
                 _note(exc, f"tasks of the Parla block also failed: {failures}")
-            return False
+            return None
         if deadlock is not None:
             if failures:
                 _note(deadlock, f"tasks also failed: {failures}")
@@ -137,7 +137,7 @@ class Parla:
             if others:
                 _note(err, f"{len(others)} other task(s) failed: {_summary(others)}")
             raise err
-        return False
+        return None
 
 
 def _summary(tasks: list[Task]) -> str:

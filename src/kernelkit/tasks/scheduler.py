@@ -77,7 +77,7 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
         self.streams = _gpu.StreamPool()
         self.pending_events: list[Any] = []  # GPU work not yet waited for on the host (synchronized at exit)
-        self.default_space = None  # the TaskSpace of tasks spawned without one
+        self.default_space: Any = None  # the TaskSpace of tasks spawned without one
         for _ in range(n_workers):
             self._start_worker()
 
@@ -202,25 +202,28 @@ class Scheduler:
     def _run(self, task: Task, wid: int) -> None:
         task.t_start = t0 = _perf()
         task.worker = wid
-        envs = _gpu.environments(task.devices, self.streams)
-        env = make_environment(envs)
-        task.env = env
         outcome: Any = None
         error: BaseException | None = None
-        _locals.task = task
-        _locals.contexts.append(env)
+        envs: list = []
         try:
-            if task.dataflow:
-                self._prefetch(task)
-            _gpu.wait_for(self._dependency_events(task), envs)
-            first = envs[0]
-            scope = first.space if first.device.is_gpu or self.host_scope is None else self.host_scope
-            outcome = self._body(task, first, scope)
+            envs = _gpu.environments(task.devices, self.streams)
+            env = make_environment(envs)
+            task.env = env
+            _locals.task = task
+            _locals.contexts.append(env)
+            try:
+                if task.dataflow:
+                    self._prefetch(task)
+                _gpu.wait_for(self._dependency_events(task), envs)
+                first = envs[0]
+                # a physical GPU: the task's stream; the host: OpenMP when the default space is a GPU, else as is
+                scope = first.space if first.device.physical is not None else self.host_scope
+                outcome = self._body(task, first, scope)
+            finally:
+                _locals.contexts.pop()
+                _locals.task = None
         except BaseException as e:  # noqa: BLE001 - a task's exception is its result; the context re-raises it
             error = e
-        finally:
-            _locals.contexts.pop()
-            _locals.task = None
         try:
             task.events = _gpu.finish(envs, self.streams)
         except BaseException as e:  # noqa: BLE001 - a failed event record fails the task, like its body would
@@ -329,6 +332,8 @@ class Scheduler:
             t, st = work.pop()
             t._state = st
             t.coro = None
+            t.body = None  # drop what the body captured (the result stays)
+            t.env = None
             self.live.discard(t)
             if t.watched:
                 self._woken = True

@@ -170,14 +170,29 @@ class Task:
         "__weakref__",
     )
 
+    # set when first needed (spawn, mapping, running), not in __init__
+    body: Any
+    pending: int
+    options: list
+    slots: tuple
+    dataflow: Any
+    env: Any
+    resume_value: Any
+    awaiting: list[Task]
+    t_spawn: float
+    t_ready: float
+    t_start: float
+    t_end: float
+    worker: int
+
     def __init__(self, space: TaskSpace | None = None, idx: tuple = (), name: str | None = None):
         # only what every task needs is set here (spawn is on the hot path); the rest is set when used
         self.space = space
         self.idx = idx
         self._name = name  # built on first use from the space and index
         self._state = CREATED
-        self.dependents: list[Task] | None = []  # None once the task ended: later dependents see it done
-        self.awaiters: list[Task] | None = []  # suspended async tasks waiting for this one
+        self.dependents: Any = []  # list[Task]; None once the task ended: later dependents see it done
+        self.awaiters: Any = []  # the suspended async tasks waiting for this one (None once it ended)
         self.dependencies: list[Task] = []
         self.coro: Any = None
         self.scheduler: Any = None

@@ -185,7 +185,7 @@ class Trace:
             )
 
     def write(self) -> None:
-        if not self.enabled:
+        if not self.enabled or not self.path:
             return
         meta = [
             {"ph": "M", "name": "process_name", "pid": pid, "args": {"name": place}}
