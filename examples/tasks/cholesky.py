@@ -233,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--workers", type=int, default=None, help="worker threads (default: physical cores)")
     p.add_argument(
+        "--space",
+        choices=["debug", "serial", "openmp", "cuda", "cudacheck"],
+        default=None,
+        help="the default execution space: where kernelkit kernels of CPU tasks run (default: "
+        "pk.get_default_space()); GPU tasks run theirs on their GPU",
+    )
+    p.add_argument(
         "--kernels",
         choices=["numpy", "kernelkit"],
         default="numpy",
@@ -242,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.n % args.b:
         p.error("-n must be a multiple of -b")
     KERNELS[0] = args.kernels
+    if args.space:
+        from kernelkit.api.spaces import space_from
+
+        pk.set_default_space(space_from(args.space))
+    print(f"cholesky.py: space {pk.get_default_space().name} (kernels of CPU tasks)")
     placement = {"cpu": cpu, "gpu": gpu, "any": [gpu, cpu]}[args.placement]
     a = spd_matrix(args.n)
     L, seconds = factor(a, args.b, placement, args.workers, args.gpus)

@@ -22,7 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", type=int, default=1 << 20, help="vector length")
     p.add_argument("--gpus", type=int, default=None, help="logical GPUs (default: KERNELKIT_VIRTUAL_GPUS)")
+    p.add_argument(
+        "--space",
+        choices=["debug", "serial", "openmp", "cuda", "cudacheck"],
+        default=None,
+        help="the default execution space (this program launches no kernelkit kernel: accepted for uniformity)",
+    )
     args = p.parse_args(argv)
+    if args.space:
+        import kernelkit as pk
+        from kernelkit.api.spaces import space_from
+
+        pk.set_default_space(space_from(args.space))
+        print(f"inner_product.py: space {pk.get_default_space().name}")
     rng = np.random.default_rng(1)
     x, y = rng.random(args.n), rng.random(args.n)
     out = {}
