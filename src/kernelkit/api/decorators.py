@@ -197,14 +197,10 @@ def execute(space, obj) -> None:
     if not mains:
         raise KernelTypeError(f"{cls.__name__} has no @pk.main method", caller_loc())
     callbacks = [n for k in reversed(cls.__mro__) for n, v in vars(k).items() if getattr(v, "_kk_callback", False)]
-    saved = spaces._default[0]
-    spaces.set_default_space(space)
-    try:
+    with spaces.space_scope(space):  # this thread's default: also right inside a task of kernelkit.tasks
         getattr(obj, mains[-1])()
         for n in callbacks:
             getattr(obj, n)()
-    finally:
-        spaces._default[0] = saved
 
 
 def as_workunit(obj) -> Workunit:

@@ -142,7 +142,7 @@ def parallel_for(*args, **kwargs) -> None:
     cls = policy.__class__
     if wu.__class__ is Workunit and (label is None or label.__class__ is str):
         if cls is int and 0 <= policy < _INT64:
-            space = _default_space[0] or get_default_space()
+            space = _default_space[0] or _scoped.space or get_default_space()  # _scoped: a task's space_scope
             launch(space._backend or space.backend, wu, Launch("for", 0, policy, None, None, None, label), kwargs)
             return None
         if cls is RangePolicy:
@@ -228,6 +228,7 @@ def fence(space=None) -> None:
 
 
 from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+from kernelkit.api.spaces import _local as _scoped  # noqa: E402
 
 _INT64 = 1 << 63
 

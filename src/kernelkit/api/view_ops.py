@@ -21,7 +21,7 @@ from kernelkit.api.views import (
     _name,
 )
 from kernelkit.errors import KernelError, KernelTypeError, KernelValueError
-from kernelkit.interop import foreign
+from kernelkit.interop import foreign, is_gpu_array
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
 from kernelkit.runtime import coherence
@@ -108,7 +108,7 @@ def asarray(obj: Any) -> View:
         arr = obj if type(obj) is np.ndarray else obj.view(np.ndarray)
     elif isinstance(obj, (int, float, complex, bool, str, bytes, np.generic)):
         raise KernelValueError(f"asarray() needs an array of rank 1 to {MAX_RANK}; got the scalar {obj!r}")
-    elif _is_gpu_array(obj):
+    elif is_gpu_array(obj):
         return _wrap_gpu_array(obj)
     elif hasattr(obj, "__dlpack__"):
         try:
@@ -135,18 +135,6 @@ def asarray(obj: Any) -> View:
     if not arr.flags.aligned:
         raise KernelValueError("asarray(): the array's memory is not aligned to its element size; copy it first")
     return View._wrap(arr, st, MemorySpace.HostSpace, Trait.Unmanaged, parent=None)
-
-
-def _is_gpu_array(obj: object) -> bool:
-    if hasattr(obj, "__cuda_array_interface__"):  # False for a PyTorch CPU tensor (the property raises)
-        return True
-    device = getattr(obj, "__dlpack_device__", None)
-    if device is None or not hasattr(obj, "__dlpack__"):
-        return False
-    try:
-        return int(device()[0]) in (2, 13)  # kDLCUDA, kDLCUDAManaged
-    except Exception:  # a broken __dlpack_device__: let the host path report the problem
-        return False
 
 
 def _wrap_gpu_array(obj: Any) -> View:
