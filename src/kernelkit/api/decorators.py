@@ -67,7 +67,10 @@ class BoundWorkunit:
         out = {}
         for n in names:
             try:
-                out[f"{self_name}.{n}"] = getattr(obj, n)
+                value = getattr(obj, n)
+                if isinstance(value, (list, tuple)):
+                    value = _list_member(value)
+                out[f"{self_name}.{n}"] = value
             except AttributeError:
                 raise KernelTypeError(
                     f"{type(obj).__name__} object has no member {n!r} (used by its kernels); set self.{n} in __init__",
@@ -80,6 +83,21 @@ class BoundWorkunit:
 
     def __repr__(self) -> str:
         return f"<bound pk.workunit {self.workunit.py_function.__qualname__} of {self.obj!r}>"
+
+
+def _list_member(value: list | tuple):
+    """A `typing.List` member (`self.w: List[float] = [0.5, 0.25]`), as PyKokkos allows: the kernel reads it
+    as a read-only rank-1 array of its values, copied at each launch (a View is the way to data kernels write)."""
+    import numpy as np
+
+    try:
+        arr = np.array(value)
+    except (TypeError, ValueError):
+        return value  # not a list of numbers: the argument checks say what is wrong
+    if arr.ndim < 1 or arr.dtype.kind not in "biuf":
+        return value
+    arr.flags.writeable = False
+    return arr
 
 
 _MEMBERS: dict = {}
