@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from math import sin
-from typing import List  # noqa: UP035 - PyKokkos programs spell it so
 
 import numpy as np
 import pytest
@@ -186,12 +185,12 @@ def test_workunit_named_like_a_math_function(space):
 @pk.functor
 class ListFunctor:
     def __init__(self, n: int):
-        self.weights: List[float] = [0.5, 0.25, 0.125]  # a member: read-only in kernels
+        self.weights: list[float] = [0.5, 0.25, 0.125]  # a member: read-only in kernels
         self.out: pk.View1D[pk.double] = pk.View([n], pk.double)
 
     @pk.workunit
     def run(self, i: int, acc: pk.Acc[pk.double]) -> None:
-        x: List[int] = [i, 2 * i, 3]
+        x: list[int] = [i, 2 * i, 3]
         y = [1.0, 2.0]  # unannotated: the elements' type
         x[2] += i  # a constant index
         x[i % 3] = x[i % 3] + 1  # a computed one
@@ -217,12 +216,12 @@ def test_list_locals_and_members(space):
 def test_list_errors(space):
     @pk.workunit
     def out_of_range(i, v):
-        x: List[int] = [1, 2]
+        x: list[int] = [1, 2]
         v[i] = x[2]
 
     @pk.workunit
     def float_in_int_list(i, v):
-        x: List[int] = [1, 2.5]
+        x: list[int] = [1, 2.5]
         v[i] = x[0]
 
     for wu, msg in ((out_of_range, "index 2 is out of range for a list of 2"), (float_in_int_list, "cannot hold")):

@@ -53,7 +53,7 @@ class TeamMixin(LowererBase):
     def call_scratch_view(self, st, entry: Entry, node: ast.Call, statement: bool) -> N.Expr:
         """`pk.ScratchView2D[pk.double](team.team_scratch(0), n0, n1)`; as in PyKokkos, the element type may come
         from the annotation instead (`s: pk.ScratchView1D[double] = pk.ScratchView1D(team.team_scratch(0), n)`),
-        and extents left out are 0."""
+        and with no extents at all it is empty."""
         dtype = st.dtype
         ann_node = getattr(self, "annotation_node", None)
         if dtype is None and ann_node is not None:
@@ -62,7 +62,7 @@ class TeamMixin(LowererBase):
                 dtype = ann.dtype
         if dtype is None:
             raise self.err(node, f"give the element type: pk.ScratchView{st.rank}D[pk.double](...)")
-        if not 1 <= len(node.args) <= st.rank + 1:
+        if len(node.args) not in (1, st.rank + 1):
             raise self.err(node, f"ScratchView{st.rank}D takes the scratch handle and {st.rank} extent(s)")
         handle = self.visit(node.args[0])
         if not (isinstance(handle, CT) and isinstance(handle.value, ScratchHandle)):
