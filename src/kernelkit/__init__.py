@@ -17,6 +17,8 @@ from kernelkit.api.binsort import BinOp1D, BinOp3D, BinSort
 from kernelkit.api.compat import (
     DataType,
     DataTypeClass,
+    Iterate,
+    Rank,
     Timer,
     ViewTypeInfo,
     e,
@@ -313,6 +315,8 @@ __all__ = [
     "array",
     "DataType",
     "DataTypeClass",
+    "Iterate",
+    "Rank",
     "e",
     "inf",
     "nan",

@@ -262,3 +262,71 @@ def test_array_keywords_result_type_and_constants():
     assert pk.result_type(pk.uint8, pk.uint16) is pk.uint16 and pk.result_type(pk.float32, pk.float64) is pk.float64
     assert pk.result_type(pk.View([1], pk.int8), pk.int32) is pk.int32
     assert (pk.e, pk.pi) == (math.e, math.pi) and math.isinf(pk.inf) and math.isnan(pk.nan)
+
+
+# --- policies and ClassStyWithMain as PyKokkos' examples write them -----------------------------------------
+
+
+@pk.workload
+class Transpose:
+    def __init__(self, order: int, iterations: int):
+        self.order: int = order
+        self.iterations: int = iterations
+        self.A: pk.View2D[pk.double] = pk.View([order, order], pk.double, layout=pk.LayoutRight)
+        self.B: pk.View2D[pk.double] = pk.View([order, order], pk.double, layout=pk.LayoutRight)
+        self.err: float = -1.0
+
+    @pk.main
+    def run(self):
+        # bare member names, as PyKokkos' ParRes workloads read them (its @pk.main is translated to C++)
+        t: int = order  # noqa: F821
+        pk.parallel_for(pk.MDRangePolicy([0, 0], [t, t], [4, 4]), self.init)  # the tile given by position
+        for _ in range(iterations):  # noqa: F821
+            pk.parallel_for(
+                "transpose",
+                pk.MDRangePolicy([0, 0], [t, t], [4, 4], rank=pk.Rank(2, pk.Iterate.Left, pk.Iterate.Right)),
+                self.transpose,
+            )
+        self.err = pk.parallel_reduce(pk.MDRangePolicy([0, 0], [t, t], [4, 4]), self.error)
+
+    @pk.workunit
+    def init(self, i: int, j: int):
+        self.A[i][j] = i * self.order + j
+
+    @pk.workunit
+    def transpose(self, i: int, j: int):
+        self.B[i][j] += self.A[j][i]
+
+    @pk.workunit
+    def error(self, i: int, j: int, acc: pk.Acc[pk.double]):
+        acc += abs(self.B[j][i] - (i * self.order + j) * self.iterations)
+
+
+def test_workload_main_reads_members_by_bare_name(space, default_space):
+    default_space(space)
+    w = Transpose(6, 3)
+    pk.execute(pk.ExecutionSpace.Default, w)  # "the default": the space made default above
+    assert w.err == 0.0
+
+
+@pk.workunit
+def team_sum(team, acc, x):
+    def inner(i: int, inner_acc: pk.Acc[float]):
+        inner_acc += x[team.league_rank(), i]
+
+    s: float = pk.parallel_reduce(pk.TeamThreadRange(team, x.extent(1)), inner)
+    if team.team_rank() == 0:
+        acc += s
+
+
+def test_team_policy_spellings_and_acc_keyword(space):
+    x = pk.array(np.arange(12.0).reshape(3, 4))
+    for policy in (pk.TeamPolicy(3, "auto", 1, space), pk.TeamPolicy(space, 3, "AUTO")):
+        assert pk.parallel_reduce(policy, team_sum, x=x) == 66.0
+        assert pk.parallel_reduce(policy, team_sum, acc=0.0, x=x) == 66.0  # PyKokkos' acc= initial value
+    assert pk.parallel_reduce(pk.RangePolicy(space, 0, 4), sum_from, acc=10.0, x=np.ones(4)) == 14.0
+
+
+@pk.workunit
+def sum_from(i, acc, x):
+    acc += x[i]

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import sys
 import time
@@ -25,6 +26,8 @@ from kernelkit.errors import KernelValueError
 from kernelkit.ir import types as _types
 
 __all__ = [
+    "Iterate",
+    "Rank",
     "DataType",
     "DataTypeClass",
     "e",
@@ -175,3 +178,21 @@ def result_type(*types: object) -> _types.ScalarType:
 
 
 e, pi, inf, nan = math.e, math.pi, math.inf, math.nan  # PyKokkos' constants (plain floats: usable in kernels)
+
+
+class Iterate(enum.Enum):
+    """Kokkos' iteration orders for `pk.Rank` (accepted; kernelkit picks the order by the Views' layouts)."""
+
+    Default = "Default"
+    Left = "Left"
+    Right = "Right"
+
+
+@dataclass(frozen=True)
+class Rank:
+    """`pk.MDRangePolicy(begin, end, tile, rank=pk.Rank(2, pk.Iterate.Left, pk.Iterate.Right))`: recorded and
+    accepted, as the iteration order changes speed, never results."""
+
+    n: int
+    outer: Iterate = Iterate.Default
+    inner: Iterate = Iterate.Default

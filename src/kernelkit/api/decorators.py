@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import types
 
 from kernelkit.errors import KernelTypeError, caller_loc
 
@@ -218,11 +219,29 @@ def execute(space, obj) -> None:
     saved = spaces._default[0]
     spaces.set_default_space(space)
     try:
-        getattr(obj, mains[-1])()
+        _with_members(obj, getattr(cls, mains[-1]))()
         for n in callbacks:
             getattr(obj, n)()
     finally:
         spaces._default[0] = saved
+
+
+def _with_members(obj, fn):
+    """`fn` bound to `obj`, where a name that is neither global nor builtin is the object's member, as in
+    PyKokkos' @pk.main (translated to C++, where `n` means `this->n`): `for i in range(iterations)`."""
+
+    class Scope(dict):
+        def __missing__(self, name):
+            try:
+                return getattr(obj, name)
+            except AttributeError:
+                raise KeyError(name) from None
+
+    main = getattr(fn, "__func__", fn)
+    scoped = types.FunctionType(
+        main.__code__, Scope(main.__globals__), main.__name__, main.__defaults__, main.__closure__
+    )
+    return scoped.__get__(obj, type(obj))
 
 
 def as_workunit(obj) -> Workunit:

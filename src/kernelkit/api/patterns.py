@@ -117,6 +117,18 @@ def _positional(wu, pattern: str, policy, rest: tuple, kwargs: dict) -> dict:
     return out
 
 
+def _accumulator_name(wu, policy) -> str | None:
+    """The name of a reduction workunit's accumulator parameter (after `self`, the indices or the team)."""
+    bound = wu.__class__ is BoundWorkunit
+    fn = wu.workunit.py_function if bound else getattr(wu, "py_function", wu)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    names = code.co_varnames[int(bound) : code.co_argcount]
+    rank = policy.rank if isinstance(policy, (RangePolicy, MDRangePolicy)) else 1  # an int N or a team member
+    return names[rank] if len(names) > rank else None
+
+
 def _run(pattern, args, kwargs, reducer, init):
     label, policy, wu, rest = _split(args, f"parallel_{pattern}")
     kwargs = _positional(wu, pattern, policy, rest, kwargs)
@@ -194,6 +206,12 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
             f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}", caller_loc()
         )
     kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
+    if kwargs:
+        acc = _accumulator_name(wu, policy)
+        if acc is not None and acc in kwargs:  # PyKokkos: `acc=0.0` names the accumulator's initial value
+            if initial_value is not None:
+                raise KernelTypeError(f"parallel_reduce got initial_value and {acc}=", caller_loc())
+            initial_value = kwargs.pop(acc)
     space, rec = _checked_record(policy, "reduce", reducer, initial_value, label)
     wu, kwargs = _unbind(wu, kwargs)
     return launch(_space(space).backend, wu, rec, kwargs)

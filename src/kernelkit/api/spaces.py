@@ -150,7 +150,9 @@ def get_default_space() -> ExecutionSpace:
 
 
 def set_default_space(space) -> None:
-    _default[0] = space_from(space)
+    s = space_from(space)
+    # pk.Default means "the default": resolve it now (`pk.execute(pk.ExecutionSpace.Default, w)`), never store it
+    _default[0] = get_default_space() if s is Default else s
 
 
 def set_num_threads(n: int) -> None:
