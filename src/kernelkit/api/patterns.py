@@ -6,6 +6,8 @@ call into the native launcher; everything else happens on the first call with ne
 
 from __future__ import annotations
 
+import numpy as np
+
 from kernelkit import _native
 from kernelkit.api import reducers as R
 from kernelkit.api.decorators import BoundWorkunit, Workunit, as_workunit
@@ -208,7 +210,8 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
     kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
     if kwargs:
         acc = _accumulator_name(wu, policy)
-        if acc is not None and acc in kwargs:  # PyKokkos: `acc=0.0` names the accumulator's initial value
+        # PyKokkos: `acc=0.0` (a number under the accumulator's name) is the initial value
+        if acc is not None and isinstance(kwargs.get(acc), (int, float, np.number, np.bool_)):
             if initial_value is not None:
                 raise KernelTypeError(f"parallel_reduce got initial_value and {acc}=", caller_loc())
             initial_value = kwargs.pop(acc)

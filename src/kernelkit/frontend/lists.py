@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import typing
 
+from kernelkit.errors import KernelSyntaxError
 from kernelkit.frontend.base import LowererBase
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
@@ -48,7 +49,9 @@ class ListsMixin(LowererBase):
         if name in self.locals or name in self.params or name in self._lists():
             raise self.err(target, f"{name!r} already has a value; a local list is created once")
         if not isinstance(value, (ast.List, ast.Tuple)) or not value.elts:
-            raise self.err(node, "a local list is created from a non-empty list of numbers: `x = [a, b]`")
+            raise self.err(
+                node, "a local list is created from a non-empty list of numbers: `x = [a, b]`", KernelSyntaxError
+            )
         vals = [self.scalar(self.expr(e), e, "list element") for e in value.elts]
         t = elem
         if t is None:
