@@ -163,7 +163,7 @@ class DataType:
 
 
 def result_type(*types: object) -> _types.ScalarType:
-    """The element type NumPy's promotion gives these types or Views (the type rules of kernels too).
+    """The element type arithmetic in kernels gives these types or Views (kernelkit's promotion rules).
 
     >>> result_type(_types.uint8, _types.uint16), result_type(_types.float32, _types.int64)
     (pk.uint16, pk.float64)
