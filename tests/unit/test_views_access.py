@@ -299,3 +299,33 @@ def test_the_host_array_slot_takes_arrays_only():
     assert vb._array.shape == (3,)
     vb._array = None
     assert vb._array is None
+
+
+# --- on a real GPU ---------------------------------------------------------------------------------------------
+
+
+@pk.workunit
+def _double_on_gpu(i, v):
+    v[i // 4, i % 4] *= 2.0
+
+
+@pytest.mark.gpu
+def test_cuda_views_after_launches_move_data_once():
+    from kernelkit.backends.cuda import driver
+
+    ok, reason = driver.available()
+    if not ok:
+        pytest.skip(f"no usable CUDA GPU: {reason}")
+    v = pk.View([4, 4], pk.double, space=pk.CudaSpace, layout=pk.LayoutRight)
+    for i in range(4):
+        for j in range(4):
+            v[i][j] = 4 * i + j  # the host copy of a new CudaSpace View: zeros, written through the fast path
+    coherence.reset_stats()
+    pk.parallel_for(pk.RangePolicy(pk.Cuda, 0, 16), _double_on_gpu, v=v)
+    assert coherence.stats()["h2d"] == 1 and v._flags & _native.HOST_STALE
+    assert [v[i][j] for i in range(4) for j in range(4)] == [2.0 * k for k in range(16)]
+    assert coherence.stats()["d2h"] == 1  # the first read fetched; the other 15 were host reads
+    v[0, 0] = -1.0  # marks the device copy stale, once
+    v[3][3] = -2.0
+    pk.parallel_for(pk.RangePolicy(pk.Cuda, 0, 16), _double_on_gpu, v=v)
+    assert coherence.stats()["h2d"] == 2 and v[0, 0] == -2.0 and v[3, 3] == -4.0 and v[1][2] == 24.0
