@@ -184,6 +184,8 @@ def get_default_space() -> ExecutionSpace:
 
 def set_default_space(space) -> None:
     s = space_from(space)
+    if s is Default:  # pk.Default means "the default": resolve it now, never store it
+        s = get_default_space()
     with _scope_lock:
         _process[0] = s
         if not _scopes[0]:
@@ -199,6 +201,8 @@ def space_scope(space) -> Iterator[ExecutionSpace]:
     ...     pk.parallel_for(n, axpy, a=2.0, x=x, y=y)   # runs on pk.Serial
     """
     s = space_from(space)
+    if s is Default:
+        s = get_default_space()
     outer = _local.space
     _local.space = s
     with _scope_lock:
