@@ -16,6 +16,7 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_CUDA_CHECK_ARCH | sm_90                                    | architecture the CudaCheck space compiles for|
 | KERNELKIT_PROFILE         | 0                                        | 1: time every launch per label (pk.profile)  |
 | KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
+| KERNELKIT_FAST_MATH       | 0                                        | 1: contraction and fast math in every kernel |
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Settings:
     profile: bool = False
     num_threads_set: bool = False  # KERNELKIT_NUM_THREADS or OMP_NUM_THREADS was given
     mpi_cuda_aware: bool | None = None  # None: ask the MPI library (kernelkit.mpi.cuda_aware)
+    fast_math: bool = False  # the default of @pk.workunit(fast_math=...): IEEE results unless asked (numerics.md)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +87,7 @@ class Settings:
             profile=_flag(env.get("KERNELKIT_PROFILE")),
             num_threads_set=any(env.get(v, "").strip() for v in ("KERNELKIT_NUM_THREADS", "OMP_NUM_THREADS")),
             mpi_cuda_aware=_tristate(env.get("KERNELKIT_MPI_CUDA_AWARE")),
+            fast_math=_flag(env.get("KERNELKIT_FAST_MATH")),
         )
 
 

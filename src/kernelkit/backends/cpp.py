@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import math
 
+from kernelkit import config
 from kernelkit.ir import nodes as N
 from kernelkit.ir import printf as P
 from kernelkit.ir import types as T
+
+
+def uses_fast_math(kernel: N.Kernel) -> bool:
+    """Whether `kernel` is built with contraction and fast math (docs/numerics.md): its own
+    `@pk.workunit(fast_math=...)`, else KERNELKIT_FAST_MATH. Every target renders this into the source."""
+    return kernel.fast_math if kernel.fast_math is not None else config.get().fast_math
 
 
 def c_string(s: str) -> str:

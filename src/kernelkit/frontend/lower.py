@@ -300,5 +300,13 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
         team=team_param,
         structs=list(ctx.structs),
+        fast_math=_fast_math_option(wu, loc),
     )
     return kernel, ctx.guards
+
+
+def _fast_math_option(wu, loc: Loc) -> bool | None:
+    value = getattr(wu, "options", {}).get("fast_math")
+    if value is not None and not isinstance(value, bool):
+        raise KernelTypeError(f"@pk.workunit(fast_math=...) takes True or False, got {value!r}", loc)
+    return value

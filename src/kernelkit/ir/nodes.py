@@ -314,6 +314,8 @@ class Kernel:
     writes: set[str] = field(default_factory=set)  # names of array params the kernel may write
     team: Param | None = None  # TeamPolicy workunits: the TeamMember parameter (instead of indices)
     structs: list = field(default_factory=list)  # @pk.classtype struct types, in dependency order
+    fast_math: bool | None = None  # @pk.workunit(fast_math=...); None: the KERNELKIT_FAST_MATH default
+    no_simd: bool = False  # a build for overlapping arguments: iterations run in order, never as simd lanes
 
 
 def walk_stmts(body: list[Stmt]):

@@ -14,7 +14,7 @@ from typing import Any
 
 from kernelkit import _native, config
 from kernelkit.backends.base import Backend, Place, Records
-from kernelkit.backends.cpp import result_tag
+from kernelkit.backends.cpp import result_tag, uses_fast_math
 from kernelkit.backends.openmp import render
 from kernelkit.backends.openmp.toolchain import find_cxx, require_cxx
 from kernelkit.ir import nodes as N
@@ -75,7 +75,7 @@ class HostBackend(Backend):
             src = os.path.join(tmp, f"{kernel.name}.cpp")
             with open(src, "w", encoding="utf-8") as f:
                 f.write(source)
-            require_cxx().compile(src, out_path, self.target, kernel.name)
+            require_cxx().compile(src, out_path, self.target, kernel.name, fast_math=uses_fast_math(kernel))
 
     def load(self, path: str, kernel: N.Kernel) -> Library:
         lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)

@@ -18,7 +18,12 @@ from kernelkit import config
 from kernelkit.backends.base import INCLUDE_DIR
 from kernelkit.errors import CompileError, ToolchainNotFound
 
-# -fno-math-errno lets sqrt & co. vectorize (kernels never read errno); no -ffast-math: results keep IEEE rules.
+# -fno-math-errno lets sqrt & co. vectorize (kernels never read errno); it changes no result. IEEE by default
+# (docs/numerics.md): -ffp-contract=off keeps `a * b + c` two rounded operations, as NumPy and the Debug space
+# compute it (GCC's default for GNU C++ is `fast`, which fuses it into an FMA). A kernel built with fast math
+# (`@pk.workunit(fast_math=True)` or KERNELKIT_FAST_MATH=1) gets FAST_FLAGS instead.
+IEEE_FLAGS = ["-ffp-contract=off"]
+FAST_FLAGS = ["-ffp-contract=fast", "-ffast-math"]
 BASE_FLAGS = [
     "-std=c++17",
     "-O3",
@@ -47,12 +52,13 @@ class Toolchain:
         except (OSError, subprocess.SubprocessError):
             return "unknown"
 
-    def flags(self, target: str) -> list[str]:
+    def flags(self, target: str, fast_math: bool = False) -> list[str]:
         extra = shlex.split(config.get().cxxflags)
-        return BASE_FLAGS + TARGET_FLAGS[target] + [f"-I{INCLUDE_DIR}"] + extra
+        fp = FAST_FLAGS if fast_math else IEEE_FLAGS
+        return BASE_FLAGS + fp + TARGET_FLAGS[target] + [f"-I{INCLUDE_DIR}"] + extra
 
-    def compile(self, source_path: str, out_path: str, target: str, label: str) -> None:
-        cmd = [self.path, *self.flags(target), source_path, "-o", out_path]
+    def compile(self, source_path: str, out_path: str, target: str, label: str, fast_math: bool = False) -> None:
+        cmd = [self.path, *self.flags(target, fast_math), source_path, "-o", out_path]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         except (OSError, subprocess.SubprocessError) as e:
