@@ -71,3 +71,219 @@ def test_cuda_contract_is_ieee_too():
 
     assert cuda_backend.IEEE_OPTIONS == ("--fmad=false",)
     assert "--use_fast_math" in cuda_backend.FAST_OPTIONS
+
+
+# ------------------------------------------------------------------------------------------ item 2: integers
+
+
+def _run(space, kernel, n, **arrays):
+    pk.parallel_for(pk.RangePolicy(space, 0, n), kernel, **arrays)
+    return arrays
+
+
+@pk.workunit
+def _add_big(i, v, out):
+    out[i] = v[i] + 3000000000
+
+
+@pk.workunit
+def _mul_big(i, v, out):
+    out[i] = v[i] * 3000000000
+
+
+def test_literal_that_does_not_fit_promotes(space):
+    """Item 2: an int32 element plus or times 3000000000 computes in int64 (the literal keeps its own type)."""
+    v = np.array([1, -7, 2**31 - 1], dtype=np.int32)
+    out = _run(space, _add_big, 3, v=v, out=np.zeros(3, np.int64))["out"]
+    assert out.tolist() == [int(x) + 3000000000 for x in v]
+    out = _run(space, _mul_big, 3, v=v, out=np.zeros(3, np.int64))["out"]
+    assert out.tolist() == [int(x) * 3000000000 for x in v]
+
+
+@pk.workunit
+def _narrow_local(i, v, out):
+    x = v[i]
+    x = 3000000000
+    out[i] = x
+
+
+@pk.workunit
+def _narrow_compound(i, v):
+    v[i] += 3000000000
+
+
+@pk.workunit
+def _uint64_literal_into_int64(i, out):
+    out[i] = 10**19
+
+
+@pk.workunit
+def _float_into_int_element(i, v):
+    v[i] += 0.5
+
+
+@pytest.mark.parametrize(
+    ("kernel", "dtype", "where"),
+    [
+        (_narrow_local, np.int32, "x = 3000000000"),
+        (_narrow_compound, np.int32, "v[i] += 3000000000"),
+        (_uint64_literal_into_int64, np.int64, "out[i] = 10**19"),
+        (_float_into_int_element, np.int32, "v[i] += 0.5"),
+    ],
+    ids=["local", "compound", "uint64-into-int64", "float-into-int"],
+)
+def test_values_an_integer_cannot_hold_are_errors(space, kernel, dtype, where):
+    """Item 2: the same KernelError on every space, naming the line (never a wrapped value on some of them)."""
+    arrays = {"v": np.ones(2, dtype), "out": np.zeros(2, np.int64)} if kernel is _narrow_local else {}
+    if not arrays:
+        arrays = {"v": np.ones(2, dtype)} if "v[i]" in where else {"out": np.zeros(2, dtype)}
+    with pytest.raises(pk.KernelError) as info:
+        _run(space, kernel, 2, **arrays)
+    assert where in str(info.value) and __file__ in str(info.value)
+
+
+@pk.workunit
+def _explicit_wrap(i, out):
+    out[i] = pk.int32(3000000000)
+
+
+@pk.workunit
+def _uint64_local(i, out):
+    x = 10**19
+    out[i] = x // 3 + i
+
+
+def test_explicit_conversion_wraps_and_big_literals_are_uint64(space):
+    """Item 2: pk.int32(3000000000) wraps (an explicit conversion); 2**63 <= literal < 2**64 is a uint64."""
+    assert _run(space, _explicit_wrap, 1, out=np.zeros(1, np.int64))["out"][0] == 3000000000 - 2**32
+    out = _run(space, _uint64_local, 2, out=np.zeros(2, np.uint64))["out"]
+    assert out.tolist() == [10**19 // 3, 10**19 // 3 + 1]
+
+
+def test_constant_expressions_beyond_64_bits_are_errors():
+    @pk.workunit
+    def k(i, out):
+        out[i] = 2**64 * 3
+
+    with pytest.raises(pk.KernelError, match="does not fit in 64 bits"):
+        _run(pk.Debug, k, 1, out=np.zeros(1, np.uint64))
+
+
+@pk.workunit
+def _count(i, acc):
+    acc += 1
+
+
+@pk.workunit
+def _count_then_half(i, acc):
+    acc += 1
+    acc += 0.5
+
+
+def test_counting_reduce_returns_an_int(space):
+    """Item 2: an unannotated accumulator that only receives ints is int64; one float makes it float64."""
+    r = pk.parallel_reduce(pk.RangePolicy(space, 0, 1000), _count)
+    assert type(r) is int and r == 1000
+    r = pk.parallel_reduce(pk.RangePolicy(space, 0, 10), _count_then_half)
+    assert type(r) is float and r == 15.0
+
+
+# ------------------------------------------------------------------------------------------ item 3: float32
+
+
+@pk.workunit
+def _f32_constructor(i, out):
+    out[i] = pk.float32(0.1)
+
+
+@pk.workunit
+def _f32_local(i, v, out):
+    x = v[i]
+    x = 0.1
+    out[i] = x
+
+
+@pk.workunit
+def _f32_annotated(i, out):
+    y: pk.float32 = 16777217
+    out[i] = y
+
+
+def test_float32_values_are_rounded_on_every_space(space):
+    """Item 3: a float32 local or pk.float32(x) holds the float32 value, on Debug as in compiled code."""
+    f = float(np.float32(0.1))
+    assert _run(space, _f32_constructor, 1, out=np.zeros(1))["out"][0] == f
+    assert _run(space, _f32_local, 1, v=np.ones(1, np.float32), out=np.zeros(1))["out"][0] == f
+    assert _run(space, _f32_annotated, 1, out=np.zeros(1))["out"][0] == 16777216.0
+
+
+# ------------------------------------------------------------------------------------------ item 6: defined edges
+
+
+def _shl_rule(a: int, b: int, bits: int) -> int:
+    if not 0 <= b < bits:
+        return 0
+    v = (a << b) & ((1 << bits) - 1)
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def _shr_rule(a: int, b: int, bits: int) -> int:
+    return a >> b if 0 <= b < bits else (-1 if a < 0 else 0)
+
+
+@pk.workunit
+def _shifts(i, a, k, left, right):
+    left[i] = a[i] << k[i]
+    right[i] = a[i] >> k[i]
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_shifts_by_any_count_are_defined(space, dtype):
+    """Item 6: counts outside [0, width) shift every bit out (<<) or leave the sign (>>), on every space."""
+    bits = np.dtype(dtype).itemsize * 8
+    counts = [-1, 0, 1, bits - 1, bits, bits + 1, 100, -(2**31)]
+    a = np.array([3, -5] * len(counts), dtype=dtype)
+    k = np.repeat(np.array(counts, dtype=dtype), 2)
+    n = a.size
+    res = _run(space, _shifts, n, a=a, k=k, left=np.zeros(n, dtype), right=np.zeros(n, dtype))
+    assert res["left"].tolist() == [_shl_rule(int(x), int(c), bits) for x, c in zip(a, k, strict=True)]
+    assert res["right"].tolist() == [_shr_rule(int(x), int(c), bits) for x, c in zip(a, k, strict=True)]
+
+
+@pk.workunit
+def _to_int(i, x, out):
+    out[i] = int(x[i])
+
+
+@pk.workunit
+def _to_int32(i, x, out):
+    out[i] = pk.int32(x[i])
+
+
+@pk.workunit
+def _to_uint8(i, x, out):
+    out[i] = pk.uint8(x[i])
+
+
+_EDGES = [np.nan, np.inf, -np.inf, 1e30, -1e30, 2.9, -2.9, -0.0, 2.0**63, -(2.0**63), 2.0**31, 255.5, 256.0, -1.0]
+
+
+@pytest.mark.parametrize(
+    ("kernel", "dtype"), [(_to_int, np.int64), (_to_int32, np.int32), (_to_uint8, np.uint8)], ids=["int", "i32", "u8"]
+)
+def test_float_to_int_is_defined_for_nan_and_overflow(space, kernel, dtype):
+    """Item 6: truncation toward zero, NaN -> 0, saturation outside the type's range (int(nan) included)."""
+    info = np.iinfo(dtype)
+
+    def rule(v: float) -> int:
+        return (
+            0
+            if v != v
+            else int(max(min(v, info.max), info.min))
+            if abs(v) != np.inf
+            else (info.max if v > 0 else info.min)
+        )
+
+    x = np.array(_EDGES)
+    out = _run(space, kernel, x.size, x=x, out=np.zeros(x.size, dtype))["out"]
+    assert out.tolist() == [rule(v) for v in _EDGES]

@@ -127,6 +127,8 @@ class CppRenderer:
             return f"kk::pyfmod(({ct}){a}, ({ct}){b})" if t.is_float else f"kk::pymod<{ct}>({a}, {b})"
         if op == "**":
             return f"{math_name('pow', t)}({a}, {b})" if t.is_float else f"kk::ipow<{ct}>({a}, {b})"
+        if op in ("<<", ">>") and t.is_int:  # defined for every count (core.h), where C leaves it undefined
+            return f"kk::{'shl' if op == '<<' else 'shr'}<{ct}>({a}, {b})"
         if t.is_bool:
             return f"({a} {op} {b})"
         return f"(({ct})({a} {op} {b}))"
@@ -147,6 +149,9 @@ class CppRenderer:
         return f"({self.expr(e.cond)} ? {self.expr(e.a)} : {self.expr(e.b)})"
 
     def e_Cast(self, e: N.Cast) -> str:
+        src = e.value.type
+        if isinstance(src, T.ScalarType) and src.is_float and e.type.is_int:  # defined for NaN and overflow
+            return f"kk::ftoi<{e.type.ctype}>({self.expr(e.value)})"
         return f"(({e.type.ctype})({self.expr(e.value)}))"
 
     def e_MathCall(self, e: N.MathCall) -> str:

@@ -231,8 +231,16 @@ class ExpressionsMixin(LowererBase):
         if op == "/":
             t = t if t.is_float else T.float64
         r = N.BinOp(t, loc, op, self.cast(a, t), self.cast(b, t))
-        if weak:
-            return N.Const(t, loc, _fold(op, a.value, b.value, t), weak=True) if _foldable(op, b.value) else r
+        if weak and _foldable(op, b.value):
+            v = _fold(op, a.value, b.value, t)
+            if t.is_int:  # Python arithmetic on literals, then the literal rule: int64, uint64, or an error
+                lt = T.literal_type(v)
+                if lt is None:
+                    raise self.err(
+                        node, f"the constant expression is {v}, which does not fit in 64 bits", KernelValueError
+                    )
+                t = lt
+            return N.Const(t, loc, v, weak=True)
         return r
 
     def visit_UnaryOp(self, node: ast.UnaryOp):
@@ -241,8 +249,14 @@ class ExpressionsMixin(LowererBase):
         if isinstance(node.op, ast.Not):
             return N.UnaryOp(T.bool_, loc, "not", self.truth(e, node.operand))
         if isinstance(node.op, ast.USub):
-            if isinstance(e, N.Const):
-                return N.Const(e.type, loc, -e.value, weak=e.weak)
+            if isinstance(e, N.Const) and e.weak and e.type.is_int:
+                lt = T.literal_type(-e.value)
+                if lt is None:
+                    raise self.err(node, f"integer literal {-e.value} does not fit in 64 bits", KernelValueError)
+                return N.Const(lt, loc, -e.value, weak=True)
+            if isinstance(e, N.Const) and not e.type.is_bool:
+                t = e.type
+                return N.Const(t, loc, T.convert_value(-e.value, t) if t.is_int else -e.value, weak=e.weak)
             t = T.int64 if e.type.is_bool else e.type
             return N.UnaryOp(t, loc, "-", self.cast(e, t))
         if isinstance(node.op, ast.UAdd):
@@ -314,6 +328,14 @@ def _foldable(op: str, b) -> bool:
 
 
 def _fold(op: str, a, b, t: T.ScalarType):
+    if t.is_float:  # C's semantics, as the compiled code would compute it (pow(0, -1) is inf, not an exception)
+        with np.errstate(all="ignore"):
+            x, y = np.float64(a), np.float64(b)
+            r = {"+": x + y, "-": x - y, "*": x * y, "/": x / y, "**": x**y}.get(op)
+        if r is not None:
+            return float(r)
+    elif op == "**" and abs(a) > 1 and b > 64:
+        return a << 64  # beyond 64 bits whatever the exponent: the caller reports it without computing a**b
     r = {
         "+": lambda: a + b,
         "-": lambda: a - b,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kernelkit.errors import KernelSyntaxError, KernelTypeError, Loc
 from kernelkit.frontend.annotations import check_view_annotation, param_annotations
-from kernelkit.frontend.base import Context, Guard, scalar_type_of, tname
+from kernelkit.frontend.base import AccumulatesFloats, Context, Guard, scalar_type_of, tname
 from kernelkit.frontend.calls import CallsMixin
 from kernelkit.frontend.expressions import ExpressionsMixin
 from kernelkit.frontend.source import get_source
@@ -189,7 +189,11 @@ class Signature:
     team: bool = False  # TeamPolicy: the first parameter is a TeamMember (rank is 0)
 
 
-def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
+def _annotated(ann) -> bool:
+    return isinstance(ann, T.ScalarType) or (isinstance(ann, A.AccAnnotation) and ann.dtype is not None)
+
+
+def lower_kernel(wu, sig: Signature, int_first: bool = True) -> tuple[N.Kernel, list[Guard]]:
     """Lower a workunit for one launch signature."""
     fn = wu.py_function
     src = get_source(fn)
@@ -240,6 +244,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         params[head[0]] = T.team
         head = head[1:]
     acc = final = None
+    int_acc = None
     if sig.pattern in ("reduce", "scan"):
         red = sig.reducer
         ann = anns.get(head[sig.rank])
@@ -250,6 +255,11 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
             if isinstance(ann, T.ScalarType)
             else sig.acc_type or red.default
         )
+        if dtype is T.float64 and not red.with_loc and not _annotated(ann) and sig.acc_type is None and int_first:
+            # an accumulator nobody typed is int64 while it only ever receives integers (`acc += 1` counts and
+            # returns an int); the first float it receives makes it float64 (AccumulatesFloats: lowered again)
+            dtype = T.int64
+            int_acc = head[sig.rank]
         at: T.Type = T.LocType(dtype) if red.with_loc else T.AccType(dtype)
         acc = N.Param(head[sig.rank], at, loc)
         params[acc.name] = at
@@ -284,7 +294,11 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         kparams.append(N.Param(n, t, loc))
     ctx = Context(hidden_members=hidden)
     lw = FunctionLowerer(fn, src, ctx, params, in_function=False, self_name=sig.self_name, self_cls=sig.self_cls)
-    body = lw.body(node.body)
+    lw.int_acc = int_acc
+    try:
+        body = lw.body(node.body)
+    except AccumulatesFloats:
+        return lower_kernel(wu, sig, int_first=False)
     kernel = N.Kernel(
         name=_c_ident(fn.__name__),
         pattern=sig.pattern,

@@ -36,7 +36,7 @@ class PyRenderer:
     def e_Const(self, e: N.Const) -> str:
         v = e.value
         if e.type.is_float:
-            v = float(v)
+            v = T.convert_value(v, e.type)  # a float32 constant holds the float32 value, as in compiled code
             if v != v:
                 return "_NAN"
             if v in (float("inf"), float("-inf")):
@@ -64,6 +64,10 @@ class PyRenderer:
             return f"_fpow({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
         if t.is_float and op in "+-*":
             return f"_fop({a} {op} {b})" if t is T.float32 else f"({a} {op} {b})"
+        if op == "<<" and t.is_int:
+            return f"_shl({a}, {b}, {t.bits}, {t.kind == 'i'})"
+        if op == ">>" and t.is_int:
+            return f"_shr({a}, {b}, {t.bits})"
         if t.is_int:
             return f"_wrap({a} {op} {b}, {t.bits}, {t.kind == 'i'})"
         return f"({a} {op} {b})"
@@ -314,6 +318,8 @@ def conv(src: str, dst: T.Type, have: T.Type, from_array: bool = False) -> str:
     if not isinstance(dst, T.ScalarType):
         return src
     if dst.is_float:
+        if dst is T.float32 and not from_array and isinstance(have, T.ScalarType) and have.is_int:
+            return f"_i2f32(int({src}))"
         r = f"float({src})"
         return f"_fop({r})" if dst is T.float32 and not from_array else r
     if dst.is_bool:

@@ -35,9 +35,36 @@ def _wrap(v: int, bits: int, signed: bool) -> int:
 
 
 def _toint(v: float, bits: int, signed: bool) -> int:
-    if v != v or v in (math.inf, -math.inf):
-        return 0  # undefined in C; defined here as 0 so Debug never raises where a compiled kernel runs
-    return _wrap(int(v), bits, signed)
+    """float -> int: truncation toward zero, NaN -> 0, saturation at the type's range (docs/numerics.md)."""
+    if v != v:
+        return 0
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if v >= hi:
+        return hi
+    if v <= lo:
+        return lo
+    return int(v)
+
+
+def _i2f32(v: int) -> float:
+    """int -> float32 with one rounding (float(v) first would round twice beyond 2**53)."""
+    if -(1 << 53) <= v <= (1 << 53):
+        return _fop(float(v))
+    return float(np.array(v, dtype=np.uint64 if v > 0 else np.int64).astype(np.float32))
+
+
+def _shl(a: int, b: int, bits: int, signed: bool) -> int:
+    """a << b at the width of the type: a count outside [0, bits) shifts every bit out (docs/numerics.md)."""
+    if not 0 <= b < bits:
+        return 0
+    return _wrap(a << b, bits, signed)
+
+
+def _shr(a: int, b: int, bits: int) -> int:
+    """a >> b (arithmetic for signed types): a count outside [0, bits) leaves only the sign (0 or -1)."""
+    if not 0 <= b < bits:
+        return -1 if a < 0 else 0
+    return a >> b
 
 
 _f32 = struct.Struct("f")

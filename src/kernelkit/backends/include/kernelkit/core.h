@@ -269,6 +269,33 @@ template <class T> KK_FUNCTION T ipow(T a, T b) {
     return r;
 }
 
+/* Shifts by any count (C leaves counts outside [0, width) undefined): `<<` shifts every bit out, `>>` keeps
+ * only the sign; negative counts count as huge ones. The shift is done unsigned, so no signed overflow. */
+template <class T> struct unsigned_of { typedef T type; };
+template <> struct unsigned_of<int8_t> { typedef uint8_t type; };
+template <> struct unsigned_of<int16_t> { typedef uint16_t type; };
+template <> struct unsigned_of<int32_t> { typedef uint32_t type; };
+template <> struct unsigned_of<int64_t> { typedef uint64_t type; };
+template <class T> KK_FUNCTION T shl(T a, T b) {
+    typedef typename unsigned_of<T>::type U;
+    return (uint64_t)(int64_t)b >= sizeof(T) * 8 ? (T)0 : (T)(U)((uint64_t)(U)a << (int)b);
+}
+template <class T> KK_FUNCTION T shr(T a, T b) {
+    if ((uint64_t)(int64_t)b >= sizeof(T) * 8) return is_signed_int<T>() && a < (T)0 ? (T)-1 : (T)0;
+    return (T)(a >> (int)b);
+}
+
+/* float -> integer: truncation toward zero, NaN -> 0, out-of-range values saturate (C leaves both undefined;
+ * this is what CUDA's conversion instructions do, so every space agrees). */
+template <class T, class F> KK_FUNCTION T ftoi(F x) {
+    const F lo = is_signed_int<T>() ? -(F)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (F)0;
+    const F hi = is_signed_int<T>() ? (F)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (F)2 * (F)((uint64_t)1 << (sizeof(T) * 8 - 1));
+    if (!(x == x)) return (T)0;
+    if (x <= lo) return is_signed_int<T>() ? (T)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (T)0;
+    if (x >= hi) return (T)~(is_signed_int<T>() ? ((uint64_t)1 << (sizeof(T) * 8 - 1)) : (uint64_t)0);
+    return (T)x;
+}
+
 template <class T> KK_FUNCTION T min(T a, T b) { return b < a ? b : a; }
 template <class T> KK_FUNCTION T max(T a, T b) { return b > a ? b : a; }
 template <class T> KK_FUNCTION T abs(T a) { return a < 0 ? (T)(0 - a) : a; }
