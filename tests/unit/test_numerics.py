@@ -287,3 +287,105 @@ def test_float_to_int_is_defined_for_nan_and_overflow(space, kernel, dtype):
     x = np.array(_EDGES)
     out = _run(space, kernel, x.size, x=x, out=np.zeros(x.size, dtype))["out"]
     assert out.tolist() == [rule(v) for v in _EDGES]
+
+
+# ------------------------------------------------------------------------------------------ item 4: assignment
+
+
+@pk.workunit
+def _only_under_if(i, a, out):
+    if a[i] > 0:
+        y = 1.0
+    out[i] = y  # E:if
+
+
+@pk.workunit
+def _only_in_for(i, a, out):
+    for j in range(a[i]):
+        z = j
+    out[i] = z  # E:for
+
+
+@pk.workunit
+def _only_in_while(i, a, out):
+    k = 0
+    while k < a[i]:
+        w = k
+        k += 1
+    out[i] = w  # E:while
+
+
+@pk.workunit
+def _for_variable_after_loop(i, a, out):
+    for j in range(a[i]):  # noqa: B007 - read after the loop: the point of the test
+        pass
+    out[i] = j  # E:forvar
+
+
+def _marker_line(tag: str) -> int:
+    with open(__file__, encoding="utf-8") as f:
+        for n, text in enumerate(f, 1):
+            if text.rstrip().endswith(f"# E:{tag}"):
+                return n
+    raise AssertionError(tag)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "tag", "why"),
+    [
+        (_only_under_if, "if", "only under the `if`"),
+        (_only_in_for, "for", "only inside the loop"),
+        (_only_in_while, "while", "only inside the loop"),
+        (_for_variable_after_loop, "forvar", "only inside the loop"),
+    ],
+    ids=["if", "for", "while", "for-variable"],
+)
+def test_local_assigned_on_some_paths_only_is_an_error(space, kernel, tag, why):
+    """Item 4: a KernelError naming the line of the read (not a silent 0)."""
+    with pytest.raises(pk.KernelError) as info:
+        _run(space, kernel, 2, a=np.zeros(2, np.int64), out=np.zeros(2))
+    text = str(info.value)
+    assert f"{__file__}:{_marker_line(tag)}:" in text and why in text
+
+
+@pk.workunit
+def _assigned_on_every_path(i, a, out):
+    if a[i] > 0:
+        y = 1.0
+    else:
+        y = 2.0
+    prev = 0.0
+    for j in range(3):  # a loop-carried local set on the first iteration
+        if j == 0:
+            best = 1.0
+        elif best > 5.0:
+            best = 0.0
+        prev = best
+    k = 0
+    while True:
+        w = 1.0 * k
+        k += 1
+        if k > 2:
+            break
+    out[i] = y + prev + w
+
+
+@pk.function
+def _early_return(x: float) -> float:
+    if x > 0:
+        return 1.0
+    else:
+        r = 2.0
+    return r
+
+
+@pk.workunit
+def _uses_early_return(i, a, out):
+    out[i] = _early_return(1.0 * a[i])
+
+
+def test_definitely_assigned_locals_are_accepted(space):
+    out = _run(space, _assigned_on_every_path, 2, a=np.array([1, -1]), out=np.zeros(2))["out"]
+    assert out.tolist() == [1.0 + 1.0 + 2.0, 2.0 + 1.0 + 2.0]
+    out = _run(space, _uses_early_return, 2, a=np.array([1, -1]), out=np.zeros(2))["out"]
+    assert out.tolist() == [1.0, 2.0]

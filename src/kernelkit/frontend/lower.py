@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernelkit.errors import KernelSyntaxError, KernelTypeError, Loc
+from kernelkit.frontend import definite
 from kernelkit.frontend.annotations import check_view_annotation, param_annotations
 from kernelkit.frontend.base import AccumulatesFloats, Context, Guard, scalar_type_of, tname
 from kernelkit.frontend.calls import CallsMixin
@@ -89,6 +90,7 @@ def lower_function(
             fn, src, ctx, params, in_function=True, self_name=own_self, self_cls=self_info[1] if self_info else None
         )
         body = lw.body(node.body)
+        definite.check(body, lw.locals, set(params))
     finally:
         ctx.stack.pop()
     rtypes = [r.value.type for r in lw.returns if r.value is not None]
@@ -299,6 +301,7 @@ def lower_kernel(wu, sig: Signature, int_first: bool = True) -> tuple[N.Kernel, 
         body = lw.body(node.body)
     except AccumulatesFloats:
         return lower_kernel(wu, sig, int_first=False)
+    definite.check(body, lw.locals, set(params))
     kernel = N.Kernel(
         name=_c_ident(fn.__name__),
         pattern=sig.pattern,
