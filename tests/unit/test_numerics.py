@@ -5,6 +5,8 @@ the rule promises it."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -389,3 +391,52 @@ def test_definitely_assigned_locals_are_accepted(space):
     assert out.tolist() == [1.0 + 1.0 + 2.0, 2.0 + 1.0 + 2.0]
     out = _run(space, _uses_early_return, 2, a=np.array([1, -1]), out=np.zeros(2))["out"]
     assert out.tolist() == [1.0, 2.0]
+
+
+# ------------------------------------------------------------------------------------------ item 11: threads
+
+
+@pk.workunit
+def _atomic_count(i, h):
+    pk.atomic_add(h, [i % 2], 1)
+
+
+@pk.workunit
+def _claim(i, pool, out):
+    st = pool.get_state()
+    out[i] = st.urand64()
+    pool.free_state(st)
+
+
+def test_debug_atomics_and_random_pools_under_python_threads():
+    """Item 11: Debug kernels launched by several Python threads at once lose no atomic update and no
+    random-pool claim (each stream is claimed once)."""
+    import threading
+
+    h = np.zeros(2, np.int64)
+    pool = pk.Random_XorShift64_Pool(7)
+    outs = [np.zeros(300, np.uint64) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for _ in range(10):
+                pk.parallel_for(pk.RangePolicy(pk.Debug, 0, 300), _atomic_count, h=h)
+            pk.parallel_for(pk.RangePolicy(pk.Debug, 0, 300), _claim, pool=pool, out=outs[k])
+        except BaseException as e:  # reported below: a thread's failure must fail the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can: races show up every run
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors
+    assert h.tolist() == [4 * 10 * 150, 4 * 10 * 150]
+    draws = np.concatenate(outs)
+    assert len(set(draws.tolist())) == draws.size  # 1200 claims, 1200 distinct streams

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 import sys
+import threading
 
 import numpy as np
 
@@ -138,7 +139,17 @@ def _range(a: int, b: int, s: int):
     return range(a, b, s) if s else ()
 
 
+# Debug kernels launched from several Python threads at once interleave at any bytecode: the read-modify-write
+# of an atomic and a random pool's claim are made atomic by this lock (the compiled spaces use hardware atomics).
+_LOCK = threading.Lock()
+
+
 def _atomic(op: str, view, idx, *args):
+    with _LOCK:
+        return _atomic_locked(op, view, idx, *args)
+
+
+def _atomic_locked(op: str, view, idx, *args):
     old = view[idx]
     old = old.item() if hasattr(old, "item") else old
     if op == "cas":
@@ -315,8 +326,9 @@ NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.s
 
 
 def _rand_get_state(pool) -> list:
-    claim = int(pool[1])
-    pool[1] = (claim + 1) & rng.M64
+    with _LOCK:
+        claim = int(pool[1])
+        pool[1] = (claim + 1) & rng.M64
     return [rng.stream_state(int(pool[0]), claim)]
 
 
