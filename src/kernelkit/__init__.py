@@ -87,6 +87,7 @@ from kernelkit.api.views import (
 from kernelkit.errors import (
     CompileError,
     KernelError,
+    KernelMemoryError,
     KernelRuntimeError,
     KernelSyntaxError,
     KernelTypeError,
@@ -409,6 +410,7 @@ __all__ = [
     "KernelValueError",
     "CompileError",
     "KernelRuntimeError",
+    "KernelMemoryError",
     "SpaceUnavailable",
     "ToolchainNotFound",
 ]

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from kernelkit import _native
-from kernelkit.errors import KernelValueError, SpaceUnavailable
+from kernelkit.errors import KernelMemoryError, KernelValueError, SpaceUnavailable, format_bytes
 from kernelkit.ir import nodes as N
 
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")  # the shared C++ headers
@@ -113,7 +113,13 @@ class HostBackedPlace(Place):
         self._buffers: dict[int, np.ndarray] = {}
 
     def alloc(self, nbytes: int) -> int:
-        buf = np.empty(max(nbytes, 1) + 64, dtype=np.uint8)
+        try:
+            buf = np.empty(max(nbytes, 1) + 64, dtype=np.uint8)
+        except (MemoryError, ValueError):
+            raise KernelMemoryError(
+                f"cannot allocate {format_bytes(nbytes)} ({nbytes} bytes) for a copy on logical device "
+                f"{self.code - LOGICAL_BASE} (host memory backs it)"
+            ) from None
         address = buf.ctypes.data
         ptr = address + (-address % 64)  # the same alignment as View memory
         self._buffers[ptr] = buf

@@ -158,8 +158,12 @@ class CppRenderer:
         t = e.args[0].type if e.fn in ("isnan", "isinf", "isfinite") else e.type
         return f"{math_name(e.fn, t)}({', '.join(self.expr(a) for a in e.args)})"
 
+    def at(self, view: N.Expr, index: list[N.Expr]) -> str:
+        """An element: KK_AT (core.h) checks it under KERNELKIT_BOUNDS_CHECK, naming this line."""
+        return f"KK_AT(({self.expr(view)}), {', '.join(f'({self.expr(i)})' for i in index)})"
+
     def e_Load(self, e: N.Load) -> str:
-        return f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        return self.at(e.view, e.index)
 
     def e_SubView(self, e: N.SubView) -> str:
         parts = []
@@ -205,7 +209,7 @@ class CppRenderer:
         return f"kk::rand_{e.what}({self.expr(e.obj)}{args})"
 
     def e_Atomic(self, e: N.Atomic) -> str:
-        ptr = f"&{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        ptr = f"&{self.at(e.view, e.index)}"
         args = ", ".join(self.expr(a) for a in e.args)
         fn = {"cas": "atomic_fetch_cas", "exchange": "atomic_fetch_exchange"}.get(e.op, f"atomic_fetch_{e.op}")
         return f"kk::{fn}<{e.type.ctype}>({ptr}, {args})"
@@ -227,8 +231,7 @@ class CppRenderer:
         if isinstance(s, N.FieldAssign):
             return f"{pre}{self.expr(s.target)} = {self.expr(s.value)};\n"
         if isinstance(s, N.Store):
-            idx = ", ".join(self.expr(i) for i in s.index)
-            return f"{pre}{self.expr(s.view)}({idx}) = {self.expr(s.value)};\n"
+            return f"{pre}{self.at(s.view, s.index)} = {self.expr(s.value)};\n"
         if isinstance(s, N.If):
             out = f"{pre}if ({self.expr(s.cond)}) {{\n{self.stmts(s.then, ind + '    ')}{ind}}}"
             if s.orelse:

@@ -285,6 +285,19 @@ class LowererBase(ast.NodeVisitor):
                 f"{name!r} is an array captured from the enclosing scope; pass it to the kernel as a keyword "
                 "argument instead (captured arrays would be baked into the compiled code)",
             )
+        if isinstance(value, (_pytypes.FunctionType, _pytypes.MethodType)):
+            raise self.err(
+                node,
+                f"{name!r} is a plain Python function, which kernels cannot call; decorate it with @pk.function to "
+                "make it a device function (it is then compiled with the kernel), or compute the value in Python "
+                "and pass it as an argument",
+            )
+        if callable(value):
+            raise self.err(
+                node,
+                f"{name!r} ({type(value).__name__}) cannot be called inside a kernel: kernels call @pk.function "
+                "device functions, math.* / pk.* math, atomics and the builtins min, max, abs, int, float, bool",
+            )
         raise self.err(node, f"{name!r} ({type(value).__name__}) cannot be used inside a kernel")
 
     @staticmethod

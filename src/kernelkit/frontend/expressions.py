@@ -48,6 +48,17 @@ class ExpressionsMixin(LowererBase):
             raise self.err(node, "strings are only allowed as the format of pk.printf(...)", KernelSyntaxError)
         raise self.err(node, f"constant {v!r} is not supported in kernels", KernelSyntaxError)
 
+    def visit_Yield(self, node: ast.AST):
+        word = {"Yield": "yield", "YieldFrom": "yield from", "Await": "await"}[type(node).__name__]
+        raise self.err(
+            node,
+            f"`{word}` is not supported in kernels: a workunit runs once per index and cannot be a generator or a "
+            "coroutine; write each result into a View (out[i] = ...) or reduce it with pk.parallel_reduce",
+            KernelSyntaxError,
+        )
+
+    visit_YieldFrom = visit_Await = visit_Yield
+
     def visit_Name(self, node: ast.Name):
         return self.lookup(node.id, node)
 

@@ -34,6 +34,8 @@ class StatementsMixin(LowererBase):
     def visit_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstring
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return self.visit(node.value)  # the message of expressions.py
         if not isinstance(node.value, ast.Call):
             raise self.err(
                 node, "an expression statement must be a call (it has no effect otherwise)", KernelSyntaxError

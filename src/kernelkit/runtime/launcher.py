@@ -16,7 +16,7 @@ from typing import Any
 from kernelkit import _native
 from kernelkit.backends.base import Backend
 from kernelkit.compile import pipeline
-from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, caller_loc
+from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, Loc, caller_loc
 from kernelkit.frontend import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
@@ -25,6 +25,18 @@ from kernelkit.runtime.args import arg_type, param_descriptor, writable_check
 
 Launch = _native.Launch
 team_launch = _native.team_launch
+
+
+def _failed(e: KernelRuntimeError) -> KernelRuntimeError:
+    """A compiled kernel's runtime error, located: at the kernel line the kernel reported (bounds checks end
+    their message with "\n#line N FILE", see core.h), with the launch line in the text; else at the launch."""
+    launched = caller_loc()
+    text, sep, where = e.message.partition("\n#line ")
+    line, _, file = where.partition(" ")
+    if sep and line.isdigit() and file:
+        at = f" (launched at {launched})" if launched is not None else ""
+        return KernelRuntimeError(text + at, Loc(file, int(line), 0))
+    return KernelRuntimeError(e.message, launched)
 
 
 def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
@@ -36,7 +48,7 @@ def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
             try:
                 r = backend.native(specs, rec, kwargs, backend.handle)
             except KernelRuntimeError as e:
-                raise KernelRuntimeError(e.message, caller_loc()) from None  # name the launch line
+                raise _failed(e) from None  # name the kernel line, or the launch line
             if r is not NotImplemented:
                 return r
     elif profiler.active is not None:
@@ -50,7 +62,7 @@ def _timed(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
         try:
             r = backend.native(specs, rec, kwargs, backend.handle)
         except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
+            raise _failed(e) from None
         if r is not NotImplemented:
             return r
     return _slow(backend, wu, rec, kwargs)
@@ -82,7 +94,7 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
                         f"its own arguments ({params}); please report this"
                     )
         except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
+            raise _failed(e) from None
         except KernelValueError as e:
             if e.loc is None:
                 raise KernelValueError(e.message, caller_loc()) from None

@@ -82,10 +82,13 @@ KK_FUNCTION void err_report(char* out, const char* kernel) {
     out[at] = 0;
 }
 
-KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long long extent) {
+/* The message ends with "\n#line N FILE": the kernel line of the access (generated code carries #line
+ * directives, so __LINE__ and __FILE__ at KK_AT are the user's); the launcher turns it into the error's location. */
+KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long long extent, const char* file,
+                             int line) {
     if (!err_claim()) return;
     int at = 0;
-    const char* parts[] = {"index ", " out of bounds for dimension ", " of View '", "' (extent ", ")"};
+    const char* parts[] = {"index ", " out of bounds for dimension ", " of View '", "' (extent ", ")", "\n#line ", " "};
     err_copy(parts[0], at); while (err_msg[at]) ++at;
     at = err_num(index, at);
     err_copy(parts[1], at); while (err_msg[at]) ++at;
@@ -94,8 +97,21 @@ KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long lo
     err_copy(view, at); while (err_msg[at]) ++at;
     err_copy(parts[3], at); while (err_msg[at]) ++at;
     at = err_num(extent, at);
-    err_copy(parts[4], at);
+    err_copy(parts[4], at); while (err_msg[at]) ++at;
+    if (line > 0) {
+        err_copy(parts[5], at); while (err_msg[at]) ++at;
+        at = err_num(line, at);
+        err_copy(parts[6], at); while (err_msg[at]) ++at;
+        err_copy(file, at);
+    }
 }
+
+/* An element access as the renderer writes it: checked (naming the kernel line) under KK_BOUNDS_CHECK. */
+#ifdef KK_BOUNDS_CHECK
+#define KK_AT(v, ...) (v).at(__FILE__, __LINE__, __VA_ARGS__)
+#else
+#define KK_AT(v, ...) (v)(__VA_ARGS__)
+#endif
 
 /* ---------------------------------------------------------------------------------------- View */
 
@@ -145,12 +161,26 @@ struct View {
 #ifdef KK_BOUNDS_CHECK
         for (int k = 0; k < R; ++k)
             if ((uint64_t)ix[k] >= (uint64_t)ext[k]) {
-                bounds_fail(name, k, ix[k], ext[k]);
+                bounds_fail(name, k, ix[k], ext[k], "", 0);
                 return data[0]; /* never dereferenced past the end: the launch is reported failed */
             }
 #endif
         return data[offset(ix)];
     }
+
+#ifdef KK_BOUNDS_CHECK
+    template <class... I>
+    KK_FUNCTION T& at(const char* file, int line, I... i) const {
+        static_assert(sizeof...(I) == R, "wrong number of indices");
+        const int64_t ix[R] = {(int64_t)i...};
+        for (int k = 0; k < R; ++k)
+            if ((uint64_t)ix[k] >= (uint64_t)ext[k]) {
+                bounds_fail(name, k, ix[k], ext[k], file, line);
+                return data[0];
+            }
+        return data[offset(ix)];
+    }
+#endif
 
     KK_FUNCTION int64_t extent(int k) const { return ext[k]; }
 };
