@@ -164,6 +164,20 @@ static PyObject* kk_team_launch(PyObject* self, PyObject* const* args, Py_ssize_
         PyErr_SetString(kk_value_error, "a TeamPolicy needs league_size >= 0, team_size >= 1 and vector_length >= 1");
         goto fail;
     }
+    /* threads and lanes are counted in 32 bits by every driver: a larger request is an error, never truncated */
+    if (L->team_size > INT32_MAX || L->vector_length > INT32_MAX ||
+        L->team_size * L->vector_length > INT32_MAX) {
+        PyErr_Format(kk_value_error,
+                     "a TeamPolicy of team_size %lld and vector_length %lld asks for more than 2**31 - 1 threads "
+                     "per team; no space runs that many (use pk.AUTO or a smaller team)",
+                     L->team_size, L->vector_length);
+        goto fail;
+    }
+    for (int k = 0; k < 4; ++k)
+        if (L->scratch[k] < 0) {
+            PyErr_Format(kk_value_error, "a TeamPolicy's scratch size cannot be negative (got %lld)", L->scratch[k]);
+            goto fail;
+        }
     if (launch_finish(L, n > 5 ? args[5] : NULL, n > 6 ? args[6] : NULL, n > 7 ? args[7] : NULL) < 0) goto fail;
     return (PyObject*)L;
 fail:
