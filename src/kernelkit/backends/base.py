@@ -36,7 +36,7 @@ class Records(Protocol):
 
     def read(self, name: str) -> dict | None: ...
 
-    def write(self, name: str, data: dict) -> None: ...
+    def write(self, name: str, data: dict) -> bool: ...  # False: not kept (a memo is recomputed next time)
 
 
 _records: Callable[[], Records] | None = None  # set by kernelkit.compile.cache: the cache's records
@@ -193,6 +193,11 @@ class Backend:
     def load(self, path: str, kernel: N.Kernel) -> Any:
         """Load the binary at `path`; the result is what `make_spec` receives."""
         raise NotImplementedError
+
+    def verify(self, path: str) -> str | None:
+        """Why the cached binary at `path` must not be loaded (it would crash the loader), or None. Called
+        before `load` on every entry found in the cache; such an entry is rebuilt."""
+        return None
 
     def make_spec(self, kernel: N.Kernel, binary: Any, params: tuple, guards: tuple, rec: Any) -> Any:
         """The native specialization for `native` to match and run."""
