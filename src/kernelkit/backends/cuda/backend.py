@@ -208,6 +208,7 @@ class CudaBackend(CudaTarget):
                 ep["cuGetErrorName"],
                 driver.symbol_address("cuCtxGetCurrent"),
                 ep["cuCtxSetCurrent"],
+                ep["cuStreamQuery"],  # the interruptible wait of reductions and scans (cuda.c kk_cuda_wait)
             )
         return self._entry_points
 

@@ -7,6 +7,8 @@
  * call is proportional to the number of arguments, never to the kernel. */
 #include "native.h"
 
+#include <time.h>
+
 /* ------------------------------------------------------------------------------------------------ Launch */
 
 static const char* const PATTERN_NAMES[] = {"for", "reduce", "scan"};
@@ -619,6 +621,47 @@ static void fill_policy(const KKLaunch* R, kk_launch_t* L) {
     }
 }
 
+/* ------------------------------------------------------------------------------------------------ Ctrl-C */
+
+/* A long host launch stays interruptible: the kernel's thread 0 calls kk_poll between blocks of iterations
+ * (host.h Poller). At most every KK_POLL_MS it takes the GIL back for a moment and runs Python's pending signal
+ * handlers (PyErr_CheckSignals); if one raised (KeyboardInterrupt), the kernel stops and the launch returns
+ * with that exception. A launch shorter than one block never polls; launches from threads other than the main
+ * one (which never see signals) are given no poll at all. */
+#define KK_POLL_MS 100
+
+typedef struct {
+    PyThreadState* ts;
+    struct timespec last;
+    int started;
+} kk_poll_state_t;
+
+static unsigned long kk_main_thread = 0;
+
+static int kk_poll(void* Lv) {
+    kk_launch_t* L = (kk_launch_t*)Lv;
+    kk_poll_state_t* st = (kk_poll_state_t*)L->poll_state;
+    if (__atomic_load_n(&L->stop, __ATOMIC_RELAXED)) return 1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!st->started) { /* the first block ended: time starts now */
+        st->last = now;
+        st->started = 1;
+        return 0;
+    }
+    const long long ms = (now.tv_sec - st->last.tv_sec) * 1000LL + (now.tv_nsec - st->last.tv_nsec) / 1000000;
+    if (ms < KK_POLL_MS) return 0;
+    st->last = now;
+    PyEval_RestoreThread(st->ts);
+    const int r = PyErr_CheckSignals();
+    st->ts = PyEval_SaveThread();
+    if (r < 0) {
+        __atomic_store_n(&L->stop, 1, __ATOMIC_RELAXED);
+        return 1;
+    }
+    return 0;
+}
+
 /* launch(specs, rec, kwargs, place) -> result | None | NotImplemented
  * place: KK_PLACE_HOST for host arrays, or the code of a logical device whose copies live in host memory */
 static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
@@ -654,11 +697,17 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
             }
             int rc = 0;
             if (ok == 1) {
-                Py_BEGIN_ALLOW_THREADS
+                kk_poll_state_t poll_state = {NULL, {0, 0}, 0};
+                if (PyThread_get_thread_ident() == kk_main_thread) {
+                    L.poll = kk_poll;
+                    L.poll_state = &poll_state;
+                }
+                poll_state.ts = PyEval_SaveThread();
                 rc = spec->entry(&L);
-                Py_END_ALLOW_THREADS
+                PyEval_RestoreThread(poll_state.ts);
                 for (Py_ssize_t k = 0; k < spec->nparams; ++k)
                     if (P.written[k]) kk_mark_written(P.written[k], place);
+                if (L.stop) ok = -1; /* interrupted: the exception a signal handler raised is set */
             }
             kk_pack_free(&P);
             if (ok != 1) return NULL;
@@ -685,6 +734,14 @@ PyMethodDef kk_launch_methods[] = {
 
 int kk_launch_init(PyObject* m) {
     if (PyType_Ready(&KKLaunch_Type) < 0 || PyType_Ready(&KKSpec_Type) < 0) return -1;
+    PyObject* threading = PyImport_ImportModule("threading");
+    PyObject* main = threading ? PyObject_CallMethod(threading, "main_thread", NULL) : NULL;
+    PyObject* ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
+    kk_main_thread = ident ? PyLong_AsUnsignedLong(ident) : 0;
+    Py_XDECREF(threading);
+    Py_XDECREF(main);
+    Py_XDECREF(ident);
+    if (PyErr_Occurred()) return -1;
     if (PyModule_AddObjectRef(m, "Launch", (PyObject*)&KKLaunch_Type) < 0 ||
         PyModule_AddObjectRef(m, "Spec", (PyObject*)&KKSpec_Type) < 0)
         return -1;
