@@ -300,6 +300,7 @@ class CppRenderer:
         # on the host every share is contiguous (stride 1), and each thread runs its share as one simd loop: a
         # vector range always (its iterations are independent by definition), a thread range when the body
         # provably writes only its own elements; reductions vectorize with a simd reduction clause
+        own = own and not self.k.no_simd  # a build for overlapping arguments runs every loop in order
         host_simd = host and (s.level in ("vector", "teamvector") or own) and own
 
         def loop(chunked: bool, simd: str) -> str:

@@ -11,6 +11,8 @@ spec, run it. Backends are called, never callers.
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from typing import Any
 
 from kernelkit import _native
@@ -70,6 +72,8 @@ def _timed(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
 
 def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
     kernel, guards, args = prepare(wu, rec, kwargs, backend.device_memory)
+    if not backend.interpreted and N.assumes_independent(kernel):
+        kernel = _for_overlaps(backend, kernel, args)
     staged, after = coherence.stage(args, kernel.params, kernel.writes, backend.place)
     try:
         if backend.interpreted:
@@ -80,12 +84,19 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
             if r is NotImplemented:
                 built = pipeline.build(backend, kernel)
                 wu._count("cache_hits" if built.from_cache else "compiles")
+                apart = N.assumes_independent(kernel)
                 params = tuple(
-                    param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes) for p in kernel.params
+                    param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes, apart)
+                    for p in kernel.params
                 )
                 guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
                 spec = backend.make_spec(kernel, built.binary, params, guard_tuple, rec)
-                specs.insert(0, spec)
+                # the in-order build for overlapping arguments goes last: the matcher tries it only after the
+                # vectorized one refused the launch's arguments (launch.c args_overlap)
+                if kernel.no_simd:
+                    specs.append(spec)
+                else:
+                    specs.insert(0, spec)
                 del specs[backend.max_specs :]
                 r = backend.native([spec], rec, staged, backend.handle)
                 if r is NotImplemented:
@@ -103,6 +114,30 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
     finally:
         for done in after:
             done()
+
+
+_in_order: weakref.WeakKeyDictionary[N.Kernel, N.Kernel] = weakref.WeakKeyDictionary()  # -> its no_simd build
+
+
+def _for_overlaps(backend: Backend, kernel: N.Kernel, args: dict[str, Any]) -> N.Kernel:
+    """The kernel to build for these arguments: itself, or, when a written argument overlaps another one (two
+    subviews of one buffer), its in-order build (no simd lanes, one thread: the order Debug runs iterations in)
+    on host memory; on a GPU, whose threads run at once whatever the build, an error."""
+    clash = coherence.overlapping(args, kernel)
+    if clash is None:
+        return kernel
+    written, other = clash
+    if not backend.place.host_backed:
+        raise KernelValueError(
+            f"arguments {written!r} and {other!r} of kernel {kernel.name!r} overlap in memory and the kernel writes "
+            f"{written!r}: on {backend.name} its iterations run at the same time, so the result would depend on "
+            "their order; pass arrays that do not overlap (e.g. a copy of one of them)",
+            caller_loc(),
+        )
+    hit = _in_order.get(kernel)
+    if hit is None:
+        hit = _in_order[kernel] = dataclasses.replace(kernel, no_simd=True)
+    return hit
 
 
 # --- typing and lowering ------------------------------------------------------------------------------------

@@ -71,14 +71,15 @@ def entry(r: CppRenderer, k: N.Kernel) -> str:
         # outer indices come from the odometer array, the last one from the simd loop
         args = [f"kk_ix[{d}]" for d in range(rank - 1)] + ["kk_j"] + args[rank:]
     call = f"kk_body({', '.join(args)});"
+    # simd lanes run the innermost policy dimension (the last one of an MDRange): iterations may be lanes when
+    # they touch distinct elements (ir.nodes.writes_own_elements); a build for overlapping arguments (no_simd)
+    # runs them in order, on one thread (the order Debug runs them in)
+    lanes = {k.indices[-1].name}
+    own = N.writes_own_elements(k.body, lanes, any(getattr(f, "_writes", None) for f in k.functions))
+    if k.no_simd:
+        out.append(f"{ind}L->nthreads = 1;\n")
     if k.pattern == "for":
-        simd = (
-            "true"
-            if N.writes_own_elements(
-                k.body, {p.name for p in k.indices}, any(getattr(f, "_writes", None) for f in k.functions)
-            )
-            else "false"
-        )
+        simd = "true" if own and not k.no_simd else "false"
         out.append(f"{ind}auto kk_f = [=]({lam_idx}) {{ {call} }};\n")
         drv = (
             f"kk::host::parallel_for<{simd}>(L, kk_f);"
@@ -93,10 +94,13 @@ def entry(r: CppRenderer, k: N.Kernel) -> str:
             out.append(f"{ind}auto kk_f = [=]({lam_idx}, {acc_t}& {acc}) {{ {call} }};\n")
             out.append(f"{ind}{acc_t} kk_total;\n")
             red = f"kk::{k.reducer}"
+            # a simd reduction assumes independent iterations, like a simd loop (a body writing Views must
+            # touch its own elements only)
+            rsimd = "true" if (own or not k.writes) and not k.no_simd else "false"
             if rank == 1:
-                out.append(f"{ind}kk::host::parallel_reduce<{red}>(L, kk_f, kk_total);\n")
+                out.append(f"{ind}kk::host::parallel_reduce<{red}, {rsimd}>(L, kk_f, kk_total);\n")
             else:
-                out.append(f"{ind}kk::host::parallel_reduce_md<{rank}, {red}>(L, kk_f, kk_total);\n")
+                out.append(f"{ind}kk::host::parallel_reduce_md<{rank}, {red}, {rsimd}>(L, kk_f, kk_total);\n")
             out.append(
                 f"{ind}if (L->has_init) {{ {acc_t} kk_init; kk::result_load(L->result, kk_init); "
                 f"{red}::join(kk_init, kk_total); kk_total = kk_init; }}\n"

@@ -343,7 +343,8 @@ int kk_parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out) {
         }
         if (!PyArg_Parse(PyTuple_GET_ITEM(p, 0), "s", &kind)) return -1;
         if (kind[0] == 'a') {
-            if (!PyArg_ParseTuple(p, "sUiisp|i", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes, &q->traits))
+            if (!PyArg_ParseTuple(p, "sUiisp|ii", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes, &q->traits,
+                                  &q->alias))
                 return -1;
             q->kind = P_ARRAY;
             q->layout = layout[0];
@@ -567,9 +568,48 @@ void kk_pack_free(kk_pack_t* P) {
     }
 }
 
+/* The bytes an array argument spans: [lo, hi); empty when an extent is 0. */
+static int span_of(const kk_param_t* q, const kk_arg_t* a, uintptr_t* lo, uintptr_t* hi) {
+    const long long isz = q->dtcode & 0xff;
+    long long neg = 0, pos = 0;
+    for (int k = 0; k < q->ndim; ++k) {
+        if (a->a.ext[k] <= 0) return 0;
+        const long long off = (a->a.ext[k] - 1) * a->a.str[k] * isz;
+        if (off < 0) neg += off;
+        else pos += off;
+    }
+    *lo = (uintptr_t)a->a.data + neg;
+    *hi = (uintptr_t)a->a.data + pos + isz;
+    return 1;
+}
+
+static int same_array(const kk_param_t* p, const kk_arg_t* a, const kk_param_t* q, const kk_arg_t* b) {
+    if (a->a.data != b->a.data || p->ndim != q->ndim || p->dtcode != q->dtcode) return 0;
+    for (int k = 0; k < p->ndim; ++k)
+        if (a->a.ext[k] != b->a.ext[k] || a->a.str[k] != b->a.str[k]) return 0;
+    return 1;
+}
+
+/* 1 when an argument written by a build that assumes independent iterations (q->alias) shares memory with
+ * another array argument (the same array passed twice is fine: each iteration still touches its own elements).
+ * The mirror of runtime/coherence.py `overlapping`, which decides the same in the slow path. */
+static int args_overlap(const kk_param_t* params, Py_ssize_t n, const kk_arg_t* args) {
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        if (!params[k].alias) continue;
+        uintptr_t lo, hi, lo2, hi2;
+        if (!span_of(&params[k], &args[k], &lo, &hi)) continue;
+        for (Py_ssize_t m = 0; m < n; ++m) {
+            if (m == k || params[m].kind != P_ARRAY || !span_of(&params[m], &args[m], &lo2, &hi2)) continue;
+            if (lo < hi2 && lo2 < hi && !same_array(&params[k], &args[k], &params[m], &args[m])) return 1;
+        }
+    }
+    return 0;
+}
+
 /* Match every parameter of a spec against the keyword arguments and pack it: host arrays at KK_PLACE_HOST, else
- * the described copies at `place`. Returns 1 (matched and packed), 0 (not this spec) or -1 (error set). More than
- * KK_STACK_ARGS parameters use the heap: kk_pack_free. */
+ * the described copies at `place`. Returns 1 (matched and packed), 0 (not this spec: also when arguments overlap
+ * that its build assumes apart) or -1 (error set). More than KK_STACK_ARGS parameters use the heap:
+ * kk_pack_free. */
 int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int place, kk_pack_t* P) {
     P->args = P->stack_args;
     P->written = P->stack_written;
@@ -585,6 +625,7 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
             return -1;
         }
     }
+    int check_alias = 0;
     for (Py_ssize_t k = 0; k < n; ++k) {
         const kk_param_t* q = &params[k];
         PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
@@ -598,7 +639,9 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
         else
             ok = match_placed_array(q, v, place, &P->args[k], &P->written[k]);
         if (ok != 1) return ok;
+        check_alias |= q->alias;
     }
+    if (check_alias && args_overlap(params, n, P->args)) return 0;
     return 1;
 }
 

@@ -63,9 +63,11 @@ struct Poller {
     }
 };
 
-template <class R, class T, class F>
+template <class R, bool SIMD = true, class T, class F>
 KK_FUNCTION void reduce_chunk(int64_t b, int64_t e, T& acc, const F& f) {
-    if constexpr (R::op == OP_SUM) {
+    if constexpr (!SIMD) {
+        for (int64_t i = b; i < e; ++i) f(i, acc);
+    } else if constexpr (R::op == OP_SUM) {
         KK_PRAGMA(omp simd reduction(+ : acc))
         for (int64_t i = b; i < e; ++i) f(i, acc);
     } else if constexpr (R::op == OP_PROD) {
@@ -126,7 +128,7 @@ void parallel_for(const kk_launch_t* L, const F& f0) {
     }
 }
 
-template <class R, class T, class F>
+template <class R, bool SIMD = true, class T, class F>
 void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
     const int64_t lo = L->lo[0], hi = L->hi[0];
     result = R::template identity<T>();
@@ -135,7 +137,7 @@ void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
     if (nt == 1) {
         const F f = f0;
         Poller p(L, 0);
-        blocked(p, lo, hi, [&](int64_t b, int64_t e) { reduce_chunk<R>(b, e, result, f); });
+        blocked(p, lo, hi, [&](int64_t b, int64_t e) { reduce_chunk<R, SIMD>(b, e, result, f); });
         return;
     }
     T* partial = (T*)__builtin_alloca(sizeof(T) * nt);
@@ -146,7 +148,7 @@ void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
         int64_t b, e;
         chunk(lo, hi, omp_get_num_threads(), omp_get_thread_num(), &b, &e);
         Poller p(L, omp_get_thread_num());
-        blocked(p, b, e, [&](int64_t bb, int64_t be) { reduce_chunk<R>(bb, be, acc, f); });
+        blocked(p, b, e, [&](int64_t bb, int64_t be) { reduce_chunk<R, SIMD>(bb, be, acc, f); });
         partial[omp_get_thread_num()] = acc;
     }
     for (int t = 0; t < nt; ++t) R::join(result, partial[t]);
@@ -243,14 +245,14 @@ KK_FUNCTION bool tile_for(const int64_t* b, const int64_t* e, const F& f, Poller
     }
 }
 
-template <int R, class Red, class T, class F>
+template <int R, class Red, bool SIMD, class T, class F>
 KK_FUNCTION bool tile_reduce(const int64_t* b, const int64_t* e, T& acc, const F& f, Poller& p) {
     int64_t ix[R];
     for (int k = 0; k < R; ++k) ix[k] = b[k];
     for (;;) {
         for (int64_t jb = b[R - 1]; jb < e[R - 1];) {
             const int64_t je = e[R - 1] - jb > POLL_BLOCK ? jb + POLL_BLOCK : e[R - 1];
-            reduce_chunk<Red>(jb, je, acc, [&](int64_t j, T& a) { f(ix, j, a); });
+            reduce_chunk<Red, SIMD>(jb, je, acc, [&](int64_t j, T& a) { f(ix, j, a); });
             if (p.tick(je - jb)) return true;
             jb = je;
         }
@@ -282,7 +284,7 @@ void parallel_for_md(const kk_launch_t* L, const F& f0) {
     }
 }
 
-template <int R, class Red, class T, class F>
+template <int R, class Red, bool SIMD = true, class T, class F>
 void parallel_reduce_md(const kk_launch_t* L, const F& f0, T& result) {
     const Tiling<R> tl(L);
     result = Red::template identity<T>();
@@ -299,7 +301,7 @@ void parallel_reduce_md(const kk_launch_t* L, const F& f0, T& result) {
         for (int64_t t = tb; t < te; ++t) {
             int64_t b[R], e[R];
             tl.bounds(t, b, e);
-            if (tile_reduce<R, Red>(b, e, acc, f, p)) break;
+            if (tile_reduce<R, Red, SIMD>(b, e, acc, f, p)) break;
         }
         partial[omp_get_thread_num()] = acc;
     }
