@@ -5,6 +5,7 @@ the rule promises it."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -440,3 +441,111 @@ def test_debug_atomics_and_random_pools_under_python_threads():
     assert h.tolist() == [4 * 10 * 150, 4 * 10 * 150]
     draws = np.concatenate(outs)
     assert len(set(draws.tolist())) == draws.size  # 1200 claims, 1200 distinct streams
+
+
+# ------------------------------------------------------------------------------------------ fuzzer findings
+# Each of these was a divergence tests/fuzz found between Debug and the compiled spaces; the rule it broke is in
+# docs/numerics.md.
+
+
+@pk.workunit
+def _float_mod(i, x, y, m, q):
+    m[i] = x[i] % y[i]
+    q[i] = x[i] // y[i]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_float_modulo_and_floor_division_follow_python(space, dtype):
+    """A zero remainder takes the divisor's sign ((-7.0) % 0.5 is +0.0, C's fmod gives -0.0); float32 `//` and
+    `%` are computed in float32 (in float64 the quotient 4771786 // -0.31319 rounds to another float32)."""
+    x = np.array([-7.0, 7.0, -0.0, 4771786.0, 658256.1875, -465335.71875], dtype)
+    y = np.array([0.5, -0.5, 2.0, -0.3131901025772095, 0.04093228280544281, 0.015590623021125793], dtype)
+    m, q = np.zeros_like(x), np.zeros_like(x)
+    _run(space, _float_mod, x.size, x=x, y=y, m=m, q=q)
+    f = dtype
+
+    def pymod(a, b):  # Python's algorithm (CPython float_rem / float_floor_div) at the precision of dtype
+        r = np.fmod(a, b)
+        r = (r + b if (r < 0) != (b < 0) else r) if r != 0 else np.copysign(f(0), b)
+        div = (a - np.fmod(a, b)) / b
+        if np.fmod(a, b) != 0 and (b < 0) != (np.fmod(a, b) < 0):
+            div = div - f(1)
+        fl = np.floor(div)
+        return r, (fl + f(1) if div - fl > f(0.5) else fl) if div != 0 else np.copysign(f(0), a / b)
+
+    expected = [pymod(f(a), f(b)) for a, b in zip(x, y, strict=True)]
+    assert m.tobytes() == np.array([e[0] for e in expected], dtype).tobytes()
+    assert q.tobytes() == np.array([e[1] for e in expected], dtype).tobytes()
+    if dtype is np.float64:
+        assert m.tolist()[:2] == [0.0, -0.0] and np.signbit(m[:2]).tolist() == [False, True]
+
+
+@pk.workunit
+def _int_edges(i, c, d, neg, absd, cmp):
+    neg[i] = -c[i]
+    absd[i] = abs(d[i])
+    cmp[i] = 1 if pk.int32(1) >= -c[i] else 0
+
+
+def test_signed_overflow_wraps_and_is_never_undefined(space):
+    """-INT32_MIN and abs(INT64_MIN) wrap (Debug computed abs exactly, beyond int64); `1 >= -c` for c = INT32_MIN
+    is true (GCC, for which signed overflow is undefined, turned it into `c >= -1`: the host compiles with
+    -fwrapv, CUDA code wraps through unsigned arithmetic)."""
+    c = np.array([-(2**31), 5], np.int32)
+    d = np.array([-(2**63), -5], np.int64)
+    r = _run(
+        space, _int_edges, 2, c=c, d=d, neg=np.zeros(2, np.int32), absd=np.zeros(2, np.int64), cmp=np.zeros(2, np.int64)
+    )
+    assert r["neg"].tolist() == [-(2**31), -5]
+    assert r["absd"].tolist() == [-(2**63), 5]
+    assert r["cmp"].tolist() == [1, 1]
+
+
+@pk.workunit
+def _zero_signs(i, x, y, f32, out, out32):
+    out[i] = -abs(x[i]) + 0.0
+    y[i] = math.floor(x[i])
+    out32[i] = math.floor(f32[i])
+
+
+def test_signs_of_zero(space):
+    """-abs(x) + 0.0 is +0.0 for x = +-0 (GCC folded it into -abs(x); -frounding-math stops it); floor(-0.0)
+    is -0.0 and floor(inf) is inf on Debug too (Python's math.floor returns an int)."""
+    x = np.array([0.0, -0.0, -2.5, np.inf])
+    r = _run(
+        space,
+        _zero_signs,
+        4,
+        x=x,
+        y=np.zeros(4),
+        f32=x.astype(np.float32),
+        out=np.zeros(4),
+        out32=np.zeros(4, np.float32),
+    )
+    assert np.signbit(r["out"]).tolist() == [False, False, True, True]
+    assert r["y"].tolist() == [0.0, -0.0, -3.0, np.inf] and np.signbit(r["y"]).tolist() == [False, True, True, False]
+    assert np.signbit(r["out32"]).tolist() == [False, True, True, False]
+
+
+@pk.workunit
+def _f32_math(i, x, y, out):
+    out[i, 0] = x[i] ** y[i]
+    out[i, 1] = math.sin(x[i])
+    out[i, 2] = math.exp(y[i])
+    out[i, 3] = math.log1p(x[i])
+    out[i, 4] = math.atan2(x[i], y[i])
+    out[i, 5] = math.tanh(x[i] * y[i])
+
+
+def test_float32_math_is_the_c_librarys(space, rng):
+    """float32 math on Debug calls the C library's float functions (powf, sinf, ...), as compiled host code
+    does: the same bits (it used to round the float64 result, which differs in the last bit now and then)."""
+    if "Cuda" == str(space).split(".")[-1]:
+        pytest.skip("CUDA's float32 functions have their own error bounds (docs/numerics.md)")
+    x = (rng.standard_normal(500) * 3).astype(np.float32)
+    y = (rng.standard_normal(500) * 2).astype(np.float32)
+    ref = np.zeros((500, 6), np.float32)
+    _run(pk.Serial, _f32_math, 500, x=x, y=y, out=ref)
+    out = _run(space, _f32_math, 500, x=x, y=y, out=np.zeros((500, 6), np.float32))["out"]
+    nan = np.isnan(ref) & np.isnan(out)
+    assert (out.view(np.uint32) == ref.view(np.uint32))[~nan].all()

@@ -131,13 +131,24 @@ class CppRenderer:
             return f"kk::{'shl' if op == '<<' else 'shr'}<{ct}>({a}, {b})"
         if t.is_bool:
             return f"({a} {op} {b})"
+        if op in "+-*" and self._wraps(t):
+            u = f"uint{t.bits}_t"
+            return f"(({ct})(({u})({a}) {op} ({u})({b})))"
         return f"(({ct})({a} {op} {b}))"
+
+    def _wraps(self, t: T.ScalarType) -> bool:
+        """Signed 32/64-bit arithmetic done unsigned, so that it wraps as the language defines: the host compiles
+        with -fwrapv, which NVRTC does not have (signed overflow is undefined behaviour in C++ otherwise)."""
+        return self.target == "cuda" and t.kind == "i" and t.bits >= 32
 
     def e_UnaryOp(self, e: N.UnaryOp) -> str:
         a = self.expr(e.operand)
         if e.op == "not":
             return f"(!{a})"
-        return f"(({e.type.ctype})({e.op}{a}))"
+        t = e.type
+        if e.op == "-" and isinstance(t, T.ScalarType) and self._wraps(t):
+            return f"(({t.ctype})((uint{t.bits}_t)0 - (uint{t.bits}_t)({a})))"
+        return f"(({t.ctype})({e.op}{a}))"
 
     def e_Compare(self, e: N.Compare) -> str:
         return f"({self.expr(e.lhs)} {e.op} {self.expr(e.rhs)})"

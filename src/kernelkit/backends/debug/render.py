@@ -57,10 +57,16 @@ class PyRenderer:
         if op == "/":
             return f"_div({a}, {b})"
         if op == "//":
+            if t is T.float32:
+                return f"_ffloordiv32({a}, {b})"
             return f"_ffloordiv({a}, {b})" if t.is_float else f"_floordiv({a}, {b})"
         if op == "%":
+            if t is T.float32:
+                return f"_fmod32({a}, {b})"
             return f"_fmod({a}, {b})" if t.is_float else f"_mod({a}, {b})"
         if op == "**":
+            if t is T.float32:
+                return f"_m32.pow({a}, {b})"
             return f"_fpow({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
         if t.is_float and op in "+-*":
             return f"_fop({a} {op} {b})" if t is T.float32 else f"({a} {op} {b})"
@@ -95,9 +101,11 @@ class PyRenderer:
     def e_MathCall(self, e: N.MathCall) -> str:
         args = ", ".join(self.expr(a) for a in e.args)
         if e.fn == "abs":
-            return f"abs({args})"
-        r = f"_m.{e.fn}({args})"
-        return f"_fop({r})" if e.type is T.float32 else r
+            t = e.type
+            return f"_wrap(abs({args}), {t.bits}, {t.kind == 'i'})" if t.is_int else f"abs({args})"
+        if e.type is T.float32:
+            return f"_m32.{e.fn}({args})"  # the C library's float functions, as compiled host code calls them
+        return f"_m.{e.fn}({args})"
 
     def e_Load(self, e: N.Load) -> str:
         v = self.expr(e.view)

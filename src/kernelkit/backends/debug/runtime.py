@@ -111,6 +111,40 @@ def _fmod(a: float, b: float) -> float:
     return a % b
 
 
+def _ffloordiv32(a: float, b: float) -> float:
+    """float32 `a // b` step by step in float32, as core.h's pyfloordiv computes it (CPython's algorithm): in
+    double precision some steps would round differently."""
+    f = np.float32
+    with np.errstate(all="ignore"):
+        x, y = f(a), f(b)
+        if y == 0:
+            return float(x / y)
+        mod = np.fmod(x, y)
+        div = (x - mod) / y
+        if mod != 0 and ((y < 0) != (mod < 0)):
+            div = div - f(1)
+        if div != 0:
+            fl = np.floor(div)
+            if div - fl > f(0.5):
+                fl = fl + f(1)
+            return float(fl)
+        return float(np.copysign(f(0), x / y))
+
+
+def _fmod32(a: float, b: float) -> float:
+    """float32 `a % b` in float32 (core.h pyfmod): the divisor's sign, a zero result included."""
+    f = np.float32
+    with np.errstate(all="ignore"):
+        x, y = f(a), f(b)
+        r = np.fmod(x, y)
+        if r != 0:
+            if (r < 0) != (y < 0):
+                r = r + y
+        elif r == r:
+            r = np.copysign(f(0), y)
+        return float(r)
+
+
 def _ipow(a: int, b: int) -> int:
     if b < 0:
         return 1 if a == 1 else ((-1 if b & 1 else 1) if a == -1 else 0)
@@ -298,6 +332,9 @@ class _SafeMath:
             return lambda x: _fpow(2.0, x)
         if name in ("isnan", "isinf", "isfinite"):
             return getattr(math, name)
+        if name in ("floor", "ceil", "trunc"):  # C's: a float result (floor(-0.0) is -0.0, floor(inf) is inf)
+            fn = getattr(np, name)
+            return lambda x: float(fn(x))
         if name == "tgamma":
             base = math.gamma
         else:
@@ -318,6 +355,54 @@ class _SafeMath:
 
 
 _m = _SafeMath()
+
+
+class _Math32:
+    """float32 math: the C library's float functions (sinf, powf, ...), which compiled host kernels call, so that
+    Debug gives the host spaces' float32 results to the bit; a function the library lacks (or a platform
+    without a C math library) rounds the float64 result instead."""
+
+    _SPECIAL = {"fabs": "fabsf"}
+
+    def __init__(self) -> None:
+        import ctypes
+        import ctypes.util
+
+        self._ctypes = ctypes
+        name = ctypes.util.find_library("m")
+        try:
+            self._lib = ctypes.CDLL(name) if name else None
+        except OSError:
+            self._lib = None
+
+    def __getattr__(self, name: str):
+        ctypes = self._ctypes
+        if name == "rsqrt":  # core.h: 1.0f / sqrtf(x), two float32 roundings
+            sqrt = getattr(self, "sqrt")  # noqa: B009 - the C library's sqrtf, bound on first use
+
+            def rsqrt(x):
+                return _fop(_div(1.0, sqrt(x)))
+
+            self.rsqrt = rsqrt
+            return rsqrt
+        nargs = 2 if name in ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign") else 1
+        symbol = self._SPECIAL.get(name, name + "f")
+        fn = getattr(self._lib, symbol, None) if (self._lib is not None and symbol) else None
+        if fn is None:
+            base = getattr(_m, name)
+
+            def rounded(*args):
+                return _fop(base(*args))
+
+            setattr(self, name, rounded)
+            return rounded
+        fn.restype = ctypes.c_float
+        fn.argtypes = [ctypes.c_float] * nargs
+        setattr(self, name, fn)
+        return fn
+
+
+_m32 = _Math32()
 
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
 

@@ -24,7 +24,9 @@ from kernelkit.errors import CompileError, ToolchainNotFound
 # (docs/numerics.md): -ffp-contract=off keeps `a * b + c` two rounded operations, as NumPy and the Debug space
 # compute it (GCC's default for GNU C++ is `fast`, which fuses it into an FMA). A kernel built with fast math
 # (`@pk.workunit(fast_math=True)` or KERNELKIT_FAST_MATH=1) gets FAST_FLAGS instead.
-IEEE_FLAGS = ["-ffp-contract=off"]
+# -frounding-math also stops GCC folding `-abs(x) + 0.0` into `-abs(x)` (wrong for x = 0: -0.0 + 0.0 is +0.0, found
+# by tests/fuzz); it costs nothing measurable here (the frontend folds constant expressions itself).
+IEEE_FLAGS = ["-ffp-contract=off", "-frounding-math"]
 FAST_FLAGS = ["-ffp-contract=fast", "-ffast-math"]
 BASE_FLAGS = [
     "-std=c++17",
@@ -35,6 +37,7 @@ BASE_FLAGS = [
     "-fno-exceptions",
     "-fno-rtti",
     "-fno-math-errno",
+    "-fwrapv",  # signed integers wrap, as the kernel language defines them (docs/numerics.md), never UB
     "-fno-plt",
     "-pipe",
 ]

@@ -231,6 +231,13 @@ KK_FUNCTION View<T, R2, 'A'> subview(const View<T, R, L>& v, A... a) {
 
 template <class T> KK_FUNCTION constexpr bool is_signed_int() { return (T)(-1) < (T)0; }
 
+/* the unsigned type of the same width: wrapping arithmetic without signed overflow (undefined in C++) */
+template <class T> struct unsigned_of { typedef T type; };
+template <> struct unsigned_of<int8_t> { typedef uint8_t type; };
+template <> struct unsigned_of<int16_t> { typedef uint16_t type; };
+template <> struct unsigned_of<int32_t> { typedef uint32_t type; };
+template <> struct unsigned_of<int64_t> { typedef uint64_t type; };
+
 /* a // b with Python's floor semantics; division by zero gives 0 (never a crash: documented). */
 template <class T> KK_FUNCTION T floordiv(T a, T b) {
     if (b == 0) return 0;
@@ -256,14 +263,23 @@ template <class T> KK_FUNCTION T pymod(T a, T b) {
     }
 }
 
+/* Python's float %: the result takes the divisor's sign, a zero result included (CPython float_rem) */
 KK_FUNCTION double pyfmod(double a, double b) {
     double r = fmod(a, b);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    if (r != 0) {
+        if ((r < 0) != (b < 0)) r += b;
+    } else {
+        r = copysign(0.0, b);
+    }
     return r;
 }
 KK_FUNCTION float pyfmod(float a, float b) {
     float r = fmodf(a, b);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    if (r != 0) {
+        if ((r < 0) != (b < 0)) r += b;
+    } else {
+        r = copysignf(0.0f, b);
+    }
     return r;
 }
 /* Python's float floor division (CPython float_floor_div): exact on the remainder, so 1.0 // 0.1 == 9.0. */
@@ -290,22 +306,18 @@ template <class T> KK_FUNCTION T ipow(T a, T b) {
     if constexpr (is_signed_int<T>()) {
         if (b < 0) return a == 1 ? 1 : (a == (T)-1 ? ((b & 1) ? (T)-1 : (T)1) : 0);
     }
-    T r = 1;
+    typedef typename unsigned_of<T>::type U; /* wrapping multiplications (no signed overflow) */
+    U r = 1, x = (U)a;
     while (b) {
-        if (b & 1) r = (T)(r * a);
+        if (b & 1) r = (U)(r * x);
         b >>= 1;
-        if (b) a = (T)(a * a);
+        if (b) x = (U)(x * x);
     }
-    return r;
+    return (T)r;
 }
 
 /* Shifts by any count (C leaves counts outside [0, width) undefined): `<<` shifts every bit out, `>>` keeps
  * only the sign; negative counts count as huge ones. The shift is done unsigned, so no signed overflow. */
-template <class T> struct unsigned_of { typedef T type; };
-template <> struct unsigned_of<int8_t> { typedef uint8_t type; };
-template <> struct unsigned_of<int16_t> { typedef uint16_t type; };
-template <> struct unsigned_of<int32_t> { typedef uint32_t type; };
-template <> struct unsigned_of<int64_t> { typedef uint64_t type; };
 template <class T> KK_FUNCTION T shl(T a, T b) {
     typedef typename unsigned_of<T>::type U;
     return (uint64_t)(int64_t)b >= sizeof(T) * 8 ? (T)0 : (T)(U)((uint64_t)(U)a << (int)b);
@@ -328,7 +340,10 @@ template <class T, class F> KK_FUNCTION T ftoi(F x) {
 
 template <class T> KK_FUNCTION T min(T a, T b) { return b < a ? b : a; }
 template <class T> KK_FUNCTION T max(T a, T b) { return b > a ? b : a; }
-template <class T> KK_FUNCTION T abs(T a) { return a < 0 ? (T)(0 - a) : a; }
+template <class T> KK_FUNCTION T abs(T a) {  /* abs(INT_MIN) wraps to INT_MIN, as the language defines */
+    typedef typename unsigned_of<T>::type U;
+    return a < 0 ? (T)((U)0 - (U)a) : a;
+}
 KK_FUNCTION double abs(double a) { return fabs(a); }
 KK_FUNCTION float abs(float a) { return fabsf(a); }
 
