@@ -549,3 +549,20 @@ def test_float32_math_is_the_c_librarys(space, rng):
     out = _run(space, _f32_math, 500, x=x, y=y, out=np.zeros((500, 6), np.float32))["out"]
     nan = np.isnan(ref) & np.isnan(out)
     assert (out.view(np.uint32) == ref.view(np.uint32))[~nan].all()
+
+
+@pk.workunit
+def _float_pow(i, x, y, out):
+    out[i] = x[i] ** y[i]
+
+
+def test_float_power_is_cs(space):
+    """A negative base with a non-integer exponent is NaN (Python goes complex, and an overflowing complex
+    power raised OverflowError, which Debug had turned into inf)."""
+    x = np.array([-490.2, -2.0, -1e10, 0.0, -0.0, 2.0, -np.inf])
+    y = np.array([305.925, 0.5, 1e30, -1.0, -1.0, 1e-320, 0.5])
+    out = _run(space, _float_pow, x.size, x=x, y=y, out=np.zeros(x.size))["out"]
+    with np.errstate(all="ignore"):
+        ref = np.power(x, y)
+    assert np.array_equal(np.isnan(out), np.isnan(ref))
+    assert out[~np.isnan(ref)].tolist() == ref[~np.isnan(ref)].tolist()

@@ -67,7 +67,7 @@ class PyRenderer:
         if op == "**":
             if t is T.float32:
                 return f"_m32.pow({a}, {b})"
-            return f"_fpow({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
+            return f"_fpow64({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
         if t.is_float and op in "+-*":
             return f"_fop({a} {op} {b})" if t is T.float32 else f"({a} {op} {b})"
         if op == "<<" and t.is_int:

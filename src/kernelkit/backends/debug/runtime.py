@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import struct
 import sys
@@ -403,6 +404,24 @@ class _Math32:
 
 
 _m32 = _Math32()
+
+
+def _c_pow():
+    lib = _m32._lib
+    fn = getattr(lib, "pow", None) if lib is not None else None
+    if fn is not None:
+        fn.restype = ctypes.c_double
+        fn.argtypes = [ctypes.c_double, ctypes.c_double]
+    return fn
+
+
+_cpow = _c_pow()
+
+
+def _fpow64(a: float, b: float) -> float:
+    """float64 `a ** b` as C's pow computes it: a negative base with a non-integer exponent is NaN, where Python
+    would go complex (and report an overflow of that complex number as OverflowError)."""
+    return _cpow(a, b) if _cpow is not None else _fpow(a, b)
 
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
 
