@@ -219,9 +219,10 @@ class CudaBackend(CudaTarget):
             if b._dev is None:
                 continue
             try:
-                if b.handle:
-                    driver.Stream.wrap(b.handle, b._dev).synchronize()
-                else:
+                # Stream.synchronize polls, so Ctrl-C ends the wait (docs/numerics.md); on the legacy default
+                # stream the context synchronize after it finds the work done and catches the rest
+                driver.Stream.wrap(b.handle, b._dev).synchronize()
+                if not b.handle:
                     b._dev.synchronize()
             except driver.CudaError as e:
                 raise KernelRuntimeError(
