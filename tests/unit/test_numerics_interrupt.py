@@ -139,9 +139,9 @@ GPU = textwrap.dedent(
 
 @pytest.mark.gpu
 def test_ctrl_c_interrupts_a_long_gpu_reduction(tmp_path):
-    from conftest import available_spaces, space_name
+    from kernelkit.backends.base import space_report
 
-    if "Cuda" not in [space_name(s) for s in available_spaces()]:
+    if not any(d["name"] == "cuda" and d["available"] for d in space_report()):
         pytest.skip("needs a usable CUDA GPU")
     script = tmp_path / "long_gpu.py"
     script.write_text(GPU)
