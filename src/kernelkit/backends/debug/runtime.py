@@ -423,6 +423,7 @@ def _fpow64(a: float, b: float) -> float:
     would go complex (and report an overflow of that complex number as OverflowError)."""
     return _cpow(a, b) if _cpow is not None else _fpow(a, b)
 
+
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
 
 
