@@ -355,73 +355,67 @@ class _SafeMath:
         return safe
 
 
-_m = _SafeMath()
+_safe = _SafeMath()
 
 
-class _Math32:
-    """float32 math: the C library's float functions (sinf, powf, ...), which compiled host kernels call, so that
-    Debug gives the host spaces' float32 results to the bit; a function the library lacks (or a platform
-    without a C math library) rounds the float64 result instead."""
+class _CMath:
+    """Math functions as compiled host code calls them: the C library's (`sin`, `cbrt`, `tgamma` for float64;
+    `sinf`, `powf` for float32), so that Debug gives the host spaces' results to the bit (CPython implements some
+    itself, erf and lgamma among them, and NumPy others). Without a C math library (or a function in it), the
+    Python/NumPy version is used, rounded to float32 for float32."""
 
-    _SPECIAL = {"fabs": "fabsf"}
+    _TWO = ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign")
 
-    def __init__(self) -> None:
-        import ctypes
+    def __init__(self, suffix: str, ctype) -> None:
         import ctypes.util
 
-        self._ctypes = ctypes
+        self._suffix = suffix
+        self._ctype = ctype
         name = ctypes.util.find_library("m")
         try:
             self._lib = ctypes.CDLL(name) if name else None
         except OSError:
             self._lib = None
 
+    def _fallback(self, name: str):
+        base = getattr(_safe, name)
+        if self._suffix != "f":
+            return base
+        return lambda *args: _fop(base(*args))
+
     def __getattr__(self, name: str):
-        ctypes = self._ctypes
-        if name == "rsqrt":  # core.h: 1.0f / sqrtf(x), two float32 roundings
-            sqrt = getattr(self, "sqrt")  # noqa: B009 - the C library's sqrtf, bound on first use
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in ("isnan", "isinf", "isfinite"):
+            fn = getattr(math, name)  # exact predicates (C's are macros, not functions)
+        elif name == "rsqrt":  # core.h: 1 / sqrt(x), two roundings at the type's precision
+            sqrt = getattr(self, "sqrt")  # noqa: B009 - the C library's, bound on first use
+            rnd = _fop if self._suffix == "f" else float
 
-            def rsqrt(x):
-                return _fop(_div(1.0, sqrt(x)))
+            def fn(x):
+                return rnd(_div(1.0, sqrt(x)))
 
-            self.rsqrt = rsqrt
-            return rsqrt
-        nargs = 2 if name in ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign") else 1
-        symbol = self._SPECIAL.get(name, name + "f")
-        fn = getattr(self._lib, symbol, None) if (self._lib is not None and symbol) else None
-        if fn is None:
-            base = getattr(_m, name)
-
-            def rounded(*args):
-                return _fop(base(*args))
-
-            setattr(self, name, rounded)
-            return rounded
-        fn.restype = ctypes.c_float
-        fn.argtypes = [ctypes.c_float] * nargs
+        else:
+            symbol = name + self._suffix
+            cfn = getattr(self._lib, symbol, None) if self._lib is not None else None
+            if cfn is None:
+                fn = self._fallback(name)
+            else:
+                cfn.restype = self._ctype
+                cfn.argtypes = [self._ctype] * (2 if name in self._TWO else 1)
+                fn = cfn
         setattr(self, name, fn)
         return fn
 
 
-_m32 = _Math32()
-
-
-def _c_pow():
-    lib = _m32._lib
-    fn = getattr(lib, "pow", None) if lib is not None else None
-    if fn is not None:
-        fn.restype = ctypes.c_double
-        fn.argtypes = [ctypes.c_double, ctypes.c_double]
-    return fn
-
-
-_cpow = _c_pow()
+_m = _CMath("", ctypes.c_double)
+_m32 = _CMath("f", ctypes.c_float)
 
 
 def _fpow64(a: float, b: float) -> float:
     """float64 `a ** b` as C's pow computes it: a negative base with a non-integer exponent is NaN, where Python
     would go complex (and report an overflow of that complex number as OverflowError)."""
-    return _cpow(a, b) if _cpow is not None else _fpow(a, b)
+    return _m.pow(a, b)
 
 
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
