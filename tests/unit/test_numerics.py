@@ -573,3 +573,16 @@ def test_float_power_is_cs(space):
         ref = np.power(x, y)
     assert np.array_equal(np.isnan(out), np.isnan(ref))
     assert out[~np.isnan(ref)].tolist() == ref[~np.isnan(ref)].tolist()
+
+
+@pk.workunit
+def _f32_quotient(i, a, b, out):
+    out[i] = a[i] + (b[i] + b[i]) / (b[i] * b[i])
+
+
+def test_float32_division_rounds_to_float32(space, rng):
+    """A float32 quotient is a float32 on Debug too (it was left in float64; found by tests/fuzz against NumPy)."""
+    a = rng.standard_normal(300)
+    b = rng.standard_normal(300).astype(np.float32)
+    out = _run(space, _f32_quotient, 300, a=a, b=b, out=np.zeros(300))["out"]
+    assert out.tobytes() == (a + (b + b) / (b * b)).tobytes()

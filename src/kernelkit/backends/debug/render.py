@@ -55,7 +55,7 @@ class PyRenderer:
         if op in ("min", "max"):
             return f"_{op}({a}, {b})"
         if op == "/":
-            return f"_div({a}, {b})"
+            return f"_fop(_div({a}, {b}))" if t is T.float32 else f"_div({a}, {b})"  # float32 quotients round
         if op == "//":
             if t is T.float32:
                 return f"_ffloordiv32({a}, {b})"
