@@ -8,10 +8,12 @@ exception is a failure."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import math
 import os
+import shutil
 import sys
 import tempfile
 
@@ -21,7 +23,8 @@ import kernelkit as pk
 
 STATS: dict = {"kernels": 0, "launches": 0, "inputs": 0, "elements": 0, "refused": 0, "by_pattern": {}}
 
-_DIR = tempfile.mkdtemp(prefix="kernelkit-fuzz-")
+_DIR = tempfile.mkdtemp(prefix="kernelkit-fuzz-")  # the generated modules, removed when the process ends
+atexit.register(shutil.rmtree, _DIR, True)
 _modules: dict[str, object] = {}
 
 
