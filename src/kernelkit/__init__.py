@@ -97,6 +97,7 @@ from kernelkit.api.views import (
 from kernelkit.errors import (
     CompileError,
     KernelError,
+    KernelMemoryError,
     KernelRuntimeError,
     KernelSyntaxError,
     KernelTypeError,
@@ -447,6 +448,7 @@ __all__ = [
     "KernelValueError",
     "CompileError",
     "KernelRuntimeError",
+    "KernelMemoryError",
     "SpaceUnavailable",
     "ToolchainNotFound",
 ]

@@ -18,6 +18,7 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
 | KERNELKIT_VIRTUAL_GPUS    | the physical GPUs                        | logical GPUs of kernelkit.tasks (n >= 0)     |
 | KERNELKIT_TRACE           | (empty)                                  | file: Chrome/Perfetto trace of tasks         |
+| KERNELKIT_FAST_MATH       | 0                                        | 1: contraction and fast math in every kernel |
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Settings:
     mpi_cuda_aware: bool | None = None  # None: ask the MPI library (kernelkit.mpi.cuda_aware)
     virtual_gpus: str | None = None  # a count, checked by kernelkit.tasks when a Parla context starts
     trace: str | None = None
+    fast_math: bool = False  # the default of @pk.workunit(fast_math=...): IEEE results unless asked (numerics.md)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             mpi_cuda_aware=_tristate(env.get("KERNELKIT_MPI_CUDA_AWARE")),
             virtual_gpus=env.get("KERNELKIT_VIRTUAL_GPUS", "").strip() or None,
             trace=env.get("KERNELKIT_TRACE") or None,
+            fast_math=_flag(env.get("KERNELKIT_FAST_MATH")),
         )
 
 

@@ -95,6 +95,18 @@ class KernelRuntimeError(KernelError, RuntimeError):
     """A kernel failed while running (bounds check, device fault)."""
 
 
+class KernelMemoryError(KernelError, MemoryError):
+    """An allocation failed: the message says how much memory was asked for, and where."""
+
+
+def format_bytes(n: int) -> str:
+    """`n` bytes for a reader: 512 GiB, 3.1 MiB, 17 bytes."""
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
 def caller_loc() -> Loc | None:
     """The location of the innermost frame outside kernelkit: where the user called the API."""
     import sys

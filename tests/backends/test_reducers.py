@@ -307,10 +307,11 @@ def test_sum_default_reducer_equals_explicit_sum(space, rng):
 # ----------------------------------------------------------------------------------------- accumulator dtypes
 
 
-def test_acc_default_is_float64_even_for_int_inputs(space):
+def test_unannotated_acc_of_int_inputs_is_int64(space):
+    # issue 17 item 2: an accumulator that only ever receives ints is int64 (exact) and returns an int
     x = np.arange(10, dtype=np.int64)
     result = pk.parallel_reduce(pk.RangePolicy(space, 0, 10), r_sum, x=x)
-    assert _is_float(result) and result == 45.0
+    assert _is_int(result) and result == 45
 
 
 def test_acc_default_is_float64_for_float32_inputs(space, rng):

@@ -23,7 +23,7 @@ from typing import Any, SupportsIndex
 import numpy as np
 
 from kernelkit import _native
-from kernelkit.errors import KernelTypeError, KernelValueError
+from kernelkit.errors import KernelMemoryError, KernelTypeError, KernelValueError, caller_loc, format_bytes
 from kernelkit.interop import dlpack
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
@@ -241,7 +241,14 @@ def _normalize_shape(shape: object) -> tuple[int, ...]:
 
 def _allocate(shape: tuple[int, ...], dtype: np.dtype, order: str) -> np.ndarray:
     nbytes = math.prod(shape) * dtype.itemsize
-    raw = np.zeros(nbytes + ALIGNMENT, dtype=np.uint8)
+    try:
+        raw = np.zeros(nbytes + ALIGNMENT, dtype=np.uint8)
+    except (MemoryError, ValueError):  # ValueError: more than NumPy can index ("maximum allowed dimension")
+        raise KernelMemoryError(
+            f"cannot allocate a View of shape {list(shape)} and dtype {dtype}: {format_bytes(nbytes)} "
+            f"({nbytes} bytes) of host memory are not available",
+            caller_loc(),
+        ) from None
     offset = -ctypes.addressof(ctypes.c_char.from_buffer(raw)) % ALIGNMENT  # cheaper than __array_interface__
     return np.ndarray(shape, dtype=dtype, buffer=raw, offset=offset, order=order)
 

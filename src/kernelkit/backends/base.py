@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from kernelkit import _native
-from kernelkit.errors import KernelValueError, SpaceUnavailable
+from kernelkit.errors import KernelMemoryError, KernelValueError, SpaceUnavailable, format_bytes
 from kernelkit.ir import nodes as N
 
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")  # the shared C++ headers
@@ -36,7 +36,7 @@ class Records(Protocol):
 
     def read(self, name: str) -> dict | None: ...
 
-    def write(self, name: str, data: dict) -> None: ...
+    def write(self, name: str, data: dict) -> bool: ...  # False: not kept (a memo is recomputed next time)
 
 
 _records: Callable[[], Records] | None = None  # set by kernelkit.compile.cache: the cache's records
@@ -113,7 +113,13 @@ class HostBackedPlace(Place):
         self._buffers: dict[int, np.ndarray] = {}
 
     def alloc(self, nbytes: int) -> int:
-        buf = np.empty(max(nbytes, 1) + 64, dtype=np.uint8)
+        try:
+            buf = np.empty(max(nbytes, 1) + 64, dtype=np.uint8)
+        except (MemoryError, ValueError):
+            raise KernelMemoryError(
+                f"cannot allocate {format_bytes(nbytes)} ({nbytes} bytes) for a copy on logical device "
+                f"{self.code - LOGICAL_BASE} (host memory backs it)"
+            ) from None
         address = buf.ctypes.data
         ptr = address + (-address % 64)  # the same alignment as View memory
         self._buffers[ptr] = buf
@@ -187,6 +193,11 @@ class Backend:
     def load(self, path: str, kernel: N.Kernel) -> Any:
         """Load the binary at `path`; the result is what `make_spec` receives."""
         raise NotImplementedError
+
+    def verify(self, path: str) -> str | None:
+        """Why the cached binary at `path` must not be loaded (it would crash the loader), or None. Called
+        before `load` on every entry found in the cache; such an entry is rebuilt."""
+        return None
 
     def make_spec(self, kernel: N.Kernel, binary: Any, params: tuple, guards: tuple, rec: Any) -> Any:
         """The native specialization for `native` to match and run."""

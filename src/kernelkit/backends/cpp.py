@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import math
 
+from kernelkit import config
 from kernelkit.ir import nodes as N
 from kernelkit.ir import printf as P
 from kernelkit.ir import types as T
+
+
+def uses_fast_math(kernel: N.Kernel) -> bool:
+    """Whether `kernel` is built with contraction and fast math (docs/numerics.md): its own
+    `@pk.workunit(fast_math=...)`, else KERNELKIT_FAST_MATH. Every target renders this into the source."""
+    return kernel.fast_math if kernel.fast_math is not None else config.get().fast_math
 
 
 def c_string(s: str) -> str:
@@ -120,15 +127,28 @@ class CppRenderer:
             return f"kk::pyfmod(({ct}){a}, ({ct}){b})" if t.is_float else f"kk::pymod<{ct}>({a}, {b})"
         if op == "**":
             return f"{math_name('pow', t)}({a}, {b})" if t.is_float else f"kk::ipow<{ct}>({a}, {b})"
+        if op in ("<<", ">>") and t.is_int:  # defined for every count (core.h), where C leaves it undefined
+            return f"kk::{'shl' if op == '<<' else 'shr'}<{ct}>({a}, {b})"
         if t.is_bool:
             return f"({a} {op} {b})"
+        if op in "+-*" and self._wraps(t):
+            u = f"uint{t.bits}_t"
+            return f"(({ct})(({u})({a}) {op} ({u})({b})))"
         return f"(({ct})({a} {op} {b}))"
+
+    def _wraps(self, t: T.ScalarType) -> bool:
+        """Signed 32/64-bit arithmetic done unsigned, so that it wraps as the language defines: the host compiles
+        with -fwrapv, which NVRTC does not have (signed overflow is undefined behaviour in C++ otherwise)."""
+        return self.target == "cuda" and t.kind == "i" and t.bits >= 32
 
     def e_UnaryOp(self, e: N.UnaryOp) -> str:
         a = self.expr(e.operand)
         if e.op == "not":
             return f"(!{a})"
-        return f"(({e.type.ctype})({e.op}{a}))"
+        t = e.type
+        if e.op == "-" and isinstance(t, T.ScalarType) and self._wraps(t):
+            return f"(({t.ctype})((uint{t.bits}_t)0 - (uint{t.bits}_t)({a})))"
+        return f"(({t.ctype})({e.op}{a}))"
 
     def e_Compare(self, e: N.Compare) -> str:
         return f"({self.expr(e.lhs)} {e.op} {self.expr(e.rhs)})"
@@ -140,14 +160,21 @@ class CppRenderer:
         return f"({self.expr(e.cond)} ? {self.expr(e.a)} : {self.expr(e.b)})"
 
     def e_Cast(self, e: N.Cast) -> str:
+        src = e.value.type
+        if isinstance(src, T.ScalarType) and src.is_float and e.type.is_int:  # defined for NaN and overflow
+            return f"kk::ftoi<{e.type.ctype}>({self.expr(e.value)})"
         return f"(({e.type.ctype})({self.expr(e.value)}))"
 
     def e_MathCall(self, e: N.MathCall) -> str:
         t = e.args[0].type if e.fn in ("isnan", "isinf", "isfinite") else e.type
         return f"{math_name(e.fn, t)}({', '.join(self.expr(a) for a in e.args)})"
 
+    def at(self, view: N.Expr, index: list[N.Expr]) -> str:
+        """An element: KK_AT (core.h) checks it under KERNELKIT_BOUNDS_CHECK, naming this line."""
+        return f"KK_AT(({self.expr(view)}), {', '.join(f'({self.expr(i)})' for i in index)})"
+
     def e_Load(self, e: N.Load) -> str:
-        return f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        return self.at(e.view, e.index)
 
     def e_SubView(self, e: N.SubView) -> str:
         parts = []
@@ -193,7 +220,7 @@ class CppRenderer:
         return f"kk::rand_{e.what}({self.expr(e.obj)}{args})"
 
     def e_Atomic(self, e: N.Atomic) -> str:
-        ptr = f"&{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        ptr = f"&{self.at(e.view, e.index)}"
         args = ", ".join(self.expr(a) for a in e.args)
         fn = {"cas": "atomic_fetch_cas", "exchange": "atomic_fetch_exchange"}.get(e.op, f"atomic_fetch_{e.op}")
         return f"kk::{fn}<{e.type.ctype}>({ptr}, {args})"
@@ -215,8 +242,7 @@ class CppRenderer:
         if isinstance(s, N.FieldAssign):
             return f"{pre}{self.expr(s.target)} = {self.expr(s.value)};\n"
         if isinstance(s, N.Store):
-            idx = ", ".join(self.expr(i) for i in s.index)
-            return f"{pre}{self.expr(s.view)}({idx}) = {self.expr(s.value)};\n"
+            return f"{pre}{self.at(s.view, s.index)} = {self.expr(s.value)};\n"
         if isinstance(s, N.If):
             out = f"{pre}if ({self.expr(s.cond)}) {{\n{self.stmts(s.then, ind + '    ')}{ind}}}"
             if s.orelse:
@@ -285,6 +311,7 @@ class CppRenderer:
         # on the host every share is contiguous (stride 1), and each thread runs its share as one simd loop: a
         # vector range always (its iterations are independent by definition), a thread range when the body
         # provably writes only its own elements; reductions vectorize with a simd reduction clause
+        own = own and not self.k.no_simd  # a build for overlapping arguments runs every loop in order
         host_simd = host and (s.level in ("vector", "teamvector") or own) and own
 
         def loop(chunked: bool, simd: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 
 from kernelkit import config
 from kernelkit.backends.base import Backend
-from kernelkit.compile.cache import default_cache
+from kernelkit.compile.cache import Cache, CacheError, CacheUnusable, default_cache, fallback_cache
+from kernelkit.errors import CompileError
 from kernelkit.ir import nodes as N
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,19 +89,92 @@ def build(backend: Backend, kernel: N.Kernel) -> Built:
     cfg = config.get()
     if cfg.dump_dir:
         _dump(cfg.dump_dir, kernel, source, key, backend.suffix)
+    for _attempt in range(3):
+        path, from_cache = _cached(backend, kernel, source, key)
+        try:
+            binary = backend.load(path, kernel)
+        except OSError:
+            if os.path.exists(path):
+                raise
+            continue  # removed between the lookup and the load (a cache cleared meanwhile): build it again
+        built = Built(binary, path, key, from_cache)
+        _built[key] = built
+        return built
+    raise CacheError(f"the compiled kernel {kernel.name!r} keeps disappearing from the cache before it is loaded")
+
+
+def _cached(backend: Backend, kernel: N.Kernel, source: str, key: str) -> tuple[str, bool]:
+    """(path of the binary, found in the cache): from the configured cache, else from the fallback cache when
+    the configured one cannot be used (cache.fallback_cache warns once). A cache directory deleted meanwhile
+    (another process cleared it) is re-created and the build tried again; one that keeps vanishing counts as
+    unusable."""
     cache = default_cache()
+    vanished = 0
+    while True:
+        try:
+            return _lookup_or_store(cache, backend, kernel, source, key)
+        except CacheUnusable as e:
+            if cache is not default_cache():
+                raise CacheError(
+                    f"{e.message}; kernelkit fell back to {cache.directory!r} because {default_cache().directory!r} "
+                    "could not be used either"
+                ) from None
+            cache = fallback_cache(e)
+        except FileNotFoundError:
+            cache.forget_checks()  # the directory vanished between two steps: it is made (and checked) again
+            vanished += 1
+            if vanished >= 3:
+                why = CacheUnusable(
+                    cache.root, "it keeps disappearing while kernels are built (another process deletes it)"
+                )
+                if cache is not default_cache():
+                    raise why from None
+                cache = fallback_cache(why)
+                vanished = 0
+
+
+def _lookup_or_store(cache: Cache, backend: Backend, kernel: N.Kernel, source: str, key: str) -> tuple[str, bool]:
+    path = _verified(cache, backend, key)
+    if path is not None:
+        return path, True
+    with cache.lock(key):
+        path = _verified(cache, backend, key)  # another process may have built it while we waited
+        if path is not None:
+            return path, True
+        provenance = {"kernel": kernel.name, "file": kernel.loc.file, "target": backend.name}
+        try:
+            return cache.store(key, lambda out: backend.compile(source, kernel, out), provenance), False
+        except CompileError as e:
+            full = _out_of_space(cache.root, e)
+            if full:
+                raise CacheUnusable(cache.root, full) from None
+            raise
+
+
+def _verified(cache: Cache, backend: Backend, key: str) -> str | None:
+    """A cached binary that passed the cache's checks and the backend's (`verify`: loading it cannot crash)."""
     path = cache.lookup(key)
-    from_cache = path is not None
-    if path is None:
-        with cache.lock(key):
-            path = cache.lookup(key)  # another process may have built it while we waited
-            from_cache = path is not None
-            if path is None:
-                provenance = {"kernel": kernel.name, "file": kernel.loc.file, "target": backend.name}
-                path = cache.store(key, lambda out: backend.compile(source, kernel, out), provenance)
-    built = Built(backend.load(path, kernel), path, key, from_cache)
-    _built[key] = built
-    return built
+    if path is not None and backend.verify(path) is not None:
+        return None  # rebuilt under the lock, then replaced atomically
+    return path
+
+
+_FULL = ("No space left on device", "Disk quota exceeded", "File too large", "File size limit exceeded")
+
+
+def _out_of_space(root: str, e: CompileError) -> str | None:
+    """Why a failed compile is the cache's fault (its disk is full), or None."""
+    text = f"{e.message}\n{e.detail or ''}"
+    for phrase in _FULL:
+        if phrase in text:
+            return f"the compiler could not write its output there ({phrase})"
+    try:
+        st = os.statvfs(root)
+    except OSError:
+        return None
+    if st.f_bavail * st.f_frsize < (1 << 20):
+        return "its file system is full"
+    return None
 
 
 def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str) -> None:

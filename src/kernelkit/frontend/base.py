@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kernelkit.errors import KernelSyntaxError, KernelTypeError, Loc
+from kernelkit.errors import KernelSyntaxError, KernelTypeError, KernelValueError, Loc
 from kernelkit.frontend.annotations import eval_annotation, resolve_annotation_value
 from kernelkit.frontend.source import Source
 from kernelkit.ir import nodes as N
@@ -69,6 +69,10 @@ def scalar_type_of(value) -> T.ScalarType | None:
     if isinstance(value, np.generic):
         return T.from_numpy(value.dtype)
     return None
+
+
+class AccumulatesFloats(Exception):
+    """Raised while an unannotated accumulator is tried as int64 and receives a float: it is a float64 one."""
 
 
 class Closure:
@@ -204,6 +208,7 @@ class LowererBase(ast.NodeVisitor):
         self.in_closure: list[str] = []  # kinds of the nested functions being inlined: pattern | single
         self.building: str | None = None  # in a classtype's __init__: the name of `self`, whose fields grow
         self.aliases: dict[str, str | None] = {}  # subview locals -> the View parameter they look into
+        self.int_acc: str | None = None  # an unannotated accumulator tried as int64 (see lower_kernel)
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -285,6 +290,19 @@ class LowererBase(ast.NodeVisitor):
                 f"{name!r} is an array captured from the enclosing scope; pass it to the kernel as a keyword "
                 "argument instead (captured arrays would be baked into the compiled code)",
             )
+        if isinstance(value, (_pytypes.FunctionType, _pytypes.MethodType)):
+            raise self.err(
+                node,
+                f"{name!r} is a plain Python function, which kernels cannot call; decorate it with @pk.function to "
+                "make it a device function (it is then compiled with the kernel), or compute the value in Python "
+                "and pass it as an argument",
+            )
+        if callable(value):
+            raise self.err(
+                node,
+                f"{name!r} ({type(value).__name__}) cannot be called inside a kernel: kernels call @pk.function "
+                "device functions, math.* / pk.* math, atomics and the builtins min, max, abs, int, float, bool",
+            )
         raise self.err(node, f"{name!r} ({type(value).__name__}) cannot be used inside a kernel")
 
     @staticmethod
@@ -317,10 +335,13 @@ class LowererBase(ast.NodeVisitor):
     # ------------------------------------------------------------------------------------------ typing
 
     def unify(self, a: N.Expr, b: N.Expr) -> T.ScalarType:
+        """The type arithmetic on a and b computes in (docs/numerics.md): NumPy's promotion, where a Python
+        literal is weak and adopts the other operand's type when its value fits in it; an integer literal that
+        does not fit keeps its own type (int64, or uint64 from 2**63) and promotes the other operand."""
         ta, tb = a.type, b.type
         assert isinstance(ta, T.ScalarType) and isinstance(tb, T.ScalarType)
-        wa = isinstance(a, N.Const) and a.weak
-        wb = isinstance(b, N.Const) and b.weak
+        wa = isinstance(a, N.Const) and a.weak and not (tb.is_int and not T.int_fits(a.value, tb))
+        wb = isinstance(b, N.Const) and b.weak and not (ta.is_int and not T.int_fits(b.value, ta))
         if wa and not wb:
             return tb if (tb.is_float or ta.is_int or ta.is_bool) and not tb.is_bool else T.promote(ta, tb)
         if wb and not wa:
@@ -328,13 +349,24 @@ class LowererBase(ast.NodeVisitor):
         return T.promote(ta, tb)
 
     @staticmethod
-    def cast(e: N.Expr, t: T.Type) -> N.Expr:
+    def cast(e: N.Expr, t: T.Type, explicit: bool = False) -> N.Expr:
+        """`e` converted to `t`. A constant is converted now, exactly as the compiled code would convert a
+        value (float32 rounds, float to int truncates with NaN -> 0 and saturation, int to a narrower int
+        wraps); an implicit conversion of an integer constant that does not fit is an error (NumPy's rule for
+        Python integers), an explicit one (`pk.int32(...)`) wraps."""
         if e.type == t:
             return e
         if isinstance(e, N.Const) and isinstance(t, T.ScalarType):
             v = e.value
-            v = float(v) if t.is_float else (bool(v) if t.is_bool else int(v))
-            return N.Const(t, e.loc, v, weak=False)
+            st = e.type
+            if t.is_int and isinstance(st, T.ScalarType) and (st.is_int or st.is_bool) and not T.int_fits(v, t):
+                if not explicit:
+                    raise KernelValueError(
+                        f"the integer constant {v} does not fit in {t.name}, the type it is converted to here; "
+                        f"convert explicitly (pk.{t.name}({v}) wraps) or use a wider type",
+                        e.loc,
+                    )
+            return N.Const(t, e.loc, T.convert_value(v, t), weak=False)
         return N.Cast(t, e.loc, e)
 
     def truth(self, e: N.Expr, node: ast.AST) -> N.Expr:
@@ -349,6 +381,8 @@ class LowererBase(ast.NodeVisitor):
         vt = value.type
         if not isinstance(vt, T.ScalarType):
             raise self.err(node, f"cannot assign {tname(vt)} to {name!r}: Views cannot be stored in locals")
+        if name == self.int_acc and vt.is_float:
+            raise AccumulatesFloats()
         if isinstance(have, T.ScalarType):
             if (have.is_int or have.is_bool) and vt.is_float:
                 raise self.err(

@@ -87,7 +87,7 @@ class CallsMixin(LowererBase):
         if dst.is_bool:
             return self.truth(arg, node)
         if isinstance(arg, N.Const):
-            return self.cast(arg, dst)
+            return self.cast(arg, dst, explicit=True)
         return N.Cast(dst, self.loc(node), arg)
 
     @handles("math")

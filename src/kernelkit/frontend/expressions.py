@@ -48,6 +48,17 @@ class ExpressionsMixin(LowererBase):
             raise self.err(node, "strings are only allowed as the format of pk.printf(...)", KernelSyntaxError)
         raise self.err(node, f"constant {v!r} is not supported in kernels", KernelSyntaxError)
 
+    def visit_Yield(self, node: ast.AST):
+        word = {"Yield": "yield", "YieldFrom": "yield from", "Await": "await"}[type(node).__name__]
+        raise self.err(
+            node,
+            f"`{word}` is not supported in kernels: a workunit runs once per index and cannot be a generator or a "
+            "coroutine; write each result into a View (out[i] = ...) or reduce it with pk.parallel_reduce",
+            KernelSyntaxError,
+        )
+
+    visit_YieldFrom = visit_Await = visit_Yield
+
     def visit_Name(self, node: ast.Name):
         return self.lookup(node.id, node)
 
@@ -233,8 +244,16 @@ class ExpressionsMixin(LowererBase):
         if op == "/":
             t = t if t.is_float else T.float64
         r = N.BinOp(t, loc, op, self.cast(a, t), self.cast(b, t))
-        if weak:
-            return N.Const(t, loc, _fold(op, a.value, b.value, t), weak=True) if _foldable(op, b.value) else r
+        if weak and _foldable(op, b.value):
+            v = _fold(op, a.value, b.value, t)
+            if t.is_int:  # Python arithmetic on literals, then the literal rule: int64, uint64, or an error
+                lt = T.literal_type(v)
+                if lt is None:
+                    raise self.err(
+                        node, f"the constant expression is {v}, which does not fit in 64 bits", KernelValueError
+                    )
+                t = lt
+            return N.Const(t, loc, v, weak=True)
         return r
 
     def visit_UnaryOp(self, node: ast.UnaryOp):
@@ -243,8 +262,14 @@ class ExpressionsMixin(LowererBase):
         if isinstance(node.op, ast.Not):
             return N.UnaryOp(T.bool_, loc, "not", self.truth(e, node.operand))
         if isinstance(node.op, ast.USub):
-            if isinstance(e, N.Const):
-                return N.Const(e.type, loc, -e.value, weak=e.weak)
+            if isinstance(e, N.Const) and e.weak and e.type.is_int:
+                lt = T.literal_type(-e.value)
+                if lt is None:
+                    raise self.err(node, f"integer literal {-e.value} does not fit in 64 bits", KernelValueError)
+                return N.Const(lt, loc, -e.value, weak=True)
+            if isinstance(e, N.Const) and not e.type.is_bool:
+                t = e.type
+                return N.Const(t, loc, T.convert_value(-e.value, t) if t.is_int else -e.value, weak=e.weak)
             t = T.int64 if e.type.is_bool else e.type
             return N.UnaryOp(t, loc, "-", self.cast(e, t))
         if isinstance(node.op, ast.UAdd):
@@ -316,6 +341,14 @@ def _foldable(op: str, b) -> bool:
 
 
 def _fold(op: str, a, b, t: T.ScalarType):
+    if t.is_float:  # C's semantics, as the compiled code would compute it (pow(0, -1) is inf, not an exception)
+        with np.errstate(all="ignore"):
+            x, y = np.float64(a), np.float64(b)
+            r = {"+": x + y, "-": x - y, "*": x * y, "/": x / y, "**": x**y}.get(op)
+        if r is not None:
+            return float(r)
+    elif op == "**" and abs(a) > 1 and b > 64:
+        return a << 64  # beyond 64 bits whatever the exponent: the caller reports it without computing a**b
     r = {
         "+": lambda: a + b,
         "-": lambda: a - b,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernelkit.errors import KernelSyntaxError, KernelTypeError, Loc
+from kernelkit.frontend import definite
 from kernelkit.frontend.annotations import check_view_annotation, param_annotations
-from kernelkit.frontend.base import Context, Guard, scalar_type_of, tname
+from kernelkit.frontend.base import AccumulatesFloats, Context, Guard, scalar_type_of, tname
 from kernelkit.frontend.calls import CallsMixin
 from kernelkit.frontend.expressions import ExpressionsMixin
 from kernelkit.frontend.lists import ListsMixin
@@ -90,6 +91,7 @@ def lower_function(
             fn, src, ctx, params, in_function=True, self_name=own_self, self_cls=self_info[1] if self_info else None
         )
         body = lw.body(node.body)
+        definite.check(body, lw.locals, set(params))
     finally:
         ctx.stack.pop()
     rtypes = [r.value.type for r in lw.returns if r.value is not None]
@@ -194,7 +196,11 @@ class Signature:
     team: bool = False  # TeamPolicy: the first parameter is a TeamMember (rank is 0)
 
 
-def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
+def _annotated(ann) -> bool:
+    return isinstance(ann, T.ScalarType) or (isinstance(ann, A.AccAnnotation) and ann.dtype is not None)
+
+
+def lower_kernel(wu, sig: Signature, int_first: bool = True) -> tuple[N.Kernel, list[Guard]]:
     """Lower a workunit for one launch signature."""
     fn = wu.py_function
     src = get_source(fn)
@@ -245,6 +251,7 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         params[head[0]] = T.team
         head = head[1:]
     acc = final = None
+    int_acc = None
     if sig.pattern in ("reduce", "scan"):
         red = sig.reducer
         ann = anns.get(head[sig.rank])
@@ -255,6 +262,11 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
             if isinstance(ann, T.ScalarType)
             else sig.acc_type or red.default
         )
+        if dtype is T.float64 and not red.with_loc and not _annotated(ann) and sig.acc_type is None and int_first:
+            # an accumulator nobody typed is int64 while it only ever receives integers (`acc += 1` counts and
+            # returns an int); the first float it receives makes it float64 (AccumulatesFloats: lowered again)
+            dtype = T.int64
+            int_acc = head[sig.rank]
         at: T.Type = T.LocType(dtype) if red.with_loc else T.AccType(dtype)
         acc = N.Param(head[sig.rank], at, loc)
         params[acc.name] = at
@@ -289,7 +301,12 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         kparams.append(N.Param(n, t, loc))
     ctx = Context(hidden_members=hidden)
     lw = FunctionLowerer(fn, src, ctx, params, in_function=False, self_name=sig.self_name, self_cls=sig.self_cls)
-    body = lw.body(node.body)
+    lw.int_acc = int_acc
+    try:
+        body = lw.body(node.body)
+    except AccumulatesFloats:
+        return lower_kernel(wu, sig, int_first=False)
+    definite.check(body, lw.locals, set(params))
     kernel = N.Kernel(
         name=_c_ident(fn.__name__),
         pattern=sig.pattern,
@@ -305,5 +322,13 @@ def lower_kernel(wu, sig: Signature) -> tuple[N.Kernel, list[Guard]]:
         writes={n for n in lw.writes if isinstance(params.get(n), T.ViewType)},
         team=team_param,
         structs=list(ctx.structs),
+        fast_math=_fast_math_option(wu, loc),
     )
     return kernel, ctx.guards
+
+
+def _fast_math_option(wu, loc: Loc) -> bool | None:
+    value = getattr(wu, "options", {}).get("fast_math")
+    if value is not None and not isinstance(value, bool):
+        raise KernelTypeError(f"@pk.workunit(fast_math=...) takes True or False, got {value!r}", loc)
+    return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from kernelkit.errors import KernelSyntaxError, KernelValueError
-from kernelkit.frontend.base import CT, LowererBase, describe, tname
+from kernelkit.frontend.base import CT, AccumulatesFloats, LowererBase, describe, tname
 from kernelkit.frontend.expressions import BIN_OPS
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
@@ -34,6 +34,8 @@ class StatementsMixin(LowererBase):
     def visit_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstring
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return self.visit(node.value)  # the message of expressions.py
         if not isinstance(node.value, ast.Call):
             raise self.err(
                 node, "an expression statement must be a call (it has no effect otherwise)", KernelSyntaxError
@@ -222,8 +224,32 @@ class StatementsMixin(LowererBase):
                 return N.ExprStmt(self.loc(node), N.Atomic(dt, self.loc(node), aop, view, index, [value], False))
         current = self.expr(node.target)
         rhs = self.expr(node.value)
+        self._check_compound(op, current, rhs, node)
         value = self.binop(op, current, rhs, node)
         return self.assign_to(node.target, value, node)
+
+    def _check_compound(self, op: str, target: N.Expr, rhs, node: ast.AugAssign) -> None:
+        """`t op= x` computes `t op x` in the promoted type and converts the result back to t's type (integers
+        wrap, as NumPy's in-place operators do). Two cases are errors, as in NumPy: a Python integer that t's
+        type cannot hold (the result would wrap whatever t is), and a float result into an integer t."""
+        tt = target.type
+        if not isinstance(tt, T.ScalarType) or isinstance(rhs, CT) or not isinstance(rhs.type, T.ScalarType):
+            return
+        if isinstance(target, N.Var) and target.name == self.int_acc and (rhs.type.is_float or op == "/"):
+            raise AccumulatesFloats()
+        if tt.is_int and isinstance(rhs, N.Const) and rhs.weak and rhs.type.is_int and not T.int_fits(rhs.value, tt):
+            raise self.err(
+                node.value,
+                f"the integer constant {rhs.value} does not fit in {tt.name}, the type of the target of `{op}=`; "
+                f"use a wider type for it (e.g. pk.int64) or convert the constant explicitly",
+                KernelValueError,
+            )
+        if (tt.is_int or tt.is_bool) and (rhs.type.is_float or op == "/"):
+            raise self.err(
+                node,
+                f"`{op}=` gives a float, which an integer target ({tt.name}) cannot hold without truncating; "
+                "write the conversion explicitly (`t = int(t ... x)`) or use // for integer division",
+            )
 
     def visit_If(self, node: ast.If):
         cond = self.truth(self.expr(node.test), node.test)

@@ -314,6 +314,8 @@ class Kernel:
     writes: set[str] = field(default_factory=set)  # names of array params the kernel may write
     team: Param | None = None  # TeamPolicy workunits: the TeamMember parameter (instead of indices)
     structs: list = field(default_factory=list)  # @pk.classtype struct types, in dependency order
+    fast_math: bool | None = None  # @pk.workunit(fast_math=...); None: the KERNELKIT_FAST_MATH default
+    no_simd: bool = False  # a build for overlapping arguments: iterations run in order, never as simd lanes
 
 
 def walk_stmts(body: list[Stmt]):
@@ -339,21 +341,46 @@ def walk_exprs(e):
                 yield from walk_exprs(x)
 
 
+def _root_name(view) -> str | None:
+    while isinstance(view, SubView):
+        view = view.view
+    return view.name if isinstance(view, Var) else None
+
+
 def writes_own_elements(body: list[Stmt], index_vars: set[str], functions_write: bool) -> bool:
-    """True when every store in `body` names one of `index_vars` directly as an index, so distinct iterations
-    write distinct elements and may run as simd lanes. Scatter stores (`h[k[i]] += 1`), atomics and device
-    functions that write make it False: such loops keep their sequential order within a thread."""
+    """True when distinct iterations touch distinct elements of every View they write, so they may run as simd
+    lanes: every store names one of `index_vars` directly as an index, and so does every load from a View the
+    body writes (`x[i] = x[i - 1] + 1` reads another iteration's element: it keeps its order). Scatter stores
+    (`h[k[i]] += 1`), atomics and device functions that write make it False: such loops keep their sequential
+    order within a thread. Arguments that overlap in memory are the launcher's concern (`assumes_independent`)."""
     if functions_write:
         return False
+
+    def own(index: list[Expr]) -> bool:
+        return any(isinstance(ix, Var) and ix.name in index_vars for ix in index)
+
+    written: set[str | None] = set()
     for s in walk_stmts(body):
         if isinstance(s, Store):
-            if not any(isinstance(ix, Var) and ix.name in index_vars for ix in s.index):
+            if not own(s.index):
                 return False
-        exprs = [v for v in vars(s).values() if isinstance(v, Expr)]
-        for e in exprs:
+            written.add(_root_name(s.view))
+        for e in (v for v in vars(s).values() if isinstance(v, Expr)):
             for sub in walk_exprs(e):
                 if isinstance(sub, Atomic):
                     return False
-        if isinstance(s, (Nested,)):
-            continue
+    for s in walk_stmts(body):
+        for value in vars(s).values():
+            for x in value if isinstance(value, list) else [value]:
+                for sub in walk_exprs(x):
+                    if isinstance(sub, Load) and _root_name(sub.view) in written and not own(sub.index):
+                        return False
     return True
+
+
+def assumes_independent(kernel: Kernel) -> bool:
+    """Whether the compiled kernel may run iterations as simd lanes on the premise that distinct iterations touch
+    distinct elements: true of a kernel that writes Views, unless built for overlapping arguments (`no_simd`).
+    Two arguments that overlap in memory, one of them written, break the premise (unless they are the same
+    View): the launcher then runs the `no_simd` build (host) or refuses (GPU)."""
+    return bool(kernel.writes) and not kernel.no_simd

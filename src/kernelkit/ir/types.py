@@ -146,6 +146,70 @@ def promote(a: ScalarType, b: ScalarType) -> ScalarType:
     return {8: int16, 16: int32, 32: int64, 64: int64}[u.bits]
 
 
+def int_range(t: ScalarType) -> tuple[int, int]:
+    """The smallest and largest value of an integer (or bool) type."""
+    if t.is_bool:
+        return 0, 1
+    if t.kind == "u":
+        return 0, (1 << t.bits) - 1
+    return -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
+
+
+def int_fits(value, t: ScalarType) -> bool:
+    """Whether the Python number `value` is an integer that `t` (an integer type) represents exactly."""
+    if isinstance(value, float):
+        return False
+    lo, hi = int_range(t)
+    return lo <= int(value) <= hi
+
+
+def literal_type(value: int) -> ScalarType | None:
+    """The type of a Python int literal on its own: int64, uint64 from 2**63 to 2**64 - 1, None beyond."""
+    if -(1 << 63) <= value < (1 << 63):
+        return int64
+    if 0 <= value < (1 << 64):
+        return uint64
+    return None
+
+
+def wrap_int(value: int, t: ScalarType) -> int:
+    """`value` reduced to the width of integer type `t` (two's complement), as C converts integers."""
+    bits = t.bits
+    v = int(value) & ((1 << bits) - 1)
+    if t.kind == "i" and v >> (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def float_to_int(value: float, t: ScalarType) -> int:
+    """The kernel language's float -> integer conversion: truncation toward zero, NaN -> 0, values beyond the
+    type's range saturate to its smallest or largest value (docs/numerics.md; CUDA's cvt.rzi semantics)."""
+    if value != value:
+        return 0
+    lo, hi = int_range(t)
+    if value >= hi:
+        return hi
+    if value <= lo:
+        return lo
+    return int(value)
+
+
+def convert_value(value, t: ScalarType):
+    """A Python number converted to type `t` the way kernels convert values of that type."""
+    if t.is_bool:
+        return bool(value)
+    if t.is_float:
+        if t.bits == 64:
+            return float(value)
+        if isinstance(value, int) and abs(value) >= (1 << 53):  # one rounding, straight from the integer
+            return float(np.array(value, dtype=np.uint64 if value > 0 else np.int64).astype(np.float32))
+        with np.errstate(over="ignore"):
+            return float(np.float32(float(value)))
+    if isinstance(value, float):
+        return float_to_int(value, t)
+    return wrap_int(int(value), t)
+
+
 # --- composite types -------------------------------------------------------------------------------------------
 
 LAYOUT_RIGHT = "C"  # row-major, the last index is contiguous (Kokkos LayoutRight)

@@ -106,11 +106,13 @@ def writable_check(name: str, value, loc: Loc | None) -> None:
         raise KernelValueError(f"the kernel writes argument {name!r}, but that array is read-only", loc)
 
 
-def param_descriptor(name: str, t: T.Type, value, writes: bool) -> tuple:
-    """The launcher's description of one parameter (see Spec in _native.c)."""
+def param_descriptor(name: str, t: T.Type, value, writes: bool, apart: bool = False) -> tuple:
+    """The launcher's description of one parameter (see Spec in _native.c). `apart`: the build assumes this
+    written argument overlaps no other (the native matcher checks it on every launch)."""
     if isinstance(t, T.ViewType):
         code = (ord(t.dtype.np_dtype.kind) << 8) | t.dtype.itemsize
-        return ("a", name, code, t.rank, t.layout, bool(writes), _native.TRAIT_ATOMIC if t.atomic else 0)
+        traits = _native.TRAIT_ATOMIC if t.atomic else 0
+        return ("a", name, code, t.rank, t.layout, bool(writes), traits, int(bool(writes and apart)))
     if isinstance(t, T.RandomPoolType):
         return ("a", name, (ord("u") << 8) | 8, 1, "C", True)
     conv = "f" if t.is_float else "b" if t.is_bool else "u" if t.kind == "u" else "i"

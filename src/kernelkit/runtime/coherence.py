@@ -39,6 +39,7 @@ from kernelkit.backends.base import HOST, Place
 from kernelkit.errors import KernelTypeError, KernelValueError
 from kernelkit.interop import KDL_CPU, dlpack_device, foreign
 from kernelkit.interop.foreign import checked_dtype, checked_geometry
+from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 
 HOST_STALE = _native.HOST_STALE
@@ -84,6 +85,36 @@ def span(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> tup
     low = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides, strict=True))
     high = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides, strict=True))
     return low, high - low + itemsize
+
+
+def overlapping(args: dict[str, Any], kernel: N.Kernel) -> tuple[str, str] | None:
+    """(written argument, argument it overlaps) when two of a launch's array arguments share memory and the
+    kernel writes one of them; the same array passed twice does not count (each iteration still touches its own
+    elements). Decided on the host arrays, exactly as the native matcher decides it (launch.c args_overlap),
+    so that both paths agree about which build a launch needs."""
+    spans: dict[str, tuple[int, int, np.ndarray]] = {}
+    for p in kernel.params:
+        if not isinstance(p.type, T.ViewType):
+            continue
+        v = args.get(p.name)
+        a = v._array if isinstance(v, _native.ViewBase) else v
+        if not isinstance(a, np.ndarray):
+            continue
+        low, nbytes = _array_span(a)
+        if nbytes:
+            start = _address(a) + low
+            spans[p.name] = (start, start + nbytes, a)
+    for w in kernel.writes:
+        if w not in spans:
+            continue
+        lo, hi, a = spans[w]
+        for name, (lo2, hi2, b) in spans.items():
+            if name == w or not (lo < hi2 and lo2 < hi):
+                continue
+            same = _address(a) == _address(b) and a.shape == b.shape and a.strides == b.strides
+            if not (same and a.dtype == b.dtype):
+                return w, name
+    return None
 
 
 def _array_span(a: np.ndarray) -> tuple[int, int]:

@@ -11,12 +11,14 @@ spec, run it. Backends are called, never callers.
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from typing import Any
 
 from kernelkit import _native
 from kernelkit.backends.base import Backend
 from kernelkit.compile import pipeline
-from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, caller_loc
+from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, KernelValueError, Loc, caller_loc
 from kernelkit.frontend import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
@@ -25,6 +27,18 @@ from kernelkit.runtime.args import arg_type, param_descriptor, writable_check
 
 Launch = _native.Launch
 team_launch = _native.team_launch
+
+
+def _failed(e: KernelRuntimeError) -> KernelRuntimeError:
+    """A compiled kernel's runtime error, located: at the kernel line the kernel reported (bounds checks end
+    their message with "\n#line N FILE", see core.h), with the launch line in the text; else at the launch."""
+    launched = caller_loc()
+    text, sep, where = e.message.partition("\n#line ")
+    line, _, file = where.partition(" ")
+    if sep and line.isdigit() and file:
+        at = f" (launched at {launched})" if launched is not None else ""
+        return KernelRuntimeError(text + at, Loc(file, int(line), 0))
+    return KernelRuntimeError(e.message, launched)
 
 
 def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
@@ -36,7 +50,7 @@ def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
             try:
                 r = backend.native(specs, rec, kwargs, backend.handle)
             except KernelRuntimeError as e:
-                raise KernelRuntimeError(e.message, caller_loc()) from None  # name the launch line
+                raise _failed(e) from None  # name the kernel line, or the launch line
             if r is not NotImplemented:
                 return r
     elif profiler.active is not None:
@@ -50,7 +64,7 @@ def _timed(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
         try:
             r = backend.native(specs, rec, kwargs, backend.handle)
         except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
+            raise _failed(e) from None
         if r is not NotImplemented:
             return r
     return _slow(backend, wu, rec, kwargs)
@@ -58,6 +72,8 @@ def _timed(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
 
 def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
     kernel, guards, args = prepare(wu, rec, kwargs, backend.device_memory)
+    if not backend.interpreted and N.assumes_independent(kernel):
+        kernel = _for_overlaps(backend, kernel, args)
     staged, after = coherence.stage(args, kernel.params, kernel.writes, backend.place)
     try:
         if backend.interpreted:
@@ -68,12 +84,19 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
             if r is NotImplemented:
                 built = pipeline.build(backend, kernel)
                 wu._count("cache_hits" if built.from_cache else "compiles")
+                apart = N.assumes_independent(kernel)
                 params = tuple(
-                    param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes) for p in kernel.params
+                    param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes, apart)
+                    for p in kernel.params
                 )
                 guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
                 spec = backend.make_spec(kernel, built.binary, params, guard_tuple, rec)
-                specs.insert(0, spec)
+                # the in-order build for overlapping arguments goes last: the matcher tries it only after the
+                # vectorized one refused the launch's arguments (launch.c args_overlap)
+                if kernel.no_simd:
+                    specs.append(spec)
+                else:
+                    specs.insert(0, spec)
                 del specs[backend.max_specs :]
                 r = backend.native([spec], rec, staged, backend.handle)
                 if r is NotImplemented:
@@ -82,7 +105,7 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
                         f"its own arguments ({params}); please report this"
                     )
         except KernelRuntimeError as e:
-            raise KernelRuntimeError(e.message, caller_loc()) from None
+            raise _failed(e) from None
         except KernelValueError as e:
             if e.loc is None:
                 raise KernelValueError(e.message, caller_loc()) from None
@@ -91,6 +114,30 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
     finally:
         for done in after:
             done()
+
+
+_in_order: weakref.WeakKeyDictionary[N.Kernel, N.Kernel] = weakref.WeakKeyDictionary()  # -> its no_simd build
+
+
+def _for_overlaps(backend: Backend, kernel: N.Kernel, args: dict[str, Any]) -> N.Kernel:
+    """The kernel to build for these arguments: itself, or, when a written argument overlaps another one (two
+    subviews of one buffer), its in-order build (no simd lanes, one thread: the order Debug runs iterations in)
+    on host memory; on a GPU, whose threads run at once whatever the build, an error."""
+    clash = coherence.overlapping(args, kernel)
+    if clash is None:
+        return kernel
+    written, other = clash
+    if not backend.place.host_backed:
+        raise KernelValueError(
+            f"arguments {written!r} and {other!r} of kernel {kernel.name!r} overlap in memory and the kernel writes "
+            f"{written!r}: on {backend.name} its iterations run at the same time, so the result would depend on "
+            "their order; pass arrays that do not overlap (e.g. a copy of one of them)",
+            caller_loc(),
+        )
+    hit = _in_order.get(kernel)
+    if hit is None:
+        hit = _in_order[kernel] = dataclasses.replace(kernel, no_simd=True)
+    return hit
 
 
 # --- typing and lowering ------------------------------------------------------------------------------------

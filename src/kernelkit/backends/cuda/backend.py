@@ -17,7 +17,7 @@ import numpy as np
 
 from kernelkit import _native, config
 from kernelkit.backends.base import Backend, Records
-from kernelkit.backends.cpp import result_tag
+from kernelkit.backends.cpp import result_tag, uses_fast_math
 from kernelkit.backends.cuda import render
 from kernelkit.backends.cuda import toolchain as cuda_toolchain
 from kernelkit.errors import KernelRuntimeError, KernelValueError
@@ -25,6 +25,11 @@ from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+# NVRTC fuses `a * b + c` into an FMA by default (--fmad=true). kernelkit's contract is IEEE results equal to the
+# host spaces and NumPy (docs/numerics.md), so contraction is off unless a kernel asks for fast math.
+IEEE_OPTIONS = ("--fmad=false",)
+FAST_OPTIONS = ("--use_fast_math",)  # implies --fmad=true, --ftz=true, approximate division and sqrt
 
 
 class CudaTarget(Backend):
@@ -41,7 +46,7 @@ class CudaTarget(Backend):
 
     def identity(self, records: Records) -> str:
         target, is_ptx, ident = cuda_toolchain.target(self.arch, records)
-        return f"{target}\0{is_ptx}\0{ident}"
+        return f"{target}\0{is_ptx}\0{ident}\0{' '.join(IEEE_OPTIONS)}\0{' '.join(FAST_OPTIONS)}"
 
     def render(self, kernel: N.Kernel) -> str:
         return render.render(kernel, bounds_check=config.get().bounds_check)
@@ -51,7 +56,10 @@ class CudaTarget(Backend):
         from kernelkit.backends.cuda import nvrtc
 
         target, is_ptx = nvrtc.target_for(self.arch)  # compiling loads NVRTC anyway
-        image = nvrtc.compile(source, f"{kernel.name}.cu", target, include_dirs=[INCLUDE_DIR], ptx=is_ptx)
+        options = FAST_OPTIONS if uses_fast_math(kernel) else IEEE_OPTIONS
+        image = nvrtc.compile(
+            source, f"{kernel.name}.cu", target, options=options, include_dirs=[INCLUDE_DIR], ptx=is_ptx
+        )
         with open(out_path, "wb") as f:
             f.write(image)
 
@@ -200,6 +208,7 @@ class CudaBackend(CudaTarget):
                 ep["cuGetErrorName"],
                 driver.symbol_address("cuCtxGetCurrent"),
                 ep["cuCtxSetCurrent"],
+                ep["cuStreamQuery"],  # the interruptible wait of reductions and scans (cuda.c kk_cuda_wait)
             )
         return self._entry_points
 
@@ -210,9 +219,10 @@ class CudaBackend(CudaTarget):
             if b._dev is None:
                 continue
             try:
-                if b.handle:
-                    driver.Stream.wrap(b.handle, b._dev).synchronize()
-                else:
+                # Stream.synchronize polls, so Ctrl-C ends the wait (docs/numerics.md); on the legacy default
+                # stream the context synchronize after it finds the work done and catches the rest
+                driver.Stream.wrap(b.handle, b._dev).synchronize()
+                if not b.handle:
                     b._dev.synchronize()
             except driver.CudaError as e:
                 raise KernelRuntimeError(

@@ -9,9 +9,11 @@ from kernelkit import _native
 from kernelkit.backends.base import Backend
 from kernelkit.backends.debug import runtime
 from kernelkit.backends.debug.render import PyRenderer
-from kernelkit.errors import KernelRuntimeError
+from kernelkit.errors import KernelRuntimeError, KernelValueError
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
+
+MAX_TEAM_SIZE = 1 << 16  # threads of one emulated team (compiled spaces are limited by their hardware)
 
 
 class _Compiled:
@@ -50,6 +52,11 @@ class DebugBackend(Backend):
             values.append(v)
         body = compiled.body
         if rec.is_team:
+            if rec.team_size > MAX_TEAM_SIZE:
+                raise KernelValueError(
+                    f"team_size {rec.team_size} is more than the Debug space emulates ({MAX_TEAM_SIZE} threads per "
+                    "team, each a Python generator); use a smaller team or pk.AUTO"
+                )
             try:
                 return self._teams(kernel, compiled, rec, values, reducer, init)
             except KernelRuntimeError:

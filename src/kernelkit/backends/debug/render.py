@@ -36,7 +36,7 @@ class PyRenderer:
     def e_Const(self, e: N.Const) -> str:
         v = e.value
         if e.type.is_float:
-            v = float(v)
+            v = T.convert_value(v, e.type)  # a float32 constant holds the float32 value, as in compiled code
             if v != v:
                 return "_NAN"
             if v in (float("inf"), float("-inf")):
@@ -55,15 +55,25 @@ class PyRenderer:
         if op in ("min", "max"):
             return f"_{op}({a}, {b})"
         if op == "/":
-            return f"_div({a}, {b})"
+            return f"_fop(_div({a}, {b}))" if t is T.float32 else f"_div({a}, {b})"  # float32 quotients round
         if op == "//":
+            if t is T.float32:
+                return f"_ffloordiv32({a}, {b})"
             return f"_ffloordiv({a}, {b})" if t.is_float else f"_floordiv({a}, {b})"
         if op == "%":
+            if t is T.float32:
+                return f"_fmod32({a}, {b})"
             return f"_fmod({a}, {b})" if t.is_float else f"_mod({a}, {b})"
         if op == "**":
-            return f"_fpow({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
+            if t is T.float32:
+                return f"_m32.pow({a}, {b})"
+            return f"_fpow64({a}, {b})" if t.is_float else f"_ipow({a}, {b})"
         if t.is_float and op in "+-*":
             return f"_fop({a} {op} {b})" if t is T.float32 else f"({a} {op} {b})"
+        if op == "<<" and t.is_int:
+            return f"_shl({a}, {b}, {t.bits}, {t.kind == 'i'})"
+        if op == ">>" and t.is_int:
+            return f"_shr({a}, {b}, {t.bits})"
         if t.is_int:
             return f"_wrap({a} {op} {b}, {t.bits}, {t.kind == 'i'})"
         return f"({a} {op} {b})"
@@ -91,9 +101,11 @@ class PyRenderer:
     def e_MathCall(self, e: N.MathCall) -> str:
         args = ", ".join(self.expr(a) for a in e.args)
         if e.fn == "abs":
-            return f"abs({args})"
-        r = f"_m.{e.fn}({args})"
-        return f"_fop({r})" if e.type is T.float32 else r
+            t = e.type
+            return f"_wrap(abs({args}), {t.bits}, {t.kind == 'i'})" if t.is_int else f"abs({args})"
+        if e.type is T.float32:
+            return f"_m32.{e.fn}({args})"  # the C library's float functions, as compiled host code calls them
+        return f"_m.{e.fn}({args})"
 
     def e_Load(self, e: N.Load) -> str:
         v = self.expr(e.view)
@@ -314,6 +326,8 @@ def conv(src: str, dst: T.Type, have: T.Type, from_array: bool = False) -> str:
     if not isinstance(dst, T.ScalarType):
         return src
     if dst.is_float:
+        if dst is T.float32 and not from_array and isinstance(have, T.ScalarType) and have.is_int:
+            return f"_i2f32(int({src}))"
         r = f"float({src})"
         return f"_fop({r})" if dst is T.float32 and not from_array else r
     if dst.is_bool:

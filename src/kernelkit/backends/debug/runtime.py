@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import struct
 import sys
+import threading
 
 import numpy as np
 
@@ -35,9 +37,36 @@ def _wrap(v: int, bits: int, signed: bool) -> int:
 
 
 def _toint(v: float, bits: int, signed: bool) -> int:
-    if v != v or v in (math.inf, -math.inf):
-        return 0  # undefined in C; defined here as 0 so Debug never raises where a compiled kernel runs
-    return _wrap(int(v), bits, signed)
+    """float -> int: truncation toward zero, NaN -> 0, saturation at the type's range (docs/numerics.md)."""
+    if v != v:
+        return 0
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if v >= hi:
+        return hi
+    if v <= lo:
+        return lo
+    return int(v)
+
+
+def _i2f32(v: int) -> float:
+    """int -> float32 with one rounding (float(v) first would round twice beyond 2**53)."""
+    if -(1 << 53) <= v <= (1 << 53):
+        return _fop(float(v))
+    return float(np.array(v, dtype=np.uint64 if v > 0 else np.int64).astype(np.float32))
+
+
+def _shl(a: int, b: int, bits: int, signed: bool) -> int:
+    """a << b at the width of the type: a count outside [0, bits) shifts every bit out (docs/numerics.md)."""
+    if not 0 <= b < bits:
+        return 0
+    return _wrap(a << b, bits, signed)
+
+
+def _shr(a: int, b: int, bits: int) -> int:
+    """a >> b (arithmetic for signed types): a count outside [0, bits) leaves only the sign (0 or -1)."""
+    if not 0 <= b < bits:
+        return -1 if a < 0 else 0
+    return a >> b
 
 
 _f32 = struct.Struct("f")
@@ -83,6 +112,40 @@ def _fmod(a: float, b: float) -> float:
     return a % b
 
 
+def _ffloordiv32(a: float, b: float) -> float:
+    """float32 `a // b` step by step in float32, as core.h's pyfloordiv computes it (CPython's algorithm): in
+    double precision some steps would round differently."""
+    f = np.float32
+    with np.errstate(all="ignore"):
+        x, y = f(a), f(b)
+        if y == 0:
+            return float(x / y)
+        mod = np.fmod(x, y)
+        div = (x - mod) / y
+        if mod != 0 and ((y < 0) != (mod < 0)):
+            div = div - f(1)
+        if div != 0:
+            fl = np.floor(div)
+            if div - fl > f(0.5):
+                fl = fl + f(1)
+            return float(fl)
+        return float(np.copysign(f(0), x / y))
+
+
+def _fmod32(a: float, b: float) -> float:
+    """float32 `a % b` in float32 (core.h pyfmod): the divisor's sign, a zero result included."""
+    f = np.float32
+    with np.errstate(all="ignore"):
+        x, y = f(a), f(b)
+        r = np.fmod(x, y)
+        if r != 0:
+            if (r < 0) != (y < 0):
+                r = r + y
+        elif r == r:
+            r = np.copysign(f(0), y)
+        return float(r)
+
+
 def _ipow(a: int, b: int) -> int:
     if b < 0:
         return 1 if a == 1 else ((-1 if b & 1 else 1) if a == -1 else 0)
@@ -111,7 +174,17 @@ def _range(a: int, b: int, s: int):
     return range(a, b, s) if s else ()
 
 
+# Debug kernels launched from several Python threads at once interleave at any bytecode: the read-modify-write
+# of an atomic and a random pool's claim are made atomic by this lock (the compiled spaces use hardware atomics).
+_LOCK = threading.Lock()
+
+
 def _atomic(op: str, view, idx, *args):
+    with _LOCK:
+        return _atomic_locked(op, view, idx, *args)
+
+
+def _atomic_locked(op: str, view, idx, *args):
     old = view[idx]
     old = old.item() if hasattr(old, "item") else old
     if op == "cas":
@@ -268,6 +341,9 @@ class _SafeMath:
             return lambda x: _fpow(2.0, x)
         if name in ("isnan", "isinf", "isfinite"):
             return getattr(math, name)
+        if name in ("floor", "ceil", "trunc"):  # C's: a float result (floor(-0.0) is -0.0, floor(inf) is inf)
+            fn = getattr(np, name)
+            return lambda x: float(fn(x))
         if name == "tgamma":
             base = math.gamma
         else:
@@ -287,7 +363,68 @@ class _SafeMath:
         return safe
 
 
-_m = _SafeMath()
+_safe = _SafeMath()
+
+
+class _CMath:
+    """Math functions as compiled host code calls them: the C library's (`sin`, `cbrt`, `tgamma` for float64;
+    `sinf`, `powf` for float32), so that Debug gives the host spaces' results to the bit (CPython implements some
+    itself, erf and lgamma among them, and NumPy others). Without a C math library (or a function in it), the
+    Python/NumPy version is used, rounded to float32 for float32."""
+
+    _TWO = ("atan2", "pow", "fmin", "fmax", "fmod", "hypot", "copysign")
+
+    def __init__(self, suffix: str, ctype) -> None:
+        import ctypes.util
+
+        self._suffix = suffix
+        self._ctype = ctype
+        name = ctypes.util.find_library("m")
+        try:
+            self._lib = ctypes.CDLL(name) if name else None
+        except OSError:
+            self._lib = None
+
+    def _fallback(self, name: str):
+        base = getattr(_safe, name)
+        if self._suffix != "f":
+            return base
+        return lambda *args: _fop(base(*args))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in ("isnan", "isinf", "isfinite"):
+            fn = getattr(math, name)  # exact predicates (C's are macros, not functions)
+        elif name == "rsqrt":  # core.h: 1 / sqrt(x), two roundings at the type's precision
+            sqrt = getattr(self, "sqrt")  # noqa: B009 - the C library's, bound on first use
+            rnd = _fop if self._suffix == "f" else float
+
+            def fn(x):
+                return rnd(_div(1.0, sqrt(x)))
+
+        else:
+            symbol = name + self._suffix
+            cfn = getattr(self._lib, symbol, None) if self._lib is not None else None
+            if cfn is None:
+                fn = self._fallback(name)
+            else:
+                cfn.restype = self._ctype
+                cfn.argtypes = [self._ctype] * (2 if name in self._TWO else 1)
+                fn = cfn
+        setattr(self, name, fn)
+        return fn
+
+
+_m = _CMath("", ctypes.c_double)
+_m32 = _CMath("f", ctypes.c_float)
+
+
+def _fpow64(a: float, b: float) -> float:
+    """float64 `a ** b` as C's pow computes it: a negative base with a non-integer exponent is NaN, where Python
+    would go complex (and report an overflow of that complex number as OverflowError)."""
+    return _m.pow(a, b)
+
 
 NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.startswith("__")}
 
@@ -296,8 +433,9 @@ NAMESPACE = {k: v for k, v in globals().items() if k.startswith("_") and not k.s
 
 
 def _rand_get_state(pool) -> list:
-    claim = int(pool[1])
-    pool[1] = (claim + 1) & rng.M64
+    with _LOCK:
+        claim = int(pool[1])
+        pool[1] = (claim + 1) & rng.M64
     return [rng.stream_state(int(pool[0]), claim)]
 
 

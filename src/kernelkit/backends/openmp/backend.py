@@ -14,9 +14,9 @@ from typing import Any
 
 from kernelkit import _native, config
 from kernelkit.backends.base import Backend, Place, Records
-from kernelkit.backends.cpp import result_tag
-from kernelkit.backends.openmp import render
-from kernelkit.backends.openmp.toolchain import find_cxx, require_cxx
+from kernelkit.backends.cpp import result_tag, uses_fast_math
+from kernelkit.backends.openmp import elf, render
+from kernelkit.backends.openmp.toolchain import find_cxx, native_target, require_cxx
 from kernelkit.ir import nodes as N
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -63,19 +63,24 @@ class HostBackend(Backend):
 
     def identity(self, records: Records) -> str:
         tc = require_cxx()
-        return f"{self.target}\0{tc.identity}\0{' '.join(tc.flags(self.target))}"
+        native = native_target(tc, records)  # what -march=native means here: binaries are for this CPU
+        return f"{self.target}\0{tc.identity}\0{' '.join(tc.flags(self.target))}\0{native}"
 
     def render(self, kernel: N.Kernel) -> str:
         return render.render(kernel, bounds_check=config.get().bounds_check)
 
     def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
-        import tempfile
+        # the source and the compiler's own temporary files go next to the output (`out_path + ".d"`, which
+        # the cache removes with the output, and sweeps when a killed build left it behind)
+        tmp = out_path + ".d"
+        os.makedirs(tmp, mode=0o700, exist_ok=True)
+        src = os.path.join(tmp, f"{kernel.name}.cpp")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(source)
+        require_cxx().compile(src, out_path, self.target, kernel.name, fast_math=uses_fast_math(kernel), tmpdir=tmp)
 
-        with tempfile.TemporaryDirectory(prefix="kernelkit-") as tmp:
-            src = os.path.join(tmp, f"{kernel.name}.cpp")
-            with open(src, "w", encoding="utf-8") as f:
-                f.write(source)
-            require_cxx().compile(src, out_path, self.target, kernel.name)
+    def verify(self, path: str) -> str | None:
+        return elf.problem(path)  # a truncated library would kill the process with SIGBUS inside dlopen
 
     def load(self, path: str, kernel: N.Kernel) -> Library:
         lib = ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL)

@@ -6,6 +6,8 @@
  * stream and read the result from mapped pinned memory. */
 #include "native.h"
 
+#include <time.h>
+
 typedef int (*cu_launch_fn)(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                             unsigned smem, void* stream, void** params, void** extra);
 typedef int (*cu_sync_fn)(void* stream);
@@ -25,6 +27,7 @@ typedef struct {
     long long max_grid; /* reductions and scans: blocks that fill the device */
     cu_launch_fn launch;
     cu_sync_fn sync;
+    cu_sync_fn query; /* cuStreamQuery: the interruptible wait (kk_cuda_wait); NULL: cuStreamSynchronize */
     cu_errname_fn errname;
     cu_ctxget_fn ctxget;
     cu_ctxset_fn ctxset;
@@ -55,6 +58,56 @@ static void cudaspec_dealloc(KKCudaSpec* self) {
     Py_TYPE(self)->tp_free((PyObject*)self);
 }
 
+/* ------------------------------------------------------------------------------------------------ waiting */
+
+#define CU_NOT_READY 600 /* CUDA_ERROR_NOT_READY */
+#define KK_WAIT_POLL_MS 100
+
+static long long ms_since(const struct timespec* t0) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t0->tv_sec) * 1000LL + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Wait for `stream` with the GIL released, interruptibly: poll cuStreamQuery (spinning at first, as
+ * cuStreamSynchronize would, then sleeping in steps of up to 100 us), and every KK_WAIT_POLL_MS take the GIL
+ * back and run Python's pending signal handlers, so Ctrl-C ends the wait with KeyboardInterrupt (the kernel
+ * itself runs on until it finishes: a GPU kernel cannot be stopped from the host). Called with the GIL held;
+ * returns the CUDA status, or -1 with the Python exception set. */
+int kk_cuda_wait(cu_sync_fn query, void* stream) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    PyThreadState* ts = PyEval_SaveThread();
+    long long polls = 0;
+    long sleep_ns = 1000;
+    int rc;
+    while ((rc = query(stream)) == CU_NOT_READY) {
+        if (++polls > 2000) { /* not a short kernel: stop spinning */
+            struct timespec d = {0, sleep_ns};
+            nanosleep(&d, NULL);
+            if (sleep_ns < 100000) sleep_ns *= 2;
+        }
+        if ((polls & 63) == 0 && ms_since(&t0) >= KK_WAIT_POLL_MS) {
+            PyEval_RestoreThread(ts);
+            if (PyErr_CheckSignals() < 0) return -1;
+            ts = PyEval_SaveThread();
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+        }
+    }
+    PyEval_RestoreThread(ts);
+    return rc;
+}
+
+/* cuda_wait(query_address, stream) -> CUDA status: kk_cuda_wait for Python callers (Stream.synchronize; tests
+ * drive it with a stand-in query that never finishes, to check that Ctrl-C ends the wait). */
+static PyObject* kk_cuda_wait_py(PyObject* self, PyObject* args) {
+    unsigned long long q, stream;
+    if (!PyArg_ParseTuple(args, "KK", &q, &stream)) return NULL;
+    const int rc = kk_cuda_wait((cu_sync_fn)(uintptr_t)q, (void*)(uintptr_t)stream);
+    if (rc < 0) return NULL;
+    return PyLong_FromLong(rc);
+}
+
 /* CudaSpec(functions, pattern, block, scan2_block, max_grid, entry_points, ctx, result, scratch, counter,
  *          err_flag, place, params, guards, result_tag, label, check, keepalive)
  * entry_points: (cuLaunchKernel, cuStreamSynchronize, cuGetErrorName, cuCtxGetCurrent, cuCtxSetCurrent);
@@ -69,10 +122,11 @@ static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
                           &keepalive))
         return -1;
     self->nfn = (int)PyTuple_GET_SIZE(fns);
-    if (self->nfn < 1 || self->nfn > 3 || PyTuple_GET_SIZE(eps) != 5) {
-        PyErr_SetString(PyExc_ValueError, "CudaSpec: 1-3 functions and 5 entry points");
+    if (self->nfn < 1 || self->nfn > 3 || PyTuple_GET_SIZE(eps) < 5 || PyTuple_GET_SIZE(eps) > 6) {
+        PyErr_SetString(PyExc_ValueError, "CudaSpec: 1-3 functions and 5 or 6 entry points");
         return -1;
     }
+    self->query = PyTuple_GET_SIZE(eps) > 5 ? (cu_sync_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 5)) : NULL;
     for (int k = 0; k < self->nfn; ++k) self->fn[k] = PyLong_AsVoidPtr(PyTuple_GET_ITEM(fns, k));
     self->launch = (cu_launch_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 0));
     self->sync = (cu_sync_fn)PyLong_AsVoidPtr(PyTuple_GET_ITEM(eps, 1));
@@ -279,9 +333,14 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
 done:
     if (buf != stack_buf) PyMem_Free(buf);
     if (spec->pattern == CK_FOR || spec->pattern == CK_TEAM_FOR) Py_RETURN_NONE;
-    Py_BEGIN_ALLOW_THREADS
-    rc = spec->sync(stream);
-    Py_END_ALLOW_THREADS
+    if (spec->query) {
+        rc = kk_cuda_wait(spec->query, stream);
+        if (rc < 0) return NULL; /* interrupted: KeyboardInterrupt is set */
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        rc = spec->sync(stream);
+        Py_END_ALLOW_THREADS
+    }
     if (rc) return cuda_error(spec, rc, "cuStreamSynchronize");
     return kk_read_result(spec->result_tag, (const kk_result_t*)spec->result);
 fail:
@@ -346,6 +405,7 @@ PyMethodDef kk_cuda_methods[] = {
      "launch_cuda(specs, rec, kwargs, stream): run the first matching CUDA spec, else NotImplemented"},
     {"cuda_team_shape", kk_cuda_team_shape, METH_O, "(team_size, vector_length) of a team launch on a CUDA block"},
     {"last_cuda_kernel", kk_last_cuda_kernel, METH_NOARGS, "label of the last CUDA kernel launched"},
+    {"cuda_wait", kk_cuda_wait_py, METH_VARARGS, "cuda_wait(cuStreamQuery address, stream): interruptible wait"},
     {NULL},
 };
 

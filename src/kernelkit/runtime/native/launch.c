@@ -7,6 +7,8 @@
  * call is proportional to the number of arguments, never to the kernel. */
 #include "native.h"
 
+#include <time.h>
+
 /* ------------------------------------------------------------------------------------------------ Launch */
 
 static const char* const PATTERN_NAMES[] = {"for", "reduce", "scan"};
@@ -164,6 +166,20 @@ static PyObject* kk_team_launch(PyObject* self, PyObject* const* args, Py_ssize_
         PyErr_SetString(kk_value_error, "a TeamPolicy needs league_size >= 0, team_size >= 1 and vector_length >= 1");
         goto fail;
     }
+    /* threads and lanes are counted in 32 bits by every driver: a larger request is an error, never truncated */
+    if (L->team_size > INT32_MAX || L->vector_length > INT32_MAX ||
+        L->team_size * L->vector_length > INT32_MAX) {
+        PyErr_Format(kk_value_error,
+                     "a TeamPolicy of team_size %lld and vector_length %lld asks for more than 2**31 - 1 threads "
+                     "per team; no space runs that many (use pk.AUTO or a smaller team)",
+                     L->team_size, L->vector_length);
+        goto fail;
+    }
+    for (int k = 0; k < 4; ++k)
+        if (L->scratch[k] < 0) {
+            PyErr_Format(kk_value_error, "a TeamPolicy's scratch size cannot be negative (got %lld)", L->scratch[k]);
+            goto fail;
+        }
     if (launch_finish(L, n > 5 ? args[5] : NULL, n > 6 ? args[6] : NULL, n > 7 ? args[7] : NULL) < 0) goto fail;
     return (PyObject*)L;
 fail:
@@ -327,7 +343,8 @@ int kk_parse_params(PyObject* params, Py_ssize_t* n_out, kk_param_t** out) {
         }
         if (!PyArg_Parse(PyTuple_GET_ITEM(p, 0), "s", &kind)) return -1;
         if (kind[0] == 'a') {
-            if (!PyArg_ParseTuple(p, "sUiisp|i", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes, &q->traits))
+            if (!PyArg_ParseTuple(p, "sUiisp|ii", &kind, &name, &q->dtcode, &q->ndim, &layout, &q->writes, &q->traits,
+                                  &q->alias))
                 return -1;
             q->kind = P_ARRAY;
             q->layout = layout[0];
@@ -551,9 +568,48 @@ void kk_pack_free(kk_pack_t* P) {
     }
 }
 
+/* The bytes an array argument spans: [lo, hi); empty when an extent is 0. */
+static int span_of(const kk_param_t* q, const kk_arg_t* a, uintptr_t* lo, uintptr_t* hi) {
+    const long long isz = q->dtcode & 0xff;
+    long long neg = 0, pos = 0;
+    for (int k = 0; k < q->ndim; ++k) {
+        if (a->a.ext[k] <= 0) return 0;
+        const long long off = (a->a.ext[k] - 1) * a->a.str[k] * isz;
+        if (off < 0) neg += off;
+        else pos += off;
+    }
+    *lo = (uintptr_t)a->a.data + neg;
+    *hi = (uintptr_t)a->a.data + pos + isz;
+    return 1;
+}
+
+static int same_array(const kk_param_t* p, const kk_arg_t* a, const kk_param_t* q, const kk_arg_t* b) {
+    if (a->a.data != b->a.data || p->ndim != q->ndim || p->dtcode != q->dtcode) return 0;
+    for (int k = 0; k < p->ndim; ++k)
+        if (a->a.ext[k] != b->a.ext[k] || a->a.str[k] != b->a.str[k]) return 0;
+    return 1;
+}
+
+/* 1 when an argument written by a build that assumes independent iterations (q->alias) shares memory with
+ * another array argument (the same array passed twice is fine: each iteration still touches its own elements).
+ * The mirror of runtime/coherence.py `overlapping`, which decides the same in the slow path. */
+static int args_overlap(const kk_param_t* params, Py_ssize_t n, const kk_arg_t* args) {
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        if (!params[k].alias) continue;
+        uintptr_t lo, hi, lo2, hi2;
+        if (!span_of(&params[k], &args[k], &lo, &hi)) continue;
+        for (Py_ssize_t m = 0; m < n; ++m) {
+            if (m == k || params[m].kind != P_ARRAY || !span_of(&params[m], &args[m], &lo2, &hi2)) continue;
+            if (lo < hi2 && lo2 < hi && !same_array(&params[k], &args[k], &params[m], &args[m])) return 1;
+        }
+    }
+    return 0;
+}
+
 /* Match every parameter of a spec against the keyword arguments and pack it: host arrays at KK_PLACE_HOST, else
- * the described copies at `place`. Returns 1 (matched and packed), 0 (not this spec) or -1 (error set). More than
- * KK_STACK_ARGS parameters use the heap: kk_pack_free. */
+ * the described copies at `place`. Returns 1 (matched and packed), 0 (not this spec: also when arguments overlap
+ * that its build assumes apart) or -1 (error set). More than KK_STACK_ARGS parameters use the heap:
+ * kk_pack_free. */
 int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int place, kk_pack_t* P) {
     P->args = P->stack_args;
     P->written = P->stack_written;
@@ -569,6 +625,7 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
             return -1;
         }
     }
+    int check_alias = 0;
     for (Py_ssize_t k = 0; k < n; ++k) {
         const kk_param_t* q = &params[k];
         PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
@@ -582,7 +639,9 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
         else
             ok = match_placed_array(q, v, place, &P->args[k], &P->written[k]);
         if (ok != 1) return ok;
+        check_alias |= q->alias;
     }
+    if (check_alias && args_overlap(params, n, P->args)) return 0;
     return 1;
 }
 
@@ -603,6 +662,47 @@ static void fill_policy(const KKLaunch* R, kk_launch_t* L) {
         L->hi[k] = R->hi[k];
         L->tile[k] = R->tile[k];
     }
+}
+
+/* ------------------------------------------------------------------------------------------------ Ctrl-C */
+
+/* A long host launch stays interruptible: the kernel's thread 0 calls kk_poll between blocks of iterations
+ * (host.h Poller). At most every KK_POLL_MS it takes the GIL back for a moment and runs Python's pending signal
+ * handlers (PyErr_CheckSignals); if one raised (KeyboardInterrupt), the kernel stops and the launch returns
+ * with that exception. A launch shorter than one block never polls; launches from threads other than the main
+ * one (which never see signals) are given no poll at all. */
+#define KK_POLL_MS 100
+
+typedef struct {
+    PyThreadState* ts;
+    struct timespec last;
+    int started;
+} kk_poll_state_t;
+
+static unsigned long kk_main_thread = 0;
+
+static int kk_poll(void* Lv) {
+    kk_launch_t* L = (kk_launch_t*)Lv;
+    kk_poll_state_t* st = (kk_poll_state_t*)L->poll_state;
+    if (__atomic_load_n(&L->stop, __ATOMIC_RELAXED)) return 1;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!st->started) { /* the first block ended: time starts now */
+        st->last = now;
+        st->started = 1;
+        return 0;
+    }
+    const long long ms = (now.tv_sec - st->last.tv_sec) * 1000LL + (now.tv_nsec - st->last.tv_nsec) / 1000000;
+    if (ms < KK_POLL_MS) return 0;
+    st->last = now;
+    PyEval_RestoreThread(st->ts);
+    const int r = PyErr_CheckSignals();
+    st->ts = PyEval_SaveThread();
+    if (r < 0) {
+        __atomic_store_n(&L->stop, 1, __ATOMIC_RELAXED);
+        return 1;
+    }
+    return 0;
 }
 
 /* launch(specs, rec, kwargs, place) -> result | None | NotImplemented
@@ -640,11 +740,17 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
             }
             int rc = 0;
             if (ok == 1) {
-                Py_BEGIN_ALLOW_THREADS
+                kk_poll_state_t poll_state = {NULL, {0, 0}, 0};
+                if (PyThread_get_thread_ident() == kk_main_thread) {
+                    L.poll = kk_poll;
+                    L.poll_state = &poll_state;
+                }
+                poll_state.ts = PyEval_SaveThread();
                 rc = spec->entry(&L);
-                Py_END_ALLOW_THREADS
+                PyEval_RestoreThread(poll_state.ts);
                 for (Py_ssize_t k = 0; k < spec->nparams; ++k)
                     if (P.written[k]) kk_mark_written(P.written[k], place);
+                if (L.stop) ok = -1; /* interrupted: the exception a signal handler raised is set */
             }
             kk_pack_free(&P);
             if (ok != 1) return NULL;
@@ -671,6 +777,14 @@ PyMethodDef kk_launch_methods[] = {
 
 int kk_launch_init(PyObject* m) {
     if (PyType_Ready(&KKLaunch_Type) < 0 || PyType_Ready(&KKSpec_Type) < 0) return -1;
+    PyObject* threading = PyImport_ImportModule("threading");
+    PyObject* main = threading ? PyObject_CallMethod(threading, "main_thread", NULL) : NULL;
+    PyObject* ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
+    kk_main_thread = ident ? PyLong_AsUnsignedLong(ident) : 0;
+    Py_XDECREF(threading);
+    Py_XDECREF(main);
+    Py_XDECREF(ident);
+    if (PyErr_Occurred()) return -1;
     if (PyModule_AddObjectRef(m, "Launch", (PyObject*)&KKLaunch_Type) < 0 ||
         PyModule_AddObjectRef(m, "Spec", (PyObject*)&KKSpec_Type) < 0)
         return -1;

@@ -102,6 +102,7 @@ typedef struct {
     char layout;    /* 'C', 'F' or 'A' */
     int writes;
     int traits;     /* required View traits (KK_TRAIT_ATOMIC); plain arrays have none */
+    int alias;      /* written, by a build that assumes independent iterations: may overlap no other argument */
     PyTypeObject* pytype; /* scalars */
     char conv;            /* 'i', 'u', 'f', 'b' */
 } kk_param_t;

@@ -216,6 +216,7 @@ NATIVE_ENTRY_POINTS = (
     "cuMemcpyDtoHAsync_v2",
     "cuMemcpyDtoDAsync_v2",
     "cuStreamSynchronize",
+    "cuStreamQuery",
     "cuCtxSetCurrent",
     "cuEventRecord",
     "cuGetErrorName",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import time
 from typing import Any
 
 from kernelkit.backends.cuda.driver import api
@@ -70,7 +71,16 @@ class Stream:
     def synchronize(self) -> None:
         """Wait until all work queued on the stream has finished; raises a CudaError for a failed kernel."""
         self.device.activate()
-        check(cu().cuStreamSynchronize(self.handle), "cuStreamSynchronize")
+        # cuStreamQuery polled from Python, not cuStreamSynchronize: Ctrl-C ends the wait (KeyboardInterrupt
+        # between two polls). Spinning first, as the driver's own wait does, then in sleeps of 50 us.
+        table = cu()
+        status = table.cuStreamQuery(self.handle)
+        start = time.perf_counter()
+        while status == api.CUDA_ERROR_NOT_READY:
+            if time.perf_counter() - start > 0.005:
+                time.sleep(5e-5)
+            status = table.cuStreamQuery(self.handle)
+        check(status, "cuStreamSynchronize")
 
     def query(self) -> bool:
         """True when all work queued on the stream has finished."""

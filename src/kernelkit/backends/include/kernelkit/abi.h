@@ -47,6 +47,13 @@ typedef struct {
     int32_t pad_;
     const kk_arg_t* args;
     kk_result_t* result;
+    /* Interruption (host): thread 0 calls poll(L) between blocks of iterations (host.h Poller); nonzero means
+     * stop (a KeyboardInterrupt is pending), and poll has set `stop`, which the other threads read. NULL: never
+     * interrupted (launches from threads other than Python's main thread). */
+    int (*poll)(void* L);
+    void* poll_state;
+    int32_t stop;
+    int32_t pad2_;
     char err[KK_ERRLEN];
 } kk_launch_t;
 

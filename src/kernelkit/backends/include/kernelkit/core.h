@@ -82,10 +82,13 @@ KK_FUNCTION void err_report(char* out, const char* kernel) {
     out[at] = 0;
 }
 
-KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long long extent) {
+/* The message ends with "\n#line N FILE": the kernel line of the access (generated code carries #line
+ * directives, so __LINE__ and __FILE__ at KK_AT are the user's); the launcher turns it into the error's location. */
+KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long long extent, const char* file,
+                             int line) {
     if (!err_claim()) return;
     int at = 0;
-    const char* parts[] = {"index ", " out of bounds for dimension ", " of View '", "' (extent ", ")"};
+    const char* parts[] = {"index ", " out of bounds for dimension ", " of View '", "' (extent ", ")", "\n#line ", " "};
     err_copy(parts[0], at); while (err_msg[at]) ++at;
     at = err_num(index, at);
     err_copy(parts[1], at); while (err_msg[at]) ++at;
@@ -94,8 +97,21 @@ KK_FUNCTION void bounds_fail(const char* view, int dim, long long index, long lo
     err_copy(view, at); while (err_msg[at]) ++at;
     err_copy(parts[3], at); while (err_msg[at]) ++at;
     at = err_num(extent, at);
-    err_copy(parts[4], at);
+    err_copy(parts[4], at); while (err_msg[at]) ++at;
+    if (line > 0) {
+        err_copy(parts[5], at); while (err_msg[at]) ++at;
+        at = err_num(line, at);
+        err_copy(parts[6], at); while (err_msg[at]) ++at;
+        err_copy(file, at);
+    }
 }
+
+/* An element access as the renderer writes it: checked (naming the kernel line) under KK_BOUNDS_CHECK. */
+#ifdef KK_BOUNDS_CHECK
+#define KK_AT(v, ...) (v).at(__FILE__, __LINE__, __VA_ARGS__)
+#else
+#define KK_AT(v, ...) (v)(__VA_ARGS__)
+#endif
 
 /* ---------------------------------------------------------------------------------------- View */
 
@@ -145,12 +161,26 @@ struct View {
 #ifdef KK_BOUNDS_CHECK
         for (int k = 0; k < R; ++k)
             if ((uint64_t)ix[k] >= (uint64_t)ext[k]) {
-                bounds_fail(name, k, ix[k], ext[k]);
+                bounds_fail(name, k, ix[k], ext[k], "", 0);
                 return data[0]; /* never dereferenced past the end: the launch is reported failed */
             }
 #endif
         return data[offset(ix)];
     }
+
+#ifdef KK_BOUNDS_CHECK
+    template <class... I>
+    KK_FUNCTION T& at(const char* file, int line, I... i) const {
+        static_assert(sizeof...(I) == R, "wrong number of indices");
+        const int64_t ix[R] = {(int64_t)i...};
+        for (int k = 0; k < R; ++k)
+            if ((uint64_t)ix[k] >= (uint64_t)ext[k]) {
+                bounds_fail(name, k, ix[k], ext[k], file, line);
+                return data[0];
+            }
+        return data[offset(ix)];
+    }
+#endif
 
     KK_FUNCTION int64_t extent(int k) const { return ext[k]; }
 };
@@ -201,6 +231,13 @@ KK_FUNCTION View<T, R2, 'A'> subview(const View<T, R, L>& v, A... a) {
 
 template <class T> KK_FUNCTION constexpr bool is_signed_int() { return (T)(-1) < (T)0; }
 
+/* the unsigned type of the same width: wrapping arithmetic without signed overflow (undefined in C++) */
+template <class T> struct unsigned_of { typedef T type; };
+template <> struct unsigned_of<int8_t> { typedef uint8_t type; };
+template <> struct unsigned_of<int16_t> { typedef uint16_t type; };
+template <> struct unsigned_of<int32_t> { typedef uint32_t type; };
+template <> struct unsigned_of<int64_t> { typedef uint64_t type; };
+
 /* a // b with Python's floor semantics; division by zero gives 0 (never a crash: documented). */
 template <class T> KK_FUNCTION T floordiv(T a, T b) {
     if (b == 0) return 0;
@@ -226,14 +263,23 @@ template <class T> KK_FUNCTION T pymod(T a, T b) {
     }
 }
 
+/* Python's float %: the result takes the divisor's sign, a zero result included (CPython float_rem) */
 KK_FUNCTION double pyfmod(double a, double b) {
     double r = fmod(a, b);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    if (r != 0) {
+        if ((r < 0) != (b < 0)) r += b;
+    } else {
+        r = copysign(0.0, b);
+    }
     return r;
 }
 KK_FUNCTION float pyfmod(float a, float b) {
     float r = fmodf(a, b);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    if (r != 0) {
+        if ((r < 0) != (b < 0)) r += b;
+    } else {
+        r = copysignf(0.0f, b);
+    }
     return r;
 }
 /* Python's float floor division (CPython float_floor_div): exact on the remainder, so 1.0 // 0.1 == 9.0. */
@@ -276,18 +322,44 @@ template <class T> KK_FUNCTION T ipow(T a, T b) {
     if constexpr (is_signed_int<T>()) {
         if (b < 0) return a == 1 ? 1 : (a == (T)-1 ? ((b & 1) ? (T)-1 : (T)1) : 0);
     }
-    T r = 1;
+    typedef typename unsigned_of<T>::type U; /* wrapping multiplications (no signed overflow) */
+    U r = 1, x = (U)a;
     while (b) {
-        if (b & 1) r = (T)(r * a);
+        if (b & 1) r = (U)(r * x);
         b >>= 1;
-        if (b) a = (T)(a * a);
+        if (b) x = (U)(x * x);
     }
-    return r;
+    return (T)r;
+}
+
+/* Shifts by any count (C leaves counts outside [0, width) undefined): `<<` shifts every bit out, `>>` keeps
+ * only the sign; negative counts count as huge ones. The shift is done unsigned, so no signed overflow. */
+template <class T> KK_FUNCTION T shl(T a, T b) {
+    typedef typename unsigned_of<T>::type U;
+    return (uint64_t)(int64_t)b >= sizeof(T) * 8 ? (T)0 : (T)(U)((uint64_t)(U)a << (int)b);
+}
+template <class T> KK_FUNCTION T shr(T a, T b) {
+    if ((uint64_t)(int64_t)b >= sizeof(T) * 8) return is_signed_int<T>() && a < (T)0 ? (T)-1 : (T)0;
+    return (T)(a >> (int)b);
+}
+
+/* float -> integer: truncation toward zero, NaN -> 0, out-of-range values saturate (C leaves both undefined;
+ * this is what CUDA's conversion instructions do, so every space agrees). */
+template <class T, class F> KK_FUNCTION T ftoi(F x) {
+    const F lo = is_signed_int<T>() ? -(F)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (F)0;
+    const F hi = is_signed_int<T>() ? (F)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (F)2 * (F)((uint64_t)1 << (sizeof(T) * 8 - 1));
+    if (!(x == x)) return (T)0;
+    if (x <= lo) return is_signed_int<T>() ? (T)((uint64_t)1 << (sizeof(T) * 8 - 1)) : (T)0;
+    if (x >= hi) return (T)~(is_signed_int<T>() ? ((uint64_t)1 << (sizeof(T) * 8 - 1)) : (uint64_t)0);
+    return (T)x;
 }
 
 template <class T> KK_FUNCTION T min(T a, T b) { return b < a ? b : a; }
 template <class T> KK_FUNCTION T max(T a, T b) { return b > a ? b : a; }
-template <class T> KK_FUNCTION T abs(T a) { return a < 0 ? (T)(0 - a) : a; }
+template <class T> KK_FUNCTION T abs(T a) {  /* abs(INT_MIN) wraps to INT_MIN, as the language defines */
+    typedef typename unsigned_of<T>::type U;
+    return a < 0 ? (T)((U)0 - (U)a) : a;
+}
 KK_FUNCTION double abs(double a) { return fabs(a); }
 KK_FUNCTION float abs(float a) { return fabsf(a); }
 

@@ -39,9 +39,35 @@ KK_FUNCTION int team_for(const kk_launch_t* L, int64_t n) {
 #endif
 }
 
-template <class R, class T, class F>
+/* Ctrl-C: a launch runs in blocks of iterations; between blocks thread 0 asks the launcher (L->poll, which
+ * checks Python's signals at most every ~100 ms) whether to stop, and the other threads read L->stop. A block is
+ * long enough that the check costs nothing measurable; a launch shorter than one block never polls. */
+constexpr int64_t POLL_BLOCK = 1 << 15;
+
+struct Poller {
+    const kk_launch_t* L;
+    int t;
+    int64_t work;
+    KK_FUNCTION Poller(const kk_launch_t* L_, int t_) : L(L_), t(t_), work(0) {}
+    /* true: stop now (the launch is being interrupted) */
+    KK_FUNCTION bool stop_now() const {
+        if (t == 0 && L->poll) return L->poll((void*)L) != 0;
+        return __atomic_load_n(&L->stop, __ATOMIC_RELAXED) != 0;
+    }
+    /* count `n` iterations done; poll once a block's worth has been done */
+    KK_FUNCTION bool tick(int64_t n) {
+        work += n;
+        if (work < POLL_BLOCK) return false;
+        work = 0;
+        return stop_now();
+    }
+};
+
+template <class R, bool SIMD = true, class T, class F>
 KK_FUNCTION void reduce_chunk(int64_t b, int64_t e, T& acc, const F& f) {
-    if constexpr (R::op == OP_SUM) {
+    if constexpr (!SIMD) {
+        for (int64_t i = b; i < e; ++i) f(i, acc);
+    } else if constexpr (R::op == OP_SUM) {
         KK_PRAGMA(omp simd reduction(+ : acc))
         for (int64_t i = b; i < e; ++i) f(i, acc);
     } else if constexpr (R::op == OP_PROD) {
@@ -71,6 +97,17 @@ KK_FUNCTION void run_chunk(int64_t b, int64_t e, const F& f) {
     }
 }
 
+/* [b, e) in blocks of POLL_BLOCK, polling between blocks; `run(bb, be)` runs one block. */
+template <class G>
+KK_FUNCTION void blocked(Poller& p, int64_t b, int64_t e, const G& run) {
+    while (b < e) {
+        const int64_t m = e - b > POLL_BLOCK ? b + POLL_BLOCK : e;
+        run(b, m);
+        b = m;
+        if (b < e && p.stop_now()) return;
+    }
+}
+
 template <bool SIMD = true, class F>
 void parallel_for(const kk_launch_t* L, const F& f0) {
     const int64_t lo = L->lo[0], hi = L->hi[0];
@@ -78,18 +115,20 @@ void parallel_for(const kk_launch_t* L, const F& f0) {
     const int nt = team_for(L, hi - lo);
     if (nt == 1) {
         const F f = f0;
-        run_chunk<SIMD>(lo, hi, f);
+        Poller p(L, 0);
+        blocked(p, lo, hi, [&](int64_t b, int64_t e) { run_chunk<SIMD>(b, e, f); });
         return;
     }
     KK_PRAGMA(omp parallel num_threads(nt)) {
         const F f = f0;
         int64_t b, e;
         chunk(lo, hi, omp_get_num_threads(), omp_get_thread_num(), &b, &e);
-        run_chunk<SIMD>(b, e, f);
+        Poller p(L, omp_get_thread_num());
+        blocked(p, b, e, [&](int64_t bb, int64_t be) { run_chunk<SIMD>(bb, be, f); });
     }
 }
 
-template <class R, class T, class F>
+template <class R, bool SIMD = true, class T, class F>
 void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
     const int64_t lo = L->lo[0], hi = L->hi[0];
     result = R::template identity<T>();
@@ -97,7 +136,8 @@ void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
     const int nt = team_for(L, hi - lo);
     if (nt == 1) {
         const F f = f0;
-        reduce_chunk<R>(lo, hi, result, f);
+        Poller p(L, 0);
+        blocked(p, lo, hi, [&](int64_t b, int64_t e) { reduce_chunk<R, SIMD>(b, e, result, f); });
         return;
     }
     T* partial = (T*)__builtin_alloca(sizeof(T) * nt);
@@ -107,7 +147,8 @@ void parallel_reduce(const kk_launch_t* L, const F& f0, T& result) {
         T acc = R::template identity<T>();
         int64_t b, e;
         chunk(lo, hi, omp_get_num_threads(), omp_get_thread_num(), &b, &e);
-        reduce_chunk<R>(b, e, acc, f);
+        Poller p(L, omp_get_thread_num());
+        blocked(p, b, e, [&](int64_t bb, int64_t be) { reduce_chunk<R, SIMD>(bb, be, acc, f); });
         partial[omp_get_thread_num()] = acc;
     }
     for (int t = 0; t < nt; ++t) R::join(result, partial[t]);
@@ -124,7 +165,8 @@ void parallel_scan(const kk_launch_t* L, const F& f0, T& result) {
     if (nt == 1) {
         const F f = f0;
         T acc = (T)0;
-        for (int64_t i = lo; i < hi; ++i) f(i, acc, true);
+        Poller p(L, 0);
+        blocked(p, lo, hi, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) f(i, acc, true); });
         result = acc;
         return;
     }
@@ -136,13 +178,15 @@ void parallel_scan(const kk_launch_t* L, const F& f0, T& result) {
         int64_t b, e;
         chunk(lo, hi, omp_get_num_threads(), t, &b, &e);
         T acc = (T)0;
-        for (int64_t i = b; i < e; ++i) f(i, acc, false);
+        Poller p(L, t);
+        blocked(p, b, e, [&](int64_t bb, int64_t be) { for (int64_t i = bb; i < be; ++i) f(i, acc, false); });
         partial[t] = acc;
-        KK_PRAGMA(omp barrier)
+        KK_PRAGMA(omp barrier) /* every thread reaches it: an interrupted one only skipped iterations */
         T prefix = (T)0;
         for (int s = 0; s < t; ++s) prefix = (T)(prefix + partial[s]);
         acc = prefix;
-        for (int64_t i = b; i < e; ++i) f(i, acc, true);
+        if (!__atomic_load_n(&L->stop, __ATOMIC_RELAXED))
+            blocked(p, b, e, [&](int64_t bb, int64_t be) { for (int64_t i = bb; i < be; ++i) f(i, acc, true); });
     }
     for (int t = 0; t < nt; ++t) result = (T)(result + partial[t]);
 }
@@ -176,15 +220,20 @@ struct Tiling {
 
 /* Visit every point of a tile: an odometer over the outer dimensions, the last one as a simd loop. */
 template <int R, bool SIMD, class F>
-KK_FUNCTION void tile_for(const int64_t* b, const int64_t* e, const F& f) {
+KK_FUNCTION bool tile_for(const int64_t* b, const int64_t* e, const F& f, Poller& p) {
     int64_t ix[R];
     for (int k = 0; k < R; ++k) ix[k] = b[k];
     for (;;) {
-        if constexpr (SIMD) {
-            KK_PRAGMA(omp simd)
-            for (int64_t j = b[R - 1]; j < e[R - 1]; ++j) f(ix, j);
-        } else {
-            for (int64_t j = b[R - 1]; j < e[R - 1]; ++j) f(ix, j);
+        for (int64_t jb = b[R - 1]; jb < e[R - 1];) { /* a long row in blocks, polling between them */
+            const int64_t je = e[R - 1] - jb > POLL_BLOCK ? jb + POLL_BLOCK : e[R - 1];
+            if constexpr (SIMD) {
+                KK_PRAGMA(omp simd)
+                for (int64_t j = jb; j < je; ++j) f(ix, j);
+            } else {
+                for (int64_t j = jb; j < je; ++j) f(ix, j);
+            }
+            if (p.tick(je - jb)) return true;
+            jb = je;
         }
         int k = R - 2;
         while (k >= 0) {
@@ -192,23 +241,28 @@ KK_FUNCTION void tile_for(const int64_t* b, const int64_t* e, const F& f) {
             ix[k] = b[k];
             --k;
         }
-        if (k < 0) return;
+        if (k < 0) return false;
     }
 }
 
-template <int R, class Red, class T, class F>
-KK_FUNCTION void tile_reduce(const int64_t* b, const int64_t* e, T& acc, const F& f) {
+template <int R, class Red, bool SIMD, class T, class F>
+KK_FUNCTION bool tile_reduce(const int64_t* b, const int64_t* e, T& acc, const F& f, Poller& p) {
     int64_t ix[R];
     for (int k = 0; k < R; ++k) ix[k] = b[k];
     for (;;) {
-        reduce_chunk<Red>(b[R - 1], e[R - 1], acc, [&](int64_t j, T& a) { f(ix, j, a); });
+        for (int64_t jb = b[R - 1]; jb < e[R - 1];) {
+            const int64_t je = e[R - 1] - jb > POLL_BLOCK ? jb + POLL_BLOCK : e[R - 1];
+            reduce_chunk<Red, SIMD>(jb, je, acc, [&](int64_t j, T& a) { f(ix, j, a); });
+            if (p.tick(je - jb)) return true;
+            jb = je;
+        }
         int k = R - 2;
         while (k >= 0) {
             if (++ix[k] < e[k]) break;
             ix[k] = b[k];
             --k;
         }
-        if (k < 0) return;
+        if (k < 0) return false;
     }
 }
 
@@ -221,15 +275,16 @@ void parallel_for_md(const kk_launch_t* L, const F& f0) {
         const F f = f0;
         int64_t tb, te;
         chunk(0, tl.count, omp_get_num_threads(), omp_get_thread_num(), &tb, &te);
+        Poller p(L, omp_get_thread_num());
         for (int64_t t = tb; t < te; ++t) {
             int64_t b[R], e[R];
             tl.bounds(t, b, e);
-            tile_for<R, SIMD>(b, e, f);
+            if (tile_for<R, SIMD>(b, e, f, p)) break;
         }
     }
 }
 
-template <int R, class Red, class T, class F>
+template <int R, class Red, bool SIMD = true, class T, class F>
 void parallel_reduce_md(const kk_launch_t* L, const F& f0, T& result) {
     const Tiling<R> tl(L);
     result = Red::template identity<T>();
@@ -242,10 +297,11 @@ void parallel_reduce_md(const kk_launch_t* L, const F& f0, T& result) {
         T acc = Red::template identity<T>();
         int64_t tb, te;
         chunk(0, tl.count, omp_get_num_threads(), omp_get_thread_num(), &tb, &te);
+        Poller p(L, omp_get_thread_num());
         for (int64_t t = tb; t < te; ++t) {
             int64_t b[R], e[R];
             tl.bounds(t, b, e);
-            tile_reduce<R, Red>(b, e, acc, f);
+            if (tile_reduce<R, Red, SIMD>(b, e, acc, f, p)) break;
         }
         partial[omp_get_thread_num()] = acc;
     }

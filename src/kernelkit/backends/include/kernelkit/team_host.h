@@ -23,7 +23,8 @@ struct TeamBarrier {
 
 struct TeamShared {
     TeamBarrier bar;
-    int pad_[14];
+    int64_t stop_at; /* the league rank after which the team stops (Ctrl-C); decided by its rank-0 thread */
+    int pad_[12];
     unsigned char slots[64 * 16]; /* one 16-byte reduction slot per team thread (team_size <= 64) */
 };
 
@@ -163,7 +164,11 @@ bool team_run(const kk_launch_t* L, const F& f0, Acc* result) {
     }
     TeamShared* shared = (TeamShared*)mem;
     char* scratch = mem + nteams * sizeof(TeamShared);
-    for (int64_t t = 0; t < nteams; ++t) { shared[t].bar.count = 0; shared[t].bar.sense = 0; }
+    for (int64_t t = 0; t < nteams; ++t) {
+        shared[t].bar.count = 0;
+        shared[t].bar.sense = 0;
+        shared[t].stop_at = INT64_MAX;
+    }
     const int nthreads = (int)(nteams * tsize);
     Acc* partial = (Acc*)__builtin_alloca(sizeof(Acc) * (nthreads > 0 ? nthreads : 1));
     for (int t = 0; t < nthreads; ++t) partial[t] = Red::template identity<Acc>();
@@ -189,12 +194,18 @@ bool team_run(const kk_launch_t* L, const F& f0, Acc* result) {
         Acc acc = Red::template identity<Acc>();
         jmp_buf jb;
         tm.abort_to = &jb;
+        Poller p(L, tid);
         if (setjmp(jb) == 0) {
             for (int64_t lr = lb; lr < le; ++lr) {
                 tm.lrank = lr;
                 tm.off[0] = tm.off[1] = tm.toff[0] = tm.toff[1] = 0;
                 f(tm, acc);
+                /* Ctrl-C: the team's rank 0 decides before the barrier, every thread of the team reads the
+                 * decision after it, so all stop after the same league rank (none is left waiting) */
+                if (tm.trank == 0 && lr + 1 < le && p.tick(POLL_BLOCK / 8))
+                    __atomic_store_n(&tm.sh->stop_at, lr, __ATOMIC_RELAXED);
                 tm.barrier(); /* the next league rank reuses the scratch */
+                if (lr >= __atomic_load_n(&tm.sh->stop_at, __ATOMIC_RELAXED)) break;
             }
         }
         partial[tid] = acc;
