@@ -21,7 +21,7 @@ from kernelkit.compile.cache import default_cache
 from kernelkit.ir import nodes as N
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_SHARED_DIRS = ("frontend", "ir", "lang")  # every .py here shapes the IR every backend renders
+_SHARED_DIRS = ("frontend", "ir", "lang", "loops")  # every .py here shapes the IR every backend renders
 _SHARED_FILES = ("backends/cpp.py", "compile/pipeline.py")
 _HEADERS = os.path.join(_PKG, "backends", "include", "kernelkit")
 
@@ -109,6 +109,6 @@ def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str) 
     os.makedirs(directory, exist_ok=True)
     stem = os.path.join(directory, f"{kernel.name}-{key[:12]}")
     with open(stem + ".ir", "w", encoding="utf-8") as f:
-        f.write(printer.kernel(kernel) + "\n")
+        f.write((printer.program(kernel) if isinstance(kernel, N.Program) else printer.kernel(kernel)) + "\n")
     with open(stem + suffix, "w", encoding="utf-8") as f:
         f.write(source)
