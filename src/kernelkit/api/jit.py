@@ -159,10 +159,15 @@ class JitFunction:
         loc = caller_loc()
         types: dict[str, T.Type] = {}
         args: dict[str, Any] = {}
+        readonly: set[str] = set()
         for name in self._names:
             value = kw[name]
-            if not isinstance(value, (np.ndarray, _native.ViewBase)) and _host_dlpack(value):
-                value = np.from_dlpack(value)  # a CPU tensor of another library (PyTorch): zero copy
+            if not isinstance(value, (np.ndarray, _native.ViewBase)):
+                if _host_dlpack(value):
+                    value = np.from_dlpack(value)  # a CPU tensor of another library (PyTorch): zero copy
+                elif isinstance(value, (list, tuple)) and value and all(_number(x) for x in value):
+                    value = np.asarray(value)  # read as an array; returned as the very list it was
+                    readonly.add(name)
             t, v = arg_type(name, value, loc, device)
             types[name] = t
             args[name] = v
@@ -173,6 +178,8 @@ class JitFunction:
             self._ir[key] = memo
         program = memo[0]
         for name in program.writes:
+            if name in readonly:
+                raise KernelTypeError(f"{program.name}() writes argument {name!r}, a list: pass an array", loc)
             writable_check(name, args[name], loc)
         self._decoders[printer.program_id(program)] = _Decoder(program)
         return program, memo[1], args
@@ -261,6 +268,10 @@ class JitFunction:
         if dec.arrays:
             out = _wrap_like(out, kw)
         return tuple(out) if dec.tuple_result else out[0]
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float, bool, np.generic))
 
 
 def _host_dlpack(value) -> bool:

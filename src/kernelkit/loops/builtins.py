@@ -64,7 +64,7 @@ _REDUCE_NAMES = {
 def foreign_name(fn) -> str | None:
     """The name of a NumPy / CuPy / PyTorch function (those libraries are recognized by name, not imported)."""
     mod = getattr(fn, "__module__", None) or type(fn).__module__ or ""
-    if isinstance(fn, np.ufunc) or mod.split(".")[0] in _FOREIGN:
+    if isinstance(fn, np.ufunc) or mod.split(".")[0] in _FOREIGN or mod == "kernelkit.appy":
         return getattr(fn, "__name__", None)
     return None
 
@@ -94,7 +94,7 @@ def math_name(fn) -> str | None:
 
 def reduction_kind(fn, nargs: int) -> str | None:
     """How an array expression treats a call: sum max min mean prod dot mv outer where pairmax pairmin
-    elementwise, or None."""
+    elementwise, or None. `max(x)` reduces an array, `max(a, b)` is elementwise (Python's and APPy's)."""
     if fn is builtins.max or fn is builtins.min:
         if nargs == 1:
             return fn.__name__
@@ -108,6 +108,8 @@ def reduction_kind(fn, nargs: int) -> str | None:
     if math_name(fn) is not None:
         return "elementwise"
     name = foreign_name(fn)
+    if name in ("max", "min") and nargs >= 2 and not isinstance(fn, np.ufunc):
+        return "pair" + name
     return _REDUCE_NAMES.get(name) if name else None
 
 

@@ -78,7 +78,7 @@ class ProgramRenderer(CppRenderer):
     def s_Result(self, s: N.Result, ind: str) -> str:
         t = s.value.type
         if isinstance(t, T.ViewType):
-            if isinstance(s.value, N.Var) and s.value.name in self.p.params:
+            if isinstance(s.value, N.Var) and any(p.name == s.value.name for p in self.p.params):
                 return ""  # an argument returned as it came in: the caller has it
             return f"{ind}kk::put_array({RET}_p, {s.index}, {self.expr(s.value)});\n"
         put = "put_float" if t.is_float else "put_int"
