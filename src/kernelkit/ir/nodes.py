@@ -383,7 +383,7 @@ class ParallelFor(Stmt):
     operator's identity and the copies are joined into the local after the loop. `private` locals get a copy per
     thread, initialized from their value before the loop. `shared` locals are written in place (APPy's
     `shared(x)`: the last write wins). `simd`: iterations also run as vector lanes (no iteration reads what
-    another writes, as far as the compiler can see)."""
+    another writes, as far as the compiler can see). `schedule` is a hint for CPU threads."""
 
     vars: list[Var]
     bounds: list[tuple[Expr, Expr, Expr]]
@@ -393,6 +393,7 @@ class ParallelFor(Stmt):
     shared: list[str] = field(default_factory=list)
     simd: bool = False
     label: str = ""
+    schedule: str = ""  # "" (static), or OpenMP's kind[,chunk]: static,1 dynamic guided ...
 
 
 @dataclass(eq=False)

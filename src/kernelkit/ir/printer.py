@@ -95,6 +95,7 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
                     ("reduction", [f"{op}:{n}" for n, op in s.reductions]),
                     ("private", s.private),
                     ("shared", s.shared),
+                    ("schedule", [s.schedule] if s.schedule else []),
                 )
                 if names
             )

@@ -175,47 +175,73 @@ def written_views(body: list[N.Stmt]) -> set[str]:
     return out
 
 
-def _affine(e: N.Expr, v: str, varying: set[str], written: set[str]) -> tuple[int, bool]:
-    """(c, ok): e == c*v + r with r the same in every iteration (ok False when it cannot be shown)."""
+def _affine(e: N.Expr, v: str, varying: set[str], written: set[str], bounded: dict[str, int]) -> tuple[int, int, bool]:
+    """(c, spread, ok): e == c*v + r, where r takes at most `spread` + 1 consecutive values over the iterations
+    (inner loop variables of constant trip count move it; everything else in it is the same in every iteration).
+    ok is False when that cannot be shown."""
     if isinstance(e, N.Var):
-        return (1, True) if e.name == v else (0, e.name not in varying)
+        if e.name == v:
+            return 1, 0, True
+        if e.name in bounded:
+            return 0, bounded[e.name], True
+        return 0, 0, e.name not in varying
     if isinstance(e, (N.Const, N.Extent)):
-        return 0, True
+        return 0, 0, True
     if isinstance(e, N.Cast):
-        return _affine(e.value, v, varying, written)
+        return _affine(e.value, v, varying, written, bounded)
     if isinstance(e, N.UnaryOp) and e.op == "-":
-        c, ok = _affine(e.operand, v, varying, written)
-        return -c, ok
+        c, sp, ok = _affine(e.operand, v, varying, written, bounded)
+        return -c, sp, ok
     if isinstance(e, N.BinOp) and e.op in ("+", "-"):
-        ca, oka = _affine(e.lhs, v, varying, written)
-        cb, okb = _affine(e.rhs, v, varying, written)
-        return (ca + cb if e.op == "+" else ca - cb), oka and okb
+        ca, sa, oka = _affine(e.lhs, v, varying, written, bounded)
+        cb, sb, okb = _affine(e.rhs, v, varying, written, bounded)
+        return (ca + cb if e.op == "+" else ca - cb), sa + sb, oka and okb
     if isinstance(e, N.BinOp) and e.op == "*":
-        ca, oka = _affine(e.lhs, v, varying, written)
-        cb, okb = _affine(e.rhs, v, varying, written)
-        if ca and cb:
-            return 0, False
-        const = e.rhs if ca else e.lhs
-        c = ca or cb
-        if c and isinstance(_strip(const), N.Const) and isinstance(_strip(const).value, int):
-            return c * int(_strip(const).value), oka and okb
-        return (0, False) if c else (0, oka and okb)
+        for x, k in ((e.lhs, _strip(e.rhs)), (e.rhs, _strip(e.lhs))):
+            if isinstance(k, N.Const) and isinstance(k.value, int) and not isinstance(k.value, bool):
+                c, sp, ok = _affine(x, v, varying, written, bounded)
+                return c * int(k.value), sp * abs(int(k.value)), ok
+        ca, sa, oka = _affine(e.lhs, v, varying, written, bounded)
+        cb, sb, okb = _affine(e.rhs, v, varying, written, bounded)
+        return (0, 0, oka and okb) if not (ca or cb or sa or sb) else (0, 0, False)
     if isinstance(e, N.Load):
         if isinstance(e.view, N.Var) and e.view.name in written:
-            return 0, False
-        return 0, all(_affine(i, v, varying, written) == (0, True) for i in e.index)
+            return 0, 0, False
+        return 0, 0, all(_affine(i, v, varying, written, {}) == (0, 0, True) for i in e.index)
     ok = all(
         not (isinstance(x, N.Var) and (x.name in varying or x.name == v))
         and not (isinstance(x, N.Load) and isinstance(x.view, N.Var) and x.view.name in written)
         for x in N.walk_exprs(e)
     )
-    return 0, ok
+    return 0, 0, ok
 
 
-def distinct(index: list[N.Expr], loop_vars: list[str], varying: set[str], written: set[str]) -> bool:
-    """Do different iterations of the loop over `loop_vars` store to different elements at `index`?"""
+def _bounded(body: list[N.Stmt]) -> dict[str, int]:
+    """Inner loop variables with a constant trip count (range(a, b) with constants, step 1): var -> b - a - 1."""
+    assigned = _assigned(body)
+    out = {}
+    for s in N.walk_stmts(body):
+        if (
+            isinstance(s, N.For)
+            and len(assigned.get(s.var.name, [])) == 1
+            and all(isinstance(_strip(x), N.Const) for x in (s.start, s.stop, s.step))
+            and _strip(s.step).value == 1
+        ):
+            out[s.var.name] = max(int(_strip(s.stop).value) - int(_strip(s.start).value) - 1, 0)
+    return out
+
+
+def distinct(
+    index: list[N.Expr], loop_vars: list[str], varying: set[str], written: set[str], bounded: dict | None = None
+) -> bool:
+    """Do different iterations of the loop over `loop_vars` store to different elements at `index`? Some index
+    must be c*i + r with |c| larger than the spread of r, for each loop variable i (`a[i, j]`, `x[8*b + t]`
+    with t in range(8))."""
     for v in loop_vars:
-        if not any(c != 0 and ok for c, ok in (_affine(ix, v, varying, written) for ix in index)):
+        if not any(
+            c != 0 and ok and sp < abs(c)
+            for c, sp, ok in (_affine(ix, v, varying, written, bounded or {}) for ix in index)
+        ):
             return False
     return True
 
@@ -246,11 +272,12 @@ def check_stores(body: list[N.Stmt], loop_vars: list[str], what: str) -> list[N.
     race-free."""
     varying = set(_assigned(body)) | set(loop_vars)
     written = written_views(body)
+    bounded = _bounded(body)
 
     def fix(stmts: list[N.Stmt]) -> list[N.Stmt]:
         out: list[N.Stmt] = []
         for s in stmts:
-            if isinstance(s, N.Store) and not distinct(s.index, loop_vars, varying, written):
+            if isinstance(s, N.Store) and not distinct(s.index, loop_vars, varying, written, bounded):
                 r = rmw(s)
                 if r is None or not isinstance(s.view.type, T.ViewType):
                     name = s.view.name if isinstance(s.view, N.Var) else printer.expr(s.view)
@@ -304,7 +331,7 @@ def scalar_replace(loop: N.For, new_tmp) -> tuple[list[N.Stmt], list[N.Stmt]] | 
         if not isinstance(s, N.Store) or not isinstance(s.view, N.Var):
             continue
         r = rmw(s)
-        if r is None or not all(_affine(i, loop.var.name, varying, written) == (0, True) for i in s.index):
+        if r is None or not all(_affine(i, loop.var.name, varying, written, {}) == (0, 0, True) for i in s.index):
             continue
         name = s.view.name
         uses = sum(

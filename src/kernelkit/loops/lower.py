@@ -540,6 +540,7 @@ class ProgramLowerer(FunctionLowerer):
             shared_out,
             vector,
             f"{self.fn.__name__}:{node.lineno}",
+            prag.schedule if prag is not None else "",
         )
 
     @staticmethod

@@ -1,6 +1,7 @@
 """APPy's pragmas: `#pragma ...` comments that annotate the statement after them.
 
     #pragma parallel for [simd] [shared(a, b)] [reduction(+:s)]    the next loop runs in parallel
+                         [schedule(dynamic)]                       (a kernelkit extension: how CPU threads share it)
     #pragma sequential for                                         the next loop stays sequential
     #pragma simd                                                   the next loop's iterations may be vector lanes
     #pragma atomic [:N=>le(128)]                                   the next statement updates atomically
@@ -48,6 +49,7 @@ class Pragma:
     reductions: list[tuple[str, str]] = field(default_factory=list)  # (name, op)
     private: list[str] = field(default_factory=list)
     dims: list[DimSpec] = field(default_factory=list)
+    schedule: str = ""
 
 
 _CLAUSE = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*(\(([^()]*)\))?")
@@ -81,6 +83,11 @@ def _clauses(p: Pragma, rest: str, allowed: tuple[str, ...]) -> None:
                     p.loc,
                 )
             p.reductions += [(n, REDUCE_OPS[op.strip()]) for n in _names(names)]
+        elif name == "schedule" and "schedule" in allowed and arg is not None:
+            kind, _, chunk = (x.strip() for x in arg.partition(","))
+            if kind not in ("static", "dynamic", "guided", "auto", "runtime") or (chunk and not chunk.isdigit()):
+                raise KernelSyntaxError(f"schedule({arg}) in `#pragma {p.text}`: static, dynamic or guided", p.loc)
+            p.schedule = kind + (f",{chunk}" if chunk else "")
         elif name in TUNING:
             continue
         else:
@@ -121,7 +128,7 @@ def parse(text: str, loc: Loc) -> Pragma:
     for kind, head in (("parallel", "parallel for"), ("sequential", "sequential for"), ("parallel", "parallel")):
         if t == head or t.startswith(head + " ") or t.startswith(head + "\t"):
             p = Pragma(kind, t, loc)
-            _clauses(p, t[len(head) :], ("simd", "shared", "private", "firstprivate", "reduction"))
+            _clauses(p, t[len(head) :], ("simd", "shared", "private", "firstprivate", "reduction", "schedule"))
             return p
     if t == "simd" or t.startswith("simd ") or t.startswith("simd("):
         p = Pragma("simd", t, loc, simd=True)

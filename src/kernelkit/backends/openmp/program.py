@@ -95,7 +95,8 @@ class ProgramRenderer(CppRenderer):
     def s_SimdFor(self, s: N.SimdFor, ind: str) -> str:
         self._n += 1
         n = self._n
-        clauses = self.clauses(s.reductions, [], [])
+        private = [v for v in s.private if not isinstance(self._type(v), T.ViewType)]
+        clauses = self.clauses(s.reductions, [], private)  # lanes' own copies; the last iteration's survives
         i2 = ind + "    "
         return (
             f"{ind}{{\n{i2}const int64_t kk_b{n} = {self.expr(s.start)}, kk_s{n} = {self.expr(s.step)};\n"
@@ -130,30 +131,64 @@ class ProgramRenderer(CppRenderer):
                 f"{i2}const int64_t kk_n{n}_{d} = kk::trip(kk_b{n}_{d}, {self.expr(e)}, kk_s{n}_{d});\n"
             )
         private = [v for v in s.private if not isinstance(self._type(v), T.ViewType)]
-        clauses = self.clauses(s.reductions, private, private)
-        outer = dims - 1 if dims > 1 else 1
         simd_inner = dims > 1 and s.simd
+        outer = dims - 1 if simd_inner else dims
         head = "omp parallel for" + (" simd" if s.simd and dims == 1 else "")
         if outer > 1:
             head += f" collapse({outer})"
-        head += " schedule(static)"
-        out.append(f"{i2}KK_PRAGMA({head}{clauses})\n")
-        depth = i2
-        for d in range(dims):
-            if d == dims - 1 and dims > 1 and simd_inner:
-                red = self.clauses(s.reductions, [], [])
-                out.append(f"{depth}KK_PRAGMA(omp simd{red})\n")
+        head += f" schedule({s.schedule or 'static'})" + self.clauses(s.reductions, private, private)
+        saved = self.shared
+        self.shared = set(s.shared)
+        if any(isinstance(x, (N.For, N.While)) for x in N.walk_stmts(s.body)):
+            out.append(self.nest(s, n, i2, head, outer, simd_inner))
+        else:
+            # simple iterations: below PAR_MIN of them the loop runs on this thread (forking costs microseconds)
+            total = " * ".join(f"kk_n{n}_{d}" for d in range(dims))
+            seq = ("omp simd" + self.clauses(s.reductions, [], private)) if s.simd else None
+            out.append(f"{i2}if ({total} >= KK_PAR_MIN) {{\n")
+            out.append(self.nest(s, n, i2 + "    ", head, outer, simd_inner))
+            out.append(f"{i2}}} else {{\n")
+            out.append(
+                self.nest(
+                    s,
+                    n,
+                    i2 + "    ",
+                    seq,
+                    dims if seq is None or dims == 1 else dims - 1,
+                    simd_inner and seq is not None,
+                )
+            )
+            out.append(f"{i2}}}\n")
+        self.shared = saved
+        out.append(f"{ind}}}\n")
+        return "".join(out)
+
+    def nest(self, s: N.ParallelFor, n: int, ind: str, head: str | None, outer: int, simd_inner: bool) -> str:
+        """The loop nest of a ParallelFor: `outer` loops under `head` (collapsed: perfectly nested), the loop
+        variables set in the innermost body, and with `simd_inner` the last dimension as an omp simd loop."""
+        dims = len(s.bounds)
+        out = []
+        if head is not None:
+            out.append(f"{ind}KK_PRAGMA({head})\n")
+        depth = ind
+        for d in range(outer):
+            out.append(f"{depth}for (int64_t kk_k{n}_{d} = 0; kk_k{n}_{d} < kk_n{n}_{d}; ++kk_k{n}_{d}) {{\n")
+            depth += "    "
+        for d in range(outer):
+            out.append(f"{depth}const int64_t {ident(s.vars[d].name)} = kk_b{n}_{d} + kk_k{n}_{d} * kk_s{n}_{d};\n")
+        closing = outer
+        for d in range(outer, dims):
+            if simd_inner and d == dims - 1:
+                private = [v for v in s.private if not isinstance(self._type(v), T.ViewType)]
+                out.append(f"{depth}KK_PRAGMA(omp simd{self.clauses(s.reductions, [], private)})\n")
             out.append(f"{depth}for (int64_t kk_k{n}_{d} = 0; kk_k{n}_{d} < kk_n{n}_{d}; ++kk_k{n}_{d}) {{\n")
             depth += "    "
             out.append(f"{depth}const int64_t {ident(s.vars[d].name)} = kk_b{n}_{d} + kk_k{n}_{d} * kk_s{n}_{d};\n")
-        saved = self.shared
-        self.shared = set(s.shared)
+            closing += 1
         out.append(self.stmts(s.body, depth))
-        self.shared = saved
-        for _ in range(dims):
+        for _ in range(closing):
             depth = depth[:-4]
             out.append(f"{depth}}}\n")
-        out.append(f"{ind}}}\n")
         return "".join(out)
 
     def s_Region(self, s: N.Region, ind: str) -> str:

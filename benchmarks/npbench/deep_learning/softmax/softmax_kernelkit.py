@@ -1,0 +1,14 @@
+import numpy as np
+
+import kernelkit as pk
+
+
+@pk.jit
+def softmax(x, output):
+    N, H, SM, L = x.shape
+    for n in pk.prange(N):
+        for h in pk.prange(H):
+            for i in pk.prange(SM):
+                m = max(x[n, h, i, :L])
+                s = sum(np.exp(x[n, h, i, :L] - m))
+                output[n, h, i, :L] = np.exp(x[n, h, i, :L] - m) / s
