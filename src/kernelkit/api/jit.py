@@ -41,6 +41,7 @@ registry.register(View, "alloc", "view")
 SLOTS = 10  # int64 per result (program.h RESULT_SLOTS)
 MAX_RESULTS = 32
 RET = "kk_ret"
+CTX = "kk_ctx"  # GPU programs: the address of their launch-context table
 _REC = _native.Launch("for", 0, 0)
 _libc = ctypes.CDLL(None)
 _libc.free.argtypes = [ctypes.c_void_p]
@@ -105,6 +106,8 @@ class JitFunction:
         self._ir: dict = {}  # (options, signature) -> (Program, guards)
         self._decoders: dict[int, _Decoder] = {}
         self._buffers = _Buffers()
+        self._tables: dict = {}  # backend spec key -> the GPU programs' context table
+        self._made: dict = {}  # (backend spec key, program identity) -> native spec
         self._stats = {"compiles": 0, "cache_hits": 0}
         functools.update_wrapper(self, fn)
 
@@ -143,12 +146,18 @@ class JitFunction:
             kw[RET] = buf[2]
             specs = self._specs.get(backend.spec_key)
             if specs:
+                native = getattr(backend, "program_native", None)
+                if native is not None:  # a GPU: host code at the GPU's place, kernels through the context table
+                    kw[CTX] = self._tables[backend.spec_key].address
+                    handle = backend.program_handle
+                else:
+                    native, handle = backend.native, backend.handle
                 try:
-                    r = backend.native(specs, _REC, kw, backend.handle)
+                    r = native(specs, _REC, kw, handle)
                 except KernelRuntimeError as e:
                     raise KernelRuntimeError(e.message, caller_loc()) from None
                 if r is not NotImplemented:
-                    return self._decode(r, buf, kw)
+                    return self._decode(r, buf, kw, backend)
             return self._slow(backend, kw, buf)
         finally:
             self._buffers.give(buf)
@@ -188,34 +197,59 @@ class JitFunction:
         program, guards, args = self._program(kw, backend.device_memory)
         staged, after = coherence.stage(args, program.params, program.writes, backend.place)
         try:
-            built = pipeline.build(backend, program)
-            self._stats["cache_hits" if built.from_cache else "compiles"] += 1
-            if self.dump_code:
-                print(backend.render(program))
-            params = tuple(
-                param_descriptor(p.name, p.type, args[p.name], p.name in program.writes) for p in program.params
-            ) + (("s", RET, int, "i"),)
-            spec = backend.make_spec(
-                program, built.binary, params, tuple((g.holder, g.key, g.value) for g in guards), _REC
-            )
-            specs = self._specs.setdefault(backend.spec_key, [])
-            specs.insert(0, spec)
-            del specs[backend.max_specs :]
+            spec = self._spec(backend, program, guards, args)
             staged = dict(staged)
             staged[RET] = kw[RET]
+            native = getattr(backend, "program_native", None)
+            if native is not None:
+                staged[CTX] = kw[CTX] = self._tables[backend.spec_key].address
+                handle = backend.program_handle
+            else:
+                native, handle = backend.native, backend.handle
             try:
-                r = backend.native([spec], _REC, staged, backend.handle)
+                r = native([spec], _REC, staged, handle)
             except KernelRuntimeError as e:
                 raise KernelRuntimeError(e.message, caller_loc()) from None
             if r is NotImplemented:
                 raise KernelError(
-                    f"internal error: the new {backend.name} specialization of {program.name!r} does not accept its "
-                    f"own arguments ({params}); please report this"
+                    f"internal error: the {backend.name} specialization of {program.name!r} does not accept its "
+                    "own arguments; please report this"
                 )
-            return self._decode(r, buf, kw)
+            return self._decode(r, buf, kw, backend)
         finally:
             for done in after:
                 done()
+
+    def _spec(self, backend, program: N.Program, guards: list, args: dict):
+        """The native spec of this program for this backend: built (through the cache) and made once."""
+        key = (backend.spec_key, printer.program_id(program))
+        spec = self._made.get(key)
+        if spec is not None:
+            return spec
+        built = pipeline.build(backend, program)
+        self._stats["cache_hits" if built.from_cache else "compiles"] += 1
+        if self.dump_code:
+            print(backend.render(program))
+        params = tuple(
+            param_descriptor(p.name, p.type, args[p.name], p.name in program.writes) for p in program.params
+        ) + (("s", RET, int, "i"),)
+        guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
+        host = getattr(backend, "program_host", None)
+        if host is not None:  # a GPU: the host unit is a second build, handed the kernels it launches
+            hosted = pipeline.build(host, program)
+            table = self._tables.get(backend.spec_key)
+            if table is None:
+                table = self._tables[backend.spec_key] = backend.program_table()
+            spec = backend.make_program_spec(
+                program, built.binary, hosted.binary, params + (("s", CTX, int, "i"),), guard_tuple, table
+            )
+        else:
+            spec = backend.make_spec(program, built.binary, params, guard_tuple, _REC)
+        self._made[key] = spec
+        specs = self._specs.setdefault(backend.spec_key, [])
+        specs.insert(0, spec)
+        del specs[backend.max_specs :]
+        return spec
 
     def _interpret(self, backend, kw: dict):
         program, _, args = self._program(kw, False)
@@ -237,7 +271,7 @@ class JitFunction:
 
     # -------------------------------------------------------------------------------------- results
 
-    def _decode(self, ident: int, buf, kw: dict):
+    def _decode(self, ident: int, buf, kw: dict, backend=None):
         dec = self._decoders.get(ident)
         if dec is None:
             raise KernelError(f"internal error: unknown program specialization {ident}; please report this")
@@ -264,7 +298,11 @@ class JitFunction:
                 rank = int(ints[s + 1])
                 shape = tuple(int(x) for x in ints[s + 2 : s + 2 + rank])
                 ptr = int(ints[s]) & 0xFFFFFFFFFFFFFFFF
-                out.append(np.asarray(_Owned(ptr, shape, t.dtype.np_dtype.str)))
+                adopt = getattr(backend, "program_result", None)
+                if adopt is not None:  # device memory: the backend hands it over
+                    out.append(adopt(ptr, shape, t.dtype.np_dtype, list(kw.values())))
+                else:
+                    out.append(np.asarray(_Owned(ptr, shape, t.dtype.np_dtype.str)))
         if dec.arrays:
             out = _wrap_like(out, kw)
         return tuple(out) if dec.tuple_result else out[0]

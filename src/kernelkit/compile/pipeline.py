@@ -79,7 +79,9 @@ def key_of(backend: Backend, source: str) -> str:
 def build(backend: Backend, kernel: N.Kernel) -> Built:
     """Compile (or find in the cache) and load `kernel` for `backend`; its companions are built too."""
     for companion in backend.companions:
-        build(companion, kernel)
+        accepts = getattr(companion, "accepts", None)  # a companion made for some units only
+        if accepts is None or accepts(kernel):
+            build(companion, kernel)
     source = backend.render(kernel)
     key = key_of(backend, source)
     hit = _built.get(key)
