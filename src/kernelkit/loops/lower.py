@@ -117,8 +117,10 @@ class ProgramLowerer(FunctionLowerer):
         saved = (dict(self.locals), self.pending, set(self.writes), self._tmp, self.par_depth, self.loop_depth)
         self.pending = []
         try:
-            for i in idx:
-                self.locals[i] = T.int64
+            names = {n.id for root in [node, *scratch] for n in ast.walk(root) if isinstance(n, ast.Name)}
+            for i in [*idx, *(n for n in names if n.startswith(("_kk_i", "_kk_k")))]:
+                if i not in self.locals:
+                    self.locals[i] = T.int64  # loop indices of the rewrite's loops, enclosing ones included
             self.par_depth += 1  # as inside the loops the rewrite makes: nothing parallel, nothing allocated
             self.body(copy.deepcopy(scratch))
             e = self.expr(copy.deepcopy(node))

@@ -517,9 +517,10 @@ class Tensors:
 
     def parallel_axes(self, rank: int, pragma, node) -> list[bool]:
         if pragma is not None and pragma.kind in ("tensor", "atomic") and pragma.dims:
-            if len(pragma.dims) > rank:
-                raise self.err(node, f"the pragma names {len(pragma.dims)} dimensions; the statement has {rank}")
-            return [d.parallel for d in pragma.dims] + [False] * (rank - len(pragma.dims))
+            dims = [d for d in pragma.dims if d.reduce is None]  # reduce(...) names a contracted dimension
+            if len(dims) > rank:
+                raise self.err(node, f"the pragma names {len(dims)} dimensions; the statement has {rank}")
+            return [d.parallel for d in dims] + [False] * (rank - len(dims))
         return [self.lw.at_host() and d == 0 for d in range(rank)]
 
     def materialize(self, name: str, val, node, pragma) -> list[ast.stmt]:

@@ -43,6 +43,7 @@ class Plan:
     body: list[N.Stmt]
     kernels: list[KernelInfo]
     fills: list[T.ScalarType]  # element types of arrays filled with a value (one fill kernel each)
+    extra: dict[str, T.Type] = field(default_factory=dict)  # locals the plan added
 
     def kernel_of(self, node: N.Stmt) -> int:
         return next(k for k, info in enumerate(self.kernels) if info.node is node)
@@ -90,6 +91,7 @@ def plan(p: N.Program) -> Plan:
     types = {q.name: q.type for q in p.params} | dict(p.locals)
     kernels: list[KernelInfo] = []
     fills: list[T.ScalarType] = []
+    extra: dict[str, T.Type] = {}  # locals the plan adds (conditions computed on the device)
 
     def typed(names: list[str], skip: set[str]) -> list[tuple[str, T.Type]]:
         return [(n, types[n]) for n in names if n in types and n not in skip]
@@ -139,7 +141,15 @@ def plan(p: N.Program) -> Plan:
                 flush()
                 if isinstance(s, (N.For, N.While)) and isinstance(s, N.For):
                     s.body = split(s.body)
-                elif isinstance(s, N.If) and not any(isinstance(x, (N.Load, N.Atomic)) for x in N.walk_exprs(s.cond)):
+                elif isinstance(s, N.If):
+                    if any(isinstance(x, (N.Load, N.Atomic)) for x in N.walk_exprs(s.cond)):
+                        # the condition reads device memory: a device block computes it into a local first
+                        tmp = N.Var(T.bool_, s.cond.loc, f"kk_cond{len(extra)}")
+                        extra[tmp.name] = T.bool_
+                        types[tmp.name] = T.bool_
+                        run.append(N.Assign(s.loc, tmp, s.cond))
+                        flush()
+                        s.cond = tmp
                     s.then, s.orelse = split(s.then), split(s.orelse)
                 else:
                     raise KernelSyntaxError(
@@ -153,7 +163,8 @@ def plan(p: N.Program) -> Plan:
         flush()
         return out
 
-    return Plan(split(copy.deepcopy(p.body)), kernels, fills)  # a copy: the program itself stays as it is
+    body = split(copy.deepcopy(p.body))  # a copy: the program itself stays as it is
+    return Plan(body, kernels, fills, extra)
 
 
 def _param_decl(name: str, t: T.Type) -> str:
@@ -188,7 +199,7 @@ class DeviceRenderer(CppRenderer):
     def locals_of(self, body: list[N.Stmt], skip: set[str]) -> str:
         names = set(_names(body)) | {s.target.name for s in N.walk_stmts(body) if isinstance(s, N.Assign)}
         names |= {s.var.name for s in N.walk_stmts(body) if isinstance(s, N.For)}
-        locs = {n: t for n, t in self.p.locals.items() if n in names and n not in skip}
+        locs = {n: t for n, t in (self.p.locals | self.pl.extra).items() if n in names and n not in skip}
         return self.locals_decl(locs, "    ")
 
     def kernel(self, info: KernelInfo) -> str:
@@ -270,6 +281,7 @@ class HostRenderer(ProgramRenderer):
         self.pl = plan(p)
         planned = copy.copy(p)
         planned.body = self.pl.body  # device blocks in place of the statements they run
+        planned.locals = dict(p.locals) | self.pl.extra
         super().__init__(planned, "host")
 
     def e_Alloc(self, e: N.Alloc) -> str:  # pragma: no cover - allocations are statements (s_Assign below)
