@@ -226,7 +226,16 @@ class JitFunction:
         spec = self._made.get(key)
         if spec is not None:
             return spec
-        built = pipeline.build(backend, program)
+        host = getattr(backend, "program_host", None)
+        if host is not None:  # a GPU: the host unit (g++) builds while NVRTC builds the kernels
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                hosting = pool.submit(pipeline.build, host, program)
+                built = pipeline.build(backend, program)
+                hosted = hosting.result()
+        else:
+            built = pipeline.build(backend, program)
         self._stats["cache_hits" if built.from_cache else "compiles"] += 1
         if self.dump_code:
             print(backend.render(program))
@@ -234,9 +243,7 @@ class JitFunction:
             param_descriptor(p.name, p.type, args[p.name], p.name in program.writes) for p in program.params
         ) + (("s", RET, int, "i"),)
         guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
-        host = getattr(backend, "program_host", None)
-        if host is not None:  # a GPU: the host unit is a second build, handed the kernels it launches
-            hosted = pipeline.build(host, program)
+        if host is not None:  # the host unit is handed the kernels it launches
             table = self._tables.get(backend.spec_key)
             if table is None:
                 table = self._tables[backend.spec_key] = backend.program_table()

@@ -56,6 +56,7 @@ template <class R, class T> __device__ void block_partial(T v, T* out) {
         for (int o = 16; o > 0; o >>= 1) R::join(v, (T)__shfl_down_sync(0xffffffffu, v, o));
         if (lane == 0) out[blockIdx.x] = v;
     }
+    __syncthreads(); /* kk_warps is reused by the next reduction of the same type */
 }
 
 }  // namespace cu
