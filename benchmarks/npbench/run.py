@@ -2,7 +2,7 @@
 
     python benchmarks/npbench/run.py [--preset S] [--kernels gemm,spmv] [--repeat 10] [--json out.json]
 
-Every framework's result is validated against NumPy's (npbench's rule); times are medians of `repeat` runs with
+OMP_WAIT_POLICY=passive unless --spin (see below). Every framework's result is validated against NumPy's (npbench's rule); times are medians of `repeat` runs with
 fresh input copies made outside the timed region (npbench's method). The table ends with the geometric mean of
 kernelkit's speedup over Numba and over NumPy. Needs `pip install kernelkit[bench]` (Numba, SciPy).
 """
@@ -15,6 +15,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if "--spin" not in sys.argv:
+    # On a machine shared with other processes, threads that spin between parallel regions get preempted and a
+    # region's barrier then waits a whole time slice (milliseconds): every framework's OpenMP threads sleep instead.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from bench_info import BENCHMARKS  # noqa: E402
 from harness import function, geomean, inputs, numba_functions, outputs, run  # noqa: E402
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kernels", default=",".join(BENCHMARKS))
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--no-numba", action="store_true")
+    ap.add_argument("--spin", action="store_true", help="keep OpenMP's default wait policy (spinning threads)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     rows = []

@@ -22,6 +22,12 @@ def racy_scalar(a):
     return s
 
 
+def two_stores(a):
+    for i in pk.prange(a.shape[0] - 1):
+        a[i] = 1.0
+        a[i + 1] = 2.0  # iteration i + 1 writes a[i + 1] too
+
+
 def alloc_in_loop(n):
     for i in pk.prange(n):
         t = np.zeros(3)
@@ -62,6 +68,7 @@ def line_of(fn, text: str) -> int:
     [
         (racy_store, (np.zeros(4), np.zeros(4, dtype=np.int64)), "a[k[i]] = i", "may write the same element"),
         (racy_scalar, (np.zeros(4),), "a[i] = s", "loop-carried dependence"),
+        (two_stores, (np.zeros(4),), "a[i + 1] = 2.0", "through two stores"),
         (alloc_in_loop, (4,), "t = np.zeros(3)", "cannot be allocated inside a parallel loop"),
         (bad_clause, (np.zeros(4),), "pragma parallel for simd my_directive", "my_directive"),
         (with_statement, (np.zeros(4),), "with open", "is not supported"),

@@ -300,7 +300,56 @@ def check_stores(body: list[N.Stmt], loop_vars: list[str], what: str) -> list[N.
             out.append(s)
         return out
 
-    return fix(body)
+    fixed = fix(body)
+    _check_store_pairs(fixed, loop_vars, varying, written, what)
+    return fixed
+
+
+def _split_const(e: N.Expr) -> tuple[str, int]:
+    """(the expression without a constant term, the constant): `i + 1` -> ("i", 1), `i` -> ("i", 0)."""
+    e = _strip(e)
+    if isinstance(e, N.BinOp) and e.op in ("+", "-"):
+        k = _strip(e.rhs)
+        if isinstance(k, N.Const) and isinstance(k.value, int) and not isinstance(k.value, bool):
+            base, c = _split_const(e.lhs)
+            return base, c + (int(k.value) if e.op == "+" else -int(k.value))
+    if isinstance(e, N.Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return "0", int(e.value)
+    return printer.expr(e), 0
+
+
+def _check_store_pairs(body: list[N.Stmt], loop_vars: list[str], varying: set[str], written: set[str], what: str):
+    """Two stores to one array (`a[i] = ...; a[i + 1] = ...`) must not write the same element from different
+    iterations: in some dimension both must be c*i + r + k with the same r and offsets k that c cannot bridge."""
+    stores: dict[str, list[N.Store]] = {}
+    for s in N.walk_stmts(body):
+        if isinstance(s, N.Store) and isinstance(s.view, N.Var):
+            stores.setdefault(s.view.name, []).append(s)
+    for name, group in stores.items():
+        kinds = {tuple(printer.expr(i) for i in s.index): s for s in group}
+        if len(kinds) < 2:
+            continue
+        first, *rest = kinds.values()
+        for other in rest:
+            for v in loop_vars:
+                ok = False
+                for a, b in zip(first.index, other.index, strict=True):
+                    ca, sa, oka = _affine(a, v, varying, written, {})
+                    cb, sb, okb = _affine(b, v, varying, written, {})
+                    if not (oka and okb and ca == cb and ca != 0 and sa == sb == 0):
+                        continue
+                    (ba, ka), (bb, kb) = _split_const(a), _split_const(b)
+                    if ba == bb and (ka - kb) % ca != 0 or ka == kb and ba == bb:
+                        ok = True
+                        break
+                if not ok:
+                    raise KernelTypeError(
+                        f"iterations of {what} may write the same element of {name!r} through two stores (index "
+                        f"{', '.join(printer.expr(i) for i in first.index)} and "
+                        f"{', '.join(printer.expr(i) for i in other.index)}): write it through one index, or run "
+                        "the loop sequentially",
+                        other.loc,
+                    )
 
 
 def simd_safe(body: list[N.Stmt], var: str) -> bool:

@@ -5,20 +5,27 @@ import kernelkit as pk
 def kernel(alpha, beta, C, A, B):
     NI, NJ = C.shape
     NK = A.shape[1]
-    # blocked over k and j so that a panel of B stays in cache while every row of C uses it
-    KB = 128
-    JB = 512
+    KB = 128  # a panel of B (KB rows) stays in the cache while every row of C uses it
     for i in pk.prange(NI):
         # pragma simd
         for j in range(NJ):
             C[i, j] *= beta
-    for jb in range(0, NJ, JB):
-        je = min(jb + JB, NJ)
-        for kb in range(0, NK, KB):
-            ke = min(kb + KB, NK)
-            for i in pk.prange(NI):
-                for k in range(kb, ke):
-                    a = alpha * A[i, k]
-                    # pragma simd
-                    for j in range(jb, je):
-                        C[i, j] += a * B[k, j]
+    for kb in range(0, NK, KB):
+        ke = min(kb + KB, NK)
+        for i in pk.prange(NI):
+            k = kb
+            while k + 4 <= ke:  # four rows of B per pass over a row of C
+                a0 = alpha * A[i, k]
+                a1 = alpha * A[i, k + 1]
+                a2 = alpha * A[i, k + 2]
+                a3 = alpha * A[i, k + 3]
+                # pragma simd
+                for j in range(NJ):
+                    C[i, j] += a0 * B[k, j] + a1 * B[k + 1, j] + a2 * B[k + 2, j] + a3 * B[k + 3, j]
+                k += 4
+            while k < ke:
+                a0 = alpha * A[i, k]
+                # pragma simd
+                for j in range(NJ):
+                    C[i, j] += a0 * B[k, j]
+                k += 1
