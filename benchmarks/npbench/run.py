@@ -2,9 +2,10 @@
 
     python benchmarks/npbench/run.py [--preset S] [--kernels gemm,spmv] [--repeat 10] [--json out.json]
 
-OMP_WAIT_POLICY=passive unless --spin (see below). Every framework's result is validated against NumPy's (npbench's rule); times are medians of `repeat` runs with
+Every framework's result is validated against NumPy's (npbench's rule); times are medians of `repeat` runs with
 fresh input copies made outside the timed region (npbench's method). The table ends with the geometric mean of
-kernelkit's speedup over Numba and over NumPy. Needs `pip install kernelkit[bench]` (Numba, SciPy).
+kernelkit's speedup over Numba and over NumPy. OpenMP threads sleep between parallel regions
+(OMP_WAIT_POLICY=passive, for every framework) unless --spin. Needs `pip install kernelkit[bench]` (Numba, SciPy).
 """
 
 from __future__ import annotations
