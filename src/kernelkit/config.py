@@ -16,6 +16,8 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_CUDA_CHECK_ARCH | sm_90                                    | architecture the CudaCheck space compiles for|
 | KERNELKIT_PROFILE         | 0                                        | 1: time every launch per label (pk.profile)  |
 | KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
+| KERNELKIT_VIRTUAL_GPUS    | the physical GPUs                        | logical GPUs of kernelkit.tasks (n >= 0)     |
+| KERNELKIT_TRACE           | (empty)                                  | file: Chrome/Perfetto trace of tasks         |
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Settings:
     profile: bool = False
     num_threads_set: bool = False  # KERNELKIT_NUM_THREADS or OMP_NUM_THREADS was given
     mpi_cuda_aware: bool | None = None  # None: ask the MPI library (kernelkit.mpi.cuda_aware)
+    virtual_gpus: str | None = None  # a count, checked by kernelkit.tasks when a Parla context starts
+    trace: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +89,8 @@ class Settings:
             profile=_flag(env.get("KERNELKIT_PROFILE")),
             num_threads_set=any(env.get(v, "").strip() for v in ("KERNELKIT_NUM_THREADS", "OMP_NUM_THREADS")),
             mpi_cuda_aware=_tristate(env.get("KERNELKIT_MPI_CUDA_AWARE")),
+            virtual_gpus=env.get("KERNELKIT_VIRTUAL_GPUS", "").strip() or None,
+            trace=env.get("KERNELKIT_TRACE") or None,
         )
 
 

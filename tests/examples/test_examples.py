@@ -56,6 +56,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "parallel_programs/pi.py": (["--steps", "100000", "--repeat", "1"], ["--steps", "500", "--repeat", "1"]),
     "parallel_programs/dgemm.py": (["-n", "64", "--iterations", "2"], ["-n", "5", "--iterations", "2"]),
+    "tasks/inner_product.py": (["-n", "100000"], ["-n", "1000"]),  # kernelkit.tasks (tests/tasks runs more)
+    "tasks/cholesky.py": (
+        ["-n", "400", "-b", "100", "--kernels", "kernelkit"],
+        ["-n", "40", "-b", "20", "--kernels", "kernelkit"],
+    ),
     "md/minimd.py": (
         ["--nx", "5", "--steps", "20", "--thermo", "5", "--neigh-every", "5", "--drift-tol", "1e-3"],
         [

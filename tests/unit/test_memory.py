@@ -844,3 +844,20 @@ def test_kernel_loop_on_the_gpu_moves_no_data(gpu):
     pk.parallel_for(policy, _scale, a=2.0, x=y)  # and uploads the host's newer copy before the next
     pk.fence()
     assert y[2] == 202.0
+
+
+def test_deep_copy_between_gpus_stays_on_the_devices(cuda):
+    if cuda.devices < 2:
+        pytest.skip("needs two GPUs")
+    a = pk.View([6], pk.float64, space=pk.CudaSpace)
+    b = pk.View([6], pk.float64, space=pk.CudaSpace)
+    pa = memory.ensure_device(a, 1)
+    write_device(pa, np.arange(6.0))
+    memory.mark_device_written(a)
+    memory.ensure_device(b, 0)
+    memory.reset_stats()
+    pk.deep_copy(b, a)  # GPU 1 -> GPU 0: peer-to-peer where the driver allows it, else staged; never via b's host
+    st = memory.stats()
+    assert st["d2d"] == 1 and st["h2d"] == 0 and st["peer"] + st["staged"] == 1
+    assert b._dplace == 0 and b._flags & memory.HOST_STALE
+    assert b[5] == 5.0 and a._dplace == 1

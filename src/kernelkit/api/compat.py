@@ -8,10 +8,14 @@
   `from kernelkit import real`, keeps the old type).
 - `ViewTypeInfo(space=, layout=, trait=)`: the record PyKokkos passes in decorator keywords
   (`@pk.workload(x=pk.ViewTypeInfo(layout=pk.LayoutRight))`); the decorators store it.
+- `DataTypeClass`: the type of `pk.int32`, `pk.double`, ... (PyKokkos annotates dtype parameters with it);
+  `DataType`: the same types by name (`pk.DataType.int32 is pk.int32`).
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +26,15 @@ from kernelkit.errors import KernelValueError
 from kernelkit.ir import types as _types
 
 __all__ = [
+    "Iterate",
+    "Rank",
+    "DataType",
+    "DataTypeClass",
+    "e",
+    "inf",
+    "nan",
+    "pi",
+    "result_type",
     "Timer",
     "ViewTypeInfo",
     "finalize",
@@ -126,3 +139,60 @@ class ViewTypeInfo:
         fields = (("space", self.space), ("layout", self.layout), ("trait", self.trait))
         parts = [f"{k}={v!r}" for k, v in fields if v is not None]
         return f"pk.ViewTypeInfo({', '.join(parts)})"
+
+
+# ------------------------------------------------------------------------------------------------- dtypes
+
+DataTypeClass = _types.ScalarType
+"""The class of kernelkit's element types: `isinstance(pk.int32, pk.DataTypeClass)`."""
+
+
+class DataType:
+    """PyKokkos' `pk.DataType.<name>`: the element types by name (`pk.DataType.double is pk.float64`; as in
+    PyKokkos, `float` is float32).
+
+    >>> DataType.int32 is _types.int32, DataType.float is _types.float32
+    (True, True)
+    """
+
+    int8, int16, int32, int64 = _types.int8, _types.int16, _types.int32, _types.int64
+    uint8, uint16, uint32, uint64 = _types.uint8, _types.uint16, _types.uint32, _types.uint64
+    float32, float64, double = _types.float32, _types.float64, _types.float64
+    float = _types.float32  # noqa: A003 - PyKokkos' name
+    bool = _types.bool_  # noqa: A003
+
+
+def result_type(*types: object) -> _types.ScalarType:
+    """The element type arithmetic in kernels gives these types or Views (kernelkit's promotion rules).
+
+    >>> result_type(_types.uint8, _types.uint16), result_type(_types.float32, _types.int64)
+    (pk.uint16, pk.float64)
+    """
+    if not types:
+        raise KernelValueError("result_type() needs at least one type or View")
+    sts = [_types.as_scalar_type(getattr(t, "dtype", t)) for t in types]
+    out = sts[0]
+    for st in sts[1:]:
+        out = _types.promote(out, st)
+    return out
+
+
+e, pi, inf, nan = math.e, math.pi, math.inf, math.nan  # PyKokkos' constants (plain floats: usable in kernels)
+
+
+class Iterate(enum.Enum):
+    """Kokkos' iteration orders for `pk.Rank` (accepted; kernelkit picks the order by the Views' layouts)."""
+
+    Default = "Default"
+    Left = "Left"
+    Right = "Right"
+
+
+@dataclass(frozen=True)
+class Rank:
+    """`pk.MDRangePolicy(begin, end, tile, rank=pk.Rank(2, pk.Iterate.Left, pk.Iterate.Right))`: recorded and
+    accepted, as the iteration order changes speed, never results."""
+
+    n: int
+    outer: Iterate = Iterate.Default
+    inner: Iterate = Iterate.Default

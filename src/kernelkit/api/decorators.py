@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import types
 
 from kernelkit.errors import KernelTypeError, caller_loc
 
@@ -67,7 +68,10 @@ class BoundWorkunit:
         out = {}
         for n in names:
             try:
-                out[f"{self_name}.{n}"] = getattr(obj, n)
+                value = getattr(obj, n)
+                if isinstance(value, (list, tuple)):
+                    value = _list_member(value)
+                out[f"{self_name}.{n}"] = value
             except AttributeError:
                 raise KernelTypeError(
                     f"{type(obj).__name__} object has no member {n!r} (used by its kernels); set self.{n} in __init__",
@@ -80,6 +84,21 @@ class BoundWorkunit:
 
     def __repr__(self) -> str:
         return f"<bound pk.workunit {self.workunit.py_function.__qualname__} of {self.obj!r}>"
+
+
+def _list_member(value: list | tuple):
+    """A `typing.List` member (`self.w: List[float] = [0.5, 0.25]`), as PyKokkos allows: the kernel reads it
+    as a read-only rank-1 array of its values, copied at each launch (a View is the way to data kernels write)."""
+    import numpy as np
+
+    try:
+        arr = np.array(value)
+    except (TypeError, ValueError):
+        return value  # not a list of numbers: the argument checks say what is wrong
+    if arr.ndim < 1 or arr.dtype.kind not in "biuf":
+        return value
+    arr.flags.writeable = False
+    return arr
 
 
 _MEMBERS: dict = {}
@@ -197,14 +216,28 @@ def execute(space, obj) -> None:
     if not mains:
         raise KernelTypeError(f"{cls.__name__} has no @pk.main method", caller_loc())
     callbacks = [n for k in reversed(cls.__mro__) for n, v in vars(k).items() if getattr(v, "_kk_callback", False)]
-    saved = spaces._default[0]
-    spaces.set_default_space(space)
-    try:
-        getattr(obj, mains[-1])()
+    with spaces.space_scope(space):  # this thread's default: also right inside a task of kernelkit.tasks
+        _with_members(obj, getattr(cls, mains[-1]))()
         for n in callbacks:
             getattr(obj, n)()
-    finally:
-        spaces._default[0] = saved
+
+
+def _with_members(obj, fn):
+    """`fn` bound to `obj`, where a name that is neither global nor builtin is the object's member, as in
+    PyKokkos' @pk.main (translated to C++, where `n` means `this->n`): `for i in range(iterations)`."""
+
+    class Scope(dict):
+        def __missing__(self, name):
+            try:
+                return getattr(obj, name)
+            except AttributeError:
+                raise KeyError(name) from None
+
+    main = getattr(fn, "__func__", fn)
+    scoped = types.FunctionType(
+        main.__code__, Scope(main.__globals__), main.__name__, main.__defaults__, main.__closure__
+    )
+    return scoped.__get__(obj, type(obj))
 
 
 def as_workunit(obj) -> Workunit:

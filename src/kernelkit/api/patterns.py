@@ -6,6 +6,8 @@ call into the native launcher; everything else happens on the first call with ne
 
 from __future__ import annotations
 
+import numpy as np
+
 from kernelkit import _native
 from kernelkit.api import reducers as R
 from kernelkit.api.decorators import BoundWorkunit, Workunit, as_workunit
@@ -117,6 +119,18 @@ def _positional(wu, pattern: str, policy, rest: tuple, kwargs: dict) -> dict:
     return out
 
 
+def _accumulator_name(wu, policy) -> str | None:
+    """The name of a reduction workunit's accumulator parameter (after `self`, the indices or the team)."""
+    bound = wu.__class__ is BoundWorkunit
+    fn = wu.workunit.py_function if bound else getattr(wu, "py_function", wu)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    names = code.co_varnames[int(bound) : code.co_argcount]
+    rank = policy.rank if isinstance(policy, (RangePolicy, MDRangePolicy)) else 1  # an int N or a team member
+    return names[rank] if len(names) > rank else None
+
+
 def _run(pattern, args, kwargs, reducer, init):
     label, policy, wu, rest = _split(args, f"parallel_{pattern}")
     kwargs = _positional(wu, pattern, policy, rest, kwargs)
@@ -142,7 +156,7 @@ def parallel_for(*args, **kwargs) -> None:
     cls = policy.__class__
     if wu.__class__ is Workunit and (label is None or label.__class__ is str):
         if cls is int and 0 <= policy < _INT64:
-            space = _default_space[0] or get_default_space()
+            space = _default_space[0] or _scoped.space or get_default_space()  # _scoped: a task's space_scope
             launch(space._backend or space.backend, wu, Launch("for", 0, policy, None, None, None, label), kwargs)
             return None
         if cls is RangePolicy:
@@ -194,6 +208,13 @@ def parallel_reduce(*args, reducer=None, initial_value=None, **kwargs):
             f"reducer must be one of {', '.join('pk.' + n for n in R.ALL)}, got {reducer!r}", caller_loc()
         )
     kwargs = _positional(wu, "reduce", policy, tuple(positional), kwargs)
+    if kwargs:
+        acc = _accumulator_name(wu, policy)
+        # PyKokkos: `acc=0.0` (a number under the accumulator's name) is the initial value
+        if acc is not None and isinstance(kwargs.get(acc), (int, float, np.number, np.bool_)):
+            if initial_value is not None:
+                raise KernelTypeError(f"parallel_reduce got initial_value and {acc}=", caller_loc())
+            initial_value = kwargs.pop(acc)
     space, rec = _checked_record(policy, "reduce", reducer, initial_value, label)
     wu, kwargs = _unbind(wu, kwargs)
     return launch(_space(space).backend, wu, rec, kwargs)
@@ -228,6 +249,7 @@ def fence(space=None) -> None:
 
 
 from kernelkit.api.spaces import _default as _default_space  # noqa: E402
+from kernelkit.api.spaces import _local as _scoped  # noqa: E402
 
 _INT64 = 1 << 63
 

@@ -70,7 +70,9 @@ class MDRangePolicy:
             args.insert(0, kwargs.pop("begin"))
         if "end" in kwargs:
             args.append(kwargs.pop("end"))
-        kwargs.pop("rank", None)
+        kwargs.pop("rank", None)  # pk.Rank(n, outer, inner): Kokkos' iteration order, which results never depend on
+        if len(args) == 3 and tile is None:  # PyKokkos: MDRangePolicy(begin, end, tile)
+            tile = args.pop()
         if kwargs or len(args) != 2:
             raise KernelTypeError("MDRangePolicy([space,] begin, end, tile=None)", caller_loc())
         begin, end = args
@@ -114,6 +116,8 @@ class TeamPolicy:
         space = kwargs.pop("space", None)
         if args and isinstance(args[0], ExecutionSpace):
             space = args.pop(0)
+        elif args and isinstance(args[-1], ExecutionSpace):  # PyKokkos also takes the space last
+            space = args.pop()
         if "league_size" in kwargs:
             args.insert(0, kwargs.pop("league_size"))
         if "team_size" in kwargs:
@@ -132,6 +136,10 @@ class TeamPolicy:
         self.space = space
         self.league_size = count(args[0], "league_size")
         ts = args[1]
+        if isinstance(ts, str) and ts.lower() == "auto":  # PyKokkos accepts the word as well as pk.AUTO
+            ts = AUTO
+        if isinstance(vector_length, str) and vector_length.lower() == "auto":
+            vector_length = AUTO
         self.team_size = ts if ts is AUTO else count(ts, "team_size")
         if self.team_size == 0:
             raise KernelValueError("team_size must be >= 1 (or pk.AUTO)", caller_loc())

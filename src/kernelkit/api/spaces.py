@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 from kernelkit import _native, config
 from kernelkit.backends import base
 from kernelkit.errors import KernelTypeError, KernelValueError, SpaceUnavailable
@@ -99,7 +103,21 @@ _BY_NAME = {
     "default": Default,
 }
 _BY_NAME_LATE.update(_BY_NAME)
+# The process default space. `_default[0]` is also the launch fast path's cache (api/patterns.py reads it
+# directly), so while any thread is inside a `space_scope` it is held at None and every launch that names no
+# space asks `get_default_space()`, which consults the thread's scope first. `_process[0]` keeps the process
+# default meanwhile. Writers take `_scope_lock`; readers take no lock.
 _default: list[ExecutionSpace | None] = [None]
+_process: list[ExecutionSpace | None] = [None]
+_scopes = [0]  # threads inside a space_scope
+_scope_lock = threading.Lock()
+
+
+class _Local(threading.local):
+    space: ExecutionSpace | None = None  # this thread's innermost scope
+
+
+_local = _Local()
 
 
 def ExecutionSpaceInstance(space, stream=None) -> ExecutionSpace:
@@ -137,20 +155,69 @@ def space_from(obj) -> ExecutionSpace:
 
 
 def get_default_space() -> ExecutionSpace:
-    """The space used when a policy names none: KERNELKIT_SPACE, else Cuda when a GPU is usable, else OpenMP."""
+    """The space used when a policy names none: the thread's `space_scope` if any, else KERNELKIT_SPACE, else
+    Cuda when a GPU is usable, else OpenMP."""
     s = _default[0]
+    if s is not None:
+        return s
+    if _scopes[0]:  # some thread is in a scope: this thread's scope, else the process default
+        s = _local.space
+        if s is not None:
+            return s
+        s = _process[0]
+        if s is not None:
+            return s
+    s = _process[0]
     if s is None:
         name = config.get().space
         if name:
             s = space_from(name)
         else:
             s = Cuda if Cuda.available() else OpenMP
-        _default[0] = s
-    return s
+    with _scope_lock:
+        if _process[0] is None:
+            _process[0] = s
+        if not _scopes[0]:
+            _default[0] = _process[0]
+        return _process[0]
 
 
 def set_default_space(space) -> None:
-    _default[0] = space_from(space)
+    s = space_from(space)
+    if s is Default:  # pk.Default means "the default": resolve it now, never store it
+        s = get_default_space()
+    with _scope_lock:
+        _process[0] = s
+        if not _scopes[0]:
+            _default[0] = s
+
+
+@contextlib.contextmanager
+def space_scope(space) -> Iterator[ExecutionSpace]:
+    """Make `space` the default space of this thread inside the block (launches that name no space run there;
+    other threads keep theirs). The task runtime runs each task body in the scope of its device.
+
+    >>> with space_scope(pk.Serial):
+    ...     pk.parallel_for(n, axpy, a=2.0, x=x, y=y)   # runs on pk.Serial
+    """
+    s = space_from(space)
+    if s is Default:
+        s = get_default_space()
+    outer = _local.space
+    _local.space = s
+    with _scope_lock:
+        if not _scopes[0] and _default[0] is not None:
+            _process[0] = _default[0]  # unscoped, the cache is the truth (pk.execute writes it directly)
+        _scopes[0] += 1
+        _default[0] = None
+    try:
+        yield s
+    finally:
+        with _scope_lock:
+            _scopes[0] -= 1
+            if not _scopes[0]:
+                _default[0] = _process[0]
+        _local.space = outer
 
 
 def set_num_threads(n: int) -> None:

@@ -11,6 +11,7 @@ from kernelkit.api.views import (
     _CUDA_SPACES,
     ALIGNMENT,
     MAX_RANK,
+    Layout,
     MemorySpace,
     Trait,
     View,
@@ -21,7 +22,7 @@ from kernelkit.api.views import (
     _name,
 )
 from kernelkit.errors import KernelError, KernelTypeError, KernelValueError
-from kernelkit.interop import foreign
+from kernelkit.interop import foreign, is_gpu_array
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
 from kernelkit.runtime import coherence
@@ -108,7 +109,7 @@ def asarray(obj: Any) -> View:
         arr = obj if type(obj) is np.ndarray else obj.view(np.ndarray)
     elif isinstance(obj, (int, float, complex, bool, str, bytes, np.generic)):
         raise KernelValueError(f"asarray() needs an array of rank 1 to {MAX_RANK}; got the scalar {obj!r}")
-    elif _is_gpu_array(obj):
+    elif is_gpu_array(obj):
         return _wrap_gpu_array(obj)
     elif hasattr(obj, "__dlpack__"):
         try:
@@ -135,18 +136,6 @@ def asarray(obj: Any) -> View:
     if not arr.flags.aligned:
         raise KernelValueError("asarray(): the array's memory is not aligned to its element size; copy it first")
     return View._wrap(arr, st, MemorySpace.HostSpace, Trait.Unmanaged, parent=None)
-
-
-def _is_gpu_array(obj: object) -> bool:
-    if hasattr(obj, "__cuda_array_interface__"):  # False for a PyTorch CPU tensor (the property raises)
-        return True
-    device = getattr(obj, "__dlpack_device__", None)
-    if device is None or not hasattr(obj, "__dlpack__"):
-        return False
-    try:
-        return int(device()[0]) in (2, 13)  # kDLCUDA, kDLCUDAManaged
-    except Exception:  # a broken __dlpack_device__: let the host path report the problem
-        return False
 
 
 def _wrap_gpu_array(obj: Any) -> View:
@@ -189,7 +178,40 @@ def _dtype_of(arr: np.ndarray, obj: object) -> ScalarType:
 
 
 from_numpy = asarray
-array = asarray  # PyKokkos' name
+
+
+def array(obj: Any, dtype: object = None, space: object = None, layout: object = None, trait: object = None) -> View:
+    """PyKokkos' `pk.array(data, dtype=, space=, layout=, trait=)`: `asarray(data)` (zero copy) when the
+    keywords ask for nothing the wrapped memory does not already have; else a new View with them, holding a
+    copy of the values (which must convert exactly: the rules of View stores).
+
+    >>> import numpy as np, kernelkit.api.views as v
+    >>> a = np.arange(3.0)
+    >>> v.array(a)._array is a, v.array(a, dtype=np.float32).dtype, v.array(a, space=v.HostSpace)._array is a
+    (True, pk.float32, True)
+    """
+    wrapped = asarray(obj)
+    if dtype is None and space is None and layout is None and trait is None:
+        return wrapped
+    st = _types.as_scalar_type(dtype) if dtype is not None else wrapped.dtype
+    want_space = wrapped.space if space is None else space
+    want_layout = wrapped.layout if layout is None else layout
+    if (
+        st is wrapped.dtype
+        and want_space is wrapped.space
+        and want_layout is wrapped.layout
+        and (trait is None or trait is wrapped.trait)
+    ):
+        return wrapped
+    out = View(
+        wrapped.shape,
+        st,
+        space=want_space,  # type: ignore[arg-type]
+        layout=want_layout if want_layout is not Layout.LayoutStride else None,  # type: ignore[arg-type]
+        trait=trait,  # type: ignore[arg-type]
+    )
+    deep_copy(out, wrapped)
+    return out
 
 
 def deep_copy(dst: View | np.ndarray, src: Any) -> None:

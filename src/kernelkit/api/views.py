@@ -422,6 +422,7 @@ class View(_native.ViewBase):
             coherence.init_root(self, pristine=False)
         else:
             coherence.init_subview(self)
+            self._rootview = parent._rootview if parent._rootview is not None else parent
         self._shape = arr.shape
         self._dtype = dtype
         self._layout = _layout_of(arr)
@@ -549,7 +550,10 @@ class View(_native.ViewBase):
     def __str__(self) -> str:
         return str(self._host(write=False))
 
-    def __getitem__(self, key: Any) -> Any:
+    # `v[key]` and `v[key] = value` are ViewBase's (runtime/native/view.c): integer indices on a View whose host
+    # copy is current are served in C; everything else comes here.
+
+    def _getitem(self, key: Any) -> Any:
         arr = self._host(write=False)
         for k in key if type(key) is tuple else (key,):
             if type(k) is not int and not _is_basic_index(k):
@@ -565,11 +569,10 @@ class View(_native.ViewBase):
         _check_rank(r.ndim, r.shape)
         return View._wrap(r, self._dtype, self._space, self._trait, parent=self)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def _setitem(self, key: Any, value: Any) -> None:
         arr = self._host(write=True)
         st = self._dtype
-        if not ((type(value) is float and st is _types.float64) or (type(value) is int and st.is_int)):
-            # the fast paths above are exact, or NumPy rejects the value itself (an int that does not fit)
+        if not (type(value) is float and st is _types.float64):  # exact; anything else is checked
             value = _checked_source(value, arr.dtype, f"store into a {self._dtype!r} View")
         arr[key] = value
 
@@ -649,6 +652,9 @@ class View(_native.ViewBase):
         lay = self._layout if self._layout is not Layout.LayoutStride else Layout.LayoutRight
         trait = self._trait if self._trait is not Trait.Unmanaged else Trait.TraitDefault
         return (_rebuild, (self._host(write=False).copy(order="K"), self._space, lay, trait))
+
+
+View._register(View, _layout_of)  # the subviews the native element paths make are Views
 
 
 def _rebuild(values: np.ndarray, space: MemorySpace, layout: Layout, trait: Trait) -> View:

@@ -28,6 +28,38 @@ def resolve_annotation_value(value, loc: Loc):
     return getattr(value, "_kk_annotation", None)
 
 
+# C++ names PyKokkos accepts in annotations as text (`pk.ScratchView1D[double]`), used only where the name is
+# not defined in Python: `float` and `int` keep their Python meaning (float64, int64).
+CPP_TYPE_NAMES = {
+    "double": T.float64,
+    "int8_t": T.int8,
+    "int16_t": T.int16,
+    "int32_t": T.int32,
+    "int64_t": T.int64,
+    "uint8_t": T.uint8,
+    "uint16_t": T.uint16,
+    "uint32_t": T.uint32,
+    "uint64_t": T.uint64,
+    "size_t": T.uint64,
+    "char": T.int8,
+    "short": T.int16,
+    "long": T.int64,
+    "unsigned": T.uint32,
+}
+
+
+def eval_annotation(code, globals_: dict, scope: dict):
+    """Evaluate annotation code in the function's globals and closure `scope`, with the C++ type names of
+    CPP_TYPE_NAMES standing in for names Python does not define. Raises what eval raises."""
+    try:
+        return eval(code, globals_, scope)  # noqa: S307 - the user's own annotation, in their module
+    except NameError as e:
+        if e.name not in CPP_TYPE_NAMES:
+            raise
+    fallback = {k: v for k, v in CPP_TYPE_NAMES.items() if k not in globals_ and k not in scope}
+    return eval(code, globals_, {**fallback, **scope})  # noqa: S307
+
+
 def param_annotations(fn) -> dict[str, object]:
     """Evaluated annotations (handles `from __future__ import annotations`); unknown ones are ignored."""
     raw = getattr(fn, "__annotations__", {}) or {}
@@ -35,7 +67,7 @@ def param_annotations(fn) -> dict[str, object]:
     for name, ann in raw.items():
         if isinstance(ann, str):
             try:
-                ann = eval(ann, fn.__globals__, {})  # noqa: S307 - the user's own annotation, in their module
+                ann = eval_annotation(ann, fn.__globals__, {})
             except Exception:  # an annotation we cannot evaluate is treated as absent (types come from the call)
                 continue
         out[name] = resolve_annotation_value(ann, None)

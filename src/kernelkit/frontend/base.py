@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kernelkit.errors import KernelSyntaxError, KernelTypeError, Loc
-from kernelkit.frontend.annotations import resolve_annotation_value
+from kernelkit.frontend.annotations import eval_annotation, resolve_annotation_value
 from kernelkit.frontend.source import Source
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 from kernelkit.lang import annotations as A
-from kernelkit.lang import registry
+from kernelkit.lang import kmath, registry
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,11 @@ class LowererBase(ast.NodeVisitor):
             return N.Const(st, self.loc(node), v, weak=False)
         if isinstance(value, (_pytypes.ModuleType, type, T.ScalarType, A.ViewAnnotation, A.AccAnnotation)):
             return CT(value)
+        if getattr(value, "_kk_kind", None) == "workunit" and name in kmath.MATH and hasattr(kmath, name):
+            # a workunit named like a math function (`def sin(i, v): v[i] = sin(v[i])`, PyKokkos gh-192): kernels
+            # cannot call workunits, so the name means the math function, as in PyKokkos
+            self.ctx.guard(guard)
+            return CT(getattr(kmath, name))
         if registry.lookup(value) is not None:  # math, atomics, @pk.function, nested ranges, reducers, ...
             self.ctx.guard(guard)
             return CT(value)
@@ -361,6 +366,15 @@ class LowererBase(ast.NodeVisitor):
     def resolve_annotation(self, node: ast.AST):
         """Evaluate an annotation written in the kernel (a local's or a nested workunit's parameter's) the way
         Python would: in the function's globals and closure."""
+        return resolve_annotation_value(self.resolve_annotation_object(node), self.loc(node))
+
+    @staticmethod
+    def scalar_annotation(value) -> T.ScalarType | None:
+        st = resolve_annotation_value(value, None)
+        return st if isinstance(st, T.ScalarType) else None
+
+    def resolve_annotation_object(self, node: ast.AST):
+        """The annotation's Python value (see resolve_annotation)."""
         fn = self.fn
         scope = {}
         if fn.__closure__:
@@ -370,10 +384,10 @@ class LowererBase(ast.NodeVisitor):
                 except ValueError:  # an empty cell: the name is not bound yet, so the annotation cannot use it
                     continue
         try:
-            value = eval(compile(ast.Expression(node), self.src.file, "eval"), fn.__globals__, scope)  # noqa: S307
+            value = eval_annotation(compile(ast.Expression(node), self.src.file, "eval"), fn.__globals__, scope)
         except Exception:  # noqa: BLE001 - an annotation we cannot evaluate is one we do not model
             raise self.err(node, f"cannot evaluate the annotation {ast.unparse(node)!r}") from None
-        return resolve_annotation_value(value, self.loc(node))
+        return value
 
     def mark_write(self, view: N.Expr) -> None:
         """Record that the kernel writes the View parameter `view` denotes (through subviews and aliases)."""

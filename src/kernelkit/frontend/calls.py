@@ -7,6 +7,7 @@ device functions (`@pk.function`, methods), classtype constructors, `pk.subview`
 from __future__ import annotations
 
 import ast
+import types as _pytypes
 
 from kernelkit.errors import KernelSyntaxError, Loc
 from kernelkit.frontend.base import (
@@ -26,6 +27,16 @@ from kernelkit.ir import printf
 from kernelkit.ir import types as T
 from kernelkit.lang import kmath, registry
 from kernelkit.lang.registry import Entry
+
+
+class _PlainMethod:
+    """A classtype method without @pk.function, as the device-function lowering takes it."""
+
+    __slots__ = ("py_function",)
+
+    def __init__(self, fn) -> None:
+        self.py_function = fn
+
 
 registry.register_type(Method, "method")
 
@@ -129,15 +140,15 @@ class CallsMixin(LowererBase):
             raise self.err(node, 'print() is not available in kernels; use pk.printf("%d\\n", i)', KernelSyntaxError)
         raise self.err(node, f"{name}() cannot be used here", KernelSyntaxError)
 
-    @handles("atomic", "atomic_fetch", "atomic_cas")
+    @handles("atomic", "atomic_fetch", "atomic_cas", "atomic_unit")
     def call_atomic(self, fn, entry: Entry, node: ast.Call, statement: bool) -> N.Expr:
         kind, op = entry.kind, entry.name
-        nargs = 4 if kind == "atomic_cas" else 3
+        nargs = {"atomic_cas": 4, "atomic_unit": 2}.get(kind, 3)
         if len(node.args) != nargs:
             raise self.err(
                 node,
-                f"this atomic takes {nargs} arguments: (view, [indices], "
-                + ("expected, desired)" if nargs == 4 else "value)"),
+                f"this atomic takes {nargs} arguments: (view, [indices]"
+                + {4: ", expected, desired)", 2: ")"}.get(nargs, ", value)"),
             )
         view = self.expr(node.args[0])
         if not isinstance(view.type, T.ViewType):
@@ -158,10 +169,12 @@ class CallsMixin(LowererBase):
             )
         dt = view.type.dtype
         vals = [self.cast(self.scalar(self.expr(a), a, "value"), dt) for a in node.args[2:]]
-        if op in ("and", "or", "xor") and dt.is_float:
+        if kind == "atomic_unit":  # atomic_increment / atomic_decrement
+            vals = [N.Const(dt, self.loc(node), 1)]
+        if op in kmath.INTEGER_ATOMIC_OPS and (dt.is_float or (dt.is_bool and op in ("mod", "lshift", "rshift"))):
             raise self.err(node, f"atomic {op} needs an integer View, {view.name!r} holds {dt.name}")
         self.mark_write(view)
-        return N.Atomic(dt, self.loc(node), op, view, index, vals, fetch=kind != "atomic")
+        return N.Atomic(dt, self.loc(node), op, view, index, vals, fetch=kind in ("atomic_fetch", "atomic_cas"))
 
     @handles("printf")
     def call_printf(self, fn, entry: Entry, node: ast.Call, statement: bool) -> N.Stmt:
@@ -258,9 +271,13 @@ class CallsMixin(LowererBase):
 
     @handles_methods(T.StructType)
     def struct_method(self, obj: N.Expr, node: ast.Call, statement: bool) -> N.Expr:
+        """`p.norm()` on a classtype value: every method of a classtype is a device function, decorated with
+        @pk.function or not (as in PyKokkos)."""
         method = getattr(obj.type.cls, node.func.attr, None)
         if not is_pk_function(method):
-            raise self.err(node, f"{obj.type.pyname}.{node.func.attr} is not a @pk.function method")
+            if not isinstance(method, _pytypes.FunctionType) or node.func.attr.startswith("__"):
+                raise self.err(node, f"{obj.type.pyname} has no method {node.func.attr!r} that kernels can call")
+            method = _PlainMethod(method)  # specializations are memoized per function
         return self.device_call(method, node, receiver=obj)
 
     @handles_methods(T.ViewType)

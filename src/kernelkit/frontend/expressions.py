@@ -133,6 +133,8 @@ class ExpressionsMixin(LowererBase):
 
     def _subscript(self, node: ast.Subscript):
         inner = node.value
+        if self.is_local_list(inner):
+            return self.list_load(node)  # frontend/lists.py
         if not isinstance(inner, ast.Subscript):
             base = self.visit(inner)
             if isinstance(base, CT):  # a compile-time object: pk.ScratchView1D[pk.double], pk.Acc[int], ...

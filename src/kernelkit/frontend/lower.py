@@ -17,6 +17,7 @@ from kernelkit.frontend.annotations import check_view_annotation, param_annotati
 from kernelkit.frontend.base import Context, Guard, scalar_type_of, tname
 from kernelkit.frontend.calls import CallsMixin
 from kernelkit.frontend.expressions import ExpressionsMixin
+from kernelkit.frontend.lists import ListsMixin
 from kernelkit.frontend.source import get_source
 from kernelkit.frontend.statements import StatementsMixin
 from kernelkit.frontend.team import TeamMixin
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-class FunctionLowerer(StatementsMixin, ExpressionsMixin, CallsMixin, TeamMixin):
+class FunctionLowerer(StatementsMixin, ExpressionsMixin, CallsMixin, TeamMixin, ListsMixin):
     """Lowers one Python function body (a workunit or a device function) for one set of parameter types."""
 
     def specialize_function(self, wrapper, arg_types: list[T.Type], call_loc: Loc, self_info) -> N.Function:
@@ -95,7 +96,11 @@ def lower_function(
     if rtypes and len(rtypes) != len(lw.returns):
         raise KernelTypeError(f"{fn.__name__}() returns a value on some paths and nothing on others", lw.returns[0].loc)
     ret: T.Type = T.void
-    if rtypes:
+    if rtypes and any(isinstance(t, T.StructType) for t in rtypes):
+        if any(t != rtypes[0] for t in rtypes):
+            raise KernelTypeError(f"{fn.__name__}() returns values of different types", lw.returns[0].loc)
+        ret = rtypes[0]
+    elif rtypes:
         ret = rtypes[0]
         for rv in (r.value for r in lw.returns[1:]):
             ret = T.promote(ret, rv.type) if not (isinstance(rv, N.Const) and rv.weak) else ret

@@ -60,6 +60,8 @@ class StatementsMixin(LowererBase):
             for t_node, tmp in zip(tgt.elts, tmps, strict=True):
                 out.extend(self.assign_to(t_node, tmp, node))
             return out
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.List):
+            return self.list_assign(node.targets[0], node.value, None, node)  # a local list (frontend/lists.py)
         value = self.expr(node.value)
         if len(node.targets) > 1 and not isinstance(value, (N.Const, N.Var)):
             t = self.new_tmp(self.scalar(value, node.value).type)
@@ -86,10 +88,20 @@ class StatementsMixin(LowererBase):
             return self.assign_to(node.target, value, node)
         if not isinstance(node.target, ast.Name):
             raise self.err(node, "annotated assignment needs a plain name", KernelSyntaxError)
+        if node.value is not None:
+            is_list, elem = self.list_annotation(node.annotation)  # `x: List[int] = [a, b]` (frontend/lists.py)
+            if is_list:
+                return self.list_assign(node.target, node.value, elem, node)
         ann = self.resolve_annotation(node.annotation)
         if isinstance(ann, A.ViewAnnotation) or (ann is None and node.value is not None):
-            # `s: pk.ScratchView1D[...] = ...` and annotations we do not model: the value's type decides
-            return self.assign_to(node.target, self.expr(node.value), node)
+            # `s: pk.ScratchView1D[...] = ...` and annotations we do not model: the value's type decides (a
+            # ScratchView made without an element type takes the annotation's: frontend/team.py)
+            self.annotation_node = node.annotation
+            try:
+                value = self.expr(node.value)
+            finally:
+                self.annotation_node = None
+            return self.assign_to(node.target, value, node)
         if not isinstance(ann, T.ScalarType):
             raise self.err(node.annotation, "a local variable annotation must be a scalar type (int, float, ...)")
         name = self.rn(node.target.id)
@@ -146,6 +158,8 @@ class StatementsMixin(LowererBase):
             self.locals[name] = t
             return [N.Assign(loc, N.Var(t, loc, name), value)]
         if isinstance(target, ast.Subscript):
+            if self.is_local_list(target.value):
+                return self.list_store(target, value, node)
             view, index = self.view_index(target)
             vt = view.type
             self.scalar(value, node)
@@ -185,6 +199,12 @@ class StatementsMixin(LowererBase):
         op = BIN_OPS.get(type(node.op))
         if op is None:
             raise self.err(node, f"operator `{type(node.op).__name__}` is not supported", KernelSyntaxError)
+        if isinstance(node.target, ast.Subscript) and self.is_local_list(node.target.value):
+            load = ast.Subscript(value=node.target.value, slice=node.target.slice, ctx=ast.Load())
+            new = ast.copy_location(
+                ast.BinOp(left=ast.copy_location(load, node.target), op=node.op, right=node.value), node
+            )
+            return self.list_store(node.target, self.expr(new), node)
         if isinstance(node.target, ast.Subscript):
             view, index = self.view_index(node.target)
             if view.type.atomic:  # the Atomic trait: `v[i] += x` is an atomic update
@@ -284,6 +304,9 @@ class StatementsMixin(LowererBase):
         else:
             if not self.in_function:
                 raise self.err(node, "a workunit cannot return a value (reductions update their accumulator)")
-            r = N.Return(self.loc(node), self.scalar(self.expr(node.value), node.value, "return value"))
+            value = self.expr(node.value)
+            if not (isinstance(value, N.Expr) and isinstance(value.type, T.StructType)):  # a classtype: a copy
+                value = self.scalar(value, node.value, "return value")
+            r = N.Return(self.loc(node), value)
         self.returns.append(r)
         return r

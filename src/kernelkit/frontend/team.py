@@ -13,6 +13,7 @@ from kernelkit.ir import types as T
 from kernelkit.lang import annotations as A
 from kernelkit.lang import reducers, registry
 from kernelkit.lang.registry import Entry
+from kernelkit.lang.team import ScratchViewType
 
 
 class TeamMixin(LowererBase):
@@ -50,10 +51,18 @@ class TeamMixin(LowererBase):
 
     @handles("scratch_view")
     def call_scratch_view(self, st, entry: Entry, node: ast.Call, statement: bool) -> N.Expr:
-        """`pk.ScratchView2D[pk.double](team.team_scratch(0), n0, n1)`."""
-        if st.dtype is None:
+        """`pk.ScratchView2D[pk.double](team.team_scratch(0), n0, n1)`; as in PyKokkos, the element type may come
+        from the annotation instead (`s: pk.ScratchView1D[double] = pk.ScratchView1D(team.team_scratch(0), n)`),
+        and with no extents at all it is empty."""
+        dtype = st.dtype
+        ann_node = getattr(self, "annotation_node", None)
+        if dtype is None and ann_node is not None:
+            ann = self.resolve_annotation_object(ann_node)
+            if isinstance(ann, ScratchViewType) and ann.rank == st.rank:
+                dtype = ann.dtype
+        if dtype is None:
             raise self.err(node, f"give the element type: pk.ScratchView{st.rank}D[pk.double](...)")
-        if len(node.args) != st.rank + 1:
+        if len(node.args) not in (1, st.rank + 1):
             raise self.err(node, f"ScratchView{st.rank}D takes the scratch handle and {st.rank} extent(s)")
         handle = self.visit(node.args[0])
         if not (isinstance(handle, CT) and isinstance(handle.value, ScratchHandle)):
@@ -65,7 +74,8 @@ class TeamMixin(LowererBase):
             if not e.type.is_int:
                 raise self.err(a, "extents are integers")
             ext.append(self.cast(e, T.int64))
-        vt = T.ViewType(st.dtype, st.rank, T.LAYOUT_RIGHT, scratch=True)
+        ext += [N.Const(T.int64, self.loc(node), 0)] * (st.rank - len(ext))
+        vt = T.ViewType(dtype, st.rank, T.LAYOUT_RIGHT, scratch=True)
         return N.ScratchAlloc(vt, self.loc(node), h.team, h.level, h.per_thread, ext)
 
     def closure_of(self, node: ast.AST, what: str) -> ast.FunctionDef:

@@ -5,6 +5,14 @@
 that is kernelkit.runtime.coherence.
 """
 
-from kernelkit.interop.foreign import KDL_CPU, KDL_CUDA, KDL_CUDA_MANAGED, Foreign, dlpack_device, foreign
+from kernelkit.interop.foreign import (
+    KDL_CPU,
+    KDL_CUDA,
+    KDL_CUDA_MANAGED,
+    Foreign,
+    dlpack_device,
+    foreign,
+    is_gpu_array,
+)
 
-__all__ = ["Foreign", "foreign", "dlpack_device", "KDL_CPU", "KDL_CUDA", "KDL_CUDA_MANAGED"]
+__all__ = ["Foreign", "foreign", "dlpack_device", "is_gpu_array", "KDL_CPU", "KDL_CUDA", "KDL_CUDA_MANAGED"]

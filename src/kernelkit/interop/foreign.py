@@ -124,3 +124,16 @@ def foreign(obj: Any, what: str) -> Foreign | None:
 
         return dlpack.describe(obj.__dlpack__(stream=None), obj, what)
     return None
+
+
+def is_gpu_array(obj: object) -> bool:
+    """True for another library's GPU array (`__cuda_array_interface__`, or a CUDA/managed `__dlpack__`)."""
+    if hasattr(obj, "__cuda_array_interface__"):  # False for a PyTorch CPU tensor (the property raises)
+        return True
+    device = getattr(obj, "__dlpack_device__", None)
+    if device is None or not hasattr(obj, "__dlpack__"):
+        return False
+    try:
+        return int(device()[0]) in (2, 13)  # kDLCUDA, kDLCUDAManaged
+    except Exception:  # a broken __dlpack_device__: let the host path report the problem
+        return False

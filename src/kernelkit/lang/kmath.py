@@ -71,7 +71,8 @@ _MATH_ALIASES = {
     "gamma": "tgamma",
 }
 
-ATOMIC_OPS = ("add", "sub", "mul", "div", "min", "max", "and", "or", "xor")
+ATOMIC_OPS = ("add", "sub", "mul", "div", "min", "max", "and", "or", "xor", "mod", "lshift", "rshift")
+INTEGER_ATOMIC_OPS = ("and", "or", "xor", "mod", "lshift", "rshift")  # no floating-point form (as in Kokkos)
 
 sqrt, exp, log, log2, log10 = math.sqrt, math.exp, math.log, math.log2, math.log10
 sin, cos, tan, asin, acos, atan, atan2 = math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2
@@ -143,7 +144,22 @@ atomic_fetch_max = _fetch(lambda a, b: max(a, b))
 atomic_fetch_and = _fetch(lambda a, b: a & b)
 atomic_fetch_or = _fetch(lambda a, b: a | b)
 atomic_fetch_xor = _fetch(lambda a, b: a ^ b)
+atomic_fetch_mod = _fetch(lambda a, b: type(a)(a % b) if b else type(a)(0))
+atomic_fetch_lshift = _fetch(lambda a, b: shift_left(a, b))
+atomic_fetch_rshift = _fetch(lambda a, b: shift_right(a, b))
 atomic_exchange = _fetch(lambda a, b: b)
+
+
+def shift_left(a, n):
+    """`a << n` in the width of `a`'s type (a NumPy integer): counts outside 0..bits-1 give 0, as in kernels."""
+    bits = np.dtype(type(a)).itemsize * 8
+    return type(a)(0) if not 0 <= n < bits else np.left_shift(a, type(a)(n))
+
+
+def shift_right(a, n):
+    """`a >> n` (arithmetic for signed types): counts outside 0..bits-1 give the sign fill, as in kernels."""
+    bits = np.dtype(type(a)).itemsize * 8
+    return type(a)(-1 if a < 0 else 0) if not 0 <= n < bits else np.right_shift(a, type(a)(n))
 
 
 def _plain(fetch):
@@ -162,6 +178,22 @@ atomic_max = _plain(atomic_fetch_max)
 atomic_and = _plain(atomic_fetch_and)
 atomic_or = _plain(atomic_fetch_or)
 atomic_xor = _plain(atomic_fetch_xor)
+atomic_mod = _plain(atomic_fetch_mod)
+atomic_lshift = _plain(atomic_fetch_lshift)
+atomic_rshift = _plain(atomic_fetch_rshift)
+
+
+def atomic_increment(view, index) -> None:
+    """Add one to the element (Kokkos atomic_increment)."""
+    atomic_fetch_add(view, index, 1)
+
+
+def atomic_decrement(view, index) -> None:
+    """Subtract one from the element (Kokkos atomic_decrement)."""
+    atomic_fetch_sub(view, index, 1)
+
+
+atomic_inc, atomic_dec = atomic_increment, atomic_decrement  # Kokkos' short names
 
 
 def atomic_compare_exchange(view, index, expected, desired):
@@ -199,6 +231,8 @@ for _op in ATOMIC_OPS:
     registry.register(globals()[f"atomic_fetch_{_op}"], "atomic_fetch", _op)
     registry.register(globals()[f"atomic_{_op}"], "atomic", _op)
 registry.register(atomic_compare_exchange, "atomic_cas", "cas")
+registry.register(atomic_increment, "atomic_unit", "add")
+registry.register(atomic_decrement, "atomic_unit", "sub")
 registry.register(atomic_exchange, "atomic_fetch", "exchange")
 registry.register(printf, "printf", "printf")
 del _mod, _op

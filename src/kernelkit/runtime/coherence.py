@@ -563,9 +563,10 @@ def copy(dst: Any, src: Any, device_home: bool) -> bool:
     copy on the host.
 
     Applies when both sides hold the same dtype in the same contiguous byte layout: place to place when the
-    source's described copy is current and the destination lives on a GPU (`device_home`: a CudaSpace View) or
-    already has a copy there; place to host when the source's copy is newer than its host array; host to GPU
-    when the destination is a whole CudaSpace View.
+    source's described copy is current and the destination has a copy on a GPU (the same one, or another: then
+    peer-to-peer where the driver allows it, else staged; `stats()` counts which) or lives on a GPU
+    (`device_home`: a CudaSpace View) without a copy yet (it gets one on the source's GPU); place to host when
+    the source's copy is newer than its host array; host to GPU when the destination is a whole CudaSpace View.
     """
     is_view = isinstance(dst, _native.ViewBase)
     d_arr = dst._array if is_view else dst if isinstance(dst, np.ndarray) else None
@@ -593,16 +594,25 @@ def copy(dst: Any, src: Any, device_home: bool) -> bool:
                 if s_root is d_root:
                     return False  # one buffer: NumPy handles overlapping copies on the host
                 d_at = where(dst) if is_view else None
-                same_place = d_at is not None and d_at[0].code == s_copy.place.code
-                if is_view and (same_place or (device_home and d_at is None and not s_copy.place.host_backed)):
+                # the destination's place: where it already has a copy (another GPU: peer or staged), else the
+                # source's GPU for a CudaSpace destination with no copy yet
+                if d_at is not None and not d_at[0].host_backed:
+                    d_place: Place | None = d_at[0]
+                elif device_home and d_at is None and not s_copy.place.host_backed:
+                    d_place = s_copy.place
+                else:
+                    d_place = None
+                if is_view and d_place is not None:
                     d_ptr = (
-                        address_at(dst, s_copy.place, write=True)
+                        address_at(dst, d_place, write=True)
                         if dst is not d_root
-                        else ensure(d_root, s_copy.place, contents=False).ptr
+                        else ensure(d_root, d_place, contents=False).ptr
                     )
-                    s_copy.place.copy_from(d_ptr, s_copy.place, s_at[1], nbytes)
+                    path = d_place.copy_from(d_ptr, s_copy.place, s_at[1], nbytes)
                     _count("d2d", nbytes)
-                    mark_written(dst, s_copy.place)
+                    if path in ("peer", "staged"):
+                        _stats[path] += 1
+                    mark_written(dst, d_place)
                     return True
                 if s_root._flags & HOST_STALE:
                     host = dst._host(write=True) if is_view else dst

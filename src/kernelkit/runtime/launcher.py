@@ -138,6 +138,9 @@ def prepare(wu: Any, rec: Any, kwargs: dict[str, Any], device: bool = False) -> 
         if "." in name:  # ClassSty members ("self.x"): the workunit is a method of that object's class
             self_name = name.split(".", 1)[0]
             break
+    else:
+        if getattr(wu, "_owner", None) is not None:  # a method that reads no member: `self` is still first
+            self_name = wu.py_function.__code__.co_varnames[0]
     key = (
         pattern,
         rank,

@@ -72,10 +72,8 @@ class CudaPlace(Place):
             with _on_device(self.device):
                 driver.memcpy_dtod(ptr, src_ptr, nbytes)
             return "local"
-        peer = getattr(driver, "memcpy_peer", None)  # cuMemcpyPeer, where the binding has it
-        if peer is not None and driver.can_access_peer(self.device, src.device):
-            with _on_device(self.device):
-                peer(ptr, self.device, src_ptr, src.device, nbytes)
+        if driver.can_access_peer(self.device, src.device):
+            driver.memcpy_peer(ptr, self.device, src_ptr, src.device, nbytes)
             return "peer"
         import numpy as np
 

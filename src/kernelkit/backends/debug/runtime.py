@@ -137,6 +137,14 @@ def _atomic(op: str, view, idx, *args):
         new = old | v
     elif op == "xor":
         new = old ^ v
+    elif op == "mod":
+        new = _mod(old, v)
+    elif op == "lshift":
+        bits = view.dtype.itemsize * 8
+        new = old << v if 0 <= v < bits else 0
+    elif op == "rshift":
+        bits = view.dtype.itemsize * 8
+        new = old >> v if 0 <= v < bits else (-1 if old < 0 else 0)
     elif op == "exchange":
         new = v
     else:

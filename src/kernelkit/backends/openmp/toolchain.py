@@ -76,16 +76,17 @@ def find_cxx() -> Toolchain | None:
         return _found  # type: ignore[return-value]
     cfg = config.get()
     candidates = [cfg.cxx] if cfg.cxx else ["c++", "g++", "clang++"]
-    _found = None
+    found = None  # published once complete: threads of kernelkit.tasks may ask at the same time
     for name in candidates:
         argv0 = shlex.split(name)[0] if name else ""
         path = shutil.which(argv0) if argv0 else None
         if path:
             real = os.path.realpath(path)
             st = os.stat(real)
-            _found = Toolchain(path, f"{real}:{st.st_size}:{st.st_mtime_ns}")
+            found = Toolchain(path, f"{real}:{st.st_size}:{st.st_mtime_ns}")
             break
-    return _found
+    _found = found
+    return found
 
 
 def require_cxx() -> Toolchain:

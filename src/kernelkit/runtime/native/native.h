@@ -49,6 +49,18 @@ typedef struct {
     int dtcode;      /* (dtype kind char << 8) | itemsize */
     long long dshape[KK_MAX_RANK];
     long long dstr[KK_MAX_RANK]; /* in elements */
+    /* the host geometry, for the element fast paths of view.c (kept in step with `array` by its setter; a
+       subview made by those paths has only these until its `_array` is first asked for) */
+    char* hdata;          /* host element 0 (NULL: no host memory) */
+    int hnd;
+    int hwritable;        /* the memory may be written (read from `array` itself once that exists) */
+    npy_intp hdims[KK_MAX_RANK];
+    npy_intp hstrides[KK_MAX_RANK]; /* in bytes */
+    PyArray_Descr* descr; /* the host dtype */
+    PyObject* hbase;      /* the ndarray whose memory this is */
+    /* the attributes views.py keeps on every View (slots here, so that a subview made in C needs no dict) */
+    PyObject *shape, *dtype, *layout, *space, *trait, *parent;
+    PyObject* root; /* a subview's root View, whose flags say whether the fast paths may touch the host memory */
 } KKViewBase;
 
 extern PyTypeObject KKViewBase_Type;

@@ -16,7 +16,7 @@ from typing import Any
 
 from kernelkit.backends.cuda.driver import api
 from kernelkit.backends.cuda.driver.api import CudaError, check, cu
-from kernelkit.backends.cuda.driver.device import Device, as_device, ensure_context
+from kernelkit.backends.cuda.driver.device import Device, as_device, current_device, ensure_context
 from kernelkit.backends.cuda.driver.streams import Stream, stream_handle
 from kernelkit.errors import KernelValueError, SpaceUnavailable
 
@@ -393,6 +393,42 @@ def memcpy_dtod(dst: int, src: int, nbytes: int, stream: Stream | int | None = N
         check(cu().cuMemcpyDtoD(d, s, nbytes), "cuMemcpyDtoD")
     else:
         check(cu().cuMemcpyDtoDAsync(d, s, nbytes, stream_handle(stream)), "cuMemcpyDtoDAsync")
+
+
+_peer: dict[tuple[int, int], bool] = {}  # (to, from) -> peer access usable (enabled once)
+CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED = 704
+
+
+def can_access_peer(device: int, peer: int) -> bool:
+    """True when GPU `device` can read and write GPU `peer`'s memory directly; peer access is enabled (from
+    `device`'s context) the first time. False where the driver or the hardware cannot (copies are then staged)."""
+    key = (device, peer)
+    hit = _peer.get(key)
+    if hit is not None:
+        return hit
+    api = cu()
+    ok = False
+    if device != peer and api.cuDeviceCanAccessPeer is not None and api.cuCtxEnablePeerAccess is not None:
+        flag = ctypes.c_int(0)
+        if api.cuDeviceCanAccessPeer(ctypes.byref(flag), device, peer) == 0 and flag.value:
+            dev, other = Device(device), Device(peer)
+            previous = current_device()
+            dev.set_current()
+            try:
+                rc = api.cuCtxEnablePeerAccess(other.context, 0)
+            finally:
+                previous.set_current()
+            ok = rc in (0, CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED)
+    _peer[key] = ok
+    return ok
+
+
+def memcpy_peer(dst: int, dst_device: int, src: int, src_device: int, nbytes: int) -> None:
+    """Copy `nbytes` from GPU `src_device`'s memory to GPU `dst_device`'s (synchronous with both devices' legacy
+    default streams)."""
+    if nbytes <= 0:
+        return
+    check(cu().cuMemcpyPeer(dst, Device(dst_device).context, src, Device(src_device).context, nbytes), "cuMemcpyPeer")
 
 
 def memcpy_htod_async(dst: int, src: Any, nbytes: int, stream: Stream | int) -> None:

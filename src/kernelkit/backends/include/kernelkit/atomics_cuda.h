@@ -103,6 +103,15 @@ KK_NATIVE_BIT_ATOMIC(and, atomicAnd, &)
 KK_NATIVE_BIT_ATOMIC(or, atomicOr, |)
 KK_NATIVE_BIT_ATOMIC(xor, atomicXor, ^)
 #undef KK_NATIVE_BIT_ATOMIC
+template <class T> KK_FUNCTION T atomic_fetch_mod(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return pymod<T>(a, v); });
+}
+template <class T> KK_FUNCTION T atomic_fetch_lshift(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return shift_left<T, T>(a, v); });
+}
+template <class T> KK_FUNCTION T atomic_fetch_rshift(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return shift_right<T, T>(a, v); });
+}
 template <class T> KK_FUNCTION T atomic_fetch_exchange(T* p, T v) { return atomic_cas_loop(p, [v](T) { return v; }); }
 template <class T> KK_FUNCTION T atomic_fetch_cas(T* p, T expected, T desired) {
     return atomic_cas_loop(p, [expected, desired](T a) { return a == expected ? desired : a; });

@@ -42,6 +42,15 @@ template <class T> KK_FUNCTION T atomic_fetch_max(T* p, T v) {
 template <class T> KK_FUNCTION T atomic_fetch_and(T* p, T v) { return __atomic_fetch_and(p, v, __ATOMIC_ACQ_REL); }
 template <class T> KK_FUNCTION T atomic_fetch_or(T* p, T v) { return __atomic_fetch_or(p, v, __ATOMIC_ACQ_REL); }
 template <class T> KK_FUNCTION T atomic_fetch_xor(T* p, T v) { return __atomic_fetch_xor(p, v, __ATOMIC_ACQ_REL); }
+template <class T> KK_FUNCTION T atomic_fetch_mod(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return pymod<T>(a, v); });
+}
+template <class T> KK_FUNCTION T atomic_fetch_lshift(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return shift_left<T, T>(a, v); });
+}
+template <class T> KK_FUNCTION T atomic_fetch_rshift(T* p, T v) {
+    return atomic_cas_loop(p, [v](T a) { return shift_right<T, T>(a, v); });
+}
 template <class T> KK_FUNCTION T atomic_fetch_exchange(T* p, T v) {
     T old;
     __atomic_exchange(p, &v, &old, __ATOMIC_ACQ_REL);

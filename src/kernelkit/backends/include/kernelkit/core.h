@@ -237,6 +237,22 @@ KK_FUNCTION float pyfmod(float a, float b) {
     return r;
 }
 /* Python's float floor division (CPython float_floor_div): exact on the remainder, so 1.0 // 0.1 == 9.0. */
+/* Shifts with every count defined (the atomics' lshift/rshift): counts outside 0..bits-1 give 0 for a left shift
+ * and the sign fill for a right shift (arithmetic for signed types). */
+template <class T, class N> KK_FUNCTION T shift_left(T a, N n) {
+    const long long c = (long long)n;
+    if (c < 0 || c >= (long long)sizeof(T) * 8) return 0;
+    return (T)((unsigned long long)a << c);
+}
+template <class T, class N> KK_FUNCTION T shift_right(T a, N n) {
+    const long long c = (long long)n;
+    if (c < 0 || c >= (long long)sizeof(T) * 8) {
+        if constexpr (is_signed_int<T>()) return (T)(a < 0 ? -1 : 0);
+        else return 0;
+    }
+    return (T)(a >> c);
+}
+
 template <class T> KK_FUNCTION T pyfloordiv_(T a, T b, T mod) {
     if (b == 0) return a / b;
     T div = (a - mod) / b;
