@@ -2,8 +2,9 @@
 
     python tools/check_imports.py      # one line per upward import (exit status 1 if any), then facade imports
 
-The pipeline, lowest first: errors/config <- ir <- lang <- frontend <- compile <- runtime <- api (and the
-packages built on the api: tasks, loops, interop, mpi, cli, bench, the facade). A module may import its own
+The pipeline, lowest first: errors/config <- ir <- lang <- frontend (and loops, the annotated-loop frontend,
+at its level) <- compile <- runtime <- api (and the packages built on the api: tasks, interop, mpi, cli, bench,
+the facade). A module may import its own
 stage and the stages below it. Backends are reached through their interface: a backend may import only
 errors, config, ir, lang, _native and other backend modules. Every import counts, also those inside
 functions, since a lazy import is still a dependency.
@@ -16,7 +17,20 @@ import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "src" / "kernelkit"
-STAGES = ["errors", "config", "_version", "_native", "ir", "interop", "lang", "frontend", "compile", "runtime", "api"]
+STAGES = [
+    "errors",
+    "config",
+    "_version",
+    "_native",
+    "ir",
+    "interop",
+    "lang",
+    "frontend",
+    "loops",
+    "compile",
+    "runtime",
+    "api",
+]
 LEVEL = {
     "errors": 0,
     "config": 0,
@@ -26,11 +40,12 @@ LEVEL = {
     "interop": 1,  # DLPack and the CUDA array interface: descriptions of foreign memory, above ir's types
     "lang": 2,
     "frontend": 3,
+    "loops": 3,  # the annotated-loop frontend: a second frontend beside frontend/, at its level
     "compile": 4,
     "runtime": 5,
     "api": 6,
 }
-TOP = 7  # everything else: the facade, tasks, loops, cli, bench, ...
+TOP = 7  # everything else: the facade, tasks, cli, bench, ...
 BACKEND_MAY_IMPORT = {"errors", "config", "_native", "ir", "lang", "backends"}
 
 

@@ -42,6 +42,7 @@ from kernelkit.api.decorators import (
     workload,
     workunit,
 )
+from kernelkit.api.jit import jit
 from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
 from kernelkit.api.policies import MDRangePolicy, RangePolicy, TeamPolicy
 from kernelkit.api.random import (
@@ -210,6 +211,7 @@ from kernelkit.lang.team import (
     ThreadVectorRange,
     single,
 )
+from kernelkit.loops import prange
 
 bool = bool_  # noqa: A001 - PyKokkos names: pk.bool, pk.float, pk.double
 float = float32  # noqa: A001
@@ -247,6 +249,8 @@ __all__ = [
     "parallel_scan",
     "fence",
     "profile",
+    "jit",
+    "prange",
     # policies and spaces
     "RangePolicy",
     "MDRangePolicy",

@@ -22,7 +22,7 @@ from kernelkit.errors import CompileError
 from kernelkit.ir import nodes as N
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_SHARED_DIRS = ("frontend", "ir", "lang")  # every .py here shapes the IR every backend renders
+_SHARED_DIRS = ("frontend", "ir", "lang", "loops")  # every .py here shapes the IR every backend renders
 _SHARED_FILES = ("backends/cpp.py", "compile/pipeline.py")
 _HEADERS = os.path.join(_PKG, "backends", "include", "kernelkit")
 
@@ -80,7 +80,9 @@ def key_of(backend: Backend, source: str) -> str:
 def build(backend: Backend, kernel: N.Kernel) -> Built:
     """Compile (or find in the cache) and load `kernel` for `backend`; its companions are built too."""
     for companion in backend.companions:
-        build(companion, kernel)
+        accepts = getattr(companion, "accepts", None)  # a companion made for some units only
+        if accepts is None or accepts(kernel):
+            build(companion, kernel)
     source = backend.render(kernel)
     key = key_of(backend, source)
     hit = _built.get(key)
@@ -183,6 +185,6 @@ def _dump(directory: str, kernel: N.Kernel, source: str, key: str, suffix: str) 
     os.makedirs(directory, exist_ok=True)
     stem = os.path.join(directory, f"{kernel.name}-{key[:12]}")
     with open(stem + ".ir", "w", encoding="utf-8") as f:
-        f.write(printer.kernel(kernel) + "\n")
+        f.write((printer.program(kernel) if isinstance(kernel, N.Program) else printer.kernel(kernel)) + "\n")
     with open(stem + suffix, "w", encoding="utf-8") as f:
         f.write(source)

@@ -324,7 +324,7 @@ def walk_stmts(body: list[Stmt]):
         yield s
         for attr in ("then", "orelse", "body"):
             inner = getattr(s, attr, None)
-            if inner:
+            if inner and isinstance(inner, list):
                 yield from walk_stmts(inner)
 
 
@@ -384,3 +384,110 @@ def assumes_independent(kernel: Kernel) -> bool:
     Two arguments that overlap in memory, one of them written, break the premise (unless they are the same
     View): the launcher then runs the `no_simd` build (host) or refuses (GPU)."""
     return bool(kernel.writes) and not kernel.no_simd
+
+
+# ------------------------------------------------------------------------------------------------ programs
+# A whole `@pk.jit` function (kernelkit.loops lowers it): host statements, in which ParallelFor nodes mark the
+# loops that run in parallel on the program's space. Their bodies are ordinary kernel statements, so every
+# renderer reuses its expression and statement methods for them.
+
+
+@dataclass(eq=False)
+class Alloc(Expr):
+    """A new array (`np.empty`, `np.zeros`, `pk.View`, ... in a program): `type` is a C-layout ViewType, `shape`
+    one extent per dimension, `fill` the value of every element (None: uninitialized)."""
+
+    shape: list[Expr]
+    fill: Expr | None
+
+
+@dataclass(eq=False)
+class ParallelFor(Stmt):
+    """A parallel loop of a program: every point of `bounds` (per dimension (start, stop, step), outermost first;
+    more than one dimension is a collapsed loop nest, an MDRange) runs `body` with `vars` set, concurrently.
+
+    `reductions` are (local, op) pairs, op one of + * min max: each thread accumulates its own copy from the
+    operator's identity and the copies are joined into the local after the loop. `private` locals get a copy per
+    thread, initialized from their value before the loop. `shared` locals are written in place (APPy's
+    `shared(x)`: the last write wins). `simd`: iterations also run as vector lanes (no iteration reads what
+    another writes, as far as the compiler can see). `schedule` is a hint for CPU threads."""
+
+    vars: list[Var]
+    bounds: list[tuple[Expr, Expr, Expr]]
+    body: list[Stmt]
+    reductions: list[tuple[str, str]] = field(default_factory=list)
+    private: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)
+    simd: bool = False
+    label: str = ""
+    schedule: str = ""  # "" (static), or OpenMP's kind[,chunk]: static,1 dynamic guided ...
+
+
+@dataclass(eq=False)
+class SimdFor(For):
+    """A sequential loop whose iterations may run as vector lanes (APPy's `#pragma simd`): `reductions` as in
+    ParallelFor, `private` the locals each lane has its own copy of (the last iteration's value survives)."""
+
+    reductions: list[tuple[str, str]] = field(default_factory=list)
+    private: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Result(Stmt):
+    """The `index`-th value the program returns (a Return follows)."""
+
+    index: int
+    value: Expr
+
+
+@dataclass(eq=False)
+class Free(Stmt):
+    """The end of a program-allocated array's life (before a Return, for arrays the program does not return)."""
+
+    var: Var
+
+
+@dataclass(eq=False)
+class Region(Stmt):
+    """An OpenMP construct in a program (PyOMP's `with openmp("...")`): `kind` is parallel | single | master |
+    critical | barrier | task | taskwait | ordered, `clauses` its parsed clauses (name -> value), `body` the
+    statements it covers (empty for barrier and taskwait). Inside a parallel region, ThreadQuery answers the
+    thread's number and the team's size."""
+
+    kind: str
+    clauses: dict
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class ThreadQuery(Expr):
+    what: str  # thread_num | num_threads | max_threads | wtime
+
+
+@dataclass(eq=False)
+class Program:
+    """A `@pk.jit` function specialized for one signature of argument types. `results` are the types of the
+    values it returns ([] when it returns None); `result_params[k]` names the parameter the k-th result always
+    is (an array argument returned as it came in), or is None; `tuple_result` says the function returns a
+    tuple."""
+
+    name: str
+    params: list[Param]
+    body: list[Stmt]
+    locals: dict[str, T.Type]
+    functions: list[Function]
+    loc: Loc
+    results: list[T.Type] = field(default_factory=list)
+    result_params: list[str | None] = field(default_factory=list)
+    tuple_result: bool = False
+    writes: set[str] = field(default_factory=set)
+    structs: list = field(default_factory=list)
+    allocs: list[str] = field(default_factory=list)  # locals holding program-allocated arrays
+    fast_math: bool | None = None  # @pk.jit(fast_math=...); None: the KERNELKIT_FAST_MATH default
+
+
+def parallel_loops(body: list[Stmt]):
+    """Every ParallelFor in a program body, outermost first."""
+    for s in walk_stmts(body):
+        if isinstance(s, ParallelFor):
+            yield s

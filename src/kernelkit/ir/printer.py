@@ -6,6 +6,8 @@ a line does (the C++ carries #line directives with those numbers).
 
 from __future__ import annotations
 
+import hashlib
+
 from kernelkit.ir import nodes as N
 
 
@@ -55,6 +57,11 @@ def expr(e: N.Expr) -> str:
         return f"{expr(e.view)}[{', '.join(parts)}]:{t}"
     if isinstance(e, N.Construct):
         return f"{e.fn.name}({', '.join(expr(a) for a in e.args)}):{t}"
+    if isinstance(e, N.Alloc):
+        fill = f", fill={expr(e.fill)}" if e.fill is not None else ""
+        return f"alloc({', '.join(expr(x) for x in e.shape)}{fill}):{t}"
+    if isinstance(e, N.ThreadQuery):
+        return f"omp_{e.what}()"
     if isinstance(e, N.Atomic):
         idx = ", ".join(expr(i) for i in e.index)
         args = ", ".join(expr(a) for a in e.args)
@@ -80,6 +87,37 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
             if s.orelse:
                 out.append(f"{pad}else:")
                 out += stmts(s.orelse, indent + 1)
+        elif isinstance(s, N.ParallelFor):
+            bounds = ", ".join(f"range({expr(a)}, {expr(b)}, {expr(c)})" for a, b, c in s.bounds)
+            extra = "".join(
+                f" {what}({', '.join(names)})"
+                for what, names in (
+                    ("reduction", [f"{op}:{n}" for n, op in s.reductions]),
+                    ("private", s.private),
+                    ("shared", s.shared),
+                    ("schedule", [s.schedule] if s.schedule else []),
+                )
+                if names
+            )
+            out.append(
+                f"{pad}parallel{' simd' if s.simd else ''} for {', '.join(v.name for v in s.vars)} in {bounds}"
+                f"{extra}:{at}"
+            )
+            out += stmts(s.body, indent + 1)
+        elif isinstance(s, N.SimdFor):
+            red = f" reduction({', '.join(f'{op}:{n}' for n, op in s.reductions)})" if s.reductions else ""
+            out.append(
+                f"{pad}simd for {s.var.name} in range({expr(s.start)}, {expr(s.stop)}, {expr(s.step)}){red}:{at}"
+            )
+            out += stmts(s.body, indent + 1)
+        elif isinstance(s, N.Result):
+            out.append(f"{pad}result[{s.index}] = {expr(s.value)}{at}")
+        elif isinstance(s, N.Free):
+            out.append(f"{pad}free {s.var.name}{at}")
+        elif isinstance(s, N.Region):
+            clauses = " ".join(f"{k}({v})" if v not in (None, True) else k for k, v in s.clauses.items())
+            out.append(f"{pad}omp {s.kind}{' ' + clauses if clauses else ''}:{at}")
+            out += stmts(s.body, indent + 1)
         elif isinstance(s, N.For):
             out.append(f"{pad}for {s.var.name} in range({expr(s.start)}, {expr(s.stop)}, {expr(s.step)}):{at}")
             out += stmts(s.body, indent + 1)
@@ -143,3 +181,20 @@ def kernel(k: N.Kernel) -> str:
     lines += [f"  local {n}: {t}" for n, t in sorted(k.locals.items())]
     lines += stmts(k.body)
     return "\n".join(lines)
+
+
+def program(p: N.Program) -> str:
+    lines = [f"struct {st.name}: {st}" for st in p.structs]
+    lines += [function(f) for f in p.functions]
+    res = ", ".join(str(t) for t in p.results) or "None"
+    lines.append(f"program {p.name}({_params(p.params)}) -> {'(' + res + ')' if p.tuple_result else res}:")
+    lines.append(f"  writes {sorted(p.writes)}")
+    lines += [f"  local {n}: {t}" for n, t in sorted(p.locals.items())]
+    lines += stmts(p.body)
+    return "\n".join(lines)
+
+
+def program_id(p: N.Program) -> int:
+    """A stable number naming a program specialization: what its compiled entry answers, so that the launcher
+    knows which specialization ran and how to read its results."""
+    return int(hashlib.sha256(program(p).encode()).hexdigest()[:15], 16)

@@ -18,6 +18,7 @@ import numpy as np
 from kernelkit import _native, config
 from kernelkit.backends.base import Backend, Records
 from kernelkit.backends.cpp import result_tag, uses_fast_math
+from kernelkit.backends.cuda import program as cuda_program
 from kernelkit.backends.cuda import render
 from kernelkit.backends.cuda import toolchain as cuda_toolchain
 from kernelkit.errors import KernelRuntimeError, KernelValueError
@@ -42,13 +43,15 @@ class CudaTarget(Backend):
         self.arch = arch
 
     def codegen_files(self) -> tuple[str, ...]:
-        return (os.path.join(_HERE, "render.py"),)
+        return (os.path.join(_HERE, "render.py"), os.path.join(_HERE, "program.py"))
 
     def identity(self, records: Records) -> str:
         target, is_ptx, ident = cuda_toolchain.target(self.arch, records)
         return f"{target}\0{is_ptx}\0{ident}\0{' '.join(IEEE_OPTIONS)}\0{' '.join(FAST_OPTIONS)}"
 
     def render(self, kernel: N.Kernel) -> str:
+        if isinstance(kernel, N.Program):  # a whole @pk.jit function: its kernels (program.py)
+            return cuda_program.render_device(kernel)
         return render.render(kernel, bounds_check=config.get().bounds_check)
 
     def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
@@ -241,7 +244,48 @@ class CudaBackend(CudaTarget):
         is_ptx = image[:4] != b"\x7fELF"  # a cubin is an ELF image; PTX is text
         dev = self.device
         module = driver.Module.from_ptx(image, dev) if is_ptx else driver.Module.from_cubin(image, dev)
-        return module, [module.function(n) for n in render.entry_names(kernel)]
+        names = cuda_program.entry_names(kernel) if isinstance(kernel, N.Program) else render.entry_names(kernel)
+        return module, [module.function(n) for n in names]
+
+    # -------------------------------------------------------------------------------------- programs
+
+    program_native = staticmethod(_native.launch)  # programs run host code: the host launcher, at the GPU place
+
+    @property
+    def program_handle(self) -> int:
+        return self.place.code
+
+    @property
+    def program_host(self) -> Backend:
+        """The build of a program's host unit (g++), which launches the kernels this backend loads."""
+        from kernelkit.backends.cuda.program_host import CudaProgramHost
+
+        return CudaProgramHost.instance()
+
+    def program_table(self) -> Any:
+        """A table of (program identity, launch context) that a program's host unit looks itself up in."""
+        from kernelkit.backends.cuda.program_host import ContextTable
+
+        return ContextTable()
+
+    def make_program_spec(
+        self, program: N.Program, binary: Any, host: Any, params: tuple, guards: tuple, table: Any
+    ) -> Any:
+        from kernelkit.backends.cuda.program_host import make_context
+
+        module, functions = binary
+        dev = self.device
+        max_blocks = dev.multiprocessor_count * max(dev.max_threads_per_multiprocessor // 256, 1)
+        ctx = make_context(self, functions, max_blocks, program)
+        table.add(ctx.program_id, ctx)
+        return _native.Spec(host.address, params, guards, "i", (host, module, functions, ctx, table))
+
+    def program_result(self, ptr: int, shape: tuple[int, ...], dtype: np.dtype, like: list) -> Any:
+        """An array a program allocated on the GPU, for the caller: a CuPy array when the call passed CuPy
+        arrays (no copy), else a NumPy copy (the device memory is freed)."""
+        from kernelkit.backends.cuda.program_host import result_array
+
+        return result_array(self, ptr, shape, dtype, like)
 
     def make_spec(self, kernel: N.Kernel, binary: Any, params: tuple, guards: tuple, rec: Any) -> Any:
         from kernelkit.backends.cuda import driver

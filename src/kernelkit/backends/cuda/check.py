@@ -17,7 +17,10 @@ class CudaCheckBackend(OpenMPBackend):
     def __init__(self) -> None:
         super().__init__()
         self.arch = config.get().cuda_check_arch
-        self.companions = (CudaTarget(self.arch),)
+        from kernelkit.backends.cuda.program_host import CudaProgramHost
+
+        # every kernel's CUDA source through NVRTC; a @pk.jit program's host unit for pk.Cuda through g++ too
+        self.companions = (CudaTarget(self.arch), CudaProgramHost.instance())
 
     def available(self) -> tuple[bool, str]:
         from kernelkit.backends.cuda import nvrtc

@@ -37,7 +37,10 @@ class DebugBackend(Backend):
         return True, "pure-Python interpreter (sequential)"
 
     def execute(self, kernel: N.Kernel, rec, args: dict):
-        """Run `kernel` over `rec`'s policy; `args` hold host arrays made current by the coherence layer."""
+        """Run `kernel` over `rec`'s policy; `args` hold host arrays made current by the coherence layer. A
+        whole-function Program runs once (rec is None) and returns its results as a list."""
+        if isinstance(kernel, N.Program):
+            return self._program(kernel, args)
         pattern, reducer, init = rec.pattern, rec.reducer, rec.init
         compiled = self._compiled.get(kernel)
         if compiled is None:
@@ -100,7 +103,28 @@ class DebugBackend(Backend):
             raise self._locate(e, compiled, point) from None
 
     def __init__(self) -> None:
-        self._compiled: weakref.WeakKeyDictionary[N.Kernel, _Compiled] = weakref.WeakKeyDictionary()
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Kernel | Program -> code
+
+    def _program(self, program: N.Program, args: dict) -> list:
+        from kernelkit.backends.debug.program import CompiledProgram, results
+
+        compiled = self._compiled.get(program)
+        if compiled is None:
+            compiled = self._compiled[program] = CompiledProgram(program)
+        values = []
+        for p in program.params:
+            v = args[p.name]
+            if isinstance(v, _native.ViewBase):
+                v = v._array
+            elif hasattr(v, "item") and not hasattr(v, "shape") or (hasattr(v, "ndim") and v.ndim == 0):
+                v = v.item()
+            values.append(v)
+        try:
+            return results(program, compiled.run(*values))
+        except KernelRuntimeError:
+            raise
+        except Exception as e:
+            raise self._locate(e, compiled, None) from None
 
     def _teams(self, kernel, compiled, policy, values, reducer, init):
         """Run each team's threads as generators, advancing them together from barrier to barrier."""
@@ -161,7 +185,8 @@ class DebugBackend(Backend):
             tb = tb.tb_next
         what = "index out of bounds" if isinstance(e, (IndexError, runtime.OutOfBounds)) else type(e).__name__
         at = "" if point is None else f" at index {point[0] if len(point) == 1 else point}"
-        err = KernelRuntimeError(f"kernel {compiled.kernel.name!r} failed{at} ({what}: {e})", loc)
+        unit = getattr(compiled, "kernel", None) or compiled.program
+        err = KernelRuntimeError(f"kernel {unit.name!r} failed{at} ({what}: {e})", loc)
         return err
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from kernelkit import _native, config
 from kernelkit.backends.base import Backend, Place, Records
 from kernelkit.backends.cpp import result_tag, uses_fast_math
-from kernelkit.backends.openmp import elf, render
+from kernelkit.backends.openmp import elf, program, render
 from kernelkit.backends.openmp.toolchain import find_cxx, native_target, require_cxx
 from kernelkit.ir import nodes as N
 
@@ -59,7 +59,11 @@ class HostBackend(Backend):
         return b
 
     def codegen_files(self) -> tuple[str, ...]:
-        return (os.path.join(_HERE, "render.py"), os.path.join(_HERE, "toolchain.py"))
+        return (
+            os.path.join(_HERE, "render.py"),
+            os.path.join(_HERE, "program.py"),
+            os.path.join(_HERE, "toolchain.py"),
+        )
 
     def identity(self, records: Records) -> str:
         tc = require_cxx()
@@ -67,6 +71,8 @@ class HostBackend(Backend):
         return f"{self.target}\0{tc.identity}\0{' '.join(tc.flags(self.target))}\0{native}"
 
     def render(self, kernel: N.Kernel) -> str:
+        if isinstance(kernel, N.Program):  # a whole @pk.jit function
+            return program.render(kernel, bounds_check=config.get().bounds_check)
         return render.render(kernel, bounds_check=config.get().bounds_check)
 
     def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
@@ -87,7 +93,8 @@ class HostBackend(Backend):
         return Library(ctypes.cast(lib.kk_entry, ctypes.c_void_p).value or 0, lib, path)
 
     def make_spec(self, kernel: N.Kernel, binary: Library, params: tuple, guards: tuple, rec: Any) -> Any:
-        return _native.Spec(binary.address, params, guards, result_tag(kernel), binary)
+        tag = "i" if isinstance(kernel, N.Program) else result_tag(kernel)  # a program answers its identity
+        return _native.Spec(binary.address, params, guards, tag, binary)
 
 
 class OpenMPBackend(HostBackend):

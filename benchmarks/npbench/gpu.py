@@ -1,0 +1,117 @@
+"""npbench kernels on the GPU: kernelkit (@pk.jit, pk.Cuda) against CuPy and APPy, in one run.
+
+    python benchmarks/npbench/gpu.py [--preset paper] [--kernels ...] [--repeat 10] [--appy-tests DIR] [--json F]
+
+Inputs are made by npbench's initializers and moved to the GPU once (CuPy arrays, which kernelkit uses in place);
+each framework's result is validated against NumPy's on the host; times are medians of `repeat` runs with fresh
+device copies made outside the timed region and the device synchronized inside it. CuPy runs npbench's NumPy
+code with `np` bound to CuPy (what npbench's CuPy versions are). APPy runs the `kernel_appy` functions of APPy's
+own npbench tests when `--appy-tests` names that folder (habanero-lab/APPy tests/integration/triton/npbench) and
+`import appy` works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+from bench_info import BENCHMARKS  # noqa: E402
+from harness import HERE, function, geomean, inputs, outputs, run  # noqa: E402
+
+
+def cupy_version(name: str, cupy):
+    rel, module, func = BENCHMARKS[name][:3]
+    src = open(os.path.join(HERE, rel, f"{module}_numpy.py")).read()
+    ns: dict = {"__name__": f"npb_{module}_cupy"}
+    exec(compile(src.replace("import numpy as np", ""), f"{module}_cupy", "exec"), dict(ns, np=cupy), ns)  # noqa: S102
+    return ns[func]
+
+
+def appy_version(name: str, folder: str | None):
+    if not folder:
+        return None
+    path = os.path.join(folder, f"test_{name}.py")
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location(f"appy_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return getattr(mod, "kernel_appy", None) or getattr(mod, "kernel", None)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="paper", choices=["S", "M", "paper"])
+    ap.add_argument("--kernels", default=",".join(BENCHMARKS))
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--appy-tests", default=os.environ.get("APPY_TESTS"))
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args(argv)
+    import cupy
+
+    import kernelkit as pk
+
+    pk.set_default_space(pk.Cuda)
+    sync = cupy.cuda.runtime.deviceSynchronize
+
+    def to_host(x):
+        return x.get() if isinstance(x, cupy.ndarray) else np.asarray(x)
+
+    rows = []
+    print(
+        f"{'kernel':16} {'cupy ms':>10} {'appy ms':>10} {'kk ms':>10} {'kk/cupy':>8} {'kk/appy':>8}"
+        f" {'kk 1st s':>9}  valid"
+    )
+    for name in a.kernels.split(","):
+        values, names = inputs(name, a.preset)
+        ref_args = [np.copy(values[n]) if isinstance(values[n], np.ndarray) else values[n] for n in names]
+        ref = [np.copy(x) for x in outputs(name, ref_args, function(name, "_numpy")(*ref_args))]
+        dev = {k: cupy.asarray(v) if isinstance(v, np.ndarray) else v for k, v in values.items()}
+        row: dict = {"kernel": name, "preset": a.preset}
+        frameworks = [
+            ("cupy", cupy_version(name, cupy)),
+            ("appy", appy_version(name, a.appy_tests)),
+            ("kernelkit", function(name, "_kernelkit")),
+        ]
+        for label, fn in frameworks:
+            if fn is None:
+                continue
+            try:
+                row[label] = run(
+                    fn, dev, names, ref, name, a.repeat, copy=cupy.copy, sync=sync, to_host=to_host
+                ).__dict__
+            except Exception as e:  # noqa: BLE001 - a peer that fails is reported, the run goes on
+                row[label] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+        kk = row["kernelkit"].get("median_s", float("nan"))
+        cu = row.get("cupy", {}).get("median_s", float("nan"))
+        ap_ = row.get("appy", {}).get("median_s", float("nan"))
+        valid = row["kernelkit"].get("valid", False)
+        print(
+            f"{name:16} {cu * 1e3:10.3f} {ap_ * 1e3:10.3f} {kk * 1e3:10.3f} {cu / kk:8.2f} {ap_ / kk:8.2f} "
+            f"{row['kernelkit'].get('first_s', float('nan')):9.3f}  "
+            f"{'yes' if valid else 'NO ' + row['kernelkit'].get('why', row['kernelkit'].get('error', ''))}",
+            flush=True,
+        )
+        rows.append(row)
+    ok = [r for r in rows if "median_s" in r["kernelkit"]]
+    g_cupy = geomean(
+        [r["cupy"]["median_s"] / r["kernelkit"]["median_s"] for r in ok if "median_s" in r.get("cupy", {})]
+    )
+    g_appy = geomean(
+        [r["appy"]["median_s"] / r["kernelkit"]["median_s"] for r in ok if "median_s" in r.get("appy", {})]
+    )
+    print(f"geomean speedup of kernelkit: {g_cupy:.2f}x over CuPy, {g_appy:.2f}x over APPy")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"rows": rows, "geomean_cupy": g_cupy, "geomean_appy": g_appy}, f, indent=1)
+    return 0 if all(r["kernelkit"].get("valid") for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

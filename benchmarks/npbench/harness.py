@@ -1,0 +1,142 @@
+"""Loading npbench-style kernels, making their inputs, validating and timing them the npbench way.
+
+A kernel `name` lives in `<relative_path>/`: `<module>.py` (npbench's `initialize`), `<module>_numpy.py` (the
+reference), `<module>_numba_npr.py` or `<module>_numba_np.py` (Numba, parallel=True), `<module>_kernelkit.py`.
+Validation is npbench's rule: `np.allclose(ref, val)` (rtol 1e-5, atol 1e-8) or a relative L2 error at most 1e-5,
+for every output argument and the return value. Timing is npbench's too: `repeat` runs, fresh copies of the
+inputs made outside the timed region, the median reported; the first call (compilation) is timed separately.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from bench_info import BENCHMARKS, INIT_OUTPUTS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(name: str, suffix: str):
+    """The module `<module><suffix>.py` of kernel `name`, or None when that framework has no version of it."""
+    rel, module = BENCHMARKS[name][0], BENCHMARKS[name][1]
+    path = os.path.join(HERE, rel, f"{module}{suffix}.py")
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location(f"npb_{module}{suffix}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def function(name: str, suffix: str) -> Callable | None:
+    mod = load(name, suffix)
+    return getattr(mod, BENCHMARKS[name][2]) if mod is not None else None
+
+
+def numba_functions(name: str) -> list[tuple[str, Callable]]:
+    """npbench's Numba versions with parallel=True: with prange first, then the NumPy code under njit."""
+    out = []
+    for suffix in ("_numba_npr", "_numba_np"):
+        fn = function(name, suffix)
+        if fn is not None:
+            out.append((suffix[1:], fn))
+    return out
+
+
+def inputs(name: str, preset: str, datatype=np.float64) -> tuple[dict, list[str]]:
+    """(every named value: the preset's parameters and what `initialize` made, the call's argument names)."""
+    _, _, _, presets, init_args, input_args, _ = BENCHMARKS[name]
+    params = dict(presets[preset])
+    init = load(name, "").initialize
+    kwargs = {a: params[a] for a in init_args}
+    if "datatype" in inspect.signature(init).parameters and name not in ("floyd_warshall", "softmax"):
+        kwargs["datatype"] = datatype
+    made = init(**kwargs)
+    outs = INIT_OUTPUTS[name]
+    made = made if isinstance(made, tuple) else (made,)
+    values = dict(params)
+    values.update(zip(outs, made, strict=True))
+    return values, input_args
+
+
+def fresh(values: dict, names: list[str], copy: Callable = np.copy) -> list:
+    return [copy(values[n]) if isinstance(values[n], np.ndarray) else values[n] for n in names]
+
+
+def outputs(name: str, args: list, result) -> list:
+    """What npbench compares: the output arguments after the call, then the returned values."""
+    input_args, output_args = BENCHMARKS[name][5], BENCHMARKS[name][6]
+    out = [args[input_args.index(a)] for a in output_args]
+    if result is not None:
+        out += list(result) if isinstance(result, tuple) else [result]
+    return out
+
+
+def relerror(val, ref) -> float:
+    nref = np.linalg.norm(ref)
+    return float(np.linalg.norm(val - ref) / nref) if nref else float(np.linalg.norm(val - ref))
+
+
+def validate(ref: list, val: list) -> tuple[bool, str]:
+    if len(ref) != len(val):
+        return False, f"{len(val)} outputs, expected {len(ref)}"
+    for k, (r, v) in enumerate(zip(ref, val, strict=True)):
+        r = np.asarray(r)
+        v = np.asarray(v)
+        if r.shape != v.shape:
+            return False, f"output {k}: shape {v.shape}, expected {r.shape}"
+        if not np.allclose(r, v):
+            err = relerror(v.astype(np.float64), r.astype(np.float64))
+            if not err <= 1e-5:
+                return False, f"output {k}: relative error {err:.3g}"
+    return True, ""
+
+
+@dataclass
+class Timing:
+    first_s: float
+    median_s: float
+    valid: bool
+    why: str = ""
+
+
+def run(
+    fn: Callable,
+    values: dict,
+    names: list[str],
+    ref: list | None,
+    name: str,
+    repeat: int,
+    copy: Callable = np.copy,
+    sync: Callable = lambda: None,
+    to_host: Callable = lambda x: x,
+) -> Timing:
+    args = fresh(values, names, copy)
+    t0 = time.perf_counter()
+    result = fn(*args)
+    sync()
+    first = time.perf_counter() - t0
+    valid, why = True, ""
+    if ref is not None:
+        valid, why = validate(ref, [to_host(x) for x in outputs(name, args, result)])
+    times = []
+    for _ in range(repeat):
+        args = fresh(values, names, copy)
+        sync()
+        t0 = time.perf_counter()
+        fn(*args)
+        sync()
+        times.append(time.perf_counter() - t0)
+    return Timing(first, statistics.median(times), valid, why)
+
+
+def geomean(xs: list[float]) -> float:
+    xs = [x for x in xs if x > 0]
+    return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")

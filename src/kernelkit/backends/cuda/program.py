@@ -1,0 +1,427 @@
+"""Whole compiled functions (@pk.jit programs) on pk.Cuda: the device module and the host unit that drives it.
+
+`plan` splits a program's body: parallel loops become kernels (one thread per iteration, grid-stride; a
+reduction leaves one partial per block), runs of host statements that touch array elements become one-thread
+kernels ("device blocks": the arrays live on the GPU), array fills with a value become fill kernels; the rest
+stays host code. `render_device` writes the kernels (NVRTC); `render_host` the host unit (g++) that launches them
+in order on one stream through kk_cuda_ctx (include/kernelkit/program_cuda.h), allocates arrays with
+cuMemAlloc, and reads scalars back from the device only where device code assigned them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from kernelkit.backends.cpp import CppRenderer, c_string, ctype, ident, literal
+from kernelkit.backends.openmp.program import RET, ProgramRenderer
+from kernelkit.errors import KernelSyntaxError
+from kernelkit.ir import nodes as N
+from kernelkit.ir import printer
+from kernelkit.ir import types as T
+
+RED = {"+": "kk::Sum", "*": "kk::Prod", "min": "kk::Min", "max": "kk::Max"}
+
+
+@dataclass(eq=False)
+class DeviceBlock(N.Stmt):
+    """Host statements that touch array elements, run by one GPU thread."""
+
+    body: list[N.Stmt]
+
+
+@dataclass
+class KernelInfo:
+    name: str
+    node: N.Stmt  # a ParallelFor or a DeviceBlock
+    free: list[tuple[str, T.Type]] = field(default_factory=list)  # passed by value, in order
+    assigned: list[tuple[str, T.Type]] = field(default_factory=list)  # device blocks: scalars sent back
+
+
+@dataclass
+class Plan:
+    body: list[N.Stmt]
+    kernels: list[KernelInfo]
+    fills: list[T.ScalarType]  # element types of arrays filled with a value (one fill kernel each)
+    extra: dict[str, T.Type] = field(default_factory=dict)  # locals the plan added
+
+    def kernel_of(self, node: N.Stmt) -> int:
+        return next(k for k, info in enumerate(self.kernels) if info.node is node)
+
+    def names(self) -> list[str]:
+        return [k.name for k in self.kernels] + [f"kk_fill_{t.name}" for t in self.fills]
+
+
+def _touches_arrays(s: N.Stmt) -> bool:
+    for t in N.walk_stmts([s]):
+        if isinstance(t, (N.Store, N.ParallelFor)):
+            return True
+        for v in vars(t).values():
+            exprs = v if isinstance(v, list) else [v]
+            for e in exprs:
+                if isinstance(e, N.Expr) and any(isinstance(x, (N.Load, N.Atomic, N.SubView)) for x in N.walk_exprs(e)):
+                    return True
+    return False
+
+
+def _has_parallel(s: N.Stmt) -> bool:
+    return any(isinstance(t, N.ParallelFor) for t in N.walk_stmts([s]))
+
+
+def _names(stmts: list[N.Stmt], extra: list[N.Expr] = ()) -> list[str]:
+    seen: dict[str, None] = {}
+    exprs: list[N.Expr] = list(extra)
+    for s in N.walk_stmts(stmts):
+        for v in vars(s).values():
+            for e in v if isinstance(v, list) else [v]:
+                if isinstance(e, N.Expr):
+                    exprs.append(e)
+                elif isinstance(e, tuple):
+                    exprs += [x for x in e if isinstance(x, N.Expr)]
+        if isinstance(s, N.Store):
+            exprs += s.index
+    for e in exprs:
+        for x in N.walk_exprs(e):
+            if isinstance(x, N.Var):
+                seen.setdefault(x.name, None)
+    return list(seen)
+
+
+def plan(p: N.Program) -> Plan:
+    types = {q.name: q.type for q in p.params} | dict(p.locals)
+    kernels: list[KernelInfo] = []
+    fills: list[T.ScalarType] = []
+    extra: dict[str, T.Type] = {}  # locals the plan adds (conditions computed on the device)
+
+    def typed(names: list[str], skip: set[str]) -> list[tuple[str, T.Type]]:
+        return [(n, types[n]) for n in names if n in types and n not in skip]
+
+    def split(body: list[N.Stmt]) -> list[N.Stmt]:
+        out: list[N.Stmt] = []
+        run: list[N.Stmt] = []
+
+        def flush():
+            if run:
+                b = DeviceBlock(run[0].loc, list(run))
+                assigned = sorted(
+                    {s.target.name for s in N.walk_stmts(run) if isinstance(s, N.Assign)}
+                    | {s.var.name for s in N.walk_stmts(run) if isinstance(s, N.For)}
+                )
+                kernels.append(
+                    KernelInfo(
+                        f"kk_block{len(kernels)}",
+                        b,
+                        typed(_names(run), set()),
+                        [(n, types[n]) for n in assigned if isinstance(types.get(n), T.ScalarType)],
+                    )
+                )
+                out.append(b)
+                run.clear()
+
+        for s in body:
+            if isinstance(s, N.Assign) and isinstance(s.value, N.Alloc):
+                flush()
+                if s.value.fill is not None and not (isinstance(s.value.fill, N.Const) and not s.value.fill.value):
+                    if s.value.type.dtype not in fills:
+                        fills.append(s.value.type.dtype)
+                out.append(s)
+            elif isinstance(s, N.ParallelFor):
+                flush()
+                skip = {v.name for v in s.vars} | {n for n, _ in s.reductions}
+                bounds = [x for b in s.bounds for x in b]
+                free = typed(_names(s.body, bounds), skip)
+                kernels.append(KernelInfo(f"kk_loop{len(kernels)}", s, free))
+                out.append(s)
+            elif isinstance(s, (N.Result, N.Return, N.Free)) or not _touches_arrays(s):
+                if isinstance(s, (N.Result, N.Return)) and _touches_arrays(s):
+                    raise KernelSyntaxError("return an array by name on pk.Cuda", s.loc)
+                flush()
+                out.append(s)
+            elif _has_parallel(s):
+                flush()
+                if isinstance(s, (N.For, N.While)) and isinstance(s, N.For):
+                    s.body = split(s.body)
+                elif isinstance(s, N.If):
+                    if any(isinstance(x, (N.Load, N.Atomic)) for x in N.walk_exprs(s.cond)):
+                        # the condition reads device memory: a device block computes it into a local first
+                        tmp = N.Var(T.bool_, s.cond.loc, f"kk_cond{len(extra)}")
+                        extra[tmp.name] = T.bool_
+                        types[tmp.name] = T.bool_
+                        run.append(N.Assign(s.loc, tmp, s.cond))
+                        flush()
+                        s.cond = tmp
+                    s.then, s.orelse = split(s.then), split(s.orelse)
+                else:
+                    raise KernelSyntaxError(
+                        "on pk.Cuda, a loop or branch around a parallel loop cannot read array elements in its "
+                        "condition; compute the condition into a local first",
+                        s.loc,
+                    )
+                out.append(s)
+            else:
+                run.append(s)
+        flush()
+        return out
+
+    body = split(copy.deepcopy(p.body))  # a copy: the program itself stays as it is
+    return Plan(body, kernels, fills, extra)
+
+
+def _param_decl(name: str, t: T.Type) -> str:
+    if isinstance(t, T.ViewType):
+        return f"const {ctype(t)} {ident(name)}"
+    return f"{ctype(t)} {ident(name)}"
+
+
+class DeviceRenderer(CppRenderer):
+    def __init__(self, p: N.Program, pl: Plan):
+        shell = N.Kernel(p.name, "for", [], None, None, p.params, [], {}, p.functions, None, p.loc, structs=p.structs)
+        super().__init__(shell, "cuda")
+        self.p = p
+        self.pl = pl
+        self.shared: dict[str, int] = {}  # shared scalars of the loop being rendered -> scratch slot
+
+    def stmt(self, s: N.Stmt, ind: str) -> str:
+        if isinstance(s, N.Assign) and s.target.name in self.shared:  # APPy's shared(a): the last write wins
+            v = ident(s.target.name)
+            slot = f"*({ctype(s.target.type)}*)(kk_scratch + {8 * self.shared[s.target.name]})"
+            return f"{self.line(s)}{ind}{v} = {self.expr(s.value)};\n{ind}{slot} = {v};\n"
+        if isinstance(s, N.SimdFor):  # a sequential loop in one thread
+            return super().stmt(N.For(s.loc, s.var, s.start, s.stop, s.step, s.body), ind)
+        if isinstance(s, N.ParallelFor):  # nested inside device code: sequential
+            out = self.line(s)
+            inner: list[N.Stmt] = s.body
+            for v, (b, e, st) in reversed(list(zip(s.vars, s.bounds, strict=True))):
+                inner = [N.For(s.loc, v, b, e, st, inner)]
+            return out + self.stmts(inner, ind)
+        return super().stmt(s, ind)
+
+    def locals_of(self, body: list[N.Stmt], skip: set[str]) -> str:
+        names = set(_names(body)) | {s.target.name for s in N.walk_stmts(body) if isinstance(s, N.Assign)}
+        names |= {s.var.name for s in N.walk_stmts(body) if isinstance(s, N.For)}
+        locs = {n: t for n, t in (self.p.locals | self.pl.extra).items() if n in names and n not in skip}
+        return self.locals_decl(locs, "    ")
+
+    def kernel(self, info: KernelInfo) -> str:
+        params = [_param_decl(n, t) for n, t in info.free]
+        s = info.node
+        if isinstance(s, N.ParallelFor):
+            dims = len(s.bounds)
+            params = [
+                f"const int64_t kk_b{d}, const int64_t kk_s{d}, const int64_t kk_n{d}" for d in range(dims)
+            ] + params
+            params.append("char* kk_scratch")
+            skip = {n for n, _ in info.free} | {v.name for v in s.vars}
+            body = [
+                f'{self.line(s)}extern "C" __global__ void __launch_bounds__(KK_CUDA_BLOCK) {info.name}('
+                f"{', '.join(params)}) {{\n"
+            ]
+            body.append(self.locals_of(s.body, skip | {n for n, _ in s.reductions}))
+            for n, op in s.reductions:
+                t = self.p.locals.get(n) or next(q.type for q in self.p.params if q.name == n)
+                body.append(f"    {ctype(t)} {ident(n)} = {RED[op]}::template identity<{ctype(t)}>();\n")
+            total = " * ".join(f"kk_n{d}" for d in range(dims))
+            body.append(f"    for (int64_t kk_t = kk::cu::tid(); kk_t < {total}; kk_t += kk::cu::nthreads()) {{\n")
+            body.append("        int64_t kk_r = kk_t;\n")
+            for d in range(dims - 1, -1, -1):
+                idx = f"kk_r % kk_n{d}" if d else "kk_r"
+                body.append(f"        const int64_t {ident(s.vars[d].name)} = kk_b{d} + ({idx}) * kk_s{d};\n")
+                if d:
+                    body.append(f"        kk_r /= kk_n{d};\n")
+            self.shared = {n: k for k, n in enumerate(s.shared)}
+            body.append(self.stmts(s.body, "        "))
+            self.shared = {}
+            body.append("    }\n")
+            for k, (n, op) in enumerate(s.reductions):
+                t = self.p.locals.get(n) or next(q.type for q in self.p.params if q.name == n)
+                body.append(
+                    f"    kk::cu::block_partial<{RED[op]}>({ident(n)}, ({ctype(t)}*)(kk_scratch + "
+                    f"{8 * len(s.shared)}) + {k} * (int64_t)gridDim.x);\n"
+                )
+            body.append("}\n\n")
+            return "".join(body)
+        assert isinstance(s, DeviceBlock)
+        params.append("char* kk_scratch")
+        out = [f'{self.line(s)}extern "C" __global__ void {info.name}({", ".join(params)}) {{\n']
+        out.append(self.locals_of(s.body, {n for n, _ in info.free}))
+        out.append(self.stmts(s.body, "    "))
+        for k, (n, t) in enumerate(info.assigned):
+            out.append(f"    *({ctype(t)}*)(kk_scratch + {8 * k}) = {ident(n)};\n")
+        out.append("}\n\n")
+        return "".join(out)
+
+
+def render_device(p: N.Program) -> str:
+    pl = plan(p)
+    r = DeviceRenderer(p, pl)
+    parts = [
+        "/* generated by kernelkit: do not edit */\n#define KK_CUDA 1\n",
+        '#include "kernelkit/cuda.h"\n#include "kernelkit/program_cuda.h"\n\n',
+        r.structs(),
+    ]
+    parts += [r.function(f) + "\n" for f in p.functions]
+    parts += [r.kernel(k) for k in pl.kernels]
+    for t in pl.fills:
+        parts.append(
+            f'extern "C" __global__ void kk_fill_{t.name}({t.ctype}* p, int64_t n, {t.ctype} v) {{\n'
+            "    for (int64_t i = kk::cu::tid(); i < n; i += kk::cu::nthreads()) p[i] = v;\n}\n\n"
+        )
+    return "".join(parts)
+
+
+def entry_names(p: N.Program) -> list[str]:
+    return plan(p).names()
+
+
+class HostRenderer(ProgramRenderer):
+    """The host unit: ProgramRenderer's host statements, with device work launched through the ctx."""
+
+    def __init__(self, p: N.Program):
+        self.pid = printer.program_id(p)
+        self.pl = plan(p)
+        planned = copy.copy(p)
+        planned.body = self.pl.body  # device blocks in place of the statements they run
+        planned.locals = dict(p.locals) | self.pl.extra
+        super().__init__(planned, "host")
+
+    def e_Alloc(self, e: N.Alloc) -> str:  # pragma: no cover - allocations are statements (s_Assign below)
+        raise TypeError("allocations are rendered as statements on pk.Cuda")
+
+    def stmt(self, s: N.Stmt, ind: str) -> str:
+        if isinstance(s, N.Assign) and isinstance(s.value, N.Alloc):
+            return self.line(s) + self.alloc(s, ind)
+        if isinstance(s, DeviceBlock):
+            return self.line(s) + self.block(s, ind)
+        return super().stmt(s, ind)
+
+    def alloc(self, s: N.Assign, ind: str) -> str:
+        e = s.value
+        t = e.type
+        v = ident(s.target.name)
+        shape = ", ".join(f"(int64_t)({self.expr(x)})" for x in e.shape)
+        line = s.loc.line
+        out = f"{ind}{v} = kk::cu::alloc<{t.dtype.ctype}, {t.rank}>(kk_c, {{{shape}}}, {line});\n"
+        bytes_ = f"(size_t)(kk::cu::size({v}) * {t.dtype.itemsize})"
+        if e.fill is None:
+            return out
+        if isinstance(e.fill, N.Const) and not e.fill.value:
+            dptr = f"(unsigned long long)(uintptr_t){v}.data"
+            return out + f"{ind}if ({v}.data) kk_c->memset8({dptr}, 0, {bytes_}, kk_c->stream);\n"
+        k = len(self.pl.kernels) + self.pl.fills.index(t.dtype)
+        return out + (
+            f"{ind}{{ {t.dtype.ctype}* kk_p = {v}.data; int64_t kk_m = kk::cu::size({v}); {t.dtype.ctype} kk_v = "
+            f"{self.expr(e.fill)}; void* kk_a[] = {{&kk_p, &kk_m, &kk_v}};\n"
+            f"{ind}  if (kk_p && kk_m) kk::cu::launch(kk_c, {k}, kk::cu::grid(kk_c, kk_m), KK_CUDA_BLOCK, kk_a, "
+            f"{line}); }}\n"
+        )
+
+    def args(self, info: KernelInfo) -> list[str]:
+        return [f"(void*)&{ident(n)}" for n, _ in info.free]
+
+    def s_ParallelFor(self, s: N.ParallelFor, ind: str) -> str:
+        k = self.pl.kernel_of(s)
+        info = self.pl.kernels[k]
+        dims = len(s.bounds)
+        i2 = ind + "    "
+        out = [f"{ind}{{\n"]
+        for d, (b, e, st) in enumerate(s.bounds):
+            out.append(
+                f"{i2}int64_t kk_b{d} = {self.expr(b)}, kk_s{d} = {self.expr(st)};\n"
+                f"{i2}int64_t kk_n{d} = kk::trip(kk_b{d}, {self.expr(e)}, kk_s{d});\n"
+            )
+        total = " * ".join(f"kk_n{d}" for d in range(dims))
+        out.append(f"{i2}const int64_t kk_tot = {total};\n{i2}char* kk_sc = (char*)(uintptr_t)kk_c->scratch;\n")
+        args = [f"(void*)&kk_{w}{d}" for d in range(dims) for w in ("b", "s", "n")] + self.args(info)
+        args.append("(void*)&kk_sc")
+        out.append(f"{i2}void* kk_a[] = {{{', '.join(args)}}};\n")
+        out.append(f"{i2}const unsigned kk_g = kk::cu::grid(kk_c, kk_tot);\n")
+        line = s.loc.line
+        ns = len(s.shared)
+        puts = "".join(
+            f" && kk::cu::put(kk_c, {j}, &{ident(n)}, sizeof {ident(n)}, {line})" for j, n in enumerate(s.shared)
+        )
+        out.append(f"{i2}if (kk_tot > 0{puts} && kk::cu::launch(kk_c, {k}, kk_g, KK_CUDA_BLOCK, kk_a, {line})")
+        if s.reductions or s.shared:
+            out.append(f" && kk::cu::fetch(kk_c, {8 * ns} + (size_t)kk_g * 8 * {len(s.reductions)}, {line})) {{\n")
+            for j, n in enumerate(s.shared):
+                out.append(f"{i2}    {ident(n)} = kk::cu::slot<{ctype(self._type(n))}>(kk_c, {j});\n")
+            for j, (n, op) in enumerate(s.reductions):
+                ct = ctype(self._type(n))
+                out.append(
+                    f"{i2}    for (unsigned kk_q = 0; kk_q < kk_g; ++kk_q) {RED[op]}::join({ident(n)}, "
+                    f"(({ct}*)((char*)kk_c->host_scratch + {8 * ns}))[{j} * (int64_t)kk_g + kk_q]);\n"
+                )
+            out.append(f"{i2}}}\n")
+        else:
+            out.append(") {}\n")
+        out.append(f"{ind}}}\n")
+        return "".join(out)
+
+    def block(self, s: DeviceBlock, ind: str) -> str:
+        k = self.pl.kernel_of(s)
+        info = self.pl.kernels[k]
+        line = s.loc.line
+        args = self.args(info) + ["(void*)&kk_sc"]
+        out = [
+            f"{ind}{{\n{ind}    char* kk_sc = (char*)(uintptr_t)kk_c->scratch;\n"
+            f"{ind}    void* kk_a[] = {{{', '.join(args)}}};\n"
+            f"{ind}    if (kk::cu::launch(kk_c, {k}, 1, 1, kk_a, {line})"
+        ]
+        if info.assigned:
+            out.append(f" && kk::cu::fetch(kk_c, {8 * len(info.assigned)}, {line})) {{\n")
+            for j, (n, t) in enumerate(info.assigned):
+                out.append(f"{ind}        {ident(n)} = kk::cu::slot<{ctype(t)}>(kk_c, {j});\n")
+            out.append(f"{ind}    }}\n")
+        else:
+            out.append(") {}\n")
+        out.append(f"{ind}}}\n")
+        return "".join(out)
+
+    def s_Return(self, s: N.Return, ind: str) -> str:
+        keep = set(getattr(s, "keep", ()))
+        frees = "".join(f"{ind}kk::cu::release(kk_c, {ident(n)});\n" for n in self.p.allocs if n not in keep)
+        return f"{frees}{ind}goto kk_done;\n"
+
+    def s_Free(self, s: N.Free, ind: str) -> str:
+        return f"{ind}kk::cu::release(kk_c, {ident(s.var.name)});\n"
+
+    def s_Region(self, s: N.Region, ind: str) -> str:
+        raise KernelSyntaxError(f"`omp {s.kind}` regions do not run on pk.Cuda (use target regions)", s.loc)
+
+    def entry(self) -> str:
+        ind = "    "
+        p = self.p
+        pid = self.pid
+        frees = "".join(f"{ind}kk::cu::release(kk_c, {ident(n)});\n" for n in p.allocs)
+        ctx = len(p.params) + 1  # after kk_ret
+        return (
+            f'{self.line(p)}extern "C" int kk_entry(kk_launch_t* L) {{\n'
+            f"{ind}kk::err_flag = 0;\n"
+            f"{ind}const kk_cuda_ctx* kk_c = kk::cu::find(L->args[{ctx}].i, (int64_t){pid}LL);\n"
+            f'{ind}if (!kk_c) {{ kk::err_report(L->err, "no CUDA context for this program"); return 1; }}\n'
+            f"{self.unpack(ind)}{self.locals_decl(p.locals, ind)}"
+            f"{self.stmts(p.body, ind)}"
+            f"{frees}"
+            f"kk_done:\n"
+            f'{ind}if (!kk::err_flag && kk_c->sync(kk_c->stream)) kk::cu::fail("the program\'s kernels", 1, 0);\n'
+            f"{ind}fflush(stdout);\n"
+            f"{ind}kk::result_store(L->result, (int64_t){pid}LL);\n"
+            f"{ind}if (kk::err_flag) {{ kk::err_report(L->err, {c_string(p.name)}); return 1; }}\n"
+            f"{ind}return 0;\n}}\n"
+        )
+
+
+def render_host(p: N.Program) -> str:
+    r = HostRenderer(p)
+    parts = [
+        "/* generated by kernelkit: do not edit */\n",
+        '#include "kernelkit/program.h"\n',
+        '#include "kernelkit/program_cuda.h"\n\n',
+        r.structs(),
+    ]
+    parts += [r.function(f) + "\n" for f in p.functions]
+    parts.append(r.entry())
+    return "".join(parts)
+
+
+__all__ = ["RET", "DeviceBlock", "entry_names", "literal", "plan", "render_device", "render_host"]

@@ -1,0 +1,124 @@
+/* What whole compiled functions (@pk.jit programs) need beyond kernel bodies: arrays they allocate, trip
+ * counts of loops with any step, and the slots through which they hand results back to Python.
+ *
+ * A program's arrays are C-contiguous blocks from malloc/calloc (64 bytes at least), freed with free(): the
+ * Python side frees the ones it receives with the same C library. A result slot is 10 int64: a scalar's bits in
+ * slot 0, or an array's (data, rank, extents...). */
+#ifndef KERNELKIT_PROGRAM_H
+#define KERNELKIT_PROGRAM_H
+
+#include "host.h"
+
+/* GCC 12 splits outer loops whose inner `omp simd reduction` loop has a triangular trip count, and the split
+ * loses the vectorized reduction (it keeps the scalar simd-array fallback only): a 3x slower trisolv. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-split-loops")
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef _OPENMP
+#include <time.h>
+#endif
+
+namespace kk {
+
+namespace host {
+inline int max_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+inline double wtime() {
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+}
+}  // namespace host
+
+/* parallel loops of simple bodies with fewer iterations run on one thread */
+#ifndef KK_PAR_MIN
+#define KK_PAR_MIN 4096
+#endif
+
+enum { FILL_NONE = 0, FILL_ZERO = 1, FILL_VALUE = 2 };
+enum { RESULT_SLOTS = 10 };
+
+/* iterations of range(b, e, s), s != 0 */
+KK_FUNCTION int64_t trip(int64_t b, int64_t e, int64_t s) {
+    if (s > 0) return e > b ? (e - b + s - 1) / s : 0;
+    return b > e ? (b - e - s - 1) / (-s) : 0;
+}
+
+template <class T, int R> KK_FUNCTION View<T, R, 'C'> no_view() {
+    View<T, R, 'C'> v;
+    v.data = 0;
+    for (int k = 0; k < R; ++k) v.ext[k] = v.str[k] = 0;
+#ifdef KK_BOUNDS_CHECK
+    v.name = "<array>";
+#endif
+    return v;
+}
+
+inline void alloc_fail(int64_t bytes) {
+    if (!err_claim()) return;
+    int at = 0;
+    err_copy("cannot allocate an array of ", at);
+    while (err_msg[at]) ++at;
+    at = err_num(bytes, at);
+    err_copy(" bytes", at);
+}
+
+template <class T, int R> View<T, R, 'C'> alloc_view(const int64_t (&shape)[R], int fill, T value) {
+    View<T, R, 'C'> v = no_view<T, R>();
+    int64_t n = 1;
+    for (int k = 0; k < R; ++k) {
+        v.ext[k] = shape[k] > 0 ? shape[k] : 0;
+        n *= v.ext[k];
+    }
+    int64_t s = 1;
+    for (int k = R - 1; k >= 0; --k) {
+        v.str[k] = s;
+        s *= v.ext[k];
+    }
+    const int64_t bytes = n * (int64_t)sizeof(T);
+    const size_t padded = (size_t)(bytes > 64 ? bytes : 64);
+    v.data = (T*)(fill == FILL_ZERO ? calloc(padded, 1) : malloc(padded));
+    if (!v.data) {
+        alloc_fail(bytes);
+        return v;
+    }
+    if (fill == FILL_VALUE) {
+        T* d = v.data;
+        KK_PRAGMA(omp parallel for simd schedule(static) if (n > 65536))
+        for (int64_t i = 0; i < n; ++i) d[i] = value;
+    }
+    return v;
+}
+
+template <class T, int R, char L> inline void free_view(View<T, R, L>& v) {
+    free((void*)v.data);
+    v.data = 0;
+}
+
+KK_FUNCTION void put_float(int64_t* slots, int k, double value) { memcpy(slots + RESULT_SLOTS * k, &value, 8); }
+KK_FUNCTION void put_int(int64_t* slots, int k, int64_t value) { slots[RESULT_SLOTS * k] = value; }
+
+template <class T, int R, char L> KK_FUNCTION void put_array(int64_t* slots, int k, View<T, R, L>& v) {
+    int64_t* s = slots + RESULT_SLOTS * k;
+    s[0] = (int64_t)(uintptr_t)v.data;
+    s[1] = R;
+    for (int d = 0; d < R; ++d) s[2 + d] = v.ext[d];
+    v.data = 0; /* owned by the caller now */
+}
+
+}  // namespace kk
+
+#endif
