@@ -192,6 +192,12 @@ class Backend:
         """The native specialization for `native` to match and run."""
         raise NotImplementedError
 
+    def for_launch(self, rec: Any) -> Backend:
+        """The backend that builds and makes the spec for a launch described by `rec`: this one, or a variant
+        compiled for a property of the launch (CUDA compiles a team kernel for its team shape; its specs reject
+        other shapes, so the native launcher needs no help)."""
+        return self
+
     # -- interpreted backends ----------------------------------------------------------------------------------
 
     def execute(self, kernel: N.Kernel, rec: Any, args: dict[str, Any]) -> Any:

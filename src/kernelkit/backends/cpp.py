@@ -311,10 +311,6 @@ class CppRenderer:
             else:
                 tail = ""
             head += simd
-            if self.target == "cuda":  # several independent iterations in flight per thread (loads overlap)
-                head += f"{i2}KK_PRAGMA(unroll 4)\n"
-            step = "++" + it if host else f"{it} += kk_st{n}"
-            head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {step}) {{\n"
             if dims == 1:
                 assign = f"{i2}    {ident(s.vars[0].name)} = {it};\n"
             else:
@@ -326,7 +322,28 @@ class CppRenderer:
                     else:
                         w = f"(kk_e{n}_{d} - kk_b{n}_{d})"
                         assign += f"{i2}    {v} = kk_b{n}_{d} + kk_r{n} % {w}; kk_r{n} /= {w};\n"
-            return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
+            if host or chunked:
+                step = "++" + it if host else f"{it} += kk_st{n}"
+                head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {step}) {{\n"
+                return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
+            # CUDA: the rounds in which every participant has an index, then at most one more. With the team
+            # shape compiled in and constant bounds, the round count is a constant: the loop unrolls into
+            # straight-line code (several loads in flight) and the last round vanishes when the range divides
+            # evenly; otherwise the count costs one division by a constant, not one per trip.
+            full, b = f"kk_full{n}", total_b
+            head += (
+                f"{i2}const int64_t kk_len{n} = kk_hi{n} > {b} ? kk_hi{n} - {b} : 0, {full} = kk_len{n} / kk_st{n};\n"
+                f"{i2}const int64_t kk_id{n} = kk_lo{n} - {b};\n"
+                f"{i2}KK_PRAGMA(unroll 4)\n"
+                f"{i2}for (int64_t kk_rd{n} = 0; kk_rd{n} < {full}; ++kk_rd{n}) {{\n"
+                f"{i2}    const int64_t {it} = kk_lo{n} + kk_rd{n} * kk_st{n};\n"
+            )
+            last = (  # a loop of at most one trip, so that the body's `continue` (a nested `return`) means what it says
+                f"{i2}for (bool kk_once{n} = {full} * kk_st{n} + kk_id{n} < kk_len{n}; kk_once{n}; kk_once{n} = false) {{\n"
+                f"{i2}    const int64_t {it} = kk_lo{n} + {full} * kk_st{n};\n"
+            )
+            body = self.stmts(s.body, i2 + "    ")
+            return head + assign + body + f"{i2}}}\n" + last + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
 
         if s.pattern == "for":
             out.append(loop(False, f"{i2}KK_PRAGMA(omp simd)\n" if host_simd else ""))

@@ -66,13 +66,14 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
         try:
             r = backend.native(specs, rec, staged, backend.handle)  # e.g. a View whose host copy was just synced
             if r is NotImplemented:
-                built = pipeline.build(backend, kernel)
+                target = backend.for_launch(rec)
+                built = pipeline.build(target, kernel)
                 wu._count("cache_hits" if built.from_cache else "compiles")
                 params = tuple(
                     param_descriptor(p.name, p.type, args[p.name], p.name in kernel.writes) for p in kernel.params
                 )
                 guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
-                spec = backend.make_spec(kernel, built.binary, params, guard_tuple, rec)
+                spec = target.make_spec(kernel, built.binary, params, guard_tuple, rec)
                 specs.insert(0, spec)
                 del specs[backend.max_specs :]
                 r = backend.native([spec], rec, staged, backend.handle)

@@ -33,6 +33,8 @@ class CudaTarget(Backend):
     name = "cuda"
     suffix = ".cu"
 
+    team_shape: tuple[int, int] | None = None  # a team kernel compiled for (team_size, vector_length) only
+
     def __init__(self, arch: str):
         self.arch = arch
 
@@ -44,7 +46,7 @@ class CudaTarget(Backend):
         return f"{target}\0{is_ptx}\0{ident}"
 
     def render(self, kernel: N.Kernel) -> str:
-        return render.render(kernel, bounds_check=config.get().bounds_check)
+        return render.render(kernel, bounds_check=config.get().bounds_check, team_shape=self.team_shape)
 
     def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
         from kernelkit.backends.base import INCLUDE_DIR
@@ -144,6 +146,16 @@ class CudaBackend(CudaTarget):
         b = CudaBackend.__new__(CudaBackend)
         b.__dict__.update(self.__dict__)
         b.handle = stream
+        return b
+
+    def for_launch(self, rec: Any) -> CudaBackend:
+        """A team launch builds for its block shape (the kernel's nested ranges then have constant strides)."""
+        if not rec.is_team:
+            return self
+        shape = _native.cuda_team_shape(rec)
+        b = CudaBackend.__new__(CudaBackend)
+        b.__dict__.update(self.__dict__)
+        b.team_shape = shape
         return b
 
     def for_device(self, device_id: int) -> CudaBackend:
@@ -279,7 +291,8 @@ class CudaBackend(CudaTarget):
                 functions[0].set_max_dynamic_shared(smem)
             per_block1 = s1 + ts * t1
             res.scratch1 = driver.alloc(max(per_block1 * max_grid, 8), dev) if per_block1 else 0
-            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024))
+            fixed = self.team_shape or (0, 0)
+            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024), *fixed)
         return spec
 
 

@@ -36,6 +36,7 @@ typedef struct {
     char* scratch1;         /* TeamPolicy level-1 scratch */
     long long scratch1_cap; /* its bytes */
     long long smem_cap;     /* dynamic shared memory the function may use */
+    long long team_ts, team_vl; /* the team shape the function was compiled for (0: any) */
     int place;              /* the place code its arguments' copies must have */
     Py_ssize_t nparams;
     kk_param_t* params;
@@ -103,10 +104,12 @@ static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
     return 0;
 }
 
-/* set_team_resources(scratch1, scratch1_bytes, smem_bytes) */
+/* set_team_resources(scratch1, scratch1_bytes, smem_bytes, team_size, vector_length): the last two are the
+ * block shape the function was compiled for (0, 0: any) */
 static PyObject* cudaspec_set_team(KKCudaSpec* self, PyObject* args) {
     unsigned long long p;
-    if (!PyArg_ParseTuple(args, "KLL", &p, &self->scratch1_cap, &self->smem_cap)) return NULL;
+    if (!PyArg_ParseTuple(args, "KLLLL", &p, &self->scratch1_cap, &self->smem_cap, &self->team_ts, &self->team_vl))
+        return NULL;
     self->scratch1 = (char*)(uintptr_t)p;
     Py_RETURN_NONE;
 }
@@ -203,7 +206,11 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
                          ts, vl);
             goto fail;
         }
-        long long grid = R->league < spec->max_grid ? R->league : spec->max_grid;
+        /* a block per league rank, as a hand-written kernel launches its tiles; level-1 scratch (a slice per
+         * block) and a reduction's partials (one per block) are sized for max_grid blocks that loop */
+        const int bounded = spec->pattern == CK_TEAM_REDUCE || R->scratch[1] || R->scratch[3];
+        const long long cap = bounded ? spec->max_grid : (1LL << 31) - 1;
+        long long grid = R->league < cap ? R->league : cap;
         if (grid < 1) grid = 1;
         D->scratch1 = spec->scratch1;
         const long long smem = R->scratch[0] + ts * R->scratch[2];
@@ -313,8 +320,10 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
         if (ok == 1 && (spec->pattern == CK_TEAM_FOR || spec->pattern == CK_TEAM_REDUCE)) {
             long long ts, vl;
             team_shape(R, &ts, &vl);
-            /* scratch beyond what this spec's buffers hold: the slow path sizes a new spec */
-            if (R->scratch[0] + ts * R->scratch[2] > spec->smem_cap ||
+            /* another team shape than the function's, or scratch beyond what this spec's buffers hold: the
+             * slow path builds (or sizes) a new spec */
+            if ((spec->team_ts && (ts != spec->team_ts || vl != spec->team_vl)) ||
+                R->scratch[0] + ts * R->scratch[2] > spec->smem_cap ||
                 (R->scratch[1] + ts * R->scratch[3]) * spec->max_grid > spec->scratch1_cap)
                 ok = 0;
         }
