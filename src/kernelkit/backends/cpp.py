@@ -338,12 +338,15 @@ class CppRenderer:
                 f"{i2}for (int64_t kk_rd{n} = 0; kk_rd{n} < {full}; ++kk_rd{n}) {{\n"
                 f"{i2}    const int64_t {it} = kk_lo{n} + kk_rd{n} * kk_st{n};\n"
             )
-            last = (  # a loop of at most one trip, so that the body's `continue` (a nested `return`) means what it says
-                f"{i2}for (bool kk_once{n} = {full} * kk_st{n} + kk_id{n} < kk_len{n}; kk_once{n}; kk_once{n} = false) {{\n"
+            # the last round as a loop of at most one trip: the body's `continue` (a nested `return`) still works
+            once = f"kk_once{n}"
+            last = (
+                f"{i2}for (bool {once} = {full} * kk_st{n} + kk_id{n} < kk_len{n}; {once}; {once} = false) {{\n"
                 f"{i2}    const int64_t {it} = kk_lo{n} + {full} * kk_st{n};\n"
             )
             body = self.stmts(s.body, i2 + "    ")
-            return head + assign + body + f"{i2}}}\n" + last + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
+            rest = self.stmts(s.body, i2 + "    ")  # rendered twice: fresh names for the nested constructs
+            return head + assign + body + f"{i2}}}\n" + last + assign + rest + f"{i2}}}\n" + tail
 
         if s.pattern == "for":
             out.append(loop(False, f"{i2}KK_PRAGMA(omp simd)\n" if host_simd else ""))
