@@ -93,6 +93,7 @@ class CppRenderer:
         self.k = kernel
         self.target = target
         self.lines = line_directives
+        self.readonly: frozenset[str] = frozenset()  # View parameters loaded with kk::cuda::ldg
         self._n = 0
 
     # -------------------------------------------------------------------------------------- expressions
@@ -147,7 +148,10 @@ class CppRenderer:
         return f"{math_name(e.fn, t)}({', '.join(self.expr(a) for a in e.args)})"
 
     def e_Load(self, e: N.Load) -> str:
-        return f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        load = f"{self.expr(e.view)}({', '.join(self.expr(i) for i in e.index)})"
+        if isinstance(e.view, N.Var) and e.view.name in self.readonly:
+            return f"kk::cuda::ldg(&{load})"  # CUDA: the read-only data path (backends/cuda/render.py says when)
+        return load
 
     def e_SubView(self, e: N.SubView) -> str:
         parts = []

@@ -2,20 +2,52 @@
 
 Every kernel receives one by-value parameter, `kk_params { kk_dlaunch_t D; kk_arg_t a[N]; }`, which the native
 launcher fills in the same layout as the host ABI, so argument packing is shared between targets. Entry points:
-`kk_main` (for and reduce); `kk_scan1`, `kk_scan2`, `kk_scan3` (scan).
+`kk_main` (for and reduce; team kernels too); `kk_scan1`, `kk_scan2`, `kk_scan3` (scan).
+
+Views a kernel only reads are loaded through the read-only data path (`kk::cuda::ldg`, `ld.global.nc`, as a
+hand-written kernel's `const T* __restrict__` parameters are), which is correct only while nothing the launch
+writes shares their memory. A kernel that also writes arrays therefore has a second entry, `kk_main_alias`, with
+plain loads, and the launcher (runtime/native/cuda.c) runs it when a written argument overlaps a read-only one.
 """
 
 from __future__ import annotations
 
 from kernelkit.backends.cpp import CppRenderer, ctype, ident
 from kernelkit.ir import nodes as N
+from kernelkit.ir import types as T
 
 BLOCK = 256  # threads per block of kk_main and the scan phases 1 and 3
 SCAN2_BLOCK = 1024
 
 
+def readonly_views(kernel: N.Kernel) -> frozenset[str]:
+    """The View parameters `kernel` never writes (nor rebinds): loaded through the read-only path."""
+    if kernel.pattern == "scan":
+        return frozenset()
+    rebound: set[str] = set()  # assigned to, or bound to another name (whose loads would not be checked)
+    for s in N.walk_stmts(kernel.body):
+        if isinstance(s, N.Assign):
+            rebound.add(s.target.name)
+            rebound.update(e.name for e in N.walk_exprs(s.value) if isinstance(e, N.Var))
+    return frozenset(
+        p.name
+        for p in kernel.params
+        if isinstance(p.type, T.ViewType) and p.name not in kernel.writes and p.name not in rebound
+    )
+
+
+def _writes_arrays(kernel: N.Kernel) -> bool:
+    return any(p.name in kernel.writes for p in kernel.params if isinstance(p.type, (T.ViewType, T.RandomPoolType)))
+
+
 def entry_names(kernel: N.Kernel) -> tuple[str, ...]:
-    return ("kk_scan1", "kk_scan2", "kk_scan3") if kernel.pattern == "scan" else ("kk_main",)
+    """The module's entry points, in the order the native spec takes them (a second for-or-reduce entry is the
+    plain-load build for overlapping arguments)."""
+    if kernel.pattern == "scan":
+        return ("kk_scan1", "kk_scan2", "kk_scan3")
+    if readonly_views(kernel) and _writes_arrays(kernel):
+        return ("kk_main", "kk_main_alias")
+    return ("kk_main",)
 
 
 def render(kernel: N.Kernel, bounds_check: bool = False, team_shape: tuple[int, int] | None = None) -> str:
@@ -31,12 +63,29 @@ def render(kernel: N.Kernel, bounds_check: bool = False, team_shape: tuple[int, 
     parts.append('#include "kernelkit/cuda.h"\n\n')
     parts.append(r.structs())
     parts += [r.function(f) + "\n" for f in k.functions]
-    parts.append(r.body() + "\n")
+    names = entry_names(k)
+    variants = [("kk_main", "kk_body", readonly_views(k))]
+    if "kk_main_alias" in names:
+        variants.append(("kk_main_alias", "kk_body_alias", frozenset()))
+    for _, body_name, readonly in variants:
+        r.readonly = readonly
+        parts.append(r.body().replace("void kk_body(", f"void {body_name}(", 1) + "\n")
+    r.readonly = frozenset()
     parts.append('#line 1 "<kernelkit entry>"\n')
     parts.append(f"struct kk_params {{\n    kk_dlaunch_t D;\n    kk_arg_t a[{max(len(k.params), 1)}];\n}};\n\n")
     if k.team is not None:
-        parts.append(_team_kernel(r, k, team_shape[0] * team_shape[1] if team_shape else 1024))
+        block = team_shape[0] * team_shape[1] if team_shape else 1024
+        parts += [_team_kernel(r, k, block, entry, body) for entry, body, _ in variants]
         return "".join(parts)
+    if k.pattern == "scan":
+        parts.append(_scan_kernels(r, k))
+    else:
+        parts += [_range_kernel(r, k, entry, body) for entry, body, _ in variants]
+    return "".join(parts)
+
+
+def _lambda_head(r: CppRenderer, k: N.Kernel, body: str) -> tuple[str, str]:
+    """(the lambda's index parameters, the call of the body) of a Range or MDRange entry."""
     rank = len(k.indices)
     args = [a for _, a in r.body_params()]
     if rank == 1:
@@ -44,50 +93,55 @@ def render(kernel: N.Kernel, bounds_check: bool = False, team_shape: tuple[int, 
     else:
         lam_idx = "const int64_t* kk_ix, int64_t kk_j"
         args = [f"kk_ix[{d}]" for d in range(rank - 1)] + ["kk_j"] + args[rank:]
-    call = f"kk_body({', '.join(args)});"
+    return lam_idx, f"{body}({', '.join(args)});"
+
+
+def _range_kernel(r: CppRenderer, k: N.Kernel, entry: str, body: str) -> str:
+    rank = len(k.indices)
+    lam_idx, call = _lambda_head(r, k, body)
     unpack = r.unpack_params("    ", "P.a")
     if k.pattern == "for":
         drv = "kk::cuda::range_for(P.D, kk_f);" if rank == 1 else f"kk::cuda::md_for<{rank}>(P.D, kk_f);"
-        parts.append(_kernel("kk_main", BLOCK, unpack + f"    auto kk_f = [=]({lam_idx}) {{ {call} }};\n    {drv}\n"))
-    elif k.pattern == "reduce":
-        acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
-        red = f"kk::{k.reducer}"
-        drv = (
-            f"kk::cuda::range_reduce<{red}, {acc_t}>(P.D, kk_f);"
-            if rank == 1
-            else f"kk::cuda::md_reduce<{rank}, {red}, {acc_t}>(P.D, kk_f);"
-        )
-        parts.append(
-            _kernel(
-                "kk_main", BLOCK, unpack + f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}) {{ {call} }};\n    {drv}\n"
-            )
-        )
-    else:
-        acc_t, acc, fin = ctype(k.acc.type), ident(k.acc.name), ident(k.final.name)
-        lam = f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}, bool {fin}) {{ {call} }};\n"
-        parts.append(_kernel("kk_scan1", BLOCK, unpack + lam + f"    kk::cuda::scan_phase1<{acc_t}>(P.D, kk_f);\n"))
+        return _kernel(entry, BLOCK, unpack + f"    auto kk_f = [=]({lam_idx}) {{ {call} }};\n    {drv}\n")
+    acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
+    red = f"kk::{k.reducer}"
+    drv = (
+        f"kk::cuda::range_reduce<{red}, {acc_t}>(P.D, kk_f);"
+        if rank == 1
+        else f"kk::cuda::md_reduce<{rank}, {red}, {acc_t}>(P.D, kk_f);"
+    )
+    return _kernel(entry, BLOCK, unpack + f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}) {{ {call} }};\n    {drv}\n")
+
+
+def _scan_kernels(r: CppRenderer, k: N.Kernel) -> str:
+    lam_idx, call = _lambda_head(r, k, "kk_body")
+    unpack = r.unpack_params("    ", "P.a")
+    acc_t, acc, fin = ctype(k.acc.type), ident(k.acc.name), ident(k.final.name)
+    lam = f"    auto kk_f = [=]({lam_idx}, {acc_t}& {acc}, bool {fin}) {{ {call} }};\n"
+    return (
+        _kernel("kk_scan1", BLOCK, unpack + lam + f"    kk::cuda::scan_phase1<{acc_t}>(P.D, kk_f);\n")
         # phase 2 gets the number of phase-1 threads in D.tile[0]
-        parts.append(_kernel("kk_scan2", SCAN2_BLOCK, f"    kk::cuda::scan_phase2<{acc_t}>(P.D, P.D.tile[0]);\n"))
-        parts.append(_kernel("kk_scan3", BLOCK, unpack + lam + f"    kk::cuda::scan_phase3<{acc_t}>(P.D, kk_f);\n"))
-    return "".join(parts)
+        + _kernel("kk_scan2", SCAN2_BLOCK, f"    kk::cuda::scan_phase2<{acc_t}>(P.D, P.D.tile[0]);\n")
+        + _kernel("kk_scan3", BLOCK, unpack + lam + f"    kk::cuda::scan_phase3<{acc_t}>(P.D, kk_f);\n")
+    )
 
 
-def _team_kernel(r: CppRenderer, k: N.Kernel, block: int) -> str:
+def _team_kernel(r: CppRenderer, k: N.Kernel, block: int, entry: str, body_name: str) -> str:
     args = [a for _, a in r.body_params()]
     team = ident(k.team.name)
     body = r.unpack_params("    ", "P.a") + "    extern __shared__ __align__(16) char kk_smem[];\n"
     if k.pattern == "reduce":
         acc_t, acc = ctype(k.acc.type), ident(k.acc.name)
         body += (
-            f"    auto kk_f = [=](kk::TeamMember& {team}, {acc_t}& {acc}) {{ kk_body({', '.join(args)}); }};\n"
+            f"    auto kk_f = [=](kk::TeamMember& {team}, {acc_t}& {acc}) {{ {body_name}({', '.join(args)}); }};\n"
             f"    kk::cuda::team_reduce<kk::{k.reducer}, {acc_t}>(P.D, kk_smem, kk_f);\n"
         )
     else:
         body += (
-            f"    auto kk_f = [=](kk::TeamMember& {team}) {{ kk_body({', '.join(args)}); }};\n"
+            f"    auto kk_f = [=](kk::TeamMember& {team}) {{ {body_name}({', '.join(args)}); }};\n"
             f"    kk::cuda::team_for(P.D, kk_smem, kk_f);\n"
         )
-    return _kernel("kk_main", block, body)
+    return _kernel(entry, block, body)
 
 
 def _kernel(name: str, block: int, body: str) -> str:

@@ -158,6 +158,43 @@ static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
     return NULL;
 }
 
+/* The bytes [*lo, *hi) an array argument's description spans (empty: *lo == *hi). */
+static void arg_span(const kk_param_t* q, const kk_arg_t* a, uintptr_t* lo, uintptr_t* hi) {
+    const long long isz = q->dtcode & 0xff;
+    long long low = 0, high = 0;
+    for (int d = 0; d < q->ndim; ++d) {
+        if (a->a.ext[d] <= 0) {
+            *lo = *hi = 0;
+            return;
+        }
+        const long long reach = (a->a.ext[d] - 1) * a->a.str[d] * isz;
+        if (reach < 0) low += reach;
+        else high += reach;
+    }
+    *lo = (uintptr_t)a->a.data + low;
+    *hi = (uintptr_t)a->a.data + high + isz;
+}
+
+/* Whether an array the kernel writes shares memory with one it only reads: the read-only-path build (fn[0])
+ * would then read stale data, so the plain build (fn[1]) runs. A handful of comparisons per launch. */
+static int written_overlaps_read(const KKCudaSpec* spec, const kk_arg_t* packed) {
+    for (Py_ssize_t w = 0; w < spec->nparams; ++w) {
+        const kk_param_t* qw = &spec->params[w];
+        if (qw->kind != P_ARRAY || !qw->writes) continue;
+        uintptr_t wlo, whi;
+        arg_span(qw, &packed[w], &wlo, &whi);
+        if (wlo == whi) continue;
+        for (Py_ssize_t r = 0; r < spec->nparams; ++r) {
+            const kk_param_t* qr = &spec->params[r];
+            if (qr->kind != P_ARRAY || qr->writes) continue;
+            uintptr_t rlo, rhi;
+            arg_span(qr, &packed[r], &rlo, &rhi);
+            if (rlo != rhi && rlo < whi && wlo < rhi) return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* packed, void* stream) {
     const Py_ssize_t nslots = spec->nparams ? spec->nparams : 1;
     size_t size = sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * (size_t)nslots;
@@ -195,6 +232,9 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
         if (kk_write_init(spec->result_tag, R->init, spec->result) < 0) goto fail;
         D->has_init = 1;
     }
+    /* for, reduce and team kernels with a second entry: its plain loads when arguments overlap */
+    void* fn = spec->fn[0];
+    if (spec->nfn == 2 && written_overlaps_read(spec, packed)) fn = spec->fn[1];
     void* cur = NULL;
     if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
     if (g_last_cuda_label != spec->label) Py_XSETREF(g_last_cuda_label, Py_NewRef(spec->label));
@@ -214,7 +254,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
         if (grid < 1) grid = 1;
         D->scratch1 = spec->scratch1;
         const long long smem = R->scratch[0] + ts * R->scratch[2];
-        rc = spec->launch(spec->fn[0], (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem, stream, NULL,
+        rc = spec->launch(fn, (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem, stream, NULL,
                           extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (team)");
@@ -245,7 +285,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
                 int d = g[0] >= g[1] && g[0] >= g[2] ? 0 : (g[1] >= g[2] ? 1 : 2);
                 g[d] = (g[d] + 1) / 2;
             }
-        rc = spec->launch(spec->fn[0], (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
+        rc = spec->launch(fn, (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
                           stream, NULL, extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (MDRange)");
@@ -277,7 +317,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
             goto fail;
         }
     } else {
-        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+        rc = spec->launch(fn, (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel");
             goto fail;

@@ -28,6 +28,22 @@ template <class T> KK_FUNCTION T shfl_down(const T& v, int offset, unsigned mask
     return out.t;
 }
 
+/* A load through the read-only (non-coherent) data path, as `const T* __restrict__` gives a hand-written
+ * kernel: only for Views the kernel never writes, in the build the launcher runs when no argument it writes
+ * overlaps them (backends/cuda/render.py, runtime/native/cuda.c). */
+template <class W, class T> KK_FUNCTION T ldg_as(const T* p) {
+    union { T t; W w; } x;
+    x.w = __ldg((const W*)p);
+    return x.t;
+}
+template <class T> KK_FUNCTION T ldg(const T* p) {
+    if constexpr (sizeof(T) == 8 && alignof(T) >= 8) return ldg_as<unsigned long long>(p);
+    else if constexpr (sizeof(T) == 4 && alignof(T) >= 4) return ldg_as<unsigned int>(p);
+    else if constexpr (sizeof(T) == 2 && alignof(T) >= 2) return ldg_as<unsigned short>(p);
+    else if constexpr (sizeof(T) == 1) return ldg_as<unsigned char>(p);
+    else return *p;
+}
+
 /* A cache-bypassing read of a value written by another block (it fenced before signalling). */
 template <class T> KK_FUNCTION T load_cg(const T* p) {
     constexpr int W = (sizeof(T) + 3) / 4;
