@@ -33,6 +33,7 @@ from kernelkit.api.decorators import (
     workload,
     workunit,
 )
+from kernelkit.api.graph import Graph, graph
 from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
 from kernelkit.api.policies import MDRangePolicy, RangePolicy, TeamPolicy
 from kernelkit.api.random import (
@@ -227,6 +228,8 @@ __all__ = [
     "parallel_scan",
     "fence",
     "profile",
+    "graph",
+    "Graph",
     # policies and spaces
     "RangePolicy",
     "MDRangePolicy",

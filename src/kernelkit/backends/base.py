@@ -198,6 +198,25 @@ class Backend:
         other shapes, so the native launcher needs no help)."""
         return self
 
+    # -- graphs (runtime/graph.py) -------------------------------------------------------------------------------
+
+    def capture_available(self) -> bool:
+        """Whether `capture` can record launches into a replayable graph (else a graph replays them in order)."""
+        return False
+
+    def capture(self, enqueue: Callable[[int], Any]) -> Any:
+        """Record what `enqueue(stream)` queues on a capturing stream (native launches with that stream as their
+        handle, `queue_copy`); the instantiated graph, for `replay`. Nothing runs while it records."""
+        raise NotImplementedError
+
+    def queue_copy(self, dst: int, src: int, nbytes: int, stream: int) -> None:
+        """Queue a copy between two buffers at this backend's place on `stream`."""
+        raise NotImplementedError
+
+    def replay(self, graph: Any) -> None:
+        """Queue one replay of a graph `capture` made, on this backend's stream."""
+        raise NotImplementedError
+
     # -- interpreted backends ----------------------------------------------------------------------------------
 
     def execute(self, kernel: N.Kernel, rec: Any, args: dict[str, Any]) -> Any:

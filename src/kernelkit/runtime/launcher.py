@@ -20,7 +20,7 @@ from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, K
 from kernelkit.frontend import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
-from kernelkit.runtime import coherence, profiler
+from kernelkit.runtime import coherence, graph, profiler
 from kernelkit.runtime.args import arg_type, param_descriptor, writable_check
 
 Launch = _native.Launch
@@ -28,7 +28,10 @@ team_launch = _native.team_launch
 
 
 def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
-    """Run workunit `wu` on `backend` as `rec` describes, with keyword arguments `kwargs`."""
+    """Run workunit `wu` on `backend` as `rec` describes, with keyword arguments `kwargs` (or, inside a
+    `with pk.graph()` block of this thread, record it)."""
+    if graph.recording is not None and graph.recording.here():
+        return graph.recording.add_launch(backend, wu, rec, kwargs)
     table = wu._specs.get(backend.spec_key)  # spec_key -> launch kind -> [native spec]
     if table is not None and profiler.active is None:
         specs = table.get(rec.kind)

@@ -233,6 +233,46 @@ class CudaBackend(CudaTarget):
                     "out-of-bounds indices)"
                 ) from None
 
+    # -------------------------------------------------------------------------------------- graphs
+
+    def capture_available(self) -> bool:
+        from kernelkit.backends.cuda import driver
+
+        return driver.available()[0] and driver.api.cu().cuStreamBeginCapture is not None
+
+    def capture(self, enqueue: Any) -> Any:
+        """Queue `enqueue(stream)` on a new stream in thread-local capture mode (so that any synchronous copy,
+        allocation or synchronization of this thread inside it fails instead of happening) and instantiate the
+        graph it recorded."""
+        from kernelkit.backends.cuda import driver
+
+        dev = self.device
+        dev.activate()
+        stream = driver.Stream(dev)
+        driver.begin_capture(stream.handle)
+        try:
+            enqueue(stream.handle)
+        except BaseException:
+            try:
+                driver.end_capture(stream.handle).destroy()
+            except driver.CudaError:
+                pass  # an invalidated capture: the error being raised is the one that matters
+            raise
+        graph = driver.end_capture(stream.handle)
+        try:
+            return _Replay(graph.instantiate(), graph.node_count(), dev)
+        finally:
+            graph.destroy()
+
+    def queue_copy(self, dst: int, src: int, nbytes: int, stream: int) -> None:
+        from kernelkit.backends.cuda import driver
+
+        driver.memcpy_dtod_async(dst, src, nbytes, stream)
+
+    def replay(self, graph: Any) -> None:
+        graph.device.activate()
+        graph.exec.launch(self.handle)
+
     # -------------------------------------------------------------------------------------- specs
 
     def load(self, path: str, kernel: N.Kernel) -> Any:
@@ -294,6 +334,15 @@ class CudaBackend(CudaTarget):
             fixed = self.team_shape or (0, 0)
             spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024), *fixed)
         return spec
+
+
+class _Replay:
+    """An instantiated CUDA graph, its node count and its device."""
+
+    __slots__ = ("exec", "nodes", "device")
+
+    def __init__(self, exec_: Any, nodes: int, device: Any):
+        self.exec, self.nodes, self.device = exec_, nodes, device
 
 
 class _BoundsCheck:
