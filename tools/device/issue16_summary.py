@@ -1,4 +1,4 @@
-"""Issue 16's "Done means" from one harness report: `python3 tools/device/issue16_summary.py REPORT.json [OUT.json]`.
+"""Issue 16's "Done means" from harness reports: `python3 tools/device/issue16_summary.py OUT.json REPORT.json...`.
 
 Prints one line per figure (value, target, whether it holds) and writes them as JSON. The ratios are
 kernelkit's rate over the hand-written CUDA kernel's in the same run (benchmarks/kkbench/gpu.py).
@@ -108,9 +108,24 @@ def summary(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def merged(paths: list[str]) -> dict[str, Any]:
+    """The reports' results, latencies and checks together (the machine of the first one found)."""
+    data: dict[str, Any] = {"results": [], "latency": [], "checks": [], "machine": {}}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                part = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"note: {path}: {e}")
+            continue
+        for key in ("results", "latency", "checks"):
+            data[key] += part.get(key) or []
+        data["machine"] = data["machine"] or part.get("machine") or {}
+    return data
+
+
 def main(argv: list[str]) -> int:
-    with open(argv[1], encoding="utf-8") as f:
-        data = json.load(f)
+    data = merged(argv[2:])
     rows = summary(data)
     gpu = (data.get("machine") or {}).get("gpu") or {}
     print(f"issue 16 on {gpu.get('name', '?')} (driver {gpu.get('driver', '?')}, NVRTC {gpu.get('nvrtc', '?')})")
@@ -119,9 +134,8 @@ def main(argv: list[str]) -> int:
         shown = "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
         mark = "ok " if r["ok"] else "NO "
         print(f"{mark} {r['figure']:<44} {shown:>9}  (target {r['target']})  {r['detail']}")
-    if len(argv) > 2:
-        with open(argv[2], "w", encoding="utf-8") as f:
-            json.dump({"gpu": gpu, "rows": rows}, f, indent=1)
+    with open(argv[1], "w", encoding="utf-8") as f:
+        json.dump({"gpu": gpu, "rows": rows}, f, indent=1)
     return 0
 
 
