@@ -119,3 +119,72 @@ def launch_in_process(ctx: Context) -> list[Latency]:
         sync = cp.cuda.runtime.deviceSynchronize
         record("cupy-rawkernel", lambda: kernel((1,), (BLOCK,), args), sync, "the hand-written kernel, cp.RawKernel")
     return out
+
+
+GRAPH_STEPS = 50  # two kernels per step: the 100-kernel time-step loop
+N_GRAPH = 1 << 12
+GRAPH_TARGET = 3.0  # issue 16: a replayed graph at least 3x the same launches one by one
+
+
+def graph(ctx: Context) -> Check:
+    """A 100-kernel time-step loop of small kernels (triad then copy, 50 steps) issued one by one through
+    `pk.parallel_for` and replayed as one `pk.graph()`: both must give NumPy's answer; the check holds when the
+    replay is at least 3x faster (host wall time per loop, synchronized, median of repeats)."""
+    pk = ctx.kernelkit()
+    from . import kernels
+
+    space = ctx.kernelkit_space("cuda")
+    n = N_GRAPH
+    b0, c0 = np.resize(np.arange(17.0), n), np.resize(np.arange(8.0) * 0.25, n)
+    a, b, c = (pk.View([n], pk.double, space=pk.CudaSpace) for _ in range(3))
+    policy = pk.RangePolicy(space, 0, n)
+    parallel_for, fence = pk.parallel_for, pk.fence
+
+    def reset() -> None:
+        pk.deep_copy(b, b0)
+        pk.deep_copy(c, c0)
+        pk.deep_copy(a, np.zeros(n))
+
+    def one_by_one() -> None:
+        for _ in range(GRAPH_STEPS):
+            parallel_for("triad", policy, kernels.triad, a=a, b=b, c=c, s=1.0)
+            parallel_for("copy", policy, kernels.copy, a=a, c=c)
+        fence()
+
+    expected = c0 + GRAPH_STEPS * b0  # exact in float64
+    reset()
+    one_by_one()
+    wrong = int(np.count_nonzero(np.asarray(c) != expected))
+    with pk.graph() as g:
+        for _ in range(GRAPH_STEPS):
+            parallel_for("triad", policy, kernels.triad, a=a, b=b, c=c, s=1.0)
+            parallel_for("copy", policy, kernels.copy, a=a, c=c)
+
+    def replay() -> None:
+        g.launch()
+        fence()
+
+    reset()
+    replay()
+    wrong += int(np.count_nonzero(np.asarray(c) != expected))
+    reset()
+    t_each = _per_launch(one_by_one, fence, 1, 30)
+    t_graph = _per_launch(replay, fence, 1, 30)
+    each, replayed = t_each.median, t_graph.median
+    speedup = each / replayed if replayed else 0.0
+    status = "ok" if wrong == 0 and speedup >= GRAPH_TARGET else "failed"
+    note = (
+        f"{2 * GRAPH_STEPS} kernels on {n:,} elements: one by one {each * 1e6:.0f} us, as a graph "
+        f"{replayed * 1e6:.0f} us per loop ({speedup:.1f}x, target >= {GRAPH_TARGET:.0f}x); "
+        f"captured as a CUDA graph: {g.captured}"
+    )
+    if wrong:
+        note += f"; {wrong} elements differ from NumPy"
+    return Check(
+        "graph",
+        "cuda",
+        status,
+        value=round(speedup, 2),
+        note=note,
+        extra={"one_by_one_s": each, "graph_s": replayed, "captured": g.captured, "wrong": wrong},
+    )

@@ -351,6 +351,20 @@ def _gpu_checks(ctx: Context, log: Log) -> tuple[list[Check], list[Latency]]:
             checks.append(gpu_checks.transfers(ctx))
         except Exception as e:  # reported as a failed check; the run goes on
             checks.append(Check("transfers", "cuda", "error", note=_describe(e)))
+    if options.selected("graph", ("checks", "quick")):
+        log("check: a 100-kernel time-step loop replayed as pk.graph() against the same launches one by one")
+        try:
+            checks.append(gpu_checks.graph(ctx))
+        except Exception as e:  # reported as a failed check; the run goes on
+            checks.append(Check("graph", "cuda", "error", note=_describe(e)))
+    if options.selected("sweep", ("checks",)):
+        log("check: bandwidth against array size (copy, triad; kernelkit, hand-written CUDA, CuPy)")
+        from .gpu_sweep import sweep
+
+        try:
+            checks.append(sweep(ctx))
+        except Exception as e:  # reported as a failed check; the run goes on
+            checks.append(Check("sweep", "cuda", "error", note=_describe(e)))
     if options.selected("launch", ("latency", "quick")):
         log("latency: launch in process on the GPU (kernelkit, driver, CuPy RawKernel)")
         try:
@@ -471,4 +485,6 @@ def describe() -> str:
     )
     lines.append(f"{'import':9} import kernelkit in a fresh interpreter [quick]")
     lines.append(f"{'transfers':9} cuda: a 100-step loop of triad + copy moves no host<->device data [quick]")
+    lines.append(f"{'graph':9} cuda: a 100-kernel loop replayed as pk.graph() against the launches one by one [quick]")
+    lines.append(f"{'sweep':9} cuda: copy and triad bandwidth from L2-resident arrays to 4 GiB, graphs of launches")
     return "\n".join(lines)

@@ -130,8 +130,29 @@ class CudaDevice:
         """A loaded module; `module.function(name)` gives a kernel for `launch`."""
         return self._driver.Module.from_cubin(cubin, self._dev)
 
-    def launch(self, kernel: Any, grid: Any, block: Any, args: list[Any], shared_bytes: int = 0) -> None:
-        self._launch(kernel, grid, block, shared_bytes, None, args)
+    def launch(
+        self, kernel: Any, grid: Any, block: Any, args: list[Any], shared_bytes: int = 0, stream: int | None = None
+    ) -> None:
+        self._launch(kernel, grid, block, shared_bytes, stream, args)
+
+    def capture(self, enqueue: Any) -> Any:
+        """Record what `enqueue(stream)` queues (launches, `copy_async`) as a CUDA graph on a new stream; a
+        no-argument callable that replays it there."""
+        driver = self._driver
+        stream = driver.Stream(self._dev)
+        driver.begin_capture(stream.handle)
+        try:
+            enqueue(stream.handle)
+        except BaseException:
+            driver.end_capture(stream.handle)
+            raise
+        graph = driver.end_capture(stream.handle)
+        replay = graph.instantiate()
+        keep = (stream, graph)
+        return lambda: replay.launch(keep[0].handle)
+
+    def copy_async(self, dst: int, src: int, nbytes: int, stream: int) -> None:
+        self._driver.memcpy_dtod_async(dst, src, nbytes, stream)
 
     def launcher(self, kernel: Any, grid: Any, block: Any, args: list[Any]) -> Any:
         """A no-argument callable that queues one launch, with nothing between it and the driver binding's

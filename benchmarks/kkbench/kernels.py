@@ -26,6 +26,14 @@ def triad(i, a, b, c, s):
 
 
 @pk.workunit
+def sweep_init(i, a, b, c):
+    """The bandwidth sweep's data (never zeros): b = i % 17, c = (i % 8) / 4, a = -1."""
+    a[i] = -1.0
+    b[i] = 1.0 * (i % 17)
+    c[i] = 0.25 * (i % 8)
+
+
+@pk.workunit
 def dot(i, acc, x, y):
     acc += x[i] * y[i]
 

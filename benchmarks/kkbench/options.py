@@ -9,7 +9,7 @@ CPU_SPACES = ("openmp", "serial")
 # --only names of the latency set -> the metric each selects
 LATENCY_METRICS = {"compile": "cold_compile", "warm": "warm_start", "launch": "launch", "import": "import"}
 # --only names of the GPU checks (run in the harness process on the cuda space; see gpu_checks)
-GPU_CHECKS = ("transfers", "launch")
+GPU_CHECKS = ("transfers", "launch", "graph", "sweep")
 SCALING_FRAMEWORKS = ("c-openmp", "kernelkit", "kernelkit-team", "kernelkit-teamvector")
 
 

@@ -189,6 +189,11 @@ def plot_all(data: dict[str, Any], directory: str) -> tuple[list[str], str | Non
         path = os.path.join(directory, f"bandwidth-{space}.png")
         if bandwidth_chart(data, space, path):
             written.append(path)
+    from .gpu_sweep import sweep_chart
+
+    path = os.path.join(directory, "sweep-cuda.png")
+    if sweep_chart(data, path):
+        written.append(path)
     path = os.path.join(directory, "scaling.png")
     if scaling_chart(data, path):
         written.append(path)

@@ -42,6 +42,7 @@ from kernelkit.api.decorators import (
     workload,
     workunit,
 )
+from kernelkit.api.graph import Graph, graph
 from kernelkit.api.jit import jit
 from kernelkit.api.patterns import fence, parallel_for, parallel_reduce, parallel_scan
 from kernelkit.api.policies import MDRangePolicy, RangePolicy, TeamPolicy
@@ -251,6 +252,8 @@ __all__ = [
     "profile",
     "jit",
     "prange",
+    "graph",
+    "Graph",
     # policies and spaces
     "RangePolicy",
     "MDRangePolicy",

@@ -25,7 +25,7 @@ from kernelkit.errors import KernelError, KernelTypeError, KernelValueError
 from kernelkit.interop import foreign, is_gpu_array
 from kernelkit.ir import types as _types
 from kernelkit.ir.types import ScalarType
-from kernelkit.runtime import coherence
+from kernelkit.runtime import coherence, graph
 
 # --- functions ----------------------------------------------------------------------------------------------
 
@@ -227,6 +227,13 @@ def deep_copy(dst: View | np.ndarray, src: Any) -> None:
     >>> a[1, 2] = 4.0; v.deep_copy(b, a); b[1, 2]
     np.float64(4.0)
     """
+    if graph.recording is not None and graph.recording.here():  # inside `with pk.graph()`: recorded, not run
+        graph.recording.add_copy(_deep_copy, dst, src)
+        return
+    _deep_copy(dst, src)
+
+
+def _deep_copy(dst: View | np.ndarray, src: Any) -> None:
     if dst is src:
         return
     if isinstance(dst, View):

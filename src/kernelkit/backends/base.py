@@ -203,6 +203,31 @@ class Backend:
         """The native specialization for `native` to match and run."""
         raise NotImplementedError
 
+    def for_launch(self, rec: Any) -> Backend:
+        """The backend that builds and makes the spec for a launch described by `rec`: this one, or a variant
+        compiled for a property of the launch (CUDA compiles a team kernel for its team shape; its specs reject
+        other shapes, so the native launcher needs no help)."""
+        return self
+
+    # -- graphs (runtime/graph.py) -------------------------------------------------------------------------------
+
+    def capture_available(self) -> bool:
+        """Whether `capture` can record launches into a replayable graph (else a graph replays them in order)."""
+        return False
+
+    def capture(self, enqueue: Callable[[int], Any]) -> Any:
+        """Record what `enqueue(stream)` queues on a capturing stream (native launches with that stream as their
+        handle, `queue_copy`); the instantiated graph, for `replay`. Nothing runs while it records."""
+        raise NotImplementedError
+
+    def queue_copy(self, dst: int, src: int, nbytes: int, stream: int) -> None:
+        """Queue a copy between two buffers at this backend's place on `stream`."""
+        raise NotImplementedError
+
+    def replay(self, graph: Any) -> None:
+        """Queue one replay of a graph `capture` made, on this backend's stream."""
+        raise NotImplementedError
+
     # -- interpreted backends ----------------------------------------------------------------------------------
 
     def execute(self, kernel: N.Kernel, rec: Any, args: dict[str, Any]) -> Any:

@@ -100,6 +100,7 @@ class CppRenderer:
         self.k = kernel
         self.target = target
         self.lines = line_directives
+        self.readonly: frozenset[str] = frozenset()  # View parameters loaded with kk::cuda::ldg
         self._n = 0
 
     # -------------------------------------------------------------------------------------- expressions
@@ -174,7 +175,10 @@ class CppRenderer:
         return f"KK_AT(({self.expr(view)}), {', '.join(f'({self.expr(i)})' for i in index)})"
 
     def e_Load(self, e: N.Load) -> str:
-        return self.at(e.view, e.index)
+        load = self.at(e.view, e.index)
+        if isinstance(e.view, N.Var) and e.view.name in self.readonly:
+            return f"kk::cuda::ldg(&{load})"  # CUDA: the read-only data path (backends/cuda/render.py says when)
+        return load
 
     def e_SubView(self, e: N.SubView) -> str:
         parts = []
@@ -338,10 +342,6 @@ class CppRenderer:
             else:
                 tail = ""
             head += simd
-            if self.target == "cuda":  # several independent iterations in flight per thread (loads overlap)
-                head += f"{i2}KK_PRAGMA(unroll 4)\n"
-            step = "++" + it if host else f"{it} += kk_st{n}"
-            head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {step}) {{\n"
             if dims == 1:
                 assign = f"{i2}    {ident(s.vars[0].name)} = {it};\n"
             else:
@@ -353,7 +353,31 @@ class CppRenderer:
                     else:
                         w = f"(kk_e{n}_{d} - kk_b{n}_{d})"
                         assign += f"{i2}    {v} = kk_b{n}_{d} + kk_r{n} % {w}; kk_r{n} /= {w};\n"
-            return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
+            if host or chunked:
+                step = "++" + it if host else f"{it} += kk_st{n}"
+                head += f"{i2}for (int64_t {it} = kk_lo{n}; {it} < kk_hi{n}; {step}) {{\n"
+                return head + assign + self.stmts(s.body, i2 + "    ") + f"{i2}}}\n" + tail
+            # CUDA: the rounds in which every participant has an index, then at most one more. With the team
+            # shape compiled in and constant bounds, the round count is a constant: the loop unrolls into
+            # straight-line code (several loads in flight) and the last round vanishes when the range divides
+            # evenly; otherwise the count costs one division by a constant, not one per trip.
+            full, b = f"kk_full{n}", total_b
+            head += (
+                f"{i2}const int64_t kk_len{n} = kk_hi{n} > {b} ? kk_hi{n} - {b} : 0, {full} = kk_len{n} / kk_st{n};\n"
+                f"{i2}const int64_t kk_id{n} = kk_lo{n} - {b};\n"
+                f"{i2}KK_PRAGMA(unroll 4)\n"
+                f"{i2}for (int64_t kk_rd{n} = 0; kk_rd{n} < {full}; ++kk_rd{n}) {{\n"
+                f"{i2}    const int64_t {it} = kk_lo{n} + kk_rd{n} * kk_st{n};\n"
+            )
+            # the last round as a loop of at most one trip: the body's `continue` (a nested `return`) still works
+            once = f"kk_once{n}"
+            last = (
+                f"{i2}for (bool {once} = {full} * kk_st{n} + kk_id{n} < kk_len{n}; {once}; {once} = false) {{\n"
+                f"{i2}    const int64_t {it} = kk_lo{n} + {full} * kk_st{n};\n"
+            )
+            body = self.stmts(s.body, i2 + "    ")
+            rest = self.stmts(s.body, i2 + "    ")  # rendered twice: fresh names for the nested constructs
+            return head + assign + body + f"{i2}}}\n" + last + assign + rest + f"{i2}}}\n" + tail
 
         if s.pattern == "for":
             out.append(loop(False, f"{i2}KK_PRAGMA(omp simd)\n" if host_simd else ""))

@@ -22,7 +22,7 @@ from kernelkit.errors import KernelError, KernelRuntimeError, KernelTypeError, K
 from kernelkit.frontend import Guard, Signature, lower_kernel, scalar_type_of
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
-from kernelkit.runtime import coherence, profiler
+from kernelkit.runtime import coherence, graph, profiler
 from kernelkit.runtime.args import arg_type, param_descriptor, writable_check
 
 Launch = _native.Launch
@@ -42,7 +42,10 @@ def _failed(e: KernelRuntimeError) -> KernelRuntimeError:
 
 
 def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
-    """Run workunit `wu` on `backend` as `rec` describes, with keyword arguments `kwargs`."""
+    """Run workunit `wu` on `backend` as `rec` describes, with keyword arguments `kwargs` (or, inside a
+    `with pk.graph()` block of this thread, record it)."""
+    if graph.recording is not None and graph.recording.here():
+        return graph.recording.add_launch(backend, wu, rec, kwargs)
     table = wu._specs.get(backend.spec_key)  # spec_key -> launch kind -> [native spec]
     if table is not None and profiler.active is None:
         specs = table.get(rec.kind)
@@ -82,7 +85,8 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
         try:
             r = backend.native(specs, rec, staged, backend.handle)  # e.g. a View whose host copy was just synced
             if r is NotImplemented:
-                built = pipeline.build(backend, kernel)
+                target = backend.for_launch(rec)
+                built = pipeline.build(target, kernel)
                 wu._count("cache_hits" if built.from_cache else "compiles")
                 apart = N.assumes_independent(kernel)
                 params = tuple(
@@ -90,7 +94,7 @@ def _slow(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:
                     for p in kernel.params
                 )
                 guard_tuple = tuple((g.holder, g.key, g.value) for g in guards)
-                spec = backend.make_spec(kernel, built.binary, params, guard_tuple, rec)
+                spec = target.make_spec(kernel, built.binary, params, guard_tuple, rec)
                 # the in-order build for overlapping arguments goes last: the matcher tries it only after the
                 # vectorized one refused the launch's arguments (launch.c args_overlap)
                 if kernel.no_simd:

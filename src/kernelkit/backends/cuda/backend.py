@@ -39,6 +39,8 @@ class CudaTarget(Backend):
     name = "cuda"
     suffix = ".cu"
 
+    team_shape: tuple[int, int] | None = None  # a team kernel compiled for (team_size, vector_length) only
+
     def __init__(self, arch: str):
         self.arch = arch
 
@@ -52,7 +54,7 @@ class CudaTarget(Backend):
     def render(self, kernel: N.Kernel) -> str:
         if isinstance(kernel, N.Program):  # a whole @pk.jit function: its kernels (program.py)
             return cuda_program.render_device(kernel)
-        return render.render(kernel, bounds_check=config.get().bounds_check)
+        return render.render(kernel, bounds_check=config.get().bounds_check, team_shape=self.team_shape)
 
     def compile(self, source: str, kernel: N.Kernel, out_path: str) -> None:
         from kernelkit.backends.base import INCLUDE_DIR
@@ -157,6 +159,16 @@ class CudaBackend(CudaTarget):
         b.handle = stream
         return b
 
+    def for_launch(self, rec: Any) -> CudaBackend:
+        """A team launch builds for its block shape (the kernel's nested ranges then have constant strides)."""
+        if not rec.is_team:
+            return self
+        shape = _native.cuda_team_shape(rec)
+        b = CudaBackend.__new__(CudaBackend)
+        b.__dict__.update(self.__dict__)
+        b.team_shape = shape
+        return b
+
     def for_device(self, device_id: int) -> CudaBackend:
         b = self._family.get(device_id)
         if b is None:
@@ -233,6 +245,46 @@ class CudaBackend(CudaTarget):
                     f"kernel launched was {_native.last_cuda_kernel()!r} (KERNELKIT_BOUNDS_CHECK=1 pinpoints "
                     "out-of-bounds indices)"
                 ) from None
+
+    # -------------------------------------------------------------------------------------- graphs
+
+    def capture_available(self) -> bool:
+        from kernelkit.backends.cuda import driver
+
+        return driver.available()[0] and driver.api.cu().cuStreamBeginCapture is not None
+
+    def capture(self, enqueue: Any) -> Any:
+        """Queue `enqueue(stream)` on a new stream in thread-local capture mode (so that any synchronous copy,
+        allocation or synchronization of this thread inside it fails instead of happening) and instantiate the
+        graph it recorded."""
+        from kernelkit.backends.cuda import driver
+
+        dev = self.device
+        dev.activate()
+        stream = driver.Stream(dev)
+        driver.begin_capture(stream.handle)
+        try:
+            enqueue(stream.handle)
+        except BaseException:
+            try:
+                driver.end_capture(stream.handle).destroy()
+            except driver.CudaError:
+                pass  # an invalidated capture: the error being raised is the one that matters
+            raise
+        graph = driver.end_capture(stream.handle)
+        try:
+            return _Replay(graph.instantiate(), graph.node_count(), dev)
+        finally:
+            graph.destroy()
+
+    def queue_copy(self, dst: int, src: int, nbytes: int, stream: int) -> None:
+        from kernelkit.backends.cuda import driver
+
+        driver.memcpy_dtod_async(dst, src, nbytes, stream)
+
+    def replay(self, graph: Any) -> None:
+        graph.device.activate()
+        graph.exec.launch(self.handle)
 
     # -------------------------------------------------------------------------------------- specs
 
@@ -333,8 +385,18 @@ class CudaBackend(CudaTarget):
                 functions[0].set_max_dynamic_shared(smem)
             per_block1 = s1 + ts * t1
             res.scratch1 = driver.alloc(max(per_block1 * max_grid, 8), dev) if per_block1 else 0
-            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024))
+            fixed = self.team_shape or (0, 0)
+            spec.set_team_resources(res.scratch1, per_block1 * max_grid, max(smem, 48 * 1024), *fixed)
         return spec
+
+
+class _Replay:
+    """An instantiated CUDA graph, its node count and its device."""
+
+    __slots__ = ("exec", "nodes", "device")
+
+    def __init__(self, exec_: Any, nodes: int, device: Any):
+        self.exec, self.nodes, self.device = exec_, nodes, device
 
 
 class _BoundsCheck:

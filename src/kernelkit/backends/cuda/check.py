@@ -6,7 +6,9 @@ suite runs on it like on any other space. The architecture is KERNELKIT_CUDA_CHE
 
 from __future__ import annotations
 
-from kernelkit import config
+from typing import Any
+
+from kernelkit import _native, config
 from kernelkit.backends.cuda.backend import CudaTarget
 from kernelkit.backends.openmp.backend import OpenMPBackend
 
@@ -31,3 +33,14 @@ class CudaCheckBackend(OpenMPBackend):
         if not nvrtc.available():
             return False, "NVRTC not found (pip install nvidia-cuda-nvrtc)"
         return True, f"NVRTC {nvrtc.version()} compile check for {self.arch}, run on OpenMP"
+
+    def for_launch(self, rec: Any) -> CudaCheckBackend:
+        """A team launch is compile-checked for the block shape pk.Cuda would give it (and run on OpenMP)."""
+        if not rec.is_team:
+            return self
+        b = CudaCheckBackend.__new__(CudaCheckBackend)
+        b.__dict__.update(self.__dict__)
+        target = CudaTarget(self.arch)
+        target.team_shape = _native.cuda_team_shape(rec)
+        b.companions = (target,)
+        return b

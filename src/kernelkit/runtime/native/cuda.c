@@ -39,6 +39,7 @@ typedef struct {
     char* scratch1;         /* TeamPolicy level-1 scratch */
     long long scratch1_cap; /* its bytes */
     long long smem_cap;     /* dynamic shared memory the function may use */
+    long long team_ts, team_vl; /* the team shape the function was compiled for (0: any) */
     int place;              /* the place code its arguments' copies must have */
     Py_ssize_t nparams;
     kk_param_t* params;
@@ -157,10 +158,12 @@ static int cudaspec_init(KKCudaSpec* self, PyObject* args, PyObject* kw) {
     return 0;
 }
 
-/* set_team_resources(scratch1, scratch1_bytes, smem_bytes) */
+/* set_team_resources(scratch1, scratch1_bytes, smem_bytes, team_size, vector_length): the last two are the
+ * block shape the function was compiled for (0, 0: any) */
 static PyObject* cudaspec_set_team(KKCudaSpec* self, PyObject* args) {
     unsigned long long p;
-    if (!PyArg_ParseTuple(args, "KLL", &p, &self->scratch1_cap, &self->smem_cap)) return NULL;
+    if (!PyArg_ParseTuple(args, "KLLLL", &p, &self->scratch1_cap, &self->smem_cap, &self->team_ts, &self->team_vl))
+        return NULL;
     self->scratch1 = (char*)(uintptr_t)p;
     Py_RETURN_NONE;
 }
@@ -209,6 +212,43 @@ static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
     return NULL;
 }
 
+/* The bytes [*lo, *hi) an array argument's description spans (empty: *lo == *hi). */
+static void arg_span(const kk_param_t* q, const kk_arg_t* a, uintptr_t* lo, uintptr_t* hi) {
+    const long long isz = q->dtcode & 0xff;
+    long long low = 0, high = 0;
+    for (int d = 0; d < q->ndim; ++d) {
+        if (a->a.ext[d] <= 0) {
+            *lo = *hi = 0;
+            return;
+        }
+        const long long reach = (a->a.ext[d] - 1) * a->a.str[d] * isz;
+        if (reach < 0) low += reach;
+        else high += reach;
+    }
+    *lo = (uintptr_t)a->a.data + low;
+    *hi = (uintptr_t)a->a.data + high + isz;
+}
+
+/* Whether an array the kernel writes shares memory with one it only reads: the read-only-path build (fn[0])
+ * would then read stale data, so the plain build (fn[1]) runs. A handful of comparisons per launch. */
+static int written_overlaps_read(const KKCudaSpec* spec, const kk_arg_t* packed) {
+    for (Py_ssize_t w = 0; w < spec->nparams; ++w) {
+        const kk_param_t* qw = &spec->params[w];
+        if (qw->kind != P_ARRAY || !qw->writes) continue;
+        uintptr_t wlo, whi;
+        arg_span(qw, &packed[w], &wlo, &whi);
+        if (wlo == whi) continue;
+        for (Py_ssize_t r = 0; r < spec->nparams; ++r) {
+            const kk_param_t* qr = &spec->params[r];
+            if (qr->kind != P_ARRAY || qr->writes) continue;
+            uintptr_t rlo, rhi;
+            arg_span(qr, &packed[r], &rlo, &rhi);
+            if (rlo != rhi && rlo < whi && wlo < rhi) return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* packed, void* stream) {
     const Py_ssize_t nslots = spec->nparams ? spec->nparams : 1;
     size_t size = sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * (size_t)nslots;
@@ -246,6 +286,9 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
         if (kk_write_init(spec->result_tag, R->init, spec->result) < 0) goto fail;
         D->has_init = 1;
     }
+    /* for, reduce and team kernels with a second entry: its plain loads when arguments overlap */
+    void* fn = spec->fn[0];
+    if (spec->nfn == 2 && written_overlaps_read(spec, packed)) fn = spec->fn[1];
     void* cur = NULL;
     if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
     if (g_last_cuda_label != spec->label) Py_XSETREF(g_last_cuda_label, Py_NewRef(spec->label));
@@ -257,11 +300,15 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
                          ts, vl);
             goto fail;
         }
-        long long grid = R->league < spec->max_grid ? R->league : spec->max_grid;
+        /* a block per league rank, as a hand-written kernel launches its tiles; level-1 scratch (a slice per
+         * block) and a reduction's partials (one per block) are sized for max_grid blocks that loop */
+        const int bounded = spec->pattern == CK_TEAM_REDUCE || R->scratch[1] || R->scratch[3];
+        const long long cap = bounded ? spec->max_grid : (1LL << 31) - 1;
+        long long grid = R->league < cap ? R->league : cap;
         if (grid < 1) grid = 1;
         D->scratch1 = spec->scratch1;
         const long long smem = R->scratch[0] + ts * R->scratch[2];
-        rc = spec->launch(spec->fn[0], (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem, stream, NULL,
+        rc = spec->launch(fn, (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem, stream, NULL,
                           extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (team)");
@@ -292,7 +339,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
                 int d = g[0] >= g[1] && g[0] >= g[2] ? 0 : (g[1] >= g[2] ? 1 : 2);
                 g[d] = (g[d] + 1) / 2;
             }
-        rc = spec->launch(spec->fn[0], (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
+        rc = spec->launch(fn, (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
                           stream, NULL, extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (MDRange)");
@@ -324,7 +371,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
             goto fail;
         }
     } else {
-        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+        rc = spec->launch(fn, (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel");
             goto fail;
@@ -372,8 +419,10 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
         if (ok == 1 && (spec->pattern == CK_TEAM_FOR || spec->pattern == CK_TEAM_REDUCE)) {
             long long ts, vl;
             team_shape(R, &ts, &vl);
-            /* scratch beyond what this spec's buffers hold: the slow path sizes a new spec */
-            if (R->scratch[0] + ts * R->scratch[2] > spec->smem_cap ||
+            /* another team shape than the function's, or scratch beyond what this spec's buffers hold: the
+             * slow path builds (or sizes) a new spec */
+            if ((spec->team_ts && (ts != spec->team_ts || vl != spec->team_vl)) ||
+                R->scratch[0] + ts * R->scratch[2] > spec->smem_cap ||
                 (R->scratch[1] + ts * R->scratch[3]) * spec->max_grid > spec->scratch1_cap)
                 ok = 0;
         }

@@ -14,8 +14,9 @@ libcuda is loaded and `cuInit` runs on first use, never at import. Every failing
 
 By concern: `api` (loading libcuda, the function table, ABI constants, CudaError), `device` (devices and
 contexts), `memory` (the caching allocator, pinned and managed memory, copies, memset), `streams` (streams and
-events), `modules` (modules, kernels, launches). This package imports only `kernelkit.errors` and the standard
-library. Why ctypes rather than NVIDIA's cuda-bindings: docs/cuda-driver.md.
+events), `modules` (modules, kernels, launches), `graphs` (stream capture, CUDA graphs). This package imports
+only `kernelkit.errors` and the standard library. Why ctypes rather than NVIDIA's cuda-bindings:
+docs/cuda-driver.md.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from kernelkit.backends.cuda.driver.api import (
     use_library,
 )
 from kernelkit.backends.cuda.driver.device import Device, current_device
+from kernelkit.backends.cuda.driver.graphs import Graph, GraphExec, begin_capture, capture_status, end_capture
 from kernelkit.backends.cuda.driver.memory import (
     AllocatorStats,
     CachingAllocator,
@@ -107,16 +109,21 @@ __all__ = [
     "Event",
     "Function",
     "FunctionAttributes",
+    "Graph",
+    "GraphExec",
     "Module",
     "Stream",
     "alloc",
     "alloc_host",
     "alloc_managed",
     "available",
+    "begin_capture",
+    "capture_status",
     "current_device",
     "device_count",
     "driver_version",
     "empty_cache",
+    "end_capture",
     "entry_points",
     "free",
     "free_host",

@@ -109,6 +109,14 @@ EVENT_DISABLE_TIMING = 2
 MEM_ATTACH_GLOBAL = 1
 MEMHOSTREGISTER_PORTABLE = 1
 
+# CUstreamCaptureMode, CUstreamCaptureStatus
+CAPTURE_MODE_GLOBAL = 0
+CAPTURE_MODE_THREAD_LOCAL = 1
+CAPTURE_MODE_RELAXED = 2
+CAPTURE_STATUS_NONE = 0
+CAPTURE_STATUS_ACTIVE = 1
+CAPTURE_STATUS_INVALIDATED = 2
+
 # Special stream handles
 STREAM_LEGACY = 0x1
 STREAM_PER_THREAD = 0x2
@@ -197,6 +205,15 @@ PROTOTYPES: dict[str, tuple[tuple[str, ...], list, bool]] = {
     "cuFuncGetAttribute": (("cuFuncGetAttribute",), [_P(_i), _i, _vp], True),
     "cuFuncSetAttribute": (("cuFuncSetAttribute",), [_vp, _i, _i], True),
     "cuLaunchKernel": (("cuLaunchKernel",), [_vp, _u, _u, _u, _u, _u, _u, _u, _vp, _P(_vp), _P(_vp)], True),
+    # Graphs (CUDA 11.4+ for cuGraphInstantiateWithFlags); optional: a driver without them has no pk.graph on GPUs.
+    "cuStreamBeginCapture": (("cuStreamBeginCapture_v2", "cuStreamBeginCapture"), [_vp, _i], False),
+    "cuStreamEndCapture": (("cuStreamEndCapture",), [_vp, _P(_vp)], False),
+    "cuStreamIsCapturing": (("cuStreamIsCapturing",), [_vp, _P(_i)], False),
+    "cuGraphInstantiateWithFlags": (("cuGraphInstantiateWithFlags",), [_P(_vp), _vp, ctypes.c_ulonglong], False),
+    "cuGraphLaunch": (("cuGraphLaunch",), [_vp, _vp], False),
+    "cuGraphGetNodes": (("cuGraphGetNodes",), [_vp, _P(_vp), _P(_sz)], False),
+    "cuGraphExecDestroy": (("cuGraphExecDestroy",), [_vp], False),
+    "cuGraphDestroy": (("cuGraphDestroy",), [_vp], False),
     "cuOccupancyMaxPotentialBlockSize": (
         ("cuOccupancyMaxPotentialBlockSize",),
         [_P(_i), _P(_i), _vp, _vp, _sz, _i],

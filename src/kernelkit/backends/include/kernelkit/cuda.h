@@ -1,5 +1,6 @@
-/* The CUDA drivers: Range and MDRange patterns as grid-stride loops, block reductions with warp shuffles
- * joined by the last block to finish, and a three-phase scan. Included by generated CUDA sources, which define
+/* The CUDA drivers: Range and MDRange patterns (one index per thread when the grid covers the range, grid-stride
+ * loops otherwise), block reductions with warp shuffles joined by the last block to finish, a three-phase scan,
+ * teams as blocks. Included by generated CUDA sources, which define
  * KK_CUDA and compile with NVRTC. */
 #ifndef KERNELKIT_CUDA_H
 #define KERNELKIT_CUDA_H
@@ -27,6 +28,22 @@ template <class T> KK_FUNCTION T shfl_down(const T& v, int offset, unsigned mask
     return out.t;
 }
 
+/* A load through the read-only (non-coherent) data path, as `const T* __restrict__` gives a hand-written
+ * kernel: only for Views the kernel never writes, in the build the launcher runs when no argument it writes
+ * overlaps them (backends/cuda/render.py, runtime/native/cuda.c). */
+template <class W, class T> KK_FUNCTION T ldg_as(const T* p) {
+    union { T t; W w; } x;
+    x.w = __ldg((const W*)p);
+    return x.t;
+}
+template <class T> KK_FUNCTION T ldg(const T* p) {
+    if constexpr (sizeof(T) == 8 && alignof(T) >= 8) return ldg_as<unsigned long long>(p);
+    else if constexpr (sizeof(T) == 4 && alignof(T) >= 4) return ldg_as<unsigned int>(p);
+    else if constexpr (sizeof(T) == 2 && alignof(T) >= 2) return ldg_as<unsigned short>(p);
+    else if constexpr (sizeof(T) == 1) return ldg_as<unsigned char>(p);
+    else return *p;
+}
+
 /* A cache-bypassing read of a value written by another block (it fenced before signalling). */
 template <class T> KK_FUNCTION T load_cg(const T* p) {
     constexpr int W = (sizeof(T) + 3) / 4;
@@ -39,8 +56,29 @@ template <class T> KK_FUNCTION T load_cg(const T* p) {
     }
 }
 
-KK_FUNCTION int block_tid() { return threadIdx.x + threadIdx.y * blockDim.x; }
-KK_FUNCTION int block_threads() { return blockDim.x * blockDim.y; }
+/* A team kernel compiled for one team shape (the launcher's: KK_TEAM_SIZE threads of KK_VECTOR_LENGTH lanes)
+ * knows its block's extents, so nested ranges over constant bounds become loops with known trip counts that
+ * the compiler unrolls into straight-line code (several loads in flight, no trip count to divide out). */
+#ifdef KK_TEAM_SIZE
+KK_FUNCTION int lane() {
+    __builtin_assume(threadIdx.x < KK_VECTOR_LENGTH);
+    return threadIdx.x;
+}
+KK_FUNCTION int thread_rank() {
+    __builtin_assume(threadIdx.y < KK_TEAM_SIZE);
+    return threadIdx.y;
+}
+KK_FUNCTION constexpr int lanes() { return KK_VECTOR_LENGTH; }
+KK_FUNCTION constexpr int threads() { return KK_TEAM_SIZE; }
+#else
+KK_FUNCTION int lane() { return threadIdx.x; }
+KK_FUNCTION int thread_rank() { return threadIdx.y; }
+KK_FUNCTION int lanes() { return blockDim.x; }
+KK_FUNCTION int threads() { return blockDim.y; }
+#endif
+
+KK_FUNCTION int block_tid() { return lane() + thread_rank() * lanes(); }
+KK_FUNCTION int block_threads() { return lanes() * threads(); }
 
 /* Reduce across the block (1-D or 2-D); the result is valid in thread 0. The block size is a multiple of 32. */
 template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
@@ -65,9 +103,15 @@ template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
     }
 }
 
+/* The launcher's grid covers the range (one index per thread, as a hand-written kernel does: no loop, no trip
+ * count to compute); the grid-stride loop is there for ranges longer than the largest grid. */
 template <class F> KK_FUNCTION void range_for(const kk_dlaunch_t& D, const F& f) {
-    const int64_t lo = D.lo[0], n = D.hi[0] - D.lo[0];
-    for (int64_t t = gtid(); t < n; t += gsize()) f(lo + t);
+    const int64_t lo = D.lo[0], n = D.hi[0] - D.lo[0], t = gtid();
+    if (gsize() >= n) {
+        if (t < n) f(lo + t);
+        return;
+    }
+    for (int64_t s = t; s < n; s += gsize()) f(lo + s);
 }
 
 /* Finish a reduction: every block leaves its partial in scratch; the last block to arrive joins them all in
@@ -121,22 +165,30 @@ template <int R> struct Tiles {
             if (k < R - 2) outer *= ext[k];
         }
     }
+    template <class G> KK_FUNCTION void point(const G& g, int64_t o, int64_t i, int64_t j) const {
+        int64_t ix[R];
+        int64_t rem = o;
+        for (int k = R - 3; k >= 0; --k) {
+            ix[k] = lo[k] + rem % ext[k];
+            rem /= ext[k];
+        }
+        ix[R - 2] = lo[R - 2] + i;
+        ix[R - 1] = lo[R - 1] + j;
+        g(ix);
+    }
     template <class G> KK_FUNCTION void visit(const G& g) const {
+        const int64_t i0 = blockIdx.y * (int64_t)blockDim.y + threadIdx.y;
+        const int64_t j0 = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+        if ((int64_t)gridDim.x * blockDim.x >= ext[R - 1] && (int64_t)gridDim.y * blockDim.y >= ext[R - 2] &&
+            (int64_t)gridDim.z >= outer) { /* the launcher's grid for a parallel_for: one point per thread */
+            if (blockIdx.z < outer && i0 < ext[R - 2] && j0 < ext[R - 1]) point(g, blockIdx.z, i0, j0);
+            return;
+        }
         for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
-            for (int64_t i = blockIdx.y * (int64_t)blockDim.y + threadIdx.y; i < ext[R - 2];
-                 i += (int64_t)gridDim.y * blockDim.y)
-                for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < ext[R - 1];
-                     j += (int64_t)gridDim.x * blockDim.x) {
-                    int64_t ix[R];
-                    int64_t rem = o;
-                    for (int k = R - 3; k >= 0; --k) {
-                        ix[k] = lo[k] + rem % ext[k];
-                        rem /= ext[k];
-                    }
-                    ix[R - 2] = lo[R - 2] + i;
-                    ix[R - 1] = lo[R - 1] + j;
-                    g(ix);
-                }
+            for (int64_t i = i0; i < ext[R - 2]; i += (int64_t)gridDim.y * blockDim.y)
+                for (int64_t j = j0; j < ext[R - 1];
+                     j += (int64_t)gridDim.x * blockDim.x)
+                    point(g, o, i, j);
     }
 };
 
@@ -225,7 +277,7 @@ struct Team {
         tcap[0] = D.hi[2];
         tcap[1] = D.hi[3];
         mem[0] = smem;
-        mem[1] = D.scratch1 + blockIdx.x * (cap[1] + blockDim.y * tcap[1]);
+        mem[1] = D.scratch1 + blockIdx.x * (cap[1] + threads() * tcap[1]);
     }
     KK_FUNCTION void begin(int64_t lr) {
         lrank = lr;
@@ -233,15 +285,15 @@ struct Team {
     }
     KK_FUNCTION int64_t league_rank() const { return lrank; }
     KK_FUNCTION int64_t league_size() const { return lsize; }
-    KK_FUNCTION int64_t team_rank() const { return threadIdx.y; }
-    KK_FUNCTION int64_t team_size() const { return blockDim.y; }
+    KK_FUNCTION int64_t team_rank() const { return thread_rank(); }
+    KK_FUNCTION int64_t team_size() const { return threads(); }
     KK_FUNCTION bool vector_length_host_is_one() const { return false; }
     KK_FUNCTION void barrier() const { __syncthreads(); }
-    KK_FUNCTION bool single(int per) const { return threadIdx.x == 0 && (per == 1 || threadIdx.y == 0); }
+    KK_FUNCTION bool single(int per) const { return lane() == 0 && (per == 1 || thread_rank() == 0); }
 
     KK_FUNCTION void part(int level, int64_t* id, int64_t* n) const {
-        if (level == 0) { *id = threadIdx.y; *n = blockDim.y; }          /* team threads; lanes replicate */
-        else if (level == 1) { *id = threadIdx.x; *n = blockDim.x; }     /* the vector lanes of a thread */
+        if (level == 0) { *id = thread_rank(); *n = threads(); }          /* team threads; lanes replicate */
+        else if (level == 1) { *id = lane(); *n = lanes(); }              /* the vector lanes of a thread */
         else { *id = block_tid(); *n = block_threads(); }                              /* every lane of the team */
     }
     /* strided shares: neighbouring lanes take neighbouring iterations (coalesced) */
@@ -264,17 +316,17 @@ struct Team {
 
     template <class R, class T> KK_FUNCTION T reduce(int level, T v) const {
         if (level == 1) { /* butterfly within the thread's lanes: every lane gets the result */
-            for (int off = blockDim.x >> 1; off > 0; off >>= 1) {
+            for (int off = lanes() >> 1; off > 0; off >>= 1) {
                 constexpr int W = (sizeof(T) + 3) / 4;
                 union { T t; unsigned int w[W]; } in, out;
                 for (int k = 0; k < W; ++k) in.w[k] = 0;
                 in.t = v;
-                for (int k = 0; k < W; ++k) out.w[k] = __shfl_xor_sync(__activemask(), in.w[k], off, blockDim.x);
+                for (int k = 0; k < W; ++k) out.w[k] = __shfl_xor_sync(__activemask(), in.w[k], off, lanes());
                 R::join(v, out.t);
             }
             return v;
         }
-        if (level == 0 && threadIdx.x != 0) v = R::template identity<T>(); /* lanes replicate a thread's value */
+        if (level == 0 && lane() != 0) v = R::template identity<T>(); /* lanes replicate a thread's value */
         block_reduce<R>(v);
         __shared__ unsigned char bc_raw[sizeof(T)];
         T* bc = (T*)bc_raw;
@@ -290,9 +342,9 @@ struct Team {
         part(level, &id, &n);
         __shared__ unsigned char raw[1024 * sizeof(T)];
         T* slot = (T*)raw;
-        const bool writer = level != 0 || threadIdx.x == 0;
+        const bool writer = level != 0 || lane() == 0;
         if (level == 1) { /* each thread's lanes have their own slots: offset by the thread */
-            slot += threadIdx.y * blockDim.x;
+            slot += thread_rank() * lanes();
         }
         __syncthreads();
         if (writer) slot[id] = v;
@@ -321,7 +373,7 @@ struct Team {
                        "set_scratch_size gave %lld\n", (int)level, (long long)(*o + bytes), (long long)c);
             __trap();
         }
-        char* p = mem[level] + (per_thread ? cap[level] + threadIdx.y * tcap[level] : 0) + *o;
+        char* p = mem[level] + (per_thread ? cap[level] + thread_rank() * tcap[level] : 0) + *o;
         *o += bytes;
         return p;
     }
@@ -332,13 +384,14 @@ struct Team {
 using TeamMember = cuda::Team;
 
 namespace cuda {
-/* Run the team body for the league ranks of this block. */
+/* Run the team body for the league ranks of this block: usually one (the launcher gives a parallel_for one block
+ * per league rank unless it uses level-1 scratch, which is sized for a bounded grid). */
 template <class F> KK_FUNCTION void team_for(const kk_dlaunch_t& D, char* smem, const F& f) {
     Team team(D, smem);
     for (int64_t lr = blockIdx.x; lr < D.lo[0]; lr += gridDim.x) {
+        if (lr != blockIdx.x) __syncthreads(); /* the previous league rank is done with the scratch */
         team.begin(lr);
         f(team);
-        __syncthreads(); /* the next league rank reuses the scratch */
     }
 }
 
@@ -346,11 +399,11 @@ template <class R, class T, class F> KK_FUNCTION void team_reduce(const kk_dlaun
     Team team(D, smem);
     T acc = R::template identity<T>();
     for (int64_t lr = blockIdx.x; lr < D.lo[0]; lr += gridDim.x) {
+        if (lr != blockIdx.x) __syncthreads();
         team.begin(lr);
         f(team, acc);
-        __syncthreads();
     }
-    if (threadIdx.x != 0) acc = R::template identity<T>(); /* vector lanes replicate their thread's value */
+    if (lane() != 0) acc = R::template identity<T>(); /* vector lanes replicate their thread's value */
     grid_join<R, T>(D, acc);
 }
 }  // namespace cuda
