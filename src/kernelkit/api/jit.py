@@ -237,8 +237,9 @@ class JitFunction:
         else:
             built = pipeline.build(backend, program)
         self._stats["cache_hits" if built.from_cache else "compiles"] += 1
-        if self.dump_code:
-            print(backend.render(program))
+        if self.dump_code:  # a GPU program is two units: the host code, then the kernels it launches
+            units = ([host.render(program)] if host is not None else []) + [backend.render(program)]
+            print(f"/* {program.name} on {backend.name} */", *units, sep="\n")
         params = tuple(
             param_descriptor(p.name, p.type, args[p.name], p.name in program.writes) for p in program.params
         ) + (("s", RET, int, "i"),)
