@@ -42,7 +42,8 @@ def appy_version(name: str, folder: str | None):
     spec = importlib.util.spec_from_file_location(f"appy_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return getattr(mod, "kernel_appy", None) or getattr(mod, "kernel", None)
+    named = [getattr(mod, n) for n in sorted(dir(mod)) if n.endswith("_appy")]  # go_fast_appy, ...
+    return getattr(mod, "kernel_appy", None) or getattr(mod, "kernel", None) or (named[0] if named else None)
 
 
 def main(argv=None) -> int:

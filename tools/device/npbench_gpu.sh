@@ -12,7 +12,7 @@ for k in $kernels; do
   timeout -k 5 "$limit" python3 -X faulthandler benchmarks/npbench/gpu.py --preset "$preset" --kernels "$k" \
     --repeat "${REPEAT:-5}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1
   rc=$?
-  sed -n 2p "$OUT/npbench/$k.txt" | grep -v "^geomean" || echo "$k: no row"
+  grep -E "^$k " "$OUT/npbench/$k.txt" || echo "$k: no row"
   [ "$rc" -le 1 ] || { echo "$k: exit status $rc"; tail -25 "$OUT/npbench/$k.txt"; }
 done
 python3 - "$OUT/npbench" <<'PY'
