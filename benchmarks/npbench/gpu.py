@@ -41,9 +41,32 @@ def appy_version(name: str, folder: str | None):
         return None
     spec = importlib.util.spec_from_file_location(f"appy_{name}", path)
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    try:
+        spec.loader.exec_module(mod)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # noqa: BLE001 - APPy that cannot load its test module drops out of this row
+        print(f"APPy's {os.path.basename(path)} does not load: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+        return None
     named = [getattr(mod, n) for n in sorted(dir(mod)) if n.endswith("_appy")]  # go_fast_appy, ...
-    return getattr(mod, "kernel_appy", None) or getattr(mod, "kernel", None) or (named[0] if named else None)
+    fn = getattr(mod, "kernel_appy", None) or getattr(mod, "kernel", None) or (named[0] if named else None)
+    return None if fn is None else _on_torch(fn)
+
+
+def _on_torch(fn):
+    """APPy's Triton kernels take PyTorch tensors: CuPy arguments are handed over as tensors on the same memory
+    (zero copy, so in-place updates land in the CuPy arrays) and tensors that come back become CuPy arrays."""
+    import cupy
+    import torch
+
+    def back(x):
+        return cupy.asarray(x) if isinstance(x, torch.Tensor) else x
+
+    def call(*args):
+        r = fn(*[torch.as_tensor(a, device="cuda") if isinstance(a, cupy.ndarray) else a for a in args])
+        return tuple(back(x) for x in r) if isinstance(r, tuple) else back(r)
+
+    return call
 
 
 def main(argv=None) -> int:
@@ -87,7 +110,9 @@ def main(argv=None) -> int:
                 row[label] = run(
                     fn, dev, names, ref, name, a.repeat, copy=cupy.copy, sync=sync, to_host=to_host
                 ).__dict__
-            except Exception as e:  # noqa: BLE001 - a peer that fails is reported, the run goes on
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # noqa: BLE001 - a peer that fails (APPy exits on what it cannot compile) is reported
                 row[label] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
         kk = row["kernelkit"].get("median_s", float("nan"))
         cu = row.get("cupy", {}).get("median_s", float("nan"))

@@ -67,7 +67,13 @@ def inputs(name: str, preset: str, datatype=np.float64) -> tuple[dict, list[str]
 
 
 def fresh(values: dict, names: list[str], copy: Callable = np.copy) -> list:
-    return [copy(values[n]) if isinstance(values[n], np.ndarray) else values[n] for n in names]
+    """Every array argument copied (NumPy and GPU arrays alike: a kernel that updates its arguments in place
+    must not see what an earlier run of any framework left there); scalars as they are."""
+    return [copy(values[n]) if _is_array(values[n]) else values[n] for n in names]
+
+
+def _is_array(v) -> bool:
+    return isinstance(v, np.ndarray) or hasattr(v, "__cuda_array_interface__")
 
 
 def outputs(name: str, args: list, result) -> list:

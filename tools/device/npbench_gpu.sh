@@ -5,12 +5,12 @@
 # npbench tests (habanero-lab/APPy tests/integration/triton/npbench; reference data, never committed).
 set -uo pipefail
 OUT=${OUT:-/tmp/kk-out}; mkdir -p "$OUT/npbench"
-preset=${1:-paper}; limit=${2:-45}
+preset=${1:-paper}; limit=${2:-60}
 export PYTHONUNBUFFERED=1 KERNELKIT_CACHE_DIR=${KERNELKIT_CACHE_DIR:-/tmp/kk-cache}
 kernels=$(python3 -c "import sys; sys.path.insert(0, 'benchmarks/npbench'); from bench_info import BENCHMARKS; print(' '.join(BENCHMARKS))")
 for k in $kernels; do
   timeout -k 5 "$limit" python3 -X faulthandler benchmarks/npbench/gpu.py --preset "$preset" --kernels "$k" \
-    --repeat "${REPEAT:-5}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1
+    --repeat "${REPEAT:-3}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1
   rc=$?
   grep -E "^$k " "$OUT/npbench/$k.txt" || echo "$k: no row"
   [ "$rc" -le 1 ] || { echo "$k: exit status $rc"; tail -25 "$OUT/npbench/$k.txt"; }
