@@ -14,6 +14,7 @@ import copy
 from dataclasses import dataclass, field
 
 from kernelkit.backends.cpp import CppRenderer, c_string, ctype, ident, literal
+from kernelkit.backends.cuda import lanes
 from kernelkit.backends.openmp.program import RET, ProgramRenderer
 from kernelkit.errors import KernelSyntaxError
 from kernelkit.ir import nodes as N
@@ -36,6 +37,7 @@ class KernelInfo:
     node: N.Stmt  # a ParallelFor or a DeviceBlock
     free: list[tuple[str, T.Type]] = field(default_factory=list)  # passed by value, in order
     assigned: list[tuple[str, T.Type]] = field(default_factory=list)  # device blocks: scalars sent back
+    warp: bool = False  # a parallel loop run a warp per iteration, its simd loops across the lanes (lanes.py)
 
 
 @dataclass
@@ -130,7 +132,8 @@ def plan(p: N.Program) -> Plan:
                 skip = {v.name for v in s.vars} | {n for n, _ in s.reductions}
                 bounds = [x for b in s.bounds for x in b]
                 free = typed(_names(s.body, bounds), skip)
-                kernels.append(KernelInfo(f"kk_loop{len(kernels)}", s, free))
+                warp = lanes.warp_per_iteration(s, types)
+                kernels.append(KernelInfo(f"kk_loop{len(kernels)}", s, free, warp=warp))
                 out.append(s)
             elif isinstance(s, (N.Result, N.Return, N.Free)) or not _touches_arrays(s):
                 if isinstance(s, (N.Result, N.Return)) and _touches_arrays(s):
@@ -180,8 +183,67 @@ class DeviceRenderer(CppRenderer):
         self.p = p
         self.pl = pl
         self.shared: dict[str, int] = {}  # shared scalars of the loop being rendered -> scratch slot
+        self.warp = False  # rendering a warp-per-iteration loop (lanes.py)
+        self.in_lanes = False  # ... inside one of its lane-shared simd loops
 
     def stmt(self, s: N.Stmt, ind: str) -> str:
+        if self.warp and not self.in_lanes:
+            if isinstance(s, N.SimdFor):
+                return self.lane_loop(s, ind)
+            if isinstance(s, (N.Store, N.ExprStmt, N.Printf)):  # one lane writes, then the warp sees it
+                inner = self.stmt_one(s, ind + "    ")
+                return f"{ind}if (kk_lane == 0) {{\n{inner}{ind}}}\n{ind}__syncwarp();\n"
+        return self.stmt_one(s, ind)
+
+    def lane_loop(self, s: N.SimdFor, ind: str) -> str:
+        """A simd loop shared by the warp's lanes: lane l runs iterations l, l + 32, ...; then reductions are
+        joined across the warp and the last iteration's values taken from the lane that ran it."""
+        self._n += 1
+        n = self._n
+        b, e, st = f"kk_lb{n}", f"kk_le{n}", f"kk_ls{n}"
+        i2 = ind + "    "
+        out = [f"{self.line(s)}{ind}{{\n"]
+        out.append(
+            f"{i2}const int64_t {b} = {self.expr(s.start)}, {e} = {self.expr(s.stop)}, {st} = {self.expr(s.step)};\n"
+        )
+        if isinstance(s.step, N.Const) and s.step.value > 0:
+            trip = f"({e} > {b} ? ({e} - {b} + {st} - 1) / {st} : (int64_t)0)"
+        else:
+            trip = (
+                f"({st} > 0 ? ({e} > {b} ? ({e} - {b} + {st} - 1) / {st} : (int64_t)0) : "
+                f"({st} < 0 && {b} > {e} ? ({b} - {e} - {st} - 1) / (-{st}) : (int64_t)0))"
+            )
+        out.append(f"{i2}const int64_t kk_ln{n} = {trip};\n")
+        for r, (name, op) in enumerate(s.reductions):
+            t = ctype(self._type(name))
+            out.append(f"{i2}const {t} kk_lr{n}_{r} = {ident(name)};\n")
+            out.append(f"{i2}{ident(name)} = {RED[op]}::template identity<{t}>();\n")
+        out.append(f"{i2}for (int64_t kk_q{n} = kk_lane; kk_q{n} < kk_ln{n}; kk_q{n} += 32) {{\n")
+        out.append(f"{i2}    {ident(s.var.name)} = ({s.var.type.ctype})({b} + kk_q{n} * {st});\n")
+        self.in_lanes = True
+        try:
+            out.append(self.stmts(s.body, i2 + "    "))
+        finally:
+            self.in_lanes = False
+        out.append(f"{i2}}}\n{i2}__syncwarp();\n")
+        for r, (name, op) in enumerate(s.reductions):
+            t = ctype(self._type(name))
+            v = ident(name)
+            out.append(f"{i2}{v} = kk::cu::warp_all<{RED[op]}, {t}>({v});\n")
+            out.append(f"{i2}{{ {t} kk_j = kk_lr{n}_{r}; {RED[op]}::join(kk_j, {v}); {v} = kk_j; }}\n")
+        last = [s.var.name] + [p for p in s.private if p not in {x for x, _ in s.reductions}]
+        if last:
+            out.append(f"{i2}if (kk_ln{n} > 0) {{\n{i2}    const int kk_src = (int)((kk_ln{n} - 1) & 31);\n")
+            for name in last:
+                out.append(f"{i2}    {ident(name)} = kk::cu::lane_bcast({ident(name)}, kk_src);\n")
+            out.append(f"{i2}}}\n")
+        out.append(f"{ind}}}\n")
+        return "".join(out)
+
+    def _type(self, name: str) -> T.Type:
+        return self.p.locals.get(name) or next(q.type for q in self.p.params if q.name == name)
+
+    def stmt_one(self, s: N.Stmt, ind: str) -> str:
         if isinstance(s, N.Assign) and s.target.name in self.shared:  # APPy's shared(a): the last write wins
             v = ident(s.target.name)
             slot = f"*({ctype(s.target.type)}*)(kk_scratch + {8 * self.shared[s.target.name]})"
@@ -221,7 +283,13 @@ class DeviceRenderer(CppRenderer):
                 t = self.p.locals.get(n) or next(q.type for q in self.p.params if q.name == n)
                 body.append(f"    {ctype(t)} {ident(n)} = {RED[op]}::template identity<{ctype(t)}>();\n")
             total = " * ".join(f"kk_n{d}" for d in range(dims))
-            body.append(f"    for (int64_t kk_t = kk::cu::tid(); kk_t < {total}; kk_t += kk::cu::nthreads()) {{\n")
+            if info.warp:  # a warp per iteration, its simd loops across the lanes (lanes.py)
+                body.append("    const int kk_lane = (int)(threadIdx.x & 31);\n")
+                body.append(
+                    f"    for (int64_t kk_t = kk::cu::tid() >> 5; kk_t < {total}; kk_t += kk::cu::nthreads() >> 5) {{\n"
+                )
+            else:
+                body.append(f"    for (int64_t kk_t = kk::cu::tid(); kk_t < {total}; kk_t += kk::cu::nthreads()) {{\n")
             body.append("        int64_t kk_r = kk_t;\n")
             for d in range(dims - 1, -1, -1):
                 idx = f"kk_r % kk_n{d}" if d else "kk_r"
@@ -229,9 +297,15 @@ class DeviceRenderer(CppRenderer):
                 if d:
                     body.append(f"        kk_r /= kk_n{d};\n")
             self.shared = {n: k for k, n in enumerate(s.shared)}
-            body.append(self.stmts(s.body, "        "))
-            self.shared = {}
+            self.warp = info.warp
+            try:
+                body.append(self.stmts(s.body, "        "))
+            finally:
+                self.shared, self.warp = {}, False
             body.append("    }\n")
+            for n, op in s.reductions if info.warp else ():  # every lane holds the same value: count lane 0's
+                t = ctype(self._type(n))
+                body.append(f"    if (kk_lane != 0) {ident(n)} = {RED[op]}::template identity<{t}>();\n")
             for k, (n, op) in enumerate(s.reductions):
                 t = self.p.locals.get(n) or next(q.type for q in self.p.params if q.name == n)
                 body.append(
@@ -334,7 +408,8 @@ class HostRenderer(ProgramRenderer):
         args = [f"(void*)&kk_{w}{d}" for d in range(dims) for w in ("b", "s", "n")] + self.args(info)
         args.append("(void*)&kk_sc")
         out.append(f"{i2}void* kk_a[] = {{{', '.join(args)}}};\n")
-        out.append(f"{i2}const unsigned kk_g = kk::cu::grid(kk_c, kk_tot);\n")
+        lanes = " * 32" if info.warp else ""  # a warp per iteration (lanes.py)
+        out.append(f"{i2}const unsigned kk_g = kk::cu::grid(kk_c, kk_tot{lanes});\n")
         line = s.loc.line
         ns = len(s.shared)
         puts = "".join(

@@ -44,6 +44,21 @@ namespace cu {
 KK_FUNCTION int64_t tid() { return (int64_t)blockIdx.x * blockDim.x + threadIdx.x; }
 KK_FUNCTION int64_t nthreads() { return (int64_t)gridDim.x * blockDim.x; }
 
+/* A warp per iteration (backends/cuda/lanes.py): the join of the 32 lanes' `v`, in every lane */
+template <class R, class T> __device__ T warp_all(T v) {
+    for (int o = 16; o > 0; o >>= 1) R::join(v, (T)__shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/* ... and lane `src`'s `v`, in every lane (types narrower than 32 bits travel as int) */
+template <class T> __device__ T lane_bcast(T v, int src) {
+    if constexpr (sizeof(T) < 4) {
+        return (T)__shfl_sync(0xffffffffu, (int)v, src);
+    } else {
+        return __shfl_sync(0xffffffffu, v, src);
+    }
+}
+
 /* the block's join of every thread's `v`, written by thread 0 to out[blockIdx.x] */
 template <class R, class T> __device__ void block_partial(T v, T* out) {
     __shared__ T kk_warps[32];
