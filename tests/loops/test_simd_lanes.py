@@ -60,6 +60,28 @@ def atomic_outside(A, h):
         h[1 + i] = s + k * 0
 
 
+def cholesky(A):
+    # no parallel loop: on pk.Cuda one device block, run by a warp with its simd loops across the lanes
+    A[0, 0] = np.sqrt(A[0, 0])
+    for i in range(1, A.shape[0]):
+        for j in range(i):
+            s = 0.0
+            # pragma simd
+            for k in range(j):
+                s += A[i, k] * A[j, k]
+            A[i, j] = (A[i, j] - s) / A[j, j]
+        s = 0.0
+        # pragma simd
+        for k in range(i):
+            s += A[i, k] * A[i, k]
+        A[i, i] = np.sqrt(A[i, i] - s)
+    t = 0.0
+    # pragma simd
+    for k in range(A.shape[0]):
+        t += A[k, k]
+    return t
+
+
 def reference_rows(A, x):
     s = A @ x
     m = A.max(axis=1, initial=-np.inf)
@@ -100,6 +122,17 @@ def test_atomics_outside_simd_loops_run_once_per_iteration(space, rng):
     assert h[0] == 50
 
 
+@pytest.mark.parametrize("n", [1, 2, 33, 70])
+def test_sequential_code_with_simd_loops(space, n, rng):
+    B = rng.standard_normal((n, n))
+    A = B @ B.T + n * np.eye(n)
+    L = np.linalg.cholesky(A)
+    work = A.copy()
+    t = pk.jit(space=space)(cholesky)(work)
+    np.testing.assert_allclose(np.tril(work), L, rtol=1e-10, atol=1e-12)
+    assert t == pytest.approx(np.trace(L), rel=1e-12)
+
+
 def _program(fn, *args):
     names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
     types = {n: arg_type(n, v, None, True)[0] for n, v in zip(names, args, strict=True)}
@@ -116,6 +149,8 @@ def test_which_loops_run_a_warp_per_iteration():
     assert _warps(strided, A, A.copy()) == [True]
     # an atomic whose old value every lane would fetch: one thread per iteration
     assert _warps(atomic_outside, A, np.zeros(5, dtype=np.int64)) == [False]
+    blocks = [k.warp for k in cuda_program.plan(_program(cholesky, A)).kernels if k.name.startswith("kk_block")]
+    assert blocks and all(blocks)
     source = cuda_program.render_device(_program(rows, A, np.zeros(5), np.zeros(4), A.copy()))
     assert "kk::cu::warp_all<kk::Sum, double>" in source and "kk::cu::warp_all<kk::Max, double>" in source
     assert "if (kk_lane == 0)" in source and "kk::cu::lane_bcast" in source

@@ -8,7 +8,9 @@ lanes, lane l taking iterations l, l + 32, ... The rest of the iteration runs on
 (its control flow is uniform); what it writes (stores, expression statements, printf) lane 0 does, then
 `__syncwarp()` publishes it to the other lanes; after each simd loop the lanes meet (`__syncwarp()`), simd
 reductions are joined across the warp into every lane, and the last iteration's private values and loop
-variable are taken from the lane that ran it. The outer loop's reductions count lane 0's copy only.
+variable are taken from the lane that ran it. The outer loop's reductions count lane 0's copy only. A device
+block (host statements that touch arrays, run on the GPU) with simd loops is one warp the same way, instead of
+one thread: sequential code with vectorizable inner loops (npbench's cholesky) gets the warp's 32 lanes.
 
 A loop qualifies when that schedule keeps its meaning: no nested parallel loop or `return`, no `break` inside a
 simd loop, no atomic, random draw or device-function call in what every lane evaluates redundantly, and scalar
@@ -75,8 +77,14 @@ def _redundant_ok(body: list[N.Stmt]) -> bool:
 
 def warp_per_iteration(s: N.ParallelFor, types: dict[str, T.Type]) -> bool:
     """Whether parallel loop `s` runs a warp per iteration (the module docstring says when)."""
-    loops = list(lane_simd_loops(s.body))
-    if not loops or not _redundant_ok(s.body):
+    return fits(s.body, types)
+
+
+def fits(body: list[N.Stmt], types: dict[str, T.Type]) -> bool:
+    """Whether `body` (a parallel loop's iteration, or a device block: host statements that touch arrays, run
+    by one warp instead of one thread) keeps its meaning when a warp runs it, its simd loops across the lanes."""
+    loops = list(lane_simd_loops(body))
+    if not loops or not _redundant_ok(body):
         return False
     for loop in loops:
         if not all(isinstance(types.get(n), T.ScalarType) for n in loop.private):

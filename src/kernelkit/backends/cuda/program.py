@@ -115,6 +115,7 @@ def plan(p: N.Program) -> Plan:
                         b,
                         typed(_names(run), set()),
                         [(n, types[n]) for n in assigned if isinstance(types.get(n), T.ScalarType)],
+                        warp=lanes.fits(b.body, types),
                     )
                 )
                 out.append(b)
@@ -318,7 +319,15 @@ class DeviceRenderer(CppRenderer):
         params.append("char* kk_scratch")
         out = [f'{self.line(s)}extern "C" __global__ void {info.name}({", ".join(params)}) {{\n']
         out.append(self.locals_of(s.body, {n for n, _ in info.free}))
-        out.append(self.stmts(s.body, "    "))
+        if info.warp:  # one warp, its simd loops across the lanes (lanes.py); every lane ends with the same values
+            out.append("    const int kk_lane = (int)(threadIdx.x & 31);\n")
+        self.warp = info.warp
+        try:
+            out.append(self.stmts(s.body, "    "))
+        finally:
+            self.warp = False
+        if info.warp and info.assigned:
+            out.append("    if (kk_lane != 0) return;\n")
         for k, (n, t) in enumerate(info.assigned):
             out.append(f"    *({ctype(t)}*)(kk_scratch + {8 * k}) = {ident(n)};\n")
         out.append("}\n\n")
@@ -440,7 +449,7 @@ class HostRenderer(ProgramRenderer):
         out = [
             f"{ind}{{\n{ind}    char* kk_sc = (char*)(uintptr_t)kk_c->scratch;\n"
             f"{ind}    void* kk_a[] = {{{', '.join(args)}}};\n"
-            f"{ind}    if (kk::cu::launch(kk_c, {k}, 1, 1, kk_a, {line})"
+            f"{ind}    if (kk::cu::launch(kk_c, {k}, 1, {32 if info.warp else 1}, kk_a, {line})"
         ]
         if info.assigned:
             out.append(f" && kk::cu::fetch(kk_c, {8 * len(info.assigned)}, {line})) {{\n")
