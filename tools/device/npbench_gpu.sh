@@ -7,7 +7,8 @@ set -uo pipefail
 OUT=${OUT:-/tmp/kk-out}; mkdir -p "$OUT/npbench"
 preset=${1:-paper}; limit=${2:-60}
 export PYTHONUNBUFFERED=1 KERNELKIT_CACHE_DIR=${KERNELKIT_CACHE_DIR:-/tmp/kk-cache}
-kernels=$(python3 -c "import sys; sys.path.insert(0, 'benchmarks/npbench'); from bench_info import BENCHMARKS; print(' '.join(BENCHMARKS))")
+kernels=${KERNELS:-}
+[ -n "$kernels" ] || kernels=$(python3 -c "import sys; sys.path.insert(0, 'benchmarks/npbench'); from bench_info import BENCHMARKS; print(' '.join(BENCHMARKS))")
 for k in $kernels; do
   timeout -k 5 "$limit" python3 -X faulthandler benchmarks/npbench/gpu.py --preset "$preset" --kernels "$k" \
     --repeat "${REPEAT:-3}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1

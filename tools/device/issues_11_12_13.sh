@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One call on the lent H200 for the issues that landed last (~5 minutes; carry .whl and .appy-tests):
+#   bash tools/device/issues_11_12_13.sh
+#  1. @pk.jit programs on pk.Cuda: the loops tests (simd loops across a warp's lanes among them);
+#  2. kernelkit.openmp on pk.Cuda: tests/openmp, and the target DGEMM with map clauses (transfers counted);
+#  3. kernelkit.tasks on 4 logical GPUs of the H200: the GPU and data-movement tests, the inner product and the
+#     multi-GPU Cholesky with traces, Cholesky against Dask (+CuPy);
+#  4. npbench on the GPU (paper preset) against CuPy and APPy, one process per kernel.
+set -uo pipefail
+OUT=${OUT:-/tmp/kk-out}; mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 KERNELKIT_CACHE_DIR=/tmp/kk-cache
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl 2>&1 | tail -2
+export PYTHONPATH=/tmp/site
+python3 -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | tail -2
+t() { echo "== $1 ($(date +%T))"; }
+
+t loops; timeout 70 python3 -m pytest -q -n 12 -p no:cacheprovider tests/loops -k "Cuda or gpu" 2>&1 | tail -4
+
+t openmp; timeout 90 python3 -m pytest -q -n 12 -p no:cacheprovider tests/openmp -k "Cuda or gpu or target" 2>&1 \
+  | tee "$OUT/openmp-tests.txt" | tail -6
+[ -f tools/device/openmp_target_dgemm.py ] && timeout 40 python3 tools/device/openmp_target_dgemm.py 2048 2>&1 \
+  | tee "$OUT/openmp-dgemm.txt" | tail -8
+[ -f examples/openmp/target_dgemm.py ] && timeout 30 python3 examples/openmp/target_dgemm.py --space cuda 2>&1 | tail -3
+
+t tasks; timeout 90 python3 -m pytest -q -n 4 -p no:cacheprovider tests/tasks/test_gpu.py tests/tasks/test_data_movement.py \
+  tests/tasks/test_examples_tasks.py 2>&1 | tail -4
+KERNELKIT_VIRTUAL_GPUS=4 KERNELKIT_TRACE="$OUT/inner_product.trace.json" timeout 40 \
+  python3 examples/tasks/inner_product.py -n 4000000 2>&1 | tail -4
+KERNELKIT_TRACE="$OUT/cholesky.trace.json" timeout 60 \
+  python3 examples/tasks/cholesky.py -n 4000 -b 500 --placement gpu --gpus 4 2>&1 | tail -4
+timeout 90 python3 benchmarks/tasks/cholesky.py -n 8000 -b 1000 --workers 16 --repeats 2 --gpu --json "$OUT/cholesky-bench.json" \
+  2>&1 | tail -12
+
+t npbench; KERNELS=${KERNELS:-"gemver gesummv gemm covariance fdtd_2d symm syr2k syrk trmm softmax spmv hdiff trisolv gramschmidt azimint_naive go_fast jacobi_1d jacobi_2d heat_3d floyd_warshall cholesky"} APPY_TESTS=$PWD/.appy-tests timeout "${NPB_S:-200}" bash tools/device/npbench_gpu.sh paper "${NPB_K:-30}"
+t done
