@@ -13,10 +13,13 @@ from kernelkit.loops import Options, lower_program
 from kernelkit.openmp import (
     UnspecifiedVarInDefaultNone,
     njit,
+    omp_get_initial_device,
     omp_get_num_devices,
+    omp_get_team_num,
     omp_get_num_threads,
     omp_get_thread_num,
     omp_get_wtime,
+    omp_is_initial_device,
     omp_set_num_threads,
     openmp,
 )
@@ -400,6 +403,19 @@ def test_target_then_teams_loop_reduction(tspace):
     assert njit(space=tspace)(f)(x) == pytest.approx(float(x @ x), rel=1e-12)
 
 
+def test_target_program_with_host_timing(tspace):
+    def f(x):
+        t0 = omp_get_wtime()
+        with openmp("target teams distribute parallel for map(tofrom: x)"):
+            for i in range(x.shape[0]):
+                x[i] = x[i] * 2.0 + omp_get_team_num() * 0
+        return omp_get_wtime() - t0, x
+
+    dt, x = njit(space=tspace)(f)(np.arange(100.0))
+    assert dt >= 0.0
+    np.testing.assert_array_equal(x, 2.0 * np.arange(100.0))
+
+
 def test_target_on_the_host_device(hs):
     def f(x):
         host = 0
@@ -410,10 +426,6 @@ def test_target_on_the_host_device(hs):
                     x[i] = 2 * i
         return host, x
 
-    from kernelkit.openmp import omp_get_initial_device, omp_is_initial_device  # noqa: F401 - read by f
-
-    f.__globals__["omp_get_initial_device"] = omp_get_initial_device
-    f.__globals__["omp_is_initial_device"] = omp_is_initial_device
     host, x = njit(space=hs)(f)(np.zeros(10))
     assert host == 1
     np.testing.assert_array_equal(x, 2 * np.arange(10))
