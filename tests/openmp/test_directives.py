@@ -13,10 +13,10 @@ from kernelkit.loops import Options, lower_program
 from kernelkit.openmp import (
     UnspecifiedVarInDefaultNone,
     njit,
-    omp_get_initial_device,
+    omp_get_initial_device,  # noqa: F401 - named in a directive string
     omp_get_num_devices,
-    omp_get_team_num,
     omp_get_num_threads,
+    omp_get_team_num,
     omp_get_thread_num,
     omp_get_wtime,
     omp_is_initial_device,
