@@ -502,5 +502,5 @@ def test_with_other_than_openmp_is_an_error():
         with open("x"):
             a[0] = 1
 
-    with pytest.raises(KernelError, match="OpenMP directives only"):
+    with pytest.raises(KernelError, match="except OpenMP directives"):
         njit(space=pk.OpenMP)(f)(np.zeros(4))

@@ -65,7 +65,9 @@ class OpenmpLowering:
         fn = self.static_value(call.func) if isinstance(call, ast.Call) else None
         if not getattr(fn, "_kk_openmp", False):
             raise self.err(
-                node, '`with` is supported for OpenMP directives only: with openmp("...")', KernelSyntaxError
+                node,
+                '`with` is not supported in compiled functions, except OpenMP directives: with openmp("...")',
+                KernelSyntaxError,
             )
         if item.optional_vars is not None or call.keywords or len(call.args) != 1:
             raise self.err(node, 'write with openmp("directive"): one string, no `as`', KernelSyntaxError)
