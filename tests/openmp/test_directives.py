@@ -504,3 +504,15 @@ def test_with_other_than_openmp_is_an_error():
 
     with pytest.raises(KernelError, match="except OpenMP directives"):
         njit(space=pk.OpenMP)(f)(np.zeros(4))
+
+
+def test_which_target_constructs_go_to_a_gpu():
+    from kernelkit.openmp import _gpu_directive
+
+    assert _gpu_directive("target teams distribute parallel for", 1)
+    assert _gpu_directive("target device(0) map(to: a)", 1)
+    assert not _gpu_directive("target device(1)", 1)  # PyOMP's host device on a one-GPU machine
+    assert not _gpu_directive("target device(omp_get_initial_device())", 1)
+    assert not _gpu_directive("target data map(to: a)", 1)
+    assert not _gpu_directive("parallel for", 1)
+    assert not _gpu_directive("target teams distribute parallel for", 0)
