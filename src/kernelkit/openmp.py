@@ -323,7 +323,7 @@ def _gpu_directive(text: str, ndev: int) -> bool:
         d = parse(text, Loc("<directive>", 0, 0))
     except KernelError:
         return False
-    if not d.target or d.kind in ("target data", "target enter data", "target exit data", "target update"):
+    if ndev <= 0 or not d.target or d.kind in ("target data", "target enter data", "target exit data", "target update"):
         return False
     dev = d.exprs.get("device")
     if dev is None:

@@ -516,3 +516,24 @@ def test_which_target_constructs_go_to_a_gpu():
     assert not _gpu_directive("target data map(to: a)", 1)
     assert not _gpu_directive("parallel for", 1)
     assert not _gpu_directive("target teams distribute parallel for", 0)
+
+
+def test_gpu_target_lowering():
+    """Lowered for a GPU (njit on pk.Cuda): target loops are the program's ParallelFors, the device queries are
+    the GPU's, and host-thread constructs inside a GPU target are refused with the spelling that works."""
+    from kernelkit.ir import nodes as N
+
+    gpu = Options(devices=1, gpu=True)
+    program = lower_program(target_gemm, {k: T.ViewType(T.float64, 2, T.LAYOUT_RIGHT) for k in "abc"}, gpu)[0]
+    loops = list(N.parallel_loops(program.body))
+    assert len(loops) == 1 and len(loops[0].bounds) == 2
+
+    def nested(a):
+        with openmp("target device(0)"):
+            with openmp("parallel"):
+                a[0] = 1.0
+
+    with pytest.raises(KernelSyntaxError, match="target teams distribute parallel for"):
+        lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, gpu)
+    # the same program lowered for the host runs its region on threads
+    lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, Options(devices=1))
