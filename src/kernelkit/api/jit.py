@@ -67,6 +67,7 @@ class _Decoder:
     def __init__(self, program: N.Program):
         self.items = list(zip(program.results, program.result_params, strict=True))
         self.tuple_result = program.tuple_result
+        self.tree = program.result_tree
         self.none = not program.results
         self.arrays = any(isinstance(t, T.ViewType) and p is None for t, p in self.items)
 
@@ -111,6 +112,10 @@ class JitFunction:
         self._stats = {"compiles": 0, "cache_hits": 0}
         functools.update_wrapper(self, fn)
 
+    def run_space(self) -> ExecutionSpace:
+        """The space this call runs on."""
+        return self.space or get_default_space()
+
     def stats(self) -> dict:
         return dict(self._stats, specializations=sum(len(v) for v in self._specs.values()))
 
@@ -137,7 +142,7 @@ class JitFunction:
 
     def __call__(self, *args, **kwargs):
         kw = self._bind(args, kwargs)
-        space = self.space or get_default_space()
+        space = self.run_space()
         backend = space._backend or space.backend
         if backend.interpreted:
             return self._interpret(backend, kw)
@@ -275,6 +280,8 @@ class JitFunction:
         out = _wrap_like(out, kw) if any(isinstance(v, np.ndarray) for v in out) else out
         if not program.results:
             return None
+        if program.result_tree is not None:
+            return _nest(program.result_tree, out)
         return tuple(out) if program.tuple_result else out[0]
 
     # -------------------------------------------------------------------------------------- results
@@ -313,7 +320,14 @@ class JitFunction:
                     out.append(np.asarray(_Owned(ptr, shape, t.dtype.np_dtype.str)))
         if dec.arrays:
             out = _wrap_like(out, kw)
+        if dec.tree is not None:
+            return _nest(dec.tree, out)
         return tuple(out) if dec.tuple_result else out[0]
+
+
+def _nest(tree, flat: list):
+    """The nested tuple a function returned (`return (a, b), c`), from its flat results."""
+    return tuple(_nest(t, flat) for t in tree) if isinstance(tree, tuple) else flat[tree]
 
 
 def _number(x) -> bool:

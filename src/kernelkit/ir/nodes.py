@@ -421,6 +421,9 @@ class ParallelFor(Stmt):
     simd: bool = False
     label: str = ""
     schedule: str = ""  # "" (static), or OpenMP's kind[,chunk]: static,1 dynamic guided ...
+    # PyOMP's directive clauses (loops/omp.py): num_threads, if, chunk (Exprs); worksharing (an `omp for` inside a
+    # parallel region), nowait, fork (always fork threads, however few the iterations)
+    omp: dict = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -461,7 +464,11 @@ class Region(Stmt):
 
 @dataclass(eq=False)
 class ThreadQuery(Expr):
-    what: str  # thread_num | num_threads | max_threads | wtime
+    """A call of the OpenMP runtime: `what` is the name after `omp_` (get_thread_num, set_num_threads, get_wtime,
+    in_parallel, get_level, ...; the older short names thread_num | num_threads | max_threads | wtime too)."""
+
+    what: str
+    args: list[Expr] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -480,6 +487,7 @@ class Program:
     results: list[T.Type] = field(default_factory=list)
     result_params: list[str | None] = field(default_factory=list)
     tuple_result: bool = False
+    result_tree: tuple | None = None  # a nested tuple returned (`return (a, b), c`): its shape, leaves the indices
     writes: set[str] = field(default_factory=set)
     structs: list = field(default_factory=list)
     allocs: list[str] = field(default_factory=list)  # locals holding program-allocated arrays
