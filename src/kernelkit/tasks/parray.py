@@ -1,10 +1,12 @@
 """PArrays: Parla's arrays, here a thin handle on one kernelkit View (one coherence mechanism, not two).
 
-`parray.asarray(a)` wraps a NumPy array, a list or a kernelkit View without copying; `A.array` is the array to
-compute with where the running task is; `A[i, j]` reads an element; `A[s]` is a subarray (a subview sharing the
-memory, which moves on its own); operators forward to `A.array`; `A.view` is the View, for kernelkit kernels.
-Declare what a task reads and writes (`spawn(input=[A], inout=[(B, 0)])`) and the runtime moves the data there
-and keeps track of the copies (tasks/data.py).
+`parray.asarray(a)` wraps a NumPy array, a list or a kernelkit View without copying; `A.array` is the copy to
+compute with where the running task is (NumPy on the host and on logical GPUs backed by it, CuPy or a kernelkit
+DeviceArray on a physical GPU); `A[i, j]` reads an element there; `A[s]` is a subarray (a subview of the same
+memory, which moves on its own); operators forward to `A.array`; `A.view` is a View over that copy, for kernelkit
+kernels (a PArray itself can be passed to a kernel too). Declare what a task reads and writes (`spawn(input=[A],
+inout=[(B, 0)])`) and the runtime copies the data there before the body and keeps track of the copies
+(tasks/data.py). Outside tasks, every access sees the host copy made current first.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class PArray:
             root = parent._root
             self._root = root
             self._index = parent._index + (index,)
-            self._key = _key(self._index) if len(self._index) == 1 else tuple(_key(i) for i in self._index)
+            self._key = _key(index) if len(self._index) == 1 else tuple(_key(i) for i in self._index)
             self.parent = parent
             self.parent_ID = root.ID
             self.ID = hash((root.ID, self._key)) & ((1 << 63) - 1)
@@ -75,8 +77,9 @@ class PArray:
 
     @property
     def view(self) -> _views.View:
-        """The kernelkit View holding the data (a subview for a subarray): pass it to kernels."""
-        return self._view
+        """A kernelkit View over the copy where the running task is (outside tasks: the PArray's own View, its
+        host memory current; a subview for a subarray): pass it to kernels."""
+        return _data.view_on(self, get_active_device())
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -123,32 +126,104 @@ class PArray:
         """Replace the contents (and shape) with `array`; only the running task's device holds it after."""
         if self._root is not self:
             raise ValueError("update() replaces a whole PArray; call it on the array, not on a subarray")
+        if not isinstance(array, (np.ndarray, _views.View)) and is_gpu_array(array):
+            array = _to_host(array)
         self._view = _as_view(array)
+        _data.reset(self)
         self._places = None
-        _data.invalidate_others(self, get_active_device())
+        d = get_active_device()
+        if d is not None and d.get_global_id() != 0:
+            _data.prefetch([self], d, _data.AccessMode.INOUT)  # the new data lives where the task runs
+
+    def _element_of(self, index: Any) -> PArray | None:
+        """The one-element subarray of an all-integer index (None for other indices)."""
+        parts = index if isinstance(index, tuple) else (index,)
+        if len(parts) != len(self.shape) or not all(
+            isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in parts
+        ):
+            return None
+        sl = []
+        for k, n in zip(parts, self.shape):
+            i = int(k)
+            if i < 0:
+                i += n
+            if not 0 <= i < n:
+                raise IndexError(f"index {int(k)} is out of bounds for a dimension of size {n}")
+            sl.append(slice(i, i + 1))
+        t = tuple(sl)
+        return PArray(self._view[t], parent=self, index=t)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, PArray):
             index = index.array
         if not _basic(index):
-            return np.asarray(self.array)[index]  # an advanced index copies, as in NumPy
+            return self._read_here()[index]  # an advanced index copies, as in NumPy
+        one = self._element_of(index)
+        if one is not None:
+            d = get_active_device()
+            if d is not None and not _data.valid_bytes(one, d):
+                return _first(self._read_here()[index])  # not here yet: the whole array comes
+            return _first(_data.array_on(one, d, write=False) if d is not None else self._read_here()[index])
         r = self._view[index]
         if isinstance(r, _views.View):
             return PArray(r, parent=self, index=index)
-        return r
+        return _first(self._read_here()[index])
+
+    def _read_here(self) -> Any:
+        return _data.array_on(self, get_active_device(), write=False)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(value, PArray):
             value = value.array
         if isinstance(index, PArray):
             index = index.array
-        arr = self.array
+        d = get_active_device()
+        target: PArray = self
+        if d is not None and _basic(index):
+            one = self._element_of(index)
+            if one is not None:
+                target, index = one, (0,) * len(self.shape)
+            else:
+                r = self._view[index]
+                if isinstance(r, _views.View):
+                    target, index = PArray(r, parent=self, index=index), Ellipsis
+        arr = _data.array_on(target, d)
         arr[index] = value
-        _data.invalidate_others(self, get_active_device())
+        _data.invalidate_others(target, d)
 
     def evict(self, device: Any = None, keep_one_copy: bool = True) -> bool:
-        """Parla's eviction: a no-op while the data has one home (phase 1)."""
+        """Parla's eviction: copies stay until the PArray is freed (the host copy is written back when a Parla
+        block ends)."""
         return True
+
+    # -- Parla's internals that its tests look at --------------------------------------------------------------
+
+    def get_parray_parentid_from_cpp(self) -> int:
+        return self.parent_ID
+
+    @property
+    def _array(self) -> _ParlaBuffers:
+        return _ParlaBuffers(self)
+
+    @property
+    def _coherence(self) -> _ParlaCoherence:
+        return _ParlaCoherence(self)
+
+    # -- kernels take PArrays: the copy where the task runs -------------------------------------------------
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]:
+        d = get_active_device()
+        if d is not None and d.physical is not None:
+            raise AttributeError("a PArray in a task on a physical GPU is device memory (__cuda_array_interface__)")
+        return np.asarray(_data.array_on(self, d)).__array_interface__
+
+    @property
+    def __cuda_array_interface__(self) -> dict[str, Any]:
+        d = get_active_device()
+        if d is None or d.physical is None:
+            raise AttributeError("a PArray outside tasks on a physical GPU is host memory (__array_interface__)")
+        return _data.array_on(self, d).__cuda_array_interface__
 
     def print_overview(self) -> None:
         names = {
@@ -167,7 +242,7 @@ class PArray:
     # -- NumPy protocol and conversions -----------------------------------------------------------------------
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        a = np.asarray(_data.array_on(self, None))
+        a = _to_host(_data.array_on(self, get_active_device(), write=False))
         if dtype is not None and a.dtype != np.dtype(dtype):
             return a.astype(dtype)
         return a.copy() if copy else a
@@ -204,6 +279,61 @@ class PArray:
 
     def __format__(self, spec: str) -> str:
         return format(np.asarray(self), spec)
+
+
+def _to_host(a: Any) -> np.ndarray:
+    """A NumPy array of `a` (NumPy as it is; a CuPy or kernelkit device array downloaded)."""
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "get"):
+        return np.asarray(a.get())
+    return np.asarray(a)
+
+
+def _first(a: Any) -> Any:
+    """The element of a one-element array (a NumPy scalar; a 0-d CuPy array on a GPU, as CuPy indexes)."""
+    if isinstance(a, np.ndarray):
+        return a.reshape(-1)[0] if a.ndim else a[()]
+    if type(a).__name__ == "DeviceArray":
+        return a.get().reshape(-1)[0]
+    return a.reshape(()) if getattr(a, "ndim", 0) else a
+
+
+class _ParlaBuffers:
+    """Parla's `A._array`: `_buffer[i]` per device index (-1: the CPU) is the copy there (None where the
+    device holds no current byte, a list where it holds only subarrays)."""
+
+    def __init__(self, p: PArray):
+        self._p = p
+
+    @property
+    def _buffer(self) -> dict[int, Any]:
+        return _DeviceIndexed(lambda i: _data.buffer_at(self._p, 0 if i == CPU_INDEX else i + 1))
+
+
+class _ParlaCoherence:
+    """Parla's `A._coherence`: `_local_states[i]` per device index (-1: the CPU) and `owner`."""
+
+    def __init__(self, p: PArray):
+        self._p = p
+
+    @property
+    def _local_states(self) -> dict[int, Any]:
+        return _DeviceIndexed(lambda i: _data.local_states(self._p, 0 if i == CPU_INDEX else i + 1))
+
+    @property
+    def owner(self) -> int:
+        g = _data.owner(self._p)
+        return CPU_INDEX if g in (None, 0) else g - 1
+
+
+class _DeviceIndexed(dict):
+    def __init__(self, f: Any):
+        super().__init__()
+        self._f = f
+
+    def __missing__(self, i: int) -> Any:
+        return self._f(i)
 
 
 def _unwrap(x: Any) -> Any:
