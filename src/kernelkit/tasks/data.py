@@ -158,7 +158,7 @@ def _dims(p: PArray, h: _Home, cache: bool = True) -> tuple[range, ...]:
 
 
 def _contains(outer: tuple[range, ...], inner: tuple[range, ...]) -> bool:
-    for o, i in zip(outer, inner):
+    for o, i in zip(outer, inner, strict=False):
         if len(i) == 0:
             return True
         if i[0] not in o or i[-1] not in o or (len(i) > 1 and i.step % o.step):
@@ -168,7 +168,7 @@ def _contains(outer: tuple[range, ...], inner: tuple[range, ...]) -> bool:
 
 def _may_overlap(a: tuple[range, ...], b: tuple[range, ...]) -> bool:
     """False only when the two index sets are certainly disjoint (bounding boxes per dimension)."""
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if len(x) == 0 or len(y) == 0 or x[-1] < y[0] or y[-1] < x[0]:
             return False
     return True

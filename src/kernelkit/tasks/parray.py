@@ -143,7 +143,7 @@ class PArray:
         ):
             return None
         sl = []
-        for k, n in zip(parts, self.shape):
+        for k, n in zip(parts, self.shape, strict=False):
             i = int(k)
             if i < 0:
                 i += n

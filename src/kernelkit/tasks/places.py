@@ -28,7 +28,7 @@ def span(a: np.ndarray) -> tuple[int, int]:
     if a.size == 0:
         return 0, 0
     low = high = 0
-    for n, s in zip(a.shape, a.strides):
+    for n, s in zip(a.shape, a.strides, strict=False):
         if s < 0:
             low += (n - 1) * s
         else:
@@ -67,7 +67,7 @@ class Region:
             return [(self.offset, run)]
         out = []
         for idx in np.ndindex(*shape):
-            out.append((self.offset + sum(i * s for i, s in zip(idx, strides)), run))
+            out.append((self.offset + sum(i * s for i, s in zip(idx, strides, strict=False)), run))
         return out
 
 

@@ -21,15 +21,15 @@ from typing import Any
 
 from kernelkit import config
 from kernelkit.errors import KernelRuntimeError
+from kernelkit.tasks import data as _data
 from kernelkit.tasks import devices as _devices
+from kernelkit.tasks import trace as _trace
 from kernelkit.tasks.data import AccessMode
 from kernelkit.tasks.environments import _locals
 from kernelkit.tasks.errors import NoRuntimeError, TaskTypeError
 from kernelkit.tasks.parray import PArray
 from kernelkit.tasks.scheduler import Scheduler
 from kernelkit.tasks.tasks import Task, TaskList, TaskSpace, flatten_tasks
-from kernelkit.tasks import data as _data
-from kernelkit.tasks import trace as _trace
 from kernelkit.tasks.trace import Trace, _stats
 
 _current: list[Scheduler | None] = [None]
