@@ -4,10 +4,12 @@ The matrix is cut into nb x nb tiles held as PArrays; one task per tile operatio
 TRSM below it, SYRK and GEMM updates), with the dependencies of the right-looking algorithm. Each kernel has a
 CPU variant (SciPy/NumPy, one BLAS thread per task so tasks run in parallel) and a GPU variant (CuPy when a
 physical GPU and CuPy are there; kernelkit kernels with --kernels kernelkit; NumPy on logical GPUs backed by
-the host). The result is checked against numpy.linalg.cholesky.
+the host). Each tile moves to the place of the task that uses it (a copy per logical GPU, counted in
+`kernelkit.tasks.stats()`) and back to the host at the end. The result is checked against numpy.linalg.cholesky.
 
     python examples/tasks/cholesky.py -n 2000 -b 250                     # CPU tasks
     python examples/tasks/cholesky.py -n 2000 -b 250 --placement gpu --gpus 4   # 4 logical GPUs
+    KERNELKIT_TRACE=chol.json python examples/tasks/cholesky.py -n 1000 --placement gpu --gpus 4   # + a trace
     python examples/tasks/cholesky.py -n 1000 -b 250 --placement any --kernels kernelkit
 """
 
@@ -41,6 +43,7 @@ from kernelkit.tasks import (  # noqa: E402
     gpu,
     spawn,
     specialize,
+    stats,
 )
 
 # --- tile kernels: the default (host) implementation and the GPU variants; arguments are PArray tiles -------
@@ -263,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         f"cholesky n={args.n} b={args.b} placement={args.placement} kernels={args.kernels}: {seconds:.3f} s, "
         f"relative error {err:.2e}"
     )
+    moved = stats()
+    print(f"copies between places: {moved['copies']} ({moved['copy_bytes']} bytes)")
     ok = err < 1e-10
     print("PASS" if ok else f"FAIL: relative error {err:.2e}")
     return 0 if ok else 1
