@@ -488,14 +488,16 @@ def view_on(parray: PArray, device: Device | None) -> Any:
     if g == _HOST:
         array_on(parray, d, write=d is None)
         return parray._view
+    from kernelkit.api import views as _views
+
     h = _home(parray)
     with h.lock:
         a = array_on(parray, d)
+        if d is not None and d.physical is not None:
+            return _views.asarray(a)  # a new View each time: its own coherence must not outlive copies made here
         v = h.views.get((g, parray._key))
-        if v is None or v.shape != parray.shape:
-            from kernelkit.api import views as _views
-
-            v = h.views[(g, parray._key)] = _views.asarray(a)
+        if v is None:
+            v = h.views[(g, parray._key)] = _views.asarray(a)  # host memory itself: nothing to get stale
         return v
 
 
