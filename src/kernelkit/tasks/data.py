@@ -452,6 +452,11 @@ def prefetch(arrays: list[PArray], device: Device, mode: AccessMode) -> None:
     for p in arrays:
         h = _home(p)
         with h.lock:
+            t = h.t
+            if p._key is None and len(t) == 1:  # the common case: a whole array with no subarray copies
+                st = t[None].get(g, _INVALID)
+                if st == _MODIFIED or (st == _SHARED and mode == AccessMode.IN):
+                    continue  # already the only copy, or a shared copy for a reader: nothing moves or changes
             _read(h, p, g, device)
             if mode != AccessMode.IN:
                 _write(h, p, g, device)

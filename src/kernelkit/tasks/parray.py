@@ -11,6 +11,7 @@ inout=[(B, 0)])`) and the runtime copies the data there before the body and keep
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -91,7 +92,7 @@ class PArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self._view.shape, dtype=np.int64))
+        return math.prod(self._view.shape)
 
     @property
     def dtype(self) -> np.dtype:
