@@ -17,6 +17,7 @@ the host). Each tile moves to the place of the task that uses it (a copy per log
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -101,14 +102,27 @@ def gemm_tile(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     scipy.linalg.blas.dgemm(-1.0, b.T, a.T, beta=1.0, c=c.T, trans_a=1, overwrite_c=1)
 
 
+@contextlib.contextmanager
+def _on_host(*tiles):
+    """The tiles' arrays for NumPy/SciPy: as they are on the host (and on logical GPUs backed by it); on a
+    physical GPU without CuPy, host copies, the first tile (the one written) uploaded back afterwards."""
+    arrays = [t.array for t in tiles]
+    hosts = [x if isinstance(x, np.ndarray) else x.get() for x in arrays]
+    yield hosts
+    if hosts[0] is not arrays[0]:
+        arrays[0].set(hosts[0])
+
+
 @specialize
 def potrf(a):
-    potrf_tile(a.array)
+    with _on_host(a) as (x,):
+        potrf_tile(x)
 
 
 @specialize
 def trsm(factor, panel):
-    trsm_tile(factor.array, panel.array)
+    with _on_host(panel, factor) as (p, f):
+        trsm_tile(f, p)
 
 
 @specialize
@@ -117,7 +131,8 @@ def gemm(c, a, b):
         n = c.shape[0]
         pk.parallel_for(pk.MDRangePolicy([0, 0], [n, n]), _gemm_update, n=a.shape[1], c=c.view, a=a.view, b=b.view)
     else:
-        gemm_tile(c.array, a.array, b.array)
+        with _on_host(c, a, b) as (x, y, z):
+            gemm_tile(x, y, z)
 
 
 @potrf.variant(gpu)

@@ -102,3 +102,21 @@ def test_parray_coherence_with_a_physical_gpu_place(fake_gpu):
     assert np.array_equal(A.array, [0, 1, -1, -1, -1, -1, 6, 7, 8, 9])  # outside tasks: copied back, 32 bytes
     assert fake_gpu[-1] == ("dtoh", 32) and np.shares_memory(A.array, a)
     assert _data.states(A) == {0: _data.Coherence.MODIFIED}
+
+
+def test_operators_and_elements_on_a_gpu_copy_without_cupy(fake_gpu, monkeypatch):
+    """On a physical GPU without CuPy, `A.array` is a DeviceArray: operators compute on a host copy (`a[s] @ b[s]`
+    of the inner product), in-place operators upload the result, elements read the device copy."""
+    from kernelkit.tasks import parray as parray_module
+
+    dev = Device(gpu, 0, physical=0)
+    monkeypatch.setattr(parray_module, "get_active_device", lambda: dev)
+    x, y = parray.asarray(np.arange(8.0)), parray.asarray(np.ones(8))
+    _data.prefetch([x[0:4], y[0:4]], dev, _data.AccessMode.IN)
+    dot = x[0:4] @ y[0:4]
+    assert dot == 6.0 and isinstance(dot, np.floating)
+    _data.prefetch([x], dev, _data.AccessMode.INOUT)
+    x += 1.0
+    assert isinstance(x.array, places.DeviceArray) and x[7] == 8.0 and x[0:2][1] == 2.0
+    monkeypatch.setattr(parray_module, "get_active_device", lambda: None)
+    assert np.array_equal(np.asarray(x), np.arange(8.0) + 1.0)  # outside tasks: copied back

@@ -20,6 +20,7 @@ import numpy as np
 from kernelkit.api import views as _views
 from kernelkit.interop import is_gpu_array
 from kernelkit.tasks import data as _data
+from kernelkit.tasks import places as _places
 from kernelkit.tasks.environments import get_active_device
 
 CPU_INDEX = -1
@@ -252,10 +253,10 @@ class PArray:
         return self.shape[0] if self.shape else 0
 
     def __iter__(self):
-        return iter(self.array)
+        return iter(_unwrap(self))
 
     def _scalar(self) -> Any:
-        a = self.array
+        a = _to_host(_data.array_on(self, get_active_device(), write=False))
         if a.size != 1:
             raise TypeError(f"only a PArray of one element converts to a scalar; this one has shape {a.shape}")
         return a.reshape(-1)[0]
@@ -338,15 +339,24 @@ class _DeviceIndexed(dict):
 
 
 def _unwrap(x: Any) -> Any:
-    return x.array if isinstance(x, PArray) else x
+    """An operand: a PArray's copy here; a kernelkit DeviceArray (a GPU without CuPy) downloaded, since only
+    NumPy can compute with it."""
+    if isinstance(x, PArray):
+        x = x.array
+    if isinstance(x, _places.DeviceArray):
+        return x.get()
+    return x
 
 
 def _wrap(r: Any) -> Any:
-    """Array results become PArrays (as in Parla); scalars stay scalars."""
+    """Array results become PArrays (as in Parla); scalars stay scalars (a 0-d GPU result too: a host scalar,
+    so that `partial[i] = a @ b` stores it in a NumPy array)."""
     if isinstance(r, np.ndarray) and r.ndim > 0:
         return PArray(_as_view(r))
     if isinstance(r, np.ndarray):
         return r[()]
+    if getattr(r, "ndim", None) == 0 and hasattr(r, "get"):
+        return np.asarray(r.get())[()]
     return r
 
 
@@ -354,10 +364,10 @@ def _binary(name: str):
     op = getattr(operator, name)
 
     def f(self: PArray, other: Any) -> Any:
-        return _wrap(op(self.array, _unwrap(other)))
+        return _wrap(op(_unwrap(self), _unwrap(other)))
 
     def rf(self: PArray, other: Any) -> Any:
-        return _wrap(op(_unwrap(other), self.array))
+        return _wrap(op(_unwrap(other), _unwrap(self)))
 
     f.__name__, rf.__name__ = f"__{name.strip('_')}__", f"__r{name.strip('_')}__"
     return f, rf
@@ -368,6 +378,10 @@ def _inplace(name: str):
 
     def f(self: PArray, other: Any) -> PArray:
         arr = self.array
+        if isinstance(arr, _places.DeviceArray):  # a GPU without CuPy: compute on the host, upload
+            arr.set(op(arr.get(), _unwrap(other)))
+            _data.invalidate_others(self, get_active_device())
+            return self
         r = op(arr, _unwrap(other))
         if r is not arr:
             arr[...] = r
@@ -400,11 +414,11 @@ for _n in (
 for _n in ("lt", "le", "eq", "ne", "gt", "ge"):
     setattr(PArray, f"__{_n}__", _binary(_n)[0])
 PArray.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]  # handles, like Parla's
-setattr(PArray, "__neg__", lambda self: _wrap(-self.array))  # noqa: B010 - the unary operators, forwarded
-setattr(PArray, "__pos__", lambda self: _wrap(+self.array))  # noqa: B010
-setattr(PArray, "__abs__", lambda self: _wrap(abs(self.array)))  # noqa: B010
-setattr(PArray, "__invert__", lambda self: _wrap(~self.array))  # noqa: B010
-PArray.__divmod__ = lambda self, other: tuple(_wrap(r) for r in divmod(self.array, _unwrap(other)))  # type: ignore
+setattr(PArray, "__neg__", lambda self: _wrap(-_unwrap(self)))  # noqa: B010 - the unary operators, forwarded
+setattr(PArray, "__pos__", lambda self: _wrap(+_unwrap(self)))  # noqa: B010
+setattr(PArray, "__abs__", lambda self: _wrap(abs(_unwrap(self))))  # noqa: B010
+setattr(PArray, "__invert__", lambda self: _wrap(~_unwrap(self)))  # noqa: B010
+PArray.__divmod__ = lambda self, other: tuple(_wrap(r) for r in divmod(_unwrap(self), _unwrap(other)))  # type: ignore
 
 
 def _as_view(obj: Any, dtype: Any = None, copy: bool = False) -> _views.View:

@@ -150,6 +150,21 @@ class DeviceArray:
                 driver.memcpy_dtoh(address(out) + off, self.ptr + off, n)
         return np.ascontiguousarray(out)
 
+    def set(self, values: Any) -> None:
+        """Copy a host array of this shape into the device memory (as CuPy's `ndarray.set`)."""
+        from kernelkit.backends.cuda import driver
+
+        probe = np.lib.stride_tricks.as_strided(np.empty(1, self.dtype), self.shape, self.strides)
+        low, nbytes = span(probe)
+        raw = np.empty(nbytes + self.dtype.itemsize, np.uint8)
+        pad = -address(raw) % self.dtype.itemsize
+        tmp = np.ndarray(self.shape, self.dtype, buffer=raw, offset=pad - low, strides=self.strides)
+        np.copyto(tmp, np.asarray(values, dtype=self.dtype))
+        r = Region(tmp, tmp)
+        with _Current(self.device):
+            for off, n in r.runs():
+                driver.memcpy_htod(self.ptr + off, address(tmp) + off, n)
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         a = self.get()
         return a if dtype is None else a.astype(dtype)
