@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kernelkit.tasks import places as _places
+from kernelkit.tasks.errors import CopyError
 
 if TYPE_CHECKING:
     from kernelkit.tasks.devices import Device
@@ -72,10 +73,6 @@ _INVALID, _SHARED, _MODIFIED = Coherence.INVALID, Coherence.SHARED, Coherence.MO
 
 _homes: weakref.WeakSet = weakref.WeakSet()  # homes with a copy away from the host (written back at block ends)
 _homes_lock = threading.Lock()
-
-
-class CopyError(RuntimeError):
-    """A copy of PArray data between two places failed (the task that needed it fails with this error)."""
 
 
 class _Home:
