@@ -197,9 +197,13 @@ def _device_of(device: Any) -> Any:
     from kernelkit.tasks import devices as _devices
 
     manager = _devices._active[0]
-    if manager is None:
-        raise ValueError(f"{device!r} names no device outside a Parla context")
-    return manager.resolve(device) if hasattr(manager, "resolve") else device
+    r = manager.resolve(device) if manager is not None else None
+    if r is None:
+        from kernelkit.tasks.errors import PlacementError
+
+        where = "in this Parla context" if manager is not None else "outside a Parla context"
+        raise PlacementError(f"{device!r} names no device {where}: there is no copy of the PArray to give there")
+    return r
 
 
 def _buffer(h: _Home, p: PArray, g: int, device: Any) -> Any:
