@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--gpu", action="store_true", help="also GPU tasks (CuPy) and Dask + CuPy")
     p.add_argument("--gpus", type=int, default=None, help="logical GPUs for --gpu (default: the physical ones)")
+    p.add_argument(
+        "--logical-gpus",
+        type=int,
+        default=0,
+        help="also GPU placement on this many logical GPUs (backed by the host without a GPU: real copies of the "
+        "tiles between separate buffers, so this measures the data movement)",
+    )
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     n, b, w = args.n, args.b, args.workers
@@ -133,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if have_dask():
         runs["dask threads cpu"] = lambda: (dask_cholesky(a, b, w), 0.0)
+    if args.logical_gpus:
+        runs[f"kernelkit.tasks {args.logical_gpus} lgpus"] = lambda: example.factor(
+            a, b, example.gpu, w, args.logical_gpus
+        )
     if args.gpu:
         runs["kernelkit.tasks gpu"] = lambda: example.factor(a, b, example.gpu, w, args.gpus)
         try:
@@ -154,13 +165,29 @@ def main(argv: list[str] | None = None) -> int:
 
         return run
 
-    results = interleaved({name: keep(name, fn) for name, fn in runs.items()}, args.repeats)
+    from kernelkit.tasks import reset_stats, stats
+
+    copies: dict[str, list[int]] = {}
+
+    def counted(name, fn):
+        def run():
+            reset_stats()
+            fn()
+            s = stats()
+            copies[name] = [s["copies"], s["copy_bytes"]]
+
+        return run
+
+    results = interleaved({name: counted(name, keep(name, fn)) for name, fn in runs.items()}, args.repeats)
     for name, m in results.items():
         check(name, factors[name])
         m["gflops"] = flops / m["wall_s"] / 1e9
+        m["copies"], m["copy_bytes"] = copies.get(name, [0, 0])
         report["results"][name] = m
+        moved = f"  {m['copies']} copies, {m['copy_bytes'] / 1e6:.1f} MB" if m["copies"] else ""
         print(
             f"  {name:22s} {m['wall_s'] * 1e3:9.1f} ms  {m['gflops']:6.1f} GFLOP/s  (median {m['median_s'] * 1e3:.1f})"
+            + moved
         )
     r = report["results"]
     if "dask threads cpu" in r:

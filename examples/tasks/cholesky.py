@@ -4,10 +4,12 @@ The matrix is cut into nb x nb tiles held as PArrays; one task per tile operatio
 TRSM below it, SYRK and GEMM updates), with the dependencies of the right-looking algorithm. Each kernel has a
 CPU variant (SciPy/NumPy, one BLAS thread per task so tasks run in parallel) and a GPU variant (CuPy when a
 physical GPU and CuPy are there; kernelkit kernels with --kernels kernelkit; NumPy on logical GPUs backed by
-the host). The result is checked against numpy.linalg.cholesky.
+the host). Each tile moves to the place of the task that uses it (a copy per logical GPU, counted in
+`kernelkit.tasks.stats()`) and back to the host at the end. The result is checked against numpy.linalg.cholesky.
 
     python examples/tasks/cholesky.py -n 2000 -b 250                     # CPU tasks
     python examples/tasks/cholesky.py -n 2000 -b 250 --placement gpu --gpus 4   # 4 logical GPUs
+    KERNELKIT_TRACE=chol.json python examples/tasks/cholesky.py -n 1000 --placement gpu --gpus 4   # + a trace
     python examples/tasks/cholesky.py -n 1000 -b 250 --placement any --kernels kernelkit
 """
 
@@ -15,6 +17,7 @@ the host). The result is checked against numpy.linalg.cholesky.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -41,6 +44,7 @@ from kernelkit.tasks import (  # noqa: E402
     gpu,
     spawn,
     specialize,
+    stats,
 )
 
 # --- tile kernels: the default (host) implementation and the GPU variants; arguments are PArray tiles -------
@@ -98,14 +102,27 @@ def gemm_tile(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     scipy.linalg.blas.dgemm(-1.0, b.T, a.T, beta=1.0, c=c.T, trans_a=1, overwrite_c=1)
 
 
+@contextlib.contextmanager
+def _on_host(*tiles):
+    """The tiles' arrays for NumPy/SciPy: as they are on the host (and on logical GPUs backed by it); on a
+    physical GPU without CuPy, host copies, the first tile (the one written) uploaded back afterwards."""
+    arrays = [t.array for t in tiles]
+    hosts = [x if isinstance(x, np.ndarray) else x.get() for x in arrays]
+    yield hosts
+    if hosts[0] is not arrays[0]:
+        arrays[0].set(hosts[0])
+
+
 @specialize
 def potrf(a):
-    potrf_tile(a.array)
+    with _on_host(a) as (x,):
+        potrf_tile(x)
 
 
 @specialize
 def trsm(factor, panel):
-    trsm_tile(factor.array, panel.array)
+    with _on_host(panel, factor) as (p, f):
+        trsm_tile(f, p)
 
 
 @specialize
@@ -114,7 +131,8 @@ def gemm(c, a, b):
         n = c.shape[0]
         pk.parallel_for(pk.MDRangePolicy([0, 0], [n, n]), _gemm_update, n=a.shape[1], c=c.view, a=a.view, b=b.view)
     else:
-        gemm_tile(c.array, a.array, b.array)
+        with _on_host(c, a, b) as (x, y, z):
+            gemm_tile(x, y, z)
 
 
 @potrf.variant(gpu)
@@ -263,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         f"cholesky n={args.n} b={args.b} placement={args.placement} kernels={args.kernels}: {seconds:.3f} s, "
         f"relative error {err:.2e}"
     )
+    moved = stats()
+    print(f"copies between places: {moved['copies']} ({moved['copy_bytes']} bytes)")
     ok = err < 1e-10
     print("PASS" if ok else f"FAIL: relative error {err:.2e}")
     return 0 if ok else 1

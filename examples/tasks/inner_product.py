@@ -1,9 +1,10 @@
 """The inner product of the Parla slides ("Parla API example: PArrays"), verbatim inside a minimal program.
 
 Each logical GPU computes the partial sum of one block (`IND[i]` on `gpu(i)`, reading its slices of `a` and
-`b`), then a CPU task reduces the partial sums. Run it with logical GPUs:
+`b`: only those slices are copied to it), then a CPU task reduces the partial sums. Run it with logical GPUs:
 
     KERNELKIT_VIRTUAL_GPUS=4 python examples/tasks/inner_product.py
+    KERNELKIT_VIRTUAL_GPUS=4 KERNELKIT_TRACE=inner.json python examples/tasks/inner_product.py   # + a trace
     python examples/tasks/inner_product.py --gpus 4 -n 1000000
 """
 
@@ -15,7 +16,7 @@ import sys
 
 import numpy as np
 
-from kernelkit.tasks import Parla, TaskSpace, cpu, get_device_manager, gpu, parray, spawn
+from kernelkit.tasks import Parla, TaskSpace, cpu, get_device_manager, gpu, parray, spawn, stats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             out["value"] = float(np.sum(partial_sums))
             out["gpus"] = num_gpu
 
+    moved = stats()
+    print(f"copies between places: {moved['copies']} ({moved['copy_bytes']} bytes): {sorted(moved['copies_per_pair'])}")
     expected = float(x @ y)
     err = abs(out["value"] - expected) / abs(expected)
     print(

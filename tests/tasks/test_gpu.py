@@ -118,3 +118,62 @@ def test_cupy_uses_the_task_device_and_stream(parla):
             return float((b * 2).sum())
 
     assert t.result == 90.0
+
+
+@pk.workunit
+def _twice(i, x):
+    x[i] = 2.0 * x[i] + 1.0
+
+
+def test_parray_copies_on_a_physical_gpu_are_device_memory(parla):
+    from kernelkit.tasks import reset_stats, stats
+
+    reset_stats()
+    n = 1 << 12
+    a = np.arange(n, dtype=np.float64)
+    with parla(virtual_gpus=2):
+        A = parray.asarray(a)
+        T = TaskSpace("T")
+
+        @spawn(T[0], placement=gpu(1), inout=[A])
+        def write():
+            x = A.array
+            assert hasattr(x, "__cuda_array_interface__") and not isinstance(x, np.ndarray)
+            pk.parallel_for(n, _twice, x=A)  # the PArray: its copy on gpu(1), on the task's stream
+
+        @spawn(T[1], [T[0]], placement=gpu(0), input=[A[0 : n // 2]])
+        def half():
+            return float(np.asarray(A[0 : n // 2]).sum())  # a device-to-device copy of half the bytes, read back
+
+        @spawn(T[2], [T[1]], placement=cpu, input=[A])
+        def read():
+            return A.array.copy()
+
+    expected = 2.0 * np.arange(n) + 1.0
+    assert T[1].result == float(expected[: n // 2].sum())
+    assert np.array_equal(T[2].result, expected) and np.array_equal(a, expected)
+    pairs = {k: (v["copies"], v["bytes"]) for k, v in stats()["copies_per_pair"].items()}
+    assert pairs == {"cpu(0)->gpu(1)": (1, 8 * n), "gpu(1)->gpu(0)": (1, 4 * n), "gpu(1)->cpu(0)": (1, 8 * n)}
+
+
+def test_a_gpu_chain_of_parray_writes_needs_no_host_sync(parla):
+    n = 1 << 14
+    with parla(virtual_gpus=4):
+        A = parray.asarray(np.zeros(n))
+        T = TaskSpace("T")
+        for i in range(4):
+
+            @spawn(T[i], [T[i - 1]], placement=gpu(i), inout=[A])
+            def step():
+                pk.parallel_for(n, _add_one, x=A.view)  # a View over this logical GPU's copy
+
+        @spawn(T[4], [T[3]], placement=cpu, input=[A])
+        def read():
+            return float(A.array.sum())
+
+    assert T[4].result == 4.0 * n
+
+
+@pk.workunit
+def _add_one(i, x):
+    x[i] += 1.0

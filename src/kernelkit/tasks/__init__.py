@@ -49,6 +49,7 @@ from kernelkit.tasks.environments import (
     get_current_task,
 )
 from kernelkit.tasks.errors import (
+    CopyError,
     DuplicateTaskError,
     NoRuntimeError,
     PlacementError,
@@ -171,6 +172,7 @@ __all__ = [
     # errors
     "PlacementError",
     "TaskTypeError",
+    "CopyError",
     "DuplicateTaskError",
     "TaskCancelledError",
     "TaskDeadlockError",

@@ -34,5 +34,11 @@ class TaskDeadlockError(KernelRuntimeError):
     waiting: dict[str, list[str]]
 
 
+class CopyError(KernelRuntimeError):
+    """A copy of PArray data between two places failed; the task that needed it fails with this error (its
+    dependents are cancelled). The message names the array, the bytes and both places; `__cause__` is the
+    underlying error (a CUDA error, an allocation failure)."""
+
+
 class NoRuntimeError(KernelRuntimeError):
     """`spawn` (or another call that needs the runtime) was used outside a `with Parla():` block."""

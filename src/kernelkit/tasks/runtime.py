@@ -21,7 +21,9 @@ from typing import Any
 
 from kernelkit import config
 from kernelkit.errors import KernelRuntimeError
+from kernelkit.tasks import data as _data
 from kernelkit.tasks import devices as _devices
+from kernelkit.tasks import trace as _trace
 from kernelkit.tasks.data import AccessMode
 from kernelkit.tasks.environments import _locals
 from kernelkit.tasks.errors import NoRuntimeError, TaskTypeError
@@ -104,6 +106,7 @@ class Parla:
         _devices._active[0] = manager
         self._sched = Scheduler(manager, n, trace, host_scope)
         _current[0] = self._sched
+        _trace._active[0] = trace
         self._t0 = time.perf_counter()
         return self
 
@@ -114,7 +117,10 @@ class Parla:
             if exc_type is not None:
                 sched.abandon()
             deadlock = sched.shutdown()
+            if exc_type is None:
+                _data.flush()  # every PArray's host array current: the arrays it wraps are read after the block
         finally:
+            _trace._active[0] = None
             _current[0] = None
             _devices._active[0] = None
             _stats.wall_s += time.perf_counter() - self._t0

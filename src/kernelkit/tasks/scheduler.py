@@ -212,9 +212,10 @@ class Scheduler:
             _locals.task = task
             _locals.contexts.append(env)
             try:
+                # after the dependencies' GPU work (a stream wait on a GPU): the copies read what they wrote
+                _gpu.wait_for(self._dependency_events(task), envs)
                 if task.dataflow:
                     self._prefetch(task)
-                _gpu.wait_for(self._dependency_events(task), envs)
                 first = envs[0]
                 # a physical GPU: the task's stream; the host: OpenMP when the default space is a GPU, else as is
                 scope = first.space if first.device.physical is not None else self.host_scope

@@ -3,7 +3,8 @@
 
 The trace has one process per device (cpu(0), gpu(0), ...) with one track per worker thread: a slice per task
 run (name, args: the task's dependencies and the time from spawn to ready to start), instant events for spawn
-and ready, flow arrows from each dependency to its dependents, and slices for data prefetches. Open it at
+and ready, flow arrows from each dependency to its dependents, slices for data prefetches, and a slice per copy
+of PArray data on the destination place (`copy gpu(1)->cpu(0)`, with the bytes and the array). Open it at
 https://ui.perfetto.dev or chrome://tracing.
 """
 
@@ -39,6 +40,7 @@ class Stats:
         self.max_workers = 0
         self.per_device: dict[str, list[float]] = {}  # name -> [tasks, busy seconds]
         self.wall_s = 0.0
+        self.copies: dict[tuple[str, str], list[float]] = {}  # (src, dst) -> [copies, bytes, seconds]
 
     def as_dict(self) -> dict[str, Any]:
         ran = self.completed + self.failed
@@ -54,6 +56,13 @@ class Stats:
             "workers": self.max_workers,
             "runtime_wall_s": self.wall_s,
             "per_device": {k: {"tasks": int(v[0]), "busy_s": v[1]} for k, v in sorted(self.per_device.items())},
+            "copies": sum(int(v[0]) for v in self.copies.values()),
+            "copy_bytes": sum(int(v[1]) for v in self.copies.values()),
+            "copy_time_s": sum(v[2] for v in self.copies.values()),
+            "copies_per_pair": {
+                f"{a}->{b}": {"copies": int(v[0]), "bytes": int(v[1]), "time_s": v[2]}
+                for (a, b), v in sorted(self.copies.items())
+            },
         }
 
 
@@ -62,8 +71,32 @@ _stats = Stats()
 
 def stats() -> dict[str, Any]:
     """Counts and times of tasks: spawned, completed, failed, cancelled; summed and mean task time; mean time
-    from spawn to start; per device the tasks run and the busy time; workers; the time inside Parla contexts."""
+    from spawn to start; per device the tasks run and the busy time; workers; the time inside Parla contexts;
+    copies of PArray data (`copies`, `copy_bytes`, `copy_time_s`, and per "src->dst" pair `copies_per_pair`)."""
     return _stats.as_dict()
+
+
+_copy_lock = threading.Lock()
+_active: list[Trace | None] = [None]  # the trace of the running Parla context (set by the runtime)
+
+
+def record_copy(src: str, dst: str, nbytes: int, t0: float, t1: float, what: str) -> None:
+    """Count a copy of PArray data (and show it in the running context's trace, on the destination place)."""
+    with _copy_lock:
+        row = _stats.copies.get((src, dst))
+        if row is None:
+            row = _stats.copies[(src, dst)] = [0, 0, 0.0]
+        row[0] += 1
+        row[1] += nbytes
+        row[2] += t1 - t0
+    tr = _active[0]
+    if tr is not None and tr.enabled:
+        from kernelkit.tasks.environments import get_current_task
+
+        task = get_current_task()
+        worker = task.worker if task is not None else -1
+        args = {"bytes": nbytes, "array": what, "task": task.name if task is not None else None}
+        tr.slice(f"copy {src}->{dst}", "copy", t0, t1, dst, worker, args)
 
 
 def reset_stats() -> None:
