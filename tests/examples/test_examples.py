@@ -109,6 +109,27 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "team-policy-team-size-2": ("tutorial/team_policy.py", ["-N", "50", "-M", "33", "--team-size", "2"]),
 }
 
+# examples/openmp: PyOMP programs (kernelkit.openmp, no --space): arguments on compiled spaces, on Debug. They run
+# on the space named by KERNELKIT_SPACE (njit follows the default space; Debug runs them with one thread).
+OPENMP_CASES: dict[str, tuple[list[str], list[str]]] = {
+    "openmp/pi_loop.py": (["--steps", "1000000", "--threads", "2"], ["--steps", "2000"]),
+    "openmp/pi_spmd.py": (["--steps", "1000000", "--threads", "2"], ["--steps", "2000"]),
+    "openmp/pi_tasks.py": (["--steps", "3000000", "--threads", "2"], ["--steps", "600000"]),
+    "openmp/dgemm.py": (
+        ["--order", "96", "--iterations", "2", "--threads", "2"],
+        ["--order", "6", "--iterations", "1"],
+    ),
+    "openmp/target_dgemm.py": (
+        ["--space", "host", "--order", "48", "--iterations", "2"],
+        ["--space", "host", "--order", "5"],
+    ),
+}
+OPENMP_VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "pi-spmd-critical": ("openmp/pi_spmd.py", ["--steps", "1000000", "--threads", "2", "--critical"]),
+    "pi-spmd-one-thread": ("openmp/pi_spmd.py", ["--steps", "100000", "--threads", "1"]),
+    "pi-tasks-three-threads": ("openmp/pi_tasks.py", ["--steps", "2000000", "--threads", "3"]),
+}
+
 _CLI_NAMES = {
     "Debug": "debug",
     "Serial": "serial",
@@ -118,9 +139,11 @@ _CLI_NAMES = {
 }
 
 
-def run_example(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_example(script: str, *args: str, timeout: float = 300, space: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     env.pop("KERNELKIT_SPACE", None)
+    if space is not None:
+        env["KERNELKIT_SPACE"] = space
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         env=env,
@@ -157,6 +180,32 @@ def test_example_variant(variant, compiled_space):
     _assert_pass(proc, f"{variant} on {name}")
 
 
+@pytest.mark.parametrize("script", sorted(OPENMP_CASES))
+def test_openmp_example(script, space):
+    name = space.name
+    compiled, debug = OPENMP_CASES[script]
+    proc = run_example(script, *(debug if name == "Debug" else compiled), space=_CLI_NAMES[name])
+    _assert_pass(proc, f"{script} on {name}")
+
+
+@pytest.mark.parametrize("variant", sorted(OPENMP_VARIANTS))
+def test_openmp_example_variant(variant):
+    script, args = OPENMP_VARIANTS[variant]
+    proc = run_example(script, *args, space="openmp")
+    _assert_pass(proc, variant)
+    if "--threads" in args:  # the team really has the requested size (a region run sequentially would say 1)
+        assert f"{args[args.index('--threads') + 1]} threads" in proc.stdout, proc.stdout
+
+
+def test_openmp_examples_are_pyomp_programs():
+    # a PyOMP user's program with the import changed: nothing of kernelkit but kernelkit.openmp
+    for script in OPENMP_CASES:
+        src = (EXAMPLES / script).read_text()
+        imports = [line for line in src.splitlines() if line.startswith(("import ", "from "))]
+        assert [line for line in imports if "kernelkit" in line and "kernelkit.openmp" not in line] == [], script
+        assert any(line.startswith("from kernelkit.openmp import") for line in imports), script
+
+
 def test_every_example_is_tested():
     scripts = {
         str(p.relative_to(EXAMPLES))
@@ -166,7 +215,7 @@ def test_every_example_is_tested():
         and p.stem not in _MODULES
         and p.parent.name != "mpi"  # examples/mpi: run under mpiexec by tests/mpi
     }
-    assert scripts == set(CASES), "examples without a test case (or cases without a script)"
+    assert scripts == set(CASES) | set(OPENMP_CASES), "examples without a test case (or cases without a script)"
 
 
 _MODULES = {"system", "neighbor", "force", "integrator"}  # md/ modules: imported by minimd.py, not run
