@@ -96,4 +96,37 @@ def dgemm(A, B, C):
                     C[i, j] += A[i, k] * B[k, j]
 
 
+# ---- offload (gpu.py): device 0, the GPU (or the host when there is no GPU: device 0 is then the initial device).
+# `device(0)` is spelled out: PyOMP 0.6 crashes (SIGSEGV) on a `target data` region without a device clause on a
+# machine without a GPU, and takes only literals there (a variable fails an assertion in its compiler).
+
+
+@njit
+def target_dgemm(A, B, C):
+    # one product, A and B copied to the device and C back: what a single offloaded call costs
+    order = A.shape[0]
+    with openmp("target teams distribute parallel for collapse(2) map(to: A, B) map(from: C) private(k, s) device(0)"):  # noqa: E501
+        for i in range(order):
+            for j in range(order):
+                s = 0.0
+                for k in range(order):
+                    s += A[i, k] * B[k, j]
+                C[i, j] = s
+
+
+@njit
+def target_dgemm_iters(A, B, C, iterations):
+    # `iterations` products accumulated into C inside one target data region: the data crosses once
+    order = A.shape[0]
+    with openmp("target data map(to: A, B) map(tofrom: C) device(0)"):
+        for _it in range(iterations):
+            with openmp("target teams distribute parallel for collapse(2) private(k, s) device(0)"):
+                for i in range(order):
+                    for j in range(order):
+                        s = 0.0
+                        for k in range(order):
+                            s += A[i, k] * B[k, j]
+                        C[i, j] += s
+
+
 PROGRAMS = ("pi_loop", "pi_spmd", "pi_tasks", "dgemm")
