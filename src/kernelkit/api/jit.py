@@ -111,6 +111,10 @@ class JitFunction:
         self._stats = {"compiles": 0, "cache_hits": 0}
         functools.update_wrapper(self, fn)
 
+    def run_space(self) -> ExecutionSpace:
+        """The space this call runs on."""
+        return self.space or get_default_space()
+
     def stats(self) -> dict:
         return dict(self._stats, specializations=sum(len(v) for v in self._specs.values()))
 
@@ -137,7 +141,7 @@ class JitFunction:
 
     def __call__(self, *args, **kwargs):
         kw = self._bind(args, kwargs)
-        space = self.space or get_default_space()
+        space = self.run_space()
         backend = space._backend or space.backend
         if backend.interpreted:
             return self._interpret(backend, kw)

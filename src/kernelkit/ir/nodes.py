@@ -421,6 +421,9 @@ class ParallelFor(Stmt):
     simd: bool = False
     label: str = ""
     schedule: str = ""  # "" (static), or OpenMP's kind[,chunk]: static,1 dynamic guided ...
+    # PyOMP's directive clauses (loops/omp.py): num_threads, if, chunk (Exprs); worksharing (an `omp for` inside a
+    # parallel region), nowait, fork (always fork threads, however few the iterations)
+    omp: dict = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -461,7 +464,11 @@ class Region(Stmt):
 
 @dataclass(eq=False)
 class ThreadQuery(Expr):
-    what: str  # thread_num | num_threads | max_threads | wtime
+    """A call of the OpenMP runtime: `what` is the name after `omp_` (get_thread_num, set_num_threads, get_wtime,
+    in_parallel, get_level, ...; the older short names thread_num | num_threads | max_threads | wtime too)."""
+
+    what: str
+    args: list[Expr] = field(default_factory=list)
 
 
 @dataclass(eq=False)

@@ -61,12 +61,22 @@ def expr(e: N.Expr) -> str:
         fill = f", fill={expr(e.fill)}" if e.fill is not None else ""
         return f"alloc({', '.join(expr(x) for x in e.shape)}{fill}):{t}"
     if isinstance(e, N.ThreadQuery):
-        return f"omp_{e.what}()"
+        return f"omp_{e.what}({', '.join(expr(a) for a in e.args)})"
     if isinstance(e, N.Atomic):
         idx = ", ".join(expr(i) for i in e.index)
         args = ", ".join(expr(a) for a in e.args)
         return f"atomic_{'fetch_' if e.fetch else ''}{e.op}({expr(e.view)}[{idx}], {args}):{t}"
     raise TypeError(f"no printer for {type(e).__name__}")
+
+
+def _clause(k: str, v) -> str:
+    if v is True or v is None:
+        return k
+    if isinstance(v, N.Expr):
+        return f"{k}({expr(v)})"
+    if isinstance(v, (list, tuple)):
+        return f"{k}({', '.join(str(x) for x in v)})"
+    return f"{k}({v})"
 
 
 def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
@@ -99,6 +109,7 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
                 )
                 if names
             )
+            extra += "".join(f" {_clause(k, v)}" for k, v in sorted(s.omp.items()))
             out.append(
                 f"{pad}parallel{' simd' if s.simd else ''} for {', '.join(v.name for v in s.vars)} in {bounds}"
                 f"{extra}:{at}"
@@ -115,7 +126,7 @@ def stmts(body: list[N.Stmt], indent: int = 1) -> list[str]:
         elif isinstance(s, N.Free):
             out.append(f"{pad}free {s.var.name}{at}")
         elif isinstance(s, N.Region):
-            clauses = " ".join(f"{k}({v})" if v not in (None, True) else k for k, v in s.clauses.items())
+            clauses = " ".join(_clause(k, v) for k, v in s.clauses.items())
             out.append(f"{pad}omp {s.kind}{' ' + clauses if clauses else ''}:{at}")
             out += stmts(s.body, indent + 1)
         elif isinstance(s, N.For):

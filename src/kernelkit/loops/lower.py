@@ -36,6 +36,7 @@ from kernelkit.loops.builtins import (
     reduction_kind,
     simd_range,
 )
+from kernelkit.loops.omp import OpenmpLowering
 from kernelkit.loops.tensor import Tensors
 
 INTERNAL: dict[str, object] = {
@@ -56,12 +57,14 @@ class Options:
     parallel: bool = True  # False: every parallel loop runs sequentially (a reference build)
     fast_math: bool | None = None  # contraction and fast math (docs/numerics.md); None: KERNELKIT_FAST_MATH
     extra: dict = field(default_factory=dict)
+    devices: int = 0  # GPUs target constructs may run on (PyOMP's njit): omp_get_num_devices() in compiled code
+    gpu: bool = False  # target constructs run on the GPU (the program runs on pk.Cuda)
 
     def key(self) -> tuple:
-        return (self.auto_simd, self.parallel, self.fast_math)
+        return (self.auto_simd, self.parallel, self.fast_math, self.devices, self.gpu)
 
 
-class ProgramLowerer(FunctionLowerer):
+class ProgramLowerer(OpenmpLowering, FunctionLowerer):
     def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], options: Options, prags: dict):
         super().__init__(fn, src, ctx, params, in_function=False)
         self.options = options
@@ -73,6 +76,9 @@ class ProgramLowerer(FunctionLowerer):
         self.tuple_result = False
         self.allocs: list[str] = []
         self.declared: dict[str, int] = {}
+        self.omp_strings: dict[str, str | None] = {}
+        self.omp_stack: list = []
+        self.omp_gpu: list[bool] = []
 
     # ------------------------------------------------------------------------------------------ queries (tensor.py)
 
@@ -143,6 +149,8 @@ class ProgramLowerer(FunctionLowerer):
     def captured(self, value, guard: Guard, name: str, node: ast.AST):
         if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
             return CT(value)
+        if getattr(value, "_kk_openmp", False) or getattr(value, "_kk_omp", None):
+            return CT(value)  # PyOMP's openmp(...) and omp_* functions (kernelkit.openmp)
         if callable(value) and (alloc_kind(value) or math_name(value) or reduction_kind(value, 1) or is_prange(value)):
             self.ctx.guard(guard)
             return CT(value)
@@ -171,8 +179,12 @@ class ProgramLowerer(FunctionLowerer):
             prag = self.pragma_of(s)
             if prag is not None and prag.kind in ("parallel", "sequential") and not isinstance(s, ast.For):
                 raise self.err(s, f"`#pragma {prag.text}` must come right before a for loop", KernelSyntaxError)
+            if self.omp_string_assign(s):
+                continue
             rewritten = (
-                None if isinstance(s, (ast.For, ast.While, ast.FunctionDef)) else self.tensors.statement(s, prag)
+                None
+                if isinstance(s, (ast.For, ast.While, ast.FunctionDef, ast.With))
+                else self.tensors.statement(s, prag)
             )
             if rewritten is not None:
                 out.extend(self.body(rewritten))
@@ -290,6 +302,9 @@ class ProgramLowerer(FunctionLowerer):
     def visit_Call(self, node: ast.Call, statement: bool = False):
         fn = self.static_value(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
         if fn is not None:
+            what = getattr(fn, "_kk_omp", None)
+            if isinstance(what, str):
+                return self.omp_call(what, node, statement)
             kind = alloc_kind(fn)
             entry = registry.lookup(fn) if kind is None else None
             if entry is not None and entry.kind == "alloc":
@@ -503,10 +518,16 @@ class ProgramLowerer(FunctionLowerer):
                 out = N.SimdFor(loop.loc, loop.var, loop.start, loop.stop, loop.step, loop.body, red, priv)
         return before + [out] + after
 
-    def parallel_loop(self, node: ast.For, prag, simd: bool) -> N.ParallelFor:
+    def parallel_loop(self, node: ast.For, prag, simd: bool, collapse: int = 0) -> N.ParallelFor:
         loops = [node]
+        while len(loops) < collapse:  # PyOMP's collapse(n): the n outer loops of a perfect nest
+            inner = loops[-1].body[0] if len(loops[-1].body) == 1 else None
+            if not isinstance(inner, ast.For) or self.loop_kind(inner.iter) not in ("range", "prange") or inner.orelse:
+                raise self.err(node, f"collapse({collapse}) needs {collapse} perfectly nested range loops")
+            loops.append(inner)
         while (
-            len(loops[-1].body) == 1
+            not collapse
+            and len(loops[-1].body) == 1
             and isinstance(loops[-1].body[0], ast.For)
             and self.is_parallel(loops[-1].body[0])
             and not loops[-1].body[0].orelse

@@ -42,7 +42,18 @@ class ProgramPyRenderer(PyRenderer):
         return f"_np.full(({shape},), {self.expr(e.fill)}, {dt})"
 
     def e_ThreadQuery(self, e: N.ThreadQuery) -> str:
-        return {"thread_num": "0", "num_threads": "1", "max_threads": "1", "wtime": "_time.perf_counter()"}[e.what]
+        """One thread's answers (the program runs sequentially); setters change nothing."""
+        if e.what in ("wtime", "get_wtime"):
+            return "_time.perf_counter()"
+        if e.what == "get_wtick":
+            return "1e-9"
+        if e.what in ("get_ancestor_thread_num", "get_team_size"):
+            a = self.expr(e.args[0])
+            return f"({'0' if e.what == 'get_ancestor_thread_num' else '1'} if {a} == 0 else -1)"
+        answers = {"get_num_threads": "1", "num_threads": "1", "max_threads": "1", "get_max_threads": "1"}
+        answers.update(get_num_procs="1", get_thread_limit="2147483647", get_max_active_levels="1", get_num_teams="1")
+        answers.update(get_supported_active_levels="1")
+        return answers.get(e.what, "0")
 
     def stmt(self, s: N.Stmt, ind: str) -> None:
         loc = s.loc
@@ -60,6 +71,8 @@ class ProgramPyRenderer(PyRenderer):
         elif isinstance(s, N.Region):
             self.emit(f"{ind}if True:  # omp {s.kind}: one thread", loc)
             self.stmts(s.body, ind + "    ")
+            if not s.body:
+                self.emit(f"{ind}    pass", loc)
         else:
             super().stmt(s, ind)  # SimdFor is a For: a sequential loop
 

@@ -16,7 +16,7 @@ from kernelkit.ir import printer
 from kernelkit.ir import types as T
 
 RET = "kk_ret"  # the hidden parameter: the address of the result slots
-RED = {"+": "+", "*": "*", "min": "min", "max": "max"}
+RED = {"+": "+", "*": "*", "min": "min", "max": "max", "&": "&", "|": "|", "^": "^", "&&": "&&", "||": "||"}
 
 
 class ProgramRenderer(CppRenderer):
@@ -56,12 +56,12 @@ class ProgramRenderer(CppRenderer):
         return f"kk::alloc_view<{t.dtype.ctype}, {t.rank}>({{{shape}}}, {fill}, {value})"
 
     def e_ThreadQuery(self, e: N.ThreadQuery) -> str:
-        return {
-            "thread_num": "((int64_t)omp_get_thread_num())",
-            "num_threads": "((int64_t)omp_get_num_threads())",
-            "max_threads": "((int64_t)kk::host::max_threads())",
-            "wtime": "kk::host::wtime()",
-        }[e.what]
+        short = {"thread_num": "get_thread_num", "num_threads": "get_num_threads", "max_threads": "get_max_threads"}
+        what = {"wtime": "get_wtime"}.get(e.what, short.get(e.what, e.what))
+        args = ", ".join(f"(int)({self.expr(a)})" for a in e.args)
+        if what in ("get_wtime", "get_wtick"):
+            return f"kk::omp::{what}({args})"
+        return f"((int64_t)kk::omp::{what}({args}))"
 
     # -------------------------------------------------------------------------------------- statements
 
@@ -109,7 +109,7 @@ class ProgramRenderer(CppRenderer):
 
     def clauses(self, reductions, firstprivate, lastprivate) -> str:
         out = ""
-        for op in ("+", "*", "min", "max"):
+        for op in RED:
             names = [ident(v) for v, o in reductions if o == op]
             if names:
                 out += f" reduction({RED[op]} : {', '.join(names)})"
@@ -133,13 +133,23 @@ class ProgramRenderer(CppRenderer):
         private = [v for v in s.private if not isinstance(self._type(v), T.ViewType)]
         simd_inner = dims > 1 and s.simd
         outer = dims - 1 if simd_inner else dims
-        head = "omp parallel for" + (" simd" if s.simd and dims == 1 else "")
+        omp = s.omp
+        head = ("omp for" if omp.get("worksharing") else "omp parallel for") + (" simd" if s.simd and dims == 1 else "")
         if outer > 1:
             head += f" collapse({outer})"
-        head += f" schedule({s.schedule or 'static'})" + self.clauses(s.reductions, private, private)
+        sched = s.schedule or "static"
+        if "chunk" in omp:
+            sched += f", (int)({self.expr(omp['chunk'])})"
+        head += f" schedule({sched})" + self.clauses(s.reductions, private, private)
+        if "num_threads" in omp:
+            head += f" num_threads((int)({self.expr(omp['num_threads'])}))"
+        if "if" in omp:
+            head += f" if({self.expr(omp['if'])})"
+        if omp.get("nowait"):
+            head += " nowait"
         saved = self.shared
         self.shared = set(s.shared)
-        if any(isinstance(x, (N.For, N.While)) for x in N.walk_stmts(s.body)):
+        if omp.get("fork") or any(isinstance(x, (N.For, N.While)) for x in N.walk_stmts(s.body)):
             out.append(self.nest(s, n, i2, head, outer, simd_inner))
         else:
             # simple iterations: below PAR_MIN of them the loop runs on this thread (forking costs microseconds)
@@ -205,8 +215,16 @@ class ProgramRenderer(CppRenderer):
         for k, v in s.clauses.items():
             if k == "num_threads":
                 head += f" num_threads((int)({self.expr(v)}))"
+            elif k == "if":
+                head += f" if({self.expr(v)})"
             elif k == "name" and s.kind == "critical":
                 head += f"(kk_{ident(str(v))})"
+            elif k in ("private", "firstprivate", "shared"):
+                names = [ident(n) for n in v if self._type(n) is not None]  # a copy never assigned is not declared
+                if names:
+                    head += f" {k}({', '.join(names)})"
+            elif k == "nowait":
+                head += " nowait"
             else:
                 raise TypeError(f"no C++ for the clause {k!r} of `omp {s.kind}`")
         if s.kind in ("barrier", "taskwait"):

@@ -43,6 +43,51 @@ inline double wtime() {
 }
 }  // namespace host
 
+/* PyOMP's omp_* runtime calls (kernelkit.openmp): the OpenMP runtime's answers, or one thread's without OpenMP
+ * (pk.Serial). Setters answer 0, so every call is an expression. */
+namespace omp {
+#ifdef _OPENMP
+#define KK_OMP_GET(name, fallback) inline int name() { return omp_##name(); }
+#define KK_OMP_SET(name) inline int name(int v) { omp_##name(v); return 0; }
+#else
+#define KK_OMP_GET(name, fallback) inline int name() { return fallback; }
+#define KK_OMP_SET(name) inline int name(int) { return 0; }
+#endif
+KK_OMP_GET(get_thread_num, 0)
+KK_OMP_GET(get_num_threads, 1)
+KK_OMP_GET(get_max_threads, 1)
+KK_OMP_GET(get_num_procs, 1)
+KK_OMP_GET(in_parallel, 0)
+KK_OMP_GET(get_thread_limit, 2147483647)
+KK_OMP_GET(get_dynamic, 0)
+KK_OMP_GET(get_max_active_levels, 1)
+KK_OMP_GET(get_supported_active_levels, 1)
+KK_OMP_GET(get_level, 0)
+KK_OMP_GET(get_active_level, 0)
+KK_OMP_GET(in_final, 0)
+KK_OMP_GET(get_team_num, 0)
+KK_OMP_GET(get_num_teams, 1)
+KK_OMP_SET(set_num_threads)
+KK_OMP_SET(set_dynamic)
+KK_OMP_SET(set_max_active_levels)
+#undef KK_OMP_GET
+#undef KK_OMP_SET
+#ifdef _OPENMP
+inline int get_nested() { return omp_get_max_active_levels() > 1; }
+inline int set_nested(int v) { omp_set_max_active_levels(v ? 255 : 1); return 0; }
+inline int get_ancestor_thread_num(int level) { return omp_get_ancestor_thread_num(level); }
+inline int get_team_size(int level) { return omp_get_team_size(level); }
+inline double get_wtick() { return omp_get_wtick(); }
+#else
+inline int get_nested() { return 0; }
+inline int set_nested(int) { return 0; }
+inline int get_ancestor_thread_num(int level) { return level == 0 ? 0 : -1; }
+inline int get_team_size(int level) { return level == 0 ? 1 : -1; }
+inline double get_wtick() { return 1e-9; }
+#endif
+inline double get_wtime() { return host::wtime(); }
+}  // namespace omp
+
 /* parallel loops of simple bodies with fewer iterations run on one thread */
 #ifndef KK_PAR_MIN
 #define KK_PAR_MIN 4096
