@@ -106,6 +106,14 @@ def run_worker(python: str, contender: str, a: argparse.Namespace, env: dict[str
     return rec
 
 
+def wait_quiet(limit: float, wait_s: float) -> float:
+    """Sleep until the 1-minute load average is at most `limit` or `wait_s` passed; the seconds waited."""
+    t0 = time.monotonic()
+    while os.getloadavg()[0] > limit and time.monotonic() - t0 < wait_s:
+        time.sleep(5.0)
+    return time.monotonic() - t0
+
+
 def summarize(rounds: dict[str, list[dict]], c_compile_s: float) -> dict[str, dict[str, Any]]:
     """contender -> program -> best, median, samples, cold and warm first-call overheads, validity."""
     out: dict[str, dict[str, Any]] = {}
@@ -286,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pyomp-python", default=None, help="an interpreter with `pip install pyomp`")
     ap.add_argument("--spin", action="store_true", help="keep OpenMP's default wait policy (spinning threads)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per worker process")
+    ap.add_argument(
+        "--quiet-load",
+        type=float,
+        default=None,
+        help="before starting, wait (up to --quiet-wait s) until the 1-minute load average is at most this",
+    )
+    ap.add_argument("--quiet-wait", type=float, default=300.0)
     ap.add_argument("--json", default=None)
     ap.add_argument("--markdown", default=None)
     a = ap.parse_args(argv)
@@ -314,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("KERNELKIT_SPACE", None)
         if not a.spin:
             env["OMP_WAIT_POLICY"] = "passive"
+        waited = wait_quiet(a.quiet_load, a.quiet_wait) if a.quiet_load is not None else 0.0
+        if a.quiet_load is not None and os.getloadavg()[0] > a.quiet_load:
+            notes.append(f"the load average stayed above {a.quiet_load} for {waited:.0f} s: started anyway")
         load_before = os.getloadavg()
         rounds: dict[str, list[dict]] = {x: [] for x in contenders}
         for r in range(a.rounds):
@@ -321,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             for x in order:
                 python = pyomp_python if x == "pyomp" else sys.executable
                 assert python is not None
+                load = os.getloadavg()[0]
                 rec = run_worker(python, x, a, env, c.get("lib") if x == "c" else None)
+                rec["load_before"] = load
                 rounds[x].append(rec)
                 state = "failed" if "failed" in rec else f"{rec.get('process_s', 0):.1f} s"
                 print(f"round {r + 1}/{a.rounds} {x}: {state}", file=sys.stderr, flush=True)
