@@ -67,6 +67,7 @@ class _Decoder:
     def __init__(self, program: N.Program):
         self.items = list(zip(program.results, program.result_params, strict=True))
         self.tuple_result = program.tuple_result
+        self.tree = program.result_tree
         self.none = not program.results
         self.arrays = any(isinstance(t, T.ViewType) and p is None for t, p in self.items)
 
@@ -279,6 +280,8 @@ class JitFunction:
         out = _wrap_like(out, kw) if any(isinstance(v, np.ndarray) for v in out) else out
         if not program.results:
             return None
+        if program.result_tree is not None:
+            return _nest(program.result_tree, out)
         return tuple(out) if program.tuple_result else out[0]
 
     # -------------------------------------------------------------------------------------- results
@@ -317,7 +320,14 @@ class JitFunction:
                     out.append(np.asarray(_Owned(ptr, shape, t.dtype.np_dtype.str)))
         if dec.arrays:
             out = _wrap_like(out, kw)
+        if dec.tree is not None:
+            return _nest(dec.tree, out)
         return tuple(out) if dec.tuple_result else out[0]
+
+
+def _nest(tree, flat: list):
+    """The nested tuple a function returned (`return (a, b), c`), from its flat results."""
+    return tuple(_nest(t, flat) for t in tree) if isinstance(tree, tuple) else flat[tree]
 
 
 def _number(x) -> bool:

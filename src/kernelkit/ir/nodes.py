@@ -487,6 +487,7 @@ class Program:
     results: list[T.Type] = field(default_factory=list)
     result_params: list[str | None] = field(default_factory=list)
     tuple_result: bool = False
+    result_tree: tuple | None = None  # a nested tuple returned (`return (a, b), c`): its shape, leaves the indices
     writes: set[str] = field(default_factory=set)
     structs: list = field(default_factory=list)
     allocs: list[str] = field(default_factory=list)  # locals holding program-allocated arrays

@@ -267,6 +267,14 @@ def rmw(s: N.Store) -> tuple[str, N.Expr] | None:
     return None
 
 
+def _per_thread(index: list[N.Expr]) -> bool:
+    """An index that is the thread's number (`a[omp_get_thread_num()] = ...`): threads write different elements,
+    and the iterations one thread runs run in order."""
+    return any(
+        isinstance(_strip(i), N.ThreadQuery) and _strip(i).what in ("get_thread_num", "thread_num") for i in index
+    )
+
+
 def check_stores(body: list[N.Stmt], loop_vars: list[str], what: str) -> list[N.Stmt]:
     """The body with racy read-modify-write stores made atomic; raises for any other store it cannot prove
     race-free."""
@@ -277,7 +285,11 @@ def check_stores(body: list[N.Stmt], loop_vars: list[str], what: str) -> list[N.
     def fix(stmts: list[N.Stmt]) -> list[N.Stmt]:
         out: list[N.Stmt] = []
         for s in stmts:
-            if isinstance(s, N.Store) and not distinct(s.index, loop_vars, varying, written, bounded):
+            if (
+                isinstance(s, N.Store)
+                and not _per_thread(s.index)
+                and not distinct(s.index, loop_vars, varying, written, bounded)
+            ):
                 r = rmw(s)
                 if r is None or not isinstance(s.view.type, T.ViewType):
                     name = s.view.name if isinstance(s.view, N.Var) else printer.expr(s.view)

@@ -74,6 +74,7 @@ class ProgramLowerer(OpenmpLowering, FunctionLowerer):
         self.results: list[T.Type] | None = None
         self.result_params: list[str | None] = []
         self.tuple_result = False
+        self.result_tree: tuple | None = None
         self.allocs: list[str] = []
         self.declared: dict[str, int] = {}
         self.omp_strings: dict[str, str | None] = {}
@@ -263,6 +264,18 @@ class ProgramLowerer(OpenmpLowering, FunctionLowerer):
             raise self.err(node, "`return` inside a parallel loop", KernelSyntaxError)
         loc = self.loc(node)
         values = (node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]) if node.value else []
+        tree = None
+        if any(isinstance(v, ast.Tuple) for v in values):  # `return (a, b), c`: flat results and their shape
+            flat: list[ast.expr] = []
+
+            def shape(e):
+                if isinstance(e, ast.Tuple):
+                    return tuple(shape(x) for x in e.elts)
+                flat.append(e)
+                return len(flat) - 1
+
+            tree = shape(node.value)
+            values = flat
         out: list[N.Stmt] = []
         types: list[T.Type] = []
         params: list[str | None] = []
@@ -284,6 +297,10 @@ class ProgramLowerer(OpenmpLowering, FunctionLowerer):
             types.append(e.type)
             out.append(N.Result(self.loc(v), len(out), e))
         is_tuple = isinstance(node.value, ast.Tuple)
+        if tree is not None and self.result_tree not in (None, tree):
+            raise self.err(node, "every `return` of a compiled function must return values of the same types")
+        if tree is not None:
+            self.result_tree = tree
         if self.results is None:
             self.results, self.result_params, self.tuple_result = types, params, is_tuple
         else:
@@ -609,6 +626,7 @@ def lower_program(fn, arg_types: dict[str, T.Type], options: Options | None = No
         results=lw.results or [],
         result_params=lw.result_params,
         tuple_result=lw.tuple_result,
+        result_tree=lw.result_tree,
         writes={n for n in lw.writes if isinstance(arg_types.get(n), T.ViewType)},
         structs=list(ctx.structs),
         allocs=list(lw.allocs),
