@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 
 from kernelkit.errors import KernelSyntaxError
+from kernelkit.frontend.base import Guard
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 from kernelkit.loops import directives as D
@@ -86,11 +87,32 @@ class OpenmpLowering:
                     )
                 return text
             if not self.is_local(arg.id):
-                v = self.static_value(arg)
+                v = self._captured_str(arg.id)
                 if isinstance(v, str):
                     return v
             raise self.err(node, f"Non-string OpenMP specification at line {line}", D.NonStringOpenmpSpecification)
         raise self.err(node, f"Non-constant OpenMP specification at line {line}", D.NonconstantOpenmpSpecification)
+
+    def _captured_str(self, name: str):
+        """The string a closure variable or global names (a directive built outside: f"target device({d})"),
+        guarded like every captured value: rebinding it recompiles."""
+        fn = self.fn
+        code = fn.__code__
+        if name in code.co_freevars and fn.__closure__:
+            cell = fn.__closure__[code.co_freevars.index(name)]
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                return None
+            if isinstance(value, str):
+                self.ctx.guard(Guard(cell, None, value))
+            return value
+        if name in fn.__globals__:
+            value = fn.__globals__[name]
+            if isinstance(value, str):
+                self.ctx.guard(Guard(fn.__globals__, name, value))
+            return value
+        return None
 
     def omp_string_assign(self, node: ast.stmt) -> bool:
         """`ovar = "parallel for"` (a directive named by a local): remembered, not lowered. A string local
@@ -114,10 +136,43 @@ class OpenmpLowering:
             out: list[N.Stmt] = [] if k == "taskyield" else [N.Region(loc, k, {}, [])]
             return out + self.body(node.body)  # `with openmp("taskwait"): r = ...` runs the block after it
         gpu = None
+        before: list[N.Stmt] = []
+        scoped = False
         if d.target:
             gpu = self._target_is_gpu(d, node)
             self.omp_gpu.append(gpu)
+            if k not in ("target data", "target enter data", "target exit data", "target update"):
+                scope, before = self._target_scope(d, node)
+                self.renames.append(scope)
+                scoped = True
         try:
+            return before + self._construct(d, node, gpu)
+        finally:
+            if scoped:
+                self.renames.pop()
+            if gpu is not None:
+                self.omp_gpu.pop()
+
+    def _target_scope(self, d: D.Directive, node: ast.With) -> tuple[dict[str, str], list[N.Stmt]]:
+        """A target region's scalars are firstprivate unless mapped `from`/`tofrom` (OpenMP's implicit rule):
+        assignments inside it do not reach the host's variable."""
+        mapped = {n for kind, n in d.maps if kind in ("from", "tofrom")} | set(d.shared)
+        mapped |= {n for n, _ in d.reductions}
+        loc = self.loc(node)
+        scope: dict[str, str] = {}
+        before: list[N.Stmt] = []
+        for n in _assigned_names(node.body):
+            t = self._type_of(n)
+            if n in mapped or not isinstance(t, T.ScalarType) or n in self.omp_strings:
+                continue
+            scope[n] = self._fresh(n)
+            self.locals[scope[n]] = t
+            before.append(N.Assign(loc, N.Var(t, loc, scope[n]), N.Var(t, loc, self.rn(n))))
+        return scope, before
+
+    def _construct(self, d: D.Directive, node: ast.With, gpu) -> list[N.Stmt]:
+        k = d.kind
+        if True:
             if d.loop:
                 if gpu is not None and len(self.omp_gpu) == 1 and gpu and self.omp_in_region():
                     raise self.err(node, "a GPU target construct inside a parallel region", KernelSyntaxError)
@@ -137,9 +192,6 @@ class OpenmpLowering:
                 return self.omp_region(d, node, "parallel")
             if k in ("single", "master", "masked", "critical", "task"):
                 return self.omp_region(d, node, "master" if k == "masked" else k)
-        finally:
-            if gpu is not None:
-                self.omp_gpu.pop()
         raise self.err(node, f"the OpenMP directive {k!r} is not supported here", KernelSyntaxError)
 
     def omp_in_region(self) -> bool:
@@ -309,7 +361,9 @@ class OpenmpLowering:
         if loop.orelse:
             raise self.err(loop, "`for ... else` is not supported", KernelSyntaxError)
         loc = self.loc(node)
-        worksharing = d.kind in ("for", "for simd", "loop")
+        # `for` / `loop` share the iterations among the enclosing region's threads; outside a region they make
+        # their own team (an orphaned `for` has a team of one: the same results)
+        worksharing = d.kind in ("for", "for simd", "loop") and self.omp_in_region()
         loop_vars = set()
         inner: ast.stmt = loop
         for _ in range(d.collapse):
@@ -376,6 +430,9 @@ class OpenmpLowering:
             self.omp_stack.pop()
             self.renames.pop()
         pf.omp = omp
+        if worksharing:  # a region's private variable is already each thread's own: no copy in or out
+            mine = {v for kind, scope in self.omp_stack if kind == "parallel" for v in scope.values()}
+            pf.private = [n for n in pf.private if n not in mine]
         return before + [pf]
 
     def _peek_kind(self, s: ast.With) -> str:
