@@ -87,6 +87,26 @@ def pi_tasks(num_steps):
 
 
 @njit
+def pi_tasks_flat(num_steps):
+    # not the tutorial's: the task pattern without recursion, one task per MIN_BLK block spawned by `single`
+    step = 1.0 / num_steps
+    nblk = (num_steps + MIN_BLK - 1) // MIN_BLK
+    partial = np.zeros(nblk)
+    with openmp("parallel shared(partial)"):
+        with openmp("single"):
+            for b in range(nblk):
+                with openmp("task firstprivate(b) private(i, x, s, lo, hi)"):
+                    lo = b * MIN_BLK
+                    hi = min(lo + MIN_BLK, num_steps)
+                    s = 0.0
+                    for i in range(lo, hi):
+                        x = (i + 0.5) * step
+                        s += 4.0 / (1.0 + x * x)
+                    partial[b] = s
+    return step * np.sum(partial)
+
+
+@njit
 def dgemm(A, B, C):
     order = A.shape[0]
     with openmp("parallel for private(j, k)"):
@@ -129,4 +149,4 @@ def target_dgemm_iters(A, B, C, iterations):
                         C[i, j] += s
 
 
-PROGRAMS = ("pi_loop", "pi_spmd", "pi_tasks", "dgemm")
+PROGRAMS = ("pi_loop", "pi_spmd", "pi_tasks", "pi_tasks_flat", "dgemm")

@@ -35,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmarks/: kkbench.hooks, the C references' compiler
 
-PROGRAMS = ("pi_loop", "pi_spmd", "pi_tasks", "dgemm")
+PROGRAMS = ("pi_loop", "pi_spmd", "pi_tasks", "pi_tasks_flat", "dgemm")
 CONTENDERS = ("kernelkit", "c", "pyomp")
 TARGET_C = 0.90
 TARGET_PYOMP = 1.0
@@ -265,14 +265,14 @@ def markdown(report: dict[str, Any]) -> str:
 def print_table(report: dict[str, Any]) -> None:
     s, r = report["summary"], report["ratios"]
     print(
-        f"{'program':10} {'C ms':>9} {'kk ms':>9} {'PyOMP ms':>9} {'kk/C':>7} {'kk/PyOMP':>9}"
+        f"{'program':13} {'C ms':>9} {'kk ms':>9} {'PyOMP ms':>9} {'kk/C':>7} {'kk/PyOMP':>9}"
         f" {'kk cold':>8} {'kk warm':>8}"
     )
     for name in PROGRAMS:
         c, kk, py = (s.get(x, {}).get(name) for x in ("c", "kernelkit", "pyomp"))
         vc, vp = r[name]["vs_c"], r[name]["vs_pyomp"]
         print(
-            f"{name:10} {_ms(c):>9} {_ms(kk):>9} {_ms(py):>9} {'—' if vc is None else f'{vc:.2f}':>7} "
+            f"{name:13} {_ms(c):>9} {_ms(kk):>9} {_ms(py):>9} {'—' if vc is None else f'{vc:.2f}':>7} "
             f"{'—' if vp is None else f'{vp:.2f}':>9} {_s((kk or {}).get('cold_s')):>8} "
             f"{_s((kk or {}).get('warm_s')):>8}"
         )

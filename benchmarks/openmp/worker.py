@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contender", required=True, choices=["kernelkit", "pyomp", "c"])
-    ap.add_argument("--programs", default="pi_loop,pi_spmd,pi_tasks,dgemm")
+    ap.add_argument("--programs", default="pi_loop,pi_spmd,pi_tasks,pi_tasks_flat,dgemm")
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=100_000_000)
@@ -43,7 +43,7 @@ class _C:
 
         lib = ctypes.CDLL(lib_path)
         i64, f64, p = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
-        for name in ("pi_loop", "pi_spmd", "pi_tasks"):
+        for name in ("pi_loop", "pi_spmd", "pi_tasks", "pi_tasks_flat"):
             fn = getattr(lib, "omp_ref_" + name)
             fn.argtypes, fn.restype = [i64], f64
         lib.omp_ref_dgemm.argtypes, lib.omp_ref_dgemm.restype = [p, p, p, i64], None

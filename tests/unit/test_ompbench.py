@@ -44,7 +44,7 @@ def test_run_compares_kernelkit_with_c_and_writes_reports(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(out_json.read_text())
     for contender in ("kernelkit", "c"):
-        for program in ("pi_loop", "pi_spmd", "pi_tasks", "dgemm"):
+        for program in ("pi_loop", "pi_spmd", "pi_tasks", "pi_tasks_flat", "dgemm"):
             row = report["summary"][contender][program]
             assert row["valid"] and row["best_s"] > 0, (contender, program, row)
             assert len(row["samples"]) == 2  # two rounds, one call each

@@ -7,6 +7,7 @@
  * with the tutorial's leaf size, and DGEMM in ikj order with `parallel for` over rows. */
 #include <omp.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define MAX_THREADS 64
 #define MIN_BLK (1024 * 256)
@@ -75,6 +76,35 @@ double omp_ref_pi_tasks(int64_t num_steps) {
 #pragma omp single
         sum = pi_comp(0, num_steps, step);
     }
+    return step * sum;
+}
+
+/* Not the tutorial's: the task pattern without recursion, one task per MIN_BLK block spawned by `single`. */
+double omp_ref_pi_tasks_flat(int64_t num_steps) {
+    double step = 1.0 / (double)num_steps;
+    int64_t nblk = (num_steps + MIN_BLK - 1) / MIN_BLK;
+    double* partial = (double*)calloc((size_t)nblk, sizeof(double));
+    if (!partial) return 0.0;
+#pragma omp parallel shared(partial)
+    {
+#pragma omp single
+        for (int64_t b = 0; b < nblk; b++) {
+#pragma omp task firstprivate(b)
+            {
+                int64_t lo = b * MIN_BLK;
+                int64_t hi = lo + MIN_BLK < num_steps ? lo + MIN_BLK : num_steps;
+                double s = 0.0;
+                for (int64_t i = lo; i < hi; i++) {
+                    double x = ((double)i + 0.5) * step;
+                    s += 4.0 / (1.0 + x * x);
+                }
+                partial[b] = s;
+            }
+        }
+    }
+    double sum = 0.0;
+    for (int64_t b = 0; b < nblk; b++) sum += partial[b];
+    free(partial);
     return step * sum;
 }
 
