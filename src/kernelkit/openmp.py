@@ -23,6 +23,7 @@ This module holds names only: the compiler is kernelkit.loops, the runtime `@pk.
 
 from __future__ import annotations
 
+import dataclasses as _dataclasses
 import os as _os
 import time as _time
 
@@ -257,6 +258,12 @@ class _NjitFunction(_JitFunction):
         if space.backend_name == "cuda" and not self._targets_gpu():
             return _spaces.OpenMP
         return space
+
+    def __call__(self, *args, **kwargs):
+        gpu = self.run_space().backend_name == "cuda"  # target loops lowered for the GPU (device queries, checks)
+        if self.options.gpu != gpu:
+            self.options = _dataclasses.replace(self.options, gpu=gpu)
+        return super().__call__(*args, **kwargs)
 
     def _targets_gpu(self) -> bool:
         flag = getattr(self, "_gpu_target", None)

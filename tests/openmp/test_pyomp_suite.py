@@ -27,8 +27,9 @@ Not ported (and why):
   KernelSyntaxError naming the clause (tested in test_directives.py).
 """
 
+# ruff: noqa: B007, F841 - the test bodies are PyOMP's, unused loop variables and locals included
+
 import contextlib
-import math
 import numbers
 
 import numpy as np
@@ -952,6 +953,7 @@ class TestOpenmpDataClauses(TestOpenmpBase):
         assert r[0] == N
         np.testing.assert_array_equal(r[1], np.arange(1, N + 1))
 
+
 class TestOpenmpConstraints(TestOpenmpBase):
     """Tests designed to confirm that errors occur when expected, or
     to see how OpenMP behaves in various circumstances"""
@@ -1211,7 +1213,6 @@ class TestOpenmpTask(TestOpenmpBase):
         r = test_impl(n1, n2)
         self.assert_outputs_equal(r[1], (True, True))
         self.assert_outputs_equal(r[0], (n2, n1))
-
 
 
 class TestOpenmpTarget(TestOpenmpBase):
@@ -1774,9 +1775,9 @@ class TestOpenmpTarget(TestOpenmpBase):
         np.testing.assert_array_equal(c, np.full((n, n), 2))
 
 
-for memberName in dir(TestOpenmpTarget):
+for memberName in dir(TestOpenmpTarget):  # PyOMP's generator of the test_ methods
     if memberName.startswith("target"):
-        test_func = getattr(TestOpenmpTarget, memberName)
+        _target_func = getattr(TestOpenmpTarget, memberName)
 
         def make_func_with_subtest(func):
             def func_with_subtest(self):
@@ -1785,7 +1786,7 @@ for memberName in dir(TestOpenmpTarget):
 
             return func_with_subtest
 
-        setattr(TestOpenmpTarget, "test_" + test_func.__name__, make_func_with_subtest(test_func))
+        setattr(TestOpenmpTarget, "test_" + _target_func.__name__, make_func_with_subtest(_target_func))
 
 
 class TestOpenmpPi(TestOpenmpBase):

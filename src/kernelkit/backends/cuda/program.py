@@ -20,7 +20,17 @@ from kernelkit.ir import nodes as N
 from kernelkit.ir import printer
 from kernelkit.ir import types as T
 
-RED = {"+": "kk::Sum", "*": "kk::Prod", "min": "kk::Min", "max": "kk::Max"}
+RED = {
+    "+": "kk::Sum",
+    "*": "kk::Prod",
+    "min": "kk::Min",
+    "max": "kk::Max",
+    "&": "kk::BAnd",
+    "|": "kk::BOr",
+    "^": "kk::BXor",
+    "&&": "kk::LAnd",
+    "||": "kk::LOr",
+}
 
 
 @dataclass(eq=False)
@@ -195,6 +205,21 @@ class DeviceRenderer(CppRenderer):
                 inner = [N.For(s.loc, v, b, e, st, inner)]
             return out + self.stmts(inner, ind)
         return super().stmt(s, ind)
+
+    def e_ThreadQuery(self, e: N.ThreadQuery) -> str:
+        """omp_* calls in a target loop on the GPU: a team is a block, its threads the block's threads."""
+        gpu = {
+            "get_thread_num": "((int64_t)threadIdx.x)",
+            "get_num_threads": "((int64_t)blockDim.x)",
+            "get_team_num": "((int64_t)blockIdx.x)",
+            "get_num_teams": "((int64_t)gridDim.x)",
+            "in_parallel": "((int64_t)1)",
+            "get_level": "((int64_t)1)",
+            "get_active_level": "((int64_t)1)",
+        }
+        if e.what in gpu:
+            return gpu[e.what]
+        raise KernelSyntaxError(f"omp_{e.what}() cannot be called in GPU code", e.loc)
 
     def locals_of(self, body: list[N.Stmt], skip: set[str]) -> str:
         names = set(_names(body)) | {s.target.name for s in N.walk_stmts(body) if isinstance(s, N.Assign)}
@@ -386,7 +411,12 @@ class HostRenderer(ProgramRenderer):
         return f"{ind}kk::cu::release(kk_c, {ident(s.var.name)});\n"
 
     def s_Region(self, s: N.Region, ind: str) -> str:
-        raise KernelSyntaxError(f"`omp {s.kind}` regions do not run on pk.Cuda (use target regions)", s.loc)
+        raise KernelSyntaxError(
+            f"`omp {s.kind}` outside a target loop in a program that runs on pk.Cuda: host regions of a GPU "
+            "program do not run yet; write the GPU work as `target teams distribute parallel for` loops, or run "
+            "the program on host threads (njit(space=pk.OpenMP))",
+            s.loc,
+        )
 
     def entry(self) -> str:
         ind = "    "

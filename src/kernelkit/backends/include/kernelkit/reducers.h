@@ -68,6 +68,11 @@ struct BOr {
     template <class T> KK_FUNCTION static T identity() { return (T)0; }
     template <class T> KK_FUNCTION static void join(T& a, const T& b) { a = (T)(a | b); }
 };
+struct BXor {
+    static constexpr int op = OP_NONE;
+    template <class T> KK_FUNCTION static T identity() { return (T)0; }
+    template <class T> KK_FUNCTION static void join(T& a, const T& b) { a = (T)(a ^ b); }
+};
 /* MinLoc/MaxLoc: the better value wins; ties go to the smaller location, and loc -1 ("none") loses every tie
  * (compared as unsigned). */
 struct MinLoc {
