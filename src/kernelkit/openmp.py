@@ -266,16 +266,69 @@ class _NjitFunction(_JitFunction):
         return super().__call__(*args, **kwargs)
 
     def _targets_gpu(self) -> bool:
+        """Does a target construct of this function name a GPU (no device clause, or device(n) with n below
+        omp_get_num_devices())? Then the program runs on pk.Cuda; otherwise its target loops run on the host."""
         flag = getattr(self, "_gpu_target", None)
         if flag is None:
-            import inspect
-
-            try:
-                text = inspect.getsource(self.py_function)
-            except (OSError, TypeError):
-                text = ""
-            flag = self._gpu_target = "target" in text and _ndev() > 0
+            flag = self._gpu_target = _ndev() > 0 and any(_gpu_directive(t, _ndev()) for t in _directives(self))
         return flag
+
+
+def _directives(jf) -> list[str]:
+    """The directive strings of a function's `with openmp(...)` blocks that can be known without compiling it."""
+    import ast
+
+    from kernelkit.frontend.source import get_source
+
+    fn = jf.py_function
+    try:
+        tree = get_source(fn).tree
+    except Exception:  # no source: the compiler will say so
+        return []
+    consts = {
+        n.targets[0].id: n.value.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and isinstance(n.value, ast.Constant)
+        and isinstance(n.value.value, str)
+    }
+    free = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__ or ()), strict=False))
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.With) and len(n.items) == 1 and isinstance(n.items[0].context_expr, ast.Call):
+            args = n.items[0].context_expr.args
+            if len(args) != 1:
+                continue
+            a = args[0]
+            if isinstance(a, ast.Constant):
+                v = a.value
+            elif isinstance(a, ast.Name):
+                v = consts.get(a.id, free.get(a.id, fn.__globals__.get(a.id)))
+            else:
+                v = None
+            if isinstance(v, str):
+                out.append(v)
+    return out
+
+
+def _gpu_directive(text: str, ndev: int) -> bool:
+    import ast
+
+    from kernelkit.errors import KernelError, Loc
+    from kernelkit.loops.directives import parse
+
+    try:
+        d = parse(text, Loc("<directive>", 0, 0))
+    except KernelError:
+        return False
+    if ndev <= 0 or not d.target or d.kind in ("target data", "target enter data", "target exit data", "target update"):
+        return False
+    dev = d.exprs.get("device")
+    if dev is None:
+        return True
+    return isinstance(dev, ast.Constant) and isinstance(dev.value, int) and 0 <= dev.value < ndev
 
 
 def njit(fn=None, *, parallel=True, fastmath=False, cache=False, nogil=True, space=None, dump_code=False, **options):

@@ -502,5 +502,38 @@ def test_with_other_than_openmp_is_an_error():
         with open("x"):
             a[0] = 1
 
-    with pytest.raises(KernelError, match="OpenMP directives only"):
+    with pytest.raises(KernelError, match="except OpenMP directives"):
         njit(space=pk.OpenMP)(f)(np.zeros(4))
+
+
+def test_which_target_constructs_go_to_a_gpu():
+    from kernelkit.openmp import _gpu_directive
+
+    assert _gpu_directive("target teams distribute parallel for", 1)
+    assert _gpu_directive("target device(0) map(to: a)", 1)
+    assert not _gpu_directive("target device(1)", 1)  # PyOMP's host device on a one-GPU machine
+    assert not _gpu_directive("target device(omp_get_initial_device())", 1)
+    assert not _gpu_directive("target data map(to: a)", 1)
+    assert not _gpu_directive("parallel for", 1)
+    assert not _gpu_directive("target teams distribute parallel for", 0)
+
+
+def test_gpu_target_lowering():
+    """Lowered for a GPU (njit on pk.Cuda): target loops are the program's ParallelFors, the device queries are
+    the GPU's, and host-thread constructs inside a GPU target are refused with the spelling that works."""
+    from kernelkit.ir import nodes as N
+
+    gpu = Options(devices=1, gpu=True)
+    program = lower_program(target_gemm, {k: T.ViewType(T.float64, 2, T.LAYOUT_RIGHT) for k in "abc"}, gpu)[0]
+    loops = list(N.parallel_loops(program.body))
+    assert len(loops) == 1 and len(loops[0].bounds) == 2
+
+    def nested(a):
+        with openmp("target device(0)"):
+            with openmp("parallel"):
+                a[0] = 1.0
+
+    with pytest.raises(KernelSyntaxError, match="target teams distribute parallel for"):
+        lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, gpu)
+    # the same program lowered for the host runs its region on threads
+    lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, Options(devices=1))

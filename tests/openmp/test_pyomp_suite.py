@@ -43,16 +43,21 @@ from kernelkit.openmp import (
     ParallelForWrongLoopCount,
     UnspecifiedVarInDefaultNone,
     njit,
+    omp_get_active_level,
+    omp_get_ancestor_thread_num,
+    omp_get_level,
     omp_get_max_active_levels,
     omp_get_max_threads,
     omp_get_num_procs,
     omp_get_num_teams,
     omp_get_num_threads,
     omp_get_team_num,
+    omp_get_team_size,
     omp_get_thread_num,
     omp_in_parallel,
     omp_set_dynamic,
     omp_set_max_active_levels,
+    omp_set_nested,
     omp_set_num_threads,
 )
 from kernelkit.openmp import openmp_context as omp
@@ -206,6 +211,195 @@ class TestOpenmpRoutinesEnvVariables(TestOpenmpBase):
         assert r[2] == True  # noqa: E712
         assert r[3] == True  # noqa: E712
         assert r[4] == False  # noqa: E712
+
+
+class TestOpenmpNested(TestOpenmpBase):
+    """PyOMP's tests of nested regions and the level queries (TestOpenmpRoutinesEnvVariables,
+    TestOpenmpParallelClauses, TestOpenmpConcurrency)."""
+
+    MAX_THREADS = 5
+
+    def test_func_set_max_active_levels(self):
+        @njit
+        def test_impl(n1, n2, n3):
+            omp_set_dynamic(0)
+            omp_set_max_active_levels(2)
+            omp_set_num_threads(n2)
+            count1, count2, count3 = 0, 0, 0
+            with omp("parallel num_threads(n1)"):
+                with omp("single"):
+                    with omp("parallel"):
+                        with omp("single"):
+                            omp_set_num_threads(n3)
+                            with omp("parallel"):
+                                with omp("critical"):
+                                    count3 += 1
+                        with omp("critical"):
+                            count2 += 1
+                with omp("critical"):
+                    count1 += 1
+            return count1, count2, count3
+
+        n1, n2 = 3, 4
+        r = test_impl(n1, n2, 5)
+        assert r[0] == n1
+        assert r[1] == n2
+        assert r[2] == 1
+
+    def test_func_get_ancestor_thread_num(self):
+        @njit
+        def test_impl():
+            oa = omp_get_ancestor_thread_num(0)
+            with omp("parallel"):
+                with omp("single"):
+                    m1 = omp_get_ancestor_thread_num(0)
+                    f1 = omp_get_ancestor_thread_num(1)
+                    s1 = omp_get_ancestor_thread_num(2)
+                    tn1 = omp_get_thread_num()
+                    with omp("parallel"):
+                        m2 = omp_get_ancestor_thread_num(0)
+                        f2 = omp_get_ancestor_thread_num(1)
+                        s2 = omp_get_ancestor_thread_num(2)
+                        tn2 = omp_get_thread_num()
+            return oa, (m1, f1, s1, tn1), (m2, f2, s2, tn2)
+
+        oa, r1, r2 = test_impl()
+        assert oa == r1[0] == r2[0] == 0
+        assert r1[1] == r1[3] == r2[1]
+        assert r1[2] == -1
+        assert r2[2] == r2[3]
+
+    def test_func_get_team_size(self):
+        @njit
+        def test_impl(n1, n2):
+            omp_set_max_active_levels(2)
+            oa = omp_get_team_size(0)
+            with omp("parallel num_threads(n1)"):
+                with omp("single"):
+                    m1 = omp_get_team_size(0)
+                    f1 = omp_get_team_size(1)
+                    s1 = omp_get_team_size(2)
+                    nt1 = omp_get_num_threads()
+                    with omp("parallel num_threads(n2)"):
+                        with omp("single"):
+                            m2 = omp_get_team_size(0)
+                            f2 = omp_get_team_size(1)
+                            s2 = omp_get_team_size(2)
+                            nt2 = omp_get_num_threads()
+            return oa, (m1, f1, s1, nt1), (m2, f2, s2, nt2)
+
+        n1, n2 = 6, 8
+        oa, r1, r2 = test_impl(n1, n2)
+        assert oa == r1[0] == r2[0] == 1
+        assert r1[1] == r1[3] == r2[1] == n1
+        assert r1[2] == -1
+        assert r2[2] == r2[3] == n2
+
+    def test_func_get_level(self):
+        @njit
+        def test_impl():
+            oa = omp_get_level()
+            with omp("parallel if(0)"):
+                f = omp_get_level()
+                with omp("parallel num_threads(1)"):
+                    s = omp_get_level()
+                    with omp("parallel"):
+                        t = omp_get_level()
+            return oa, f, s, t
+
+        for i, l in enumerate(test_impl()):
+            assert i == l
+
+    def test_func_get_active_level(self):
+        @njit
+        def test_impl():
+            oa = omp_get_active_level()
+            with omp("parallel if(0)"):
+                f = omp_get_active_level()
+                with omp("parallel num_threads(1)"):
+                    s = omp_get_active_level()
+                    with omp("parallel"):
+                        t = omp_get_active_level()
+            return oa, f, s, t
+
+        r = test_impl()
+        for i in range(3):
+            assert r[i] == 0
+        assert r[3] == 1
+
+    def test_num_threads_clause(self):
+        @njit
+        def test_impl(N, c1, c2):
+            omp_set_dynamic(0)
+            omp_set_max_active_levels(2)
+            omp_set_num_threads(N + c1)
+            d_count = 0
+            n_count = 0
+            nc_count = 0
+            a_count = 0
+            with omp("parallel num_threads(N) shared(c2)"):
+                with omp("critical"):
+                    d_count += 1
+                with omp("parallel"):
+                    with omp("critical"):
+                        n_count += 1
+                with omp("single"):
+                    with omp("parallel num_threads(6)"):
+                        with omp("critical"):
+                            nc_count += 1
+            with omp("parallel"):
+                with omp("critical"):
+                    a_count += 1
+            return d_count, a_count, n_count, nc_count
+
+        a, b, c = 13, 3, 6
+        r = test_impl(a, b, c)
+        assert r[0] == a
+        assert r[1] == a + b
+        assert r[2] == a * (a + b)
+        assert r[3] == c
+
+    def test_nested_parallel_for(self):
+        @njit
+        def test_impl(nt):
+            omp_set_num_threads(nt)
+            omp_set_nested(1)
+            omp_set_dynamic(0)
+            a = np.zeros((nt, nt), dtype=np.int32)
+            with omp("parallel for"):
+                for i in range(nt):
+                    with omp("parallel for"):
+                        for j in range(nt):
+                            a[i][j] = omp_get_thread_num()
+            return a
+
+        nt = 8
+        r = test_impl(nt)
+        for i in range(len(r)):
+            np.testing.assert_array_equal(np.sort(r[i]), np.arange(nt))
+
+    def test_nested_parallel_regions_1(self):
+        @njit
+        def test_impl(nt1, nt2):
+            omp_set_dynamic(0)
+            omp_set_max_active_levels(2)
+            ca = np.zeros(nt1)
+            omp_set_num_threads(nt1)
+            with omp("parallel private(tn)"):
+                tn = omp_get_thread_num()
+                with omp("parallel num_threads(3)"):
+                    with omp("critical"):
+                        ca[tn] += 1
+                    with omp("single"):
+                        ats = omp_get_ancestor_thread_num(1) == tn
+                        ts = omp_get_team_size(1)
+            return ca, ats, ts
+
+        nt1, nt2 = 6, 3
+        r = test_impl(nt1, nt2)
+        np.testing.assert_array_equal(r[0], np.full(nt1, nt2))
+        assert r[1] == True  # noqa: E712 - PyOMP's assertion
+        assert r[2] == nt1
 
 
 class TestOpenmpParallelForResults(TestOpenmpBase):

@@ -87,7 +87,7 @@ def _upward_reads(body: list[N.Stmt], names: set[str], defined: set[str]) -> dic
 
     def visit(stmts: list[N.Stmt], done: set[str]) -> set[str]:
         for s in stmts:
-            for e in _stmt_exprs(s) if not isinstance(s, (N.If, N.While, N.For)) else []:
+            for e in _stmt_exprs(s) if not isinstance(s, (N.If, N.While, N.For, N.ParallelFor)) else []:
                 for x in N.walk_exprs(e):
                     if isinstance(x, N.Var) and x.name in names and x.name not in done:
                         found.setdefault(x.name, s)

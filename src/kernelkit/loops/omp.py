@@ -65,7 +65,9 @@ class OpenmpLowering:
         fn = self.static_value(call.func) if isinstance(call, ast.Call) else None
         if not getattr(fn, "_kk_openmp", False):
             raise self.err(
-                node, '`with` is supported for OpenMP directives only: with openmp("...")', KernelSyntaxError
+                node,
+                '`with` is not supported in compiled functions, except OpenMP directives: with openmp("...")',
+                KernelSyntaxError,
             )
         if item.optional_vars is not None or call.keywords or len(call.args) != 1:
             raise self.err(node, 'write with openmp("directive"): one string, no `as`', KernelSyntaxError)
@@ -172,26 +174,26 @@ class OpenmpLowering:
 
     def _construct(self, d: D.Directive, node: ast.With, gpu) -> list[N.Stmt]:
         k = d.kind
-        if True:
-            if d.loop:
-                if gpu is not None and len(self.omp_gpu) == 1 and gpu and self.omp_in_region():
-                    raise self.err(node, "a GPU target construct inside a parallel region", KernelSyntaxError)
-                return self.omp_loop(d, node)
-            if k in ("target data", "target enter data", "target exit data", "target update"):
-                return self.body(node.body)  # data moves once per call (coherence): nothing to do here
-            if k in ("target", "target teams"):
-                return self.body(node.body) if k == "target" else self.omp_region(d, node, "parallel")
-            if k in ("parallel", "teams", "target parallel"):
-                if self.omp_gpu and self.omp_gpu[-1]:
-                    raise self.err(
-                        node,
-                        f"`{k}` inside a target region on a GPU: write the loop as "
-                        '`with openmp("target teams distribute parallel for")`',
-                        KernelSyntaxError,
-                    )
-                return self.omp_region(d, node, "parallel")
-            if k in ("single", "master", "masked", "critical", "task"):
-                return self.omp_region(d, node, "master" if k == "masked" else k)
+        on_gpu = bool(self.omp_gpu and self.omp_gpu[-1])
+        if d.loop:
+            if gpu and self.omp_in_region():
+                raise self.err(node, "a GPU target loop inside a parallel region", KernelSyntaxError)
+            return self.omp_loop(d, node)
+        if k in ("target data", "target enter data", "target exit data", "target update"):
+            return self.body(node.body)  # data moves once per call (coherence): nothing to do here
+        if k == "target":
+            return self.body(node.body)
+        if k in ("parallel", "teams", "target parallel", "target teams"):
+            if on_gpu:
+                raise self.err(
+                    node,
+                    f"`{k}` on a GPU target: kernelkit runs GPU target work as loops; write the loop as "
+                    '`with openmp("target teams distribute parallel for")`',
+                    KernelSyntaxError,
+                )
+            return self.omp_region(d, node, "parallel")
+        if k in ("single", "master", "masked", "critical", "task"):
+            return self.omp_region(d, node, "master" if k == "masked" else k)
         raise self.err(node, f"the OpenMP directive {k!r} is not supported here", KernelSyntaxError)
 
     def omp_in_region(self) -> bool:
