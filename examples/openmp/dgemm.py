@@ -12,6 +12,7 @@ import argparse
 import sys
 
 import numpy as np
+
 from kernelkit.openmp import njit, omp_get_max_threads, omp_get_wtime, omp_set_num_threads
 from kernelkit.openmp import openmp_context as openmp
 

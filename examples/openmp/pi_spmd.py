@@ -15,6 +15,7 @@ import math
 import sys
 
 import numpy as np
+
 from kernelkit.openmp import njit, omp_get_num_threads, omp_get_thread_num, omp_get_wtime, omp_set_num_threads
 from kernelkit.openmp import openmp_context as openmp
 

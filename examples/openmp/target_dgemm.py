@@ -14,6 +14,7 @@ import argparse
 import sys
 
 import numpy as np
+
 from kernelkit.openmp import njit, omp_get_initial_device, omp_get_num_devices, omp_get_wtime
 from kernelkit.openmp import openmp_context as openmp
 
