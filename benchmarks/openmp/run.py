@@ -121,6 +121,7 @@ def summarize(rounds: dict[str, list[dict]], c_compile_s: float) -> dict[str, di
         per: dict[str, Any] = {}
         for name in PROGRAMS:
             samples: list[float] = []
+            cpu: list[float] = []
             firsts: list[float] = []
             valid = True
             detail = ""
@@ -134,6 +135,7 @@ def summarize(rounds: dict[str, list[dict]], c_compile_s: float) -> dict[str, di
                     continue
                 seen = True
                 samples += p.get("times", [])
+                cpu += p.get("cpu_times", [])
                 if "first_s" in p:
                     firsts.append(p["first_s"])
                 valid = valid and bool(p.get("valid"))
@@ -148,6 +150,7 @@ def summarize(rounds: dict[str, list[dict]], c_compile_s: float) -> dict[str, di
                 best = min(samples)
                 row["best_s"] = best
                 row["median_s"] = statistics.median(samples)
+                row["cpu_best_s"] = min(cpu) if cpu else None
                 if firsts:
                     # the first call minus a run: compilation (or loading from the cache) and thread startup
                     row["cold_s"] = max(firsts[0] - best, 0.0) + (c_compile_s if contender == "c" else 0.0)
@@ -167,6 +170,9 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | No
         for other, key in (("c", "vs_c"), ("pyomp", "vs_pyomp")):
             theirs = summary.get(other, {}).get(name, {}).get("best_s")
             row[key] = theirs / mine if mine and theirs else None
+        mine_cpu = kk.get(name, {}).get("cpu_best_s")
+        theirs_cpu = summary.get("c", {}).get(name, {}).get("cpu_best_s")
+        row["cpu_vs_c"] = theirs_cpu / mine_cpu if mine_cpu and theirs_cpu else None
         out[name] = row
     return out
 
@@ -223,20 +229,22 @@ def markdown(report: dict[str, Any]) -> str:
         f"{o['rounds']} rounds × {o['repeats']} calls, a fresh process per contender and round; best (median) ms.",
         f"C: `{report['c']['command']}`. PyOMP: {report['pyomp']}.",
         "",
-        "| program | C/OpenMP ms | kernelkit ms | PyOMP ms | kernelkit vs C | kernelkit vs PyOMP |",
-        "|---|---|---|---|---|---|",
+        "| program | C/OpenMP ms | kernelkit ms | PyOMP ms | kernelkit vs C | kernelkit vs PyOMP | CPU time vs C |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in PROGRAMS:
         c, kk, py = (s.get(x, {}).get(name) for x in ("c", "kernelkit", "pyomp"))
         cells = [f"{_ms(x)} ({_ms(x, 'median_s')})" if x and x.get("valid") else _ms(x) for x in (c, kk, py)]
         lines.append(
             f"| {name} | {' | '.join(cells)} | {_ratio(r[name]['vs_c'], TARGET_C)} | "
-            f"{_ratio(r[name]['vs_pyomp'], TARGET_PYOMP)} |"
+            f"{_ratio(r[name]['vs_pyomp'], TARGET_PYOMP)} | "
+            f"{'—' if r[name].get('cpu_vs_c') is None else format(r[name]['cpu_vs_c'], '.2f') + '×'} |"
         )
     lines += [
         "",
         "Ratios are the other's best time over kernelkit's (above 1: kernelkit is faster); targets ≥ 0.90× C and "
-        "≥ 1.0× PyOMP.",
+        "≥ 1.0× PyOMP. CPU time vs C: the same ratio of the best process CPU time of a call (all threads), which "
+        "other work on a shared machine inflates less than the wall time.",
         "",
         "First call minus a run, seconds: cold (round 1, empty caches; C: the gcc build of the whole file plus "
         "its first call) and warm (later rounds, a new process on the filled cache: median).",

@@ -7,7 +7,8 @@ Run by run.py (never imported by it): kernelkit's side with the repository's int
 `--pyomp-python`, C with either (ctypes). The process pins itself to `--cpus` before anything starts a thread,
 so every contender runs on the same cores. Per program: the first call's time (compilation, or loading from
 the cache, plus one run), `repeats` timed calls (perf_counter around the call, which returns the result: the
-work is complete), the value and whether it validated. A program that fails is reported, not fatal.
+work is complete; also the process's CPU time of the call, all threads, which a loaded machine inflates
+less), the value and whether it validated. A program that fails is reported, not fatal.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out: dict = {"contender": a.contender, "threads": a.threads, "import_s": import_s, "programs": {}}
     for name in a.programs.split(","):
-        rec: dict = {"times": []}
+        rec: dict = {"times": [], "cpu_times": []}
         out["programs"][name] = rec
         try:
             fn = get(name)
@@ -104,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 
                 def call(fn=fn, A=A, B=B, C=C):
                     C.fill(0.0)
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time(), time.perf_counter()
                     fn(A, B, C)
-                    return time.perf_counter() - t0, C
+                    t1, c1 = time.perf_counter(), time.process_time()
+                    return t1 - t0, C, c1 - c0
 
                 def check(C, order=a.order):
                     return dgemm_check(C, order)
@@ -114,24 +116,26 @@ def main(argv: list[str] | None = None) -> int:
                 rec["size"] = a.steps
 
                 def call(fn=fn, n=a.steps):
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time(), time.perf_counter()
                     v = fn(n)
-                    return time.perf_counter() - t0, v
+                    t1, c1 = time.perf_counter(), time.process_time()
+                    return t1 - t0, v, c1 - c0
 
                 def check(v, n=a.steps):
                     want, tol = pi_expected(n)
                     err = abs(float(v) - want)
                     return err <= tol, f"pi = {float(v)!r}, |pi - (math.pi + h^2/12)| = {err:.2e} (tol {tol:.1e})"
 
-            first, value = call()
+            first, value, _ = call()
             rec["first_s"] = first
             ok, detail = check(value)
             rec["valid"], rec["detail"] = bool(ok), detail
             if not ok:
                 continue
             for _ in range(a.repeats):
-                dt, value = call()
+                dt, value, cpu = call()
                 rec["times"].append(dt)
+                rec["cpu_times"].append(cpu)
             ok, detail = check(value)  # the last timed call's result too
             rec["valid"], rec["detail"] = bool(ok), detail
         except Exception as e:  # noqa: BLE001 - reported in the table, the other programs still run
