@@ -261,6 +261,8 @@ def test_openmp_examples_are_pyomp_programs():
         imports = [line for line in src.splitlines() if line.startswith(("import ", "from "))]
         assert [line for line in imports if "kernelkit" in line and "kernelkit.openmp" not in line] == [], script
         assert any(line.startswith("from kernelkit.openmp import") for line in imports), script
+        proc = run_example(script, "--help", timeout=120)
+        assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stderr
 
 
 def test_every_example_is_tested():
