@@ -2,10 +2,11 @@
 
 A `target data` region maps A and B to the device and C to and from it once; inside it, `--iterations` target
 regions accumulate C += A B (one GPU thread per element of C: `collapse(2)` over i and j, the k loop in each
-thread), so the data crosses the bus once, not per product. `--space cuda` targets device 0 (the GPU),
-`--space host` the initial device (omp_get_initial_device(): the region runs on CPU threads, which is how CI
-without a GPU runs this program). A and B have column i equal to i, so C = iterations j order (order-1) / 2
-exactly; every element is checked.
+thread), so the data crosses the bus once, not per product. `--space cuda` runs `dgemm_gpu`, whose constructs
+say `device(0)` (the GPU), `--space host` runs `dgemm_host`, `device(omp_get_initial_device())` (the regions run
+on CPU threads, which is how CI without a GPU runs this program). Two functions, because `device(...)` takes a
+constant (or omp_get_initial_device()), not a variable, in kernelkit as in PyOMP. A and B have column i equal to
+i, so C = iterations j order (order-1) / 2 exactly; every element is checked.
 
     python examples/openmp/target_dgemm.py --space host [--order 128] [--iterations 2]
 """
@@ -20,11 +21,27 @@ from kernelkit.openmp import openmp_context as openmp
 
 
 @njit
-def dgemm_target(A, B, C, iterations, dev):
+def dgemm_gpu(A, B, C, iterations):
     order = A.shape[0]
-    with openmp("target data map(to: A, B) map(tofrom: C) device(dev)"):
+    with openmp("target data map(to: A, B) map(tofrom: C) device(0)"):
         for _it in range(iterations):
-            with openmp("target teams distribute parallel for collapse(2) private(k, s) device(dev)"):
+            with openmp("target teams distribute parallel for collapse(2) private(k, s) device(0)"):
+                for i in range(order):
+                    for j in range(order):
+                        s = 0.0
+                        for k in range(order):
+                            s += A[i, k] * B[k, j]
+                        C[i, j] += s
+
+
+@njit
+def dgemm_host(A, B, C, iterations):
+    order = A.shape[0]
+    with openmp("target data map(to: A, B) map(tofrom: C) device(omp_get_initial_device())"):
+        for _it in range(iterations):
+            with openmp(
+                "target teams distribute parallel for collapse(2) private(k, s) device(omp_get_initial_device())"
+            ):
                 for i in range(order):
                     for j in range(order):
                         s = 0.0
@@ -48,14 +65,15 @@ def main():
     if args.space == "cuda" and omp_get_num_devices() == 0:
         p.exit(2, "target_dgemm.py: --space cuda, but omp_get_num_devices() is 0 (no usable GPU)\n")
     dev = 0 if args.space == "cuda" else omp_get_initial_device()
+    dgemm_target = dgemm_gpu if args.space == "cuda" else dgemm_host
     order, iterations = args.order, args.iterations
     row = np.arange(order, dtype=np.float64)
     A = np.ascontiguousarray(np.broadcast_to(row, (order, order)))
     B = A.copy()
     C = np.zeros((order, order))
-    dgemm_target(A, B, np.zeros((order, order)), 1, dev)  # compile
+    dgemm_target(A, B, np.zeros((order, order)), 1)  # compile
     t0 = omp_get_wtime()
-    dgemm_target(A, B, C, iterations, dev)
+    dgemm_target(A, B, C, iterations)
     elapsed = omp_get_wtime() - t0
     want = iterations * row * (order * (order - 1) / 2.0)
     wrong = int(np.count_nonzero(C != want[None, :]))
