@@ -109,6 +109,27 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "team-policy-team-size-2": ("tutorial/team_policy.py", ["-N", "50", "-M", "33", "--team-size", "2"]),
 }
 
+# examples/openmp: PyOMP programs (kernelkit.openmp, no --space): arguments on compiled spaces, on Debug. They run
+# on the space named by KERNELKIT_SPACE (njit follows the default space; Debug runs them with one thread).
+OPENMP_CASES: dict[str, tuple[list[str], list[str]]] = {
+    "openmp/pi_loop.py": (["--steps", "1000000", "--threads", "2"], ["--steps", "2000"]),
+    "openmp/pi_spmd.py": (["--steps", "1000000", "--threads", "2"], ["--steps", "2000"]),
+    "openmp/pi_tasks.py": (["--steps", "3000000", "--threads", "2"], ["--steps", "600000"]),
+    "openmp/dgemm.py": (
+        ["--order", "96", "--iterations", "2", "--threads", "2"],
+        ["--order", "6", "--iterations", "1"],
+    ),
+    "openmp/target_dgemm.py": (
+        ["--space", "host", "--order", "48", "--iterations", "2"],
+        ["--space", "host", "--order", "5"],
+    ),
+}
+OPENMP_VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "pi-spmd-critical": ("openmp/pi_spmd.py", ["--steps", "1000000", "--threads", "2", "--critical"]),
+    "pi-spmd-one-thread": ("openmp/pi_spmd.py", ["--steps", "100000", "--threads", "1"]),
+    "pi-tasks-three-threads": ("openmp/pi_tasks.py", ["--steps", "2000000", "--threads", "3"]),
+}
+
 _CLI_NAMES = {
     "Debug": "debug",
     "Serial": "serial",
@@ -118,9 +139,11 @@ _CLI_NAMES = {
 }
 
 
-def run_example(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_example(script: str, *args: str, timeout: float = 300, space: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
     env.pop("KERNELKIT_SPACE", None)
+    if space is not None:
+        env["KERNELKIT_SPACE"] = space
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         env=env,
@@ -157,6 +180,91 @@ def test_example_variant(variant, compiled_space):
     _assert_pass(proc, f"{variant} on {name}")
 
 
+# Two features of kernelkit.openmp the tutorial's programs need and that were still missing when these tests were
+# written (/work/notes/ompbench-bugs.md #1, #2). Each is probed by compiling a minimal program in a subprocess:
+# while the probe fails the example is an expected failure (with the probe's message), once it compiles the
+# example must PASS like every other: no marker to remove by hand.
+_PROBES = {
+    "njit calls njit": (
+        "from kernelkit.openmp import njit\n"
+        "@njit\ndef callee(x):\n    return 2 * x\n"
+        "@njit\ndef caller(x):\n    return callee(x) + 1\n"
+        "assert caller(3) == 7\n",
+        None,
+    ),
+    "parallel region on CudaCheck": (
+        "import numpy as np\nfrom kernelkit.openmp import njit, openmp_context as openmp, omp_get_thread_num\n"
+        "@njit\ndef ids():\n    out = np.zeros(64)\n    with openmp('parallel'):\n"
+        "        out[omp_get_thread_num()] = 1.0\n    return out.sum()\n"
+        "assert ids() >= 1.0\n",
+        "cudacheck",
+    ),
+}
+_PROBED: dict[str, str | None] = {}
+
+
+def _missing(feature: str, tmp_dir: Path) -> str | None:
+    """None when kernelkit.openmp compiles the probe for `feature`, else the last line of its error."""
+    if feature not in _PROBED:
+        source, space = _PROBES[feature]
+        path = tmp_dir / f"probe_{abs(hash(feature))}.py"  # a file: kernelkit reads the source back
+        path.write_text(source)
+        env = dict(os.environ)
+        env.pop("KERNELKIT_SPACE", None)
+        if space:
+            env["KERNELKIT_SPACE"] = space
+        proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300, env=env)
+        lines = [line.strip() for line in proc.stderr.splitlines() if "Error" in line] or ["?"]
+        _PROBED[feature] = None if proc.returncode == 0 else lines[-1]
+    return _PROBED[feature]
+
+
+def _needs(script: str, space_name: str) -> list[str]:
+    features = []
+    if script.endswith("pi_tasks.py"):  # piComp calls itself, piFunc calls piComp
+        features.append("njit calls njit")
+    if space_name == "CudaCheck" and script.endswith(("pi_spmd.py", "pi_tasks.py")):
+        features.append("parallel region on CudaCheck")
+    return features
+
+
+def _xfail_if_missing(script: str, space_name: str, tmp_dir: Path) -> None:
+    for feature in _needs(script, space_name):
+        why = _missing(feature, tmp_dir)
+        if why is not None:
+            pytest.xfail(f"kernelkit.openmp: {feature} not compiled yet ({why[:200]})")
+
+
+@pytest.mark.parametrize("script", sorted(OPENMP_CASES))
+def test_openmp_example(script, space, tmp_path_factory):
+    name = space.name
+    _xfail_if_missing(script, name, tmp_path_factory.getbasetemp())
+    compiled, debug = OPENMP_CASES[script]
+    proc = run_example(script, *(debug if name == "Debug" else compiled), space=_CLI_NAMES[name])
+    _assert_pass(proc, f"{script} on {name}")
+
+
+@pytest.mark.parametrize("variant", sorted(OPENMP_VARIANTS))
+def test_openmp_example_variant(variant, tmp_path_factory):
+    script, args = OPENMP_VARIANTS[variant]
+    _xfail_if_missing(script, "OpenMP", tmp_path_factory.getbasetemp())
+    proc = run_example(script, *args, space="openmp")
+    _assert_pass(proc, variant)
+    if "--threads" in args:  # the team really has the requested size (a region run sequentially would say 1)
+        assert f"{args[args.index('--threads') + 1]} threads" in proc.stdout, proc.stdout
+
+
+def test_openmp_examples_are_pyomp_programs():
+    # a PyOMP user's program with the import changed: nothing of kernelkit but kernelkit.openmp
+    for script in OPENMP_CASES:
+        src = (EXAMPLES / script).read_text()
+        imports = [line for line in src.splitlines() if line.startswith(("import ", "from "))]
+        assert [line for line in imports if "kernelkit" in line and "kernelkit.openmp" not in line] == [], script
+        assert any(line.startswith("from kernelkit.openmp import") for line in imports), script
+        proc = run_example(script, "--help", timeout=120)
+        assert proc.returncode == 0 and "usage:" in proc.stdout, proc.stderr
+
+
 def test_every_example_is_tested():
     scripts = {
         str(p.relative_to(EXAMPLES))
@@ -166,7 +274,7 @@ def test_every_example_is_tested():
         and p.stem not in _MODULES
         and p.parent.name != "mpi"  # examples/mpi: run under mpiexec by tests/mpi
     }
-    assert scripts == set(CASES), "examples without a test case (or cases without a script)"
+    assert scripts == set(CASES) | set(OPENMP_CASES), "examples without a test case (or cases without a script)"
 
 
 _MODULES = {"system", "neighbor", "force", "integrator"}  # md/ modules: imported by minimd.py, not run
