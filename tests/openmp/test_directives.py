@@ -537,3 +537,34 @@ def test_gpu_target_lowering():
         lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, gpu)
     # the same program lowered for the host runs its region on threads
     lower_program(nested, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, Options(devices=1))
+
+
+def test_host_regions_and_the_gpu_program_renderers():
+    """A program with a host `parallel` region runs on threads: CudaCheck builds no pk.Cuda units for it (they
+    would not run there), and rendering it for pk.Cuda is a KernelSyntaxError naming the region's line."""
+    from kernelkit.backends.cuda import program as cuda_program
+    from kernelkit.backends.cuda.backend import CudaTarget
+    from kernelkit.backends.cuda.program_host import CudaProgramHost
+
+    program = lower_program(spmd_pi, {"n": T.int64, "nt": T.int64}, Options(devices=1))[0]
+    assert cuda_program.host_region(program) is not None
+    assert not CudaTarget.accepts(CudaTarget.__new__(CudaTarget), program)
+    assert not CudaProgramHost.instance().accepts(program)
+    with pytest.raises(KernelSyntaxError, match="omp parallel. outside a target loop") as e:
+        cuda_program.render_device(program)
+    assert e.value.loc is not None and e.value.loc.line > 0
+    gemm = lower_program(target_gemm, {k: T.ViewType(T.float64, 2, T.LAYOUT_RIGHT) for k in "abc"}, Options())[0]
+    assert CudaProgramHost.instance().accepts(gemm) == (cuda_program.host_region(gemm) is None)
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_spmd_regions_run_where_cudacheck_is_the_space(n):
+    """What the ompbench examples hit: CudaCheck runs the SPMD program on OpenMP threads (no raw TypeError)."""
+    from kernelkit.backends.base import space_report
+
+    if not any(r["name"] == "cudacheck" and r["available"] for r in space_report()):
+        pytest.skip("CudaCheck needs NVRTC")
+    from kernelkit.api.spaces import CudaCheck
+
+    value, used = njit(space=CudaCheck)(spmd_pi)(n, 2)
+    assert used == 2 and value == pytest.approx(njit(space=pk.Debug)(spmd_pi)(n, 2)[0], rel=1e-12)

@@ -51,6 +51,11 @@ class CudaTarget(Backend):
         target, is_ptx, ident = cuda_toolchain.target(self.arch, records)
         return f"{target}\0{is_ptx}\0{ident}\0{' '.join(IEEE_OPTIONS)}\0{' '.join(FAST_OPTIONS)}"
 
+    def accepts(self, unit: N.Kernel) -> bool:
+        """As CudaCheck's companion: every kernel, and the programs that would run on pk.Cuda (a program with
+        host OpenMP regions runs on host threads; on pk.Cuda itself it is refused with a KernelSyntaxError)."""
+        return not isinstance(unit, N.Program) or cuda_program.host_region(unit) is None
+
     def render(self, kernel: N.Kernel) -> str:
         if isinstance(kernel, N.Program):  # a whole @pk.jit function: its kernels (program.py)
             return cuda_program.render_device(kernel)

@@ -359,7 +359,25 @@ class DeviceRenderer(CppRenderer):
         return "".join(out)
 
 
+def host_region(p: N.Program) -> N.Region | None:
+    """The first OpenMP region (`with openmp("parallel")`, single, critical, task, ...) outside target loops: a
+    program holding one runs on host threads, not on pk.Cuda (njit sends such programs to the host)."""
+    return next((s for s in N.walk_stmts(p.body) if isinstance(s, N.Region)), None)
+
+
+def _refuse_host_regions(p: N.Program) -> None:
+    r = host_region(p)
+    if r is not None:
+        raise KernelSyntaxError(
+            f"`omp {r.kind}` outside a target loop in a program that runs on pk.Cuda: host regions of a GPU "
+            "program do not run yet; write the GPU work as `target teams distribute parallel for` loops, or run "
+            "the program on host threads (njit(space=pk.OpenMP))",
+            r.loc,
+        )
+
+
 def render_device(p: N.Program) -> str:
+    _refuse_host_regions(p)
     pl = plan(p)
     r = DeviceRenderer(p, pl)
     parts = [
@@ -495,12 +513,8 @@ class HostRenderer(ProgramRenderer):
         return f"{ind}kk::cu::release(kk_c, {ident(s.var.name)});\n"
 
     def s_Region(self, s: N.Region, ind: str) -> str:
-        raise KernelSyntaxError(
-            f"`omp {s.kind}` outside a target loop in a program that runs on pk.Cuda: host regions of a GPU "
-            "program do not run yet; write the GPU work as `target teams distribute parallel for` loops, or run "
-            "the program on host threads (njit(space=pk.OpenMP))",
-            s.loc,
-        )
+        _refuse_host_regions(self.p)
+        raise AssertionError("unreachable: a program with a host region is refused above")
 
     def entry(self) -> str:
         ind = "    "

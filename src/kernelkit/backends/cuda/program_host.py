@@ -36,7 +36,8 @@ class CudaProgramHost(SerialBackend):
         return cls._instance
 
     def accepts(self, unit: Any) -> bool:
-        return isinstance(unit, N.Program)
+        """CudaCheck builds the host unit of programs that would run on pk.Cuda (not those with host regions)."""
+        return isinstance(unit, N.Program) and cuda_program.host_region(unit) is None
 
     def codegen_files(self) -> tuple[str, ...]:
         import os
