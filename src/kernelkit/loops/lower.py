@@ -27,6 +27,7 @@ from kernelkit.ir import types as T
 from kernelkit.lang import registry
 from kernelkit.lang.registry import Entry
 from kernelkit.loops import analysis, pragmas
+from kernelkit.loops.callees import CalleesMixin
 from kernelkit.loops.builtins import (
     SPECIAL_FLOATS,
     alloc_kind,
@@ -64,7 +65,7 @@ class Options:
         return (self.auto_simd, self.parallel, self.fast_math, self.devices, self.gpu)
 
 
-class ProgramLowerer(OpenmpLowering, FunctionLowerer):
+class ProgramLowerer(CalleesMixin, OpenmpLowering, FunctionLowerer):
     def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], options: Options, prags: dict):
         super().__init__(fn, src, ctx, params, in_function=False)
         self.options = options

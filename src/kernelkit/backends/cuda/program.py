@@ -284,7 +284,10 @@ def render_device(p: N.Program) -> str:
         '#include "kernelkit/cuda.h"\n#include "kernelkit/program_cuda.h"\n\n',
         r.structs(),
     ]
-    parts += [r.function(f) + "\n" for f in p.functions]
+    # compiled functions holding OpenMP regions or parallel loops run on host threads only (loops/callees.py)
+    device = [f for f in p.functions if not getattr(f, "_kk_host_only", False)]
+    parts.append(r.prototypes(device))
+    parts += [r.function(f) + "\n" for f in device]
     parts += [r.kernel(k) for k in pl.kernels]
     for t in pl.fills:
         parts.append(
@@ -403,6 +406,8 @@ class HostRenderer(ProgramRenderer):
         return "".join(out)
 
     def s_Return(self, s: N.Return, ind: str) -> str:
+        if self.fn is not None:  # in a compiled function the program calls
+            return super().s_Return(s, ind)
         keep = set(getattr(s, "keep", ()))
         frees = "".join(f"{ind}kk::cu::release(kk_c, {ident(n)});\n" for n in self.p.allocs if n not in keep)
         return f"{frees}{ind}goto kk_done;\n"
@@ -448,6 +453,7 @@ def render_host(p: N.Program) -> str:
         '#include "kernelkit/program.h"\n',
         '#include "kernelkit/program_cuda.h"\n\n',
         r.structs(),
+        r.prototypes(p.functions),
     ]
     parts += [r.function(f) + "\n" for f in p.functions]
     parts.append(r.entry())
