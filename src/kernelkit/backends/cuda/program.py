@@ -69,9 +69,28 @@ def _touches_arrays(s: N.Stmt) -> bool:
         for v in vars(t).values():
             exprs = v if isinstance(v, list) else [v]
             for e in exprs:
-                if isinstance(e, N.Expr) and any(isinstance(x, (N.Load, N.Atomic, N.SubView)) for x in N.walk_exprs(e)):
+                if isinstance(e, N.Expr) and any(
+                    isinstance(x, (N.Load, N.Atomic, N.SubView)) or (isinstance(x, N.Call) and _passes_arrays(x))
+                    for x in N.walk_exprs(e)
+                ):
                     return True
     return False
+
+
+def _passes_arrays(call: N.Call) -> bool:
+    """A function called with arrays reads or writes them: on pk.Cuda it runs where they live (device code)."""
+    return any(isinstance(a.type, T.ViewType) for a in call.args)
+
+
+def _host_only_calls(body: list[N.Stmt]):
+    """Calls, in device code, of compiled functions that hold OpenMP regions (loops/callees.py): host only."""
+    for s in N.walk_stmts(body):
+        for v in vars(s).values():
+            for e in v if isinstance(v, list) else [v]:
+                if isinstance(e, N.Expr):
+                    for x in N.walk_exprs(e):
+                        if isinstance(x, N.Call) and getattr(x.fn, "_kk_host_only", False):
+                            yield x
 
 
 def _has_parallel(s: N.Stmt) -> bool:
@@ -286,6 +305,13 @@ def render_device(p: N.Program) -> str:
     ]
     # compiled functions holding OpenMP regions or parallel loops run on host threads only (loops/callees.py)
     device = [f for f in p.functions if not getattr(f, "_kk_host_only", False)]
+    for k in pl.kernels:
+        for call in _host_only_calls([k.node]):
+            raise KernelSyntaxError(
+                f"{call.fn.pyname}() holds OpenMP regions or parallel loops, which run on host threads: it cannot "
+                "be called in GPU code (a target loop, or host code of a pk.Cuda program that touches arrays)",
+                call.loc,
+            )
     parts.append(r.prototypes(device))
     parts += [r.function(f) + "\n" for f in device]
     parts += [r.kernel(k) for k in pl.kernels]
