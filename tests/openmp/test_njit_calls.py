@@ -258,7 +258,8 @@ def calls_broken(x):
 
 def test_callee_that_cannot_compile_names_the_caller():
     (f,) = on(pk.Serial, calls_broken)
-    with pytest.raises(KernelError, match=r"called from .*test_njit_calls.py:" + str(calls_broken.__code__.co_firstlineno + 2)):
+    line = calls_broken.__code__.co_firstlineno + 2
+    with pytest.raises(KernelError, match=rf"called from .*test_njit_calls.py:{line}"):
         f(1)
 
 

@@ -27,7 +27,6 @@ from kernelkit.ir import types as T
 from kernelkit.lang import registry
 from kernelkit.lang.registry import Entry
 from kernelkit.loops import analysis, pragmas
-from kernelkit.loops.callees import CalleesMixin
 from kernelkit.loops.builtins import (
     SPECIAL_FLOATS,
     alloc_kind,
@@ -37,6 +36,7 @@ from kernelkit.loops.builtins import (
     reduction_kind,
     simd_range,
 )
+from kernelkit.loops.callees import CalleesMixin
 from kernelkit.loops.omp import OpenmpLowering
 from kernelkit.loops.tensor import Tensors
 
