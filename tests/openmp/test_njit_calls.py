@@ -319,3 +319,90 @@ def test_region_callee_from_gpu_target_is_refused():
     opts = Options(devices=1, gpu=True)
     with pytest.raises(KernelSyntaxError, match="GPU target region"):
         lower_program(target_calls, {"a": T.ViewType(T.float64, 1, T.LAYOUT_RIGHT)}, opts)
+
+
+# ------------------------------------------------------------------------------------------ more call shapes
+
+
+def two_types(n):
+    return twice(n) + twice(0.25)  # one specialization per argument type
+
+
+def test_one_specialization_per_argument_type(anyspace):
+    (f,) = on(anyspace, two_types)
+    assert f(3) == 6.5
+
+
+@njit
+def scaled_sum(a, c):
+    s = 0.0
+    with openmp("parallel for reduction(+:s)"):
+        for i in range(a.shape[0]):
+            s += c * a[i]
+    return s
+
+
+def calls_parallel_for(a):
+    return scaled_sum(a, 2.0) + scaled_sum(a, 1)
+
+
+def test_callee_with_parallel_for(hs):
+    (f,) = on(hs, calls_parallel_for)
+    a = np.arange(10_000.0)
+    assert f(a) == 3 * a.sum()
+
+
+@pk.jit
+def jit_square(x):
+    return x * x
+
+
+@pk.jit
+def jit_caller(a):
+    s = 0.0
+    for i in pk.prange(a.shape[0]):
+        s += jit_square(a[i])
+    return s
+
+
+def test_pk_jit_calls_pk_jit(hs):
+    (f,) = on(hs, jit_caller)
+    a = np.arange(100.0)
+    assert f(a) == (a * a).sum()
+
+
+@njit
+def swap_fill(a, b, n):
+    if n == 0:
+        a[0] = 1.0
+        return
+    swap_fill(b, a, n - 1)  # writes reach `b` only through the recursive call
+
+
+def calls_swap_fill(a, b):
+    swap_fill(a, b, 1)
+
+
+def test_recursive_writes_reach_every_argument(hs):
+    (f,) = on(hs, calls_swap_fill)
+    a, b = np.zeros(2), np.zeros(2)
+    f(a, b)
+    assert (a[0], b[0]) == (0.0, 1.0)
+    b.flags.writeable = False
+    with pytest.raises(KernelError):
+        f(a, b)
+
+
+@njit
+def returns_array(a):
+    return a
+
+
+def calls_returns_array(a):
+    return returns_array(a)[0]
+
+
+def test_callee_returning_an_array_is_refused():
+    (f,) = on(pk.Serial, calls_returns_array)
+    with pytest.raises(KernelError):
+        f(np.zeros(2))

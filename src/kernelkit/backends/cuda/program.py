@@ -373,6 +373,12 @@ class HostRenderer(ProgramRenderer):
         return [f"(void*)&{ident(n)}" for n, _ in info.free]
 
     def s_ParallelFor(self, s: N.ParallelFor, ind: str) -> str:
+        if self.fn is not None:  # a compiled function the program calls (loops/callees.py): planned loops only
+            raise KernelSyntaxError(
+                f"{self.fn.pyname}() holds a parallel loop: called from a program that runs on pk.Cuda it does not "
+                "run yet; run the program on host threads (njit(space=pk.OpenMP)) or write the loop in the caller",
+                s.loc,
+            )
         k = self.pl.kernel_of(s)
         info = self.pl.kernels[k]
         dims = len(s.bounds)
