@@ -273,9 +273,33 @@ def calls_makes_array(n):
     return makes_array(n)
 
 
-def test_callee_allocating_an_array_is_refused():
-    (f,) = on(pk.Serial, calls_makes_array)
-    with pytest.raises(KernelTypeError, match="allocate the array in the caller"):
+@njit
+def local_work(n, a):
+    t = np.zeros(n)
+    for i in range(n):
+        t[i] = a[i] * 2.0
+    if n > 2:
+        return t[0] + t[n - 1]
+    t = np.ones(n)  # the first array is freed here, the second when the function returns
+    return t[0]
+
+
+def calls_local_work(a):
+    return local_work(a.shape[0], a) + local_work(2, a)
+
+
+def test_callee_with_local_arrays(hs):
+    (f,) = on(hs, calls_makes_array)
+    assert f(3) == 0.0
+    (g,) = on(hs, calls_local_work)
+    a = np.arange(1.0, 6.0)
+    assert g(a) == 2.0 + 10.0 + 1.0
+
+
+@pytest.mark.skipif(not CHECK, reason="NVRTC is not available")
+def test_callee_allocating_on_cuda_is_refused():
+    (f,) = on(CudaCheck, calls_makes_array)
+    with pytest.raises(KernelSyntaxError, match="allocate the array in the caller"):
         f(3)
 
 

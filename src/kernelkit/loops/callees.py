@@ -2,9 +2,9 @@
 
 The callee becomes an N.Function of the caller's Program, specialized for the call's argument types and lowered
 by the program lowerer in function mode (CalleeLowerer), so its body may hold everything a program's body may
-(`with openmp(...)` constructs: task, taskwait, single, critical, parallel for; pk.prange loops) except local
-arrays; it returns one scalar or nothing. Arrays are passed by reference: the callee's writes to an array
-parameter count as the caller's writes.
+(`with openmp(...)` constructs: task, taskwait, single, critical, parallel for; pk.prange loops; local arrays,
+freed when it returns); it returns one number or nothing. Arrays are passed by reference: the callee's writes to
+an array parameter count as the caller's writes.
 
 Recursion: the N.Function is registered before its body is lowered, with a guessed return type (a constant or a
 parameter some `return` gives back, else int64); a recursive call is typed with the guess, and the body is
@@ -33,7 +33,7 @@ def is_compiled_function(value) -> bool:
 
 
 def host_only(f: N.Function) -> bool:
-    """Does this function (or one it calls) hold OpenMP regions or parallel loops, which run on host threads?"""
+    """Does this function (or one it calls) hold OpenMP regions, parallel loops or local arrays (host threads only)?"""
     return bool(getattr(f, "_kk_host_only", False))
 
 
@@ -79,8 +79,8 @@ class CalleesMixin:
         f = specialize(jf, [a.type for a in args], self, loc)
         if getattr(self, "omp_gpu", None) and self.omp_gpu[-1] and host_only(f):  # type: ignore[attr-defined]
             raise KernelSyntaxError(
-                f"{name}() holds OpenMP regions or parallel loops, which run on host threads: it cannot be called "
-                "in a GPU target region",
+                f"{name}() holds OpenMP regions, parallel loops or local arrays, which run on host threads: it cannot "
+                "be called in a GPU target region",
                 loc,
             )
         if host_only(f):
@@ -113,15 +113,6 @@ def _lowerer_class():
                 if node.value is not None and isinstance(node.value, ast.Tuple):
                     raise self.err(node, "a function called from compiled code returns one number (or nothing)")
                 return FunctionLowerer.visit_Return(self, node)
-
-            def assign_to(self, target: ast.AST, value, node: ast.AST) -> list[N.Stmt]:
-                if isinstance(value, N.Alloc):
-                    raise self.err(
-                        node,
-                        f"{self.fn.__name__}() is called from compiled code, where it cannot allocate arrays yet: "
-                        "allocate the array in the caller and pass it",
-                    )
-                return super().assign_to(target, value, node)
 
         _CALLEE = CalleeLowerer
     return _CALLEE
@@ -245,11 +236,14 @@ def specialize(jf, arg_types: list[T.Type], caller, call_loc: Loc) -> N.Function
     for r in lw.returns:
         if r.value is not None:
             r.value = lw.cast(r.value, f.ret)
+    if lw.allocs and not (body and isinstance(body[-1], N.Return)):
+        body.append(N.Return(src.loc(tree), None))  # the renderers free local arrays at every return
     f.body = body
     f.locals = lw.locals
+    f._kk_allocs = list(lw.allocs)  # type: ignore[attr-defined]  # local arrays, freed when it returns
     f._kk_host_only = any(  # type: ignore[attr-defined]
         isinstance(s, (N.Region, N.ParallelFor)) for s in N.walk_stmts(body)
-    ) or bool(getattr(lw, "_kk_calls_host_only", False))
+    ) or bool(lw.allocs or getattr(lw, "_kk_calls_host_only", False))
     return f
 
 

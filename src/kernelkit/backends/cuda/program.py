@@ -303,13 +303,13 @@ def render_device(p: N.Program) -> str:
         '#include "kernelkit/cuda.h"\n#include "kernelkit/program_cuda.h"\n\n',
         r.structs(),
     ]
-    # compiled functions holding OpenMP regions or parallel loops run on host threads only (loops/callees.py)
+    # compiled functions holding OpenMP regions, parallel loops or local arrays run on host threads only (callees.py)
     device = [f for f in p.functions if not getattr(f, "_kk_host_only", False)]
     for k in pl.kernels:
         for call in _host_only_calls([k.node]):
             raise KernelSyntaxError(
-                f"{call.fn.pyname}() holds OpenMP regions or parallel loops, which run on host threads: it cannot "
-                "be called in GPU code (a target loop, or host code of a pk.Cuda program that touches arrays)",
+                f"{call.fn.pyname}() holds OpenMP regions, parallel loops or local arrays (host threads only): it "
+                "cannot be called in GPU code (a target loop, or host code of a pk.Cuda program that touches arrays)",
                 call.loc,
             )
     parts.append(r.prototypes(device))
@@ -343,6 +343,12 @@ class HostRenderer(ProgramRenderer):
 
     def stmt(self, s: N.Stmt, ind: str) -> str:
         if isinstance(s, N.Assign) and isinstance(s.value, N.Alloc):
+            if self.fn is not None:
+                raise KernelSyntaxError(
+                    f"{self.fn.pyname}() allocates an array: called from a program that runs on pk.Cuda it does "
+                    "not run yet; allocate the array in the caller and pass it",
+                    s.loc,
+                )
             return self.line(s) + self.alloc(s, ind)
         if isinstance(s, DeviceBlock):
             return self.line(s) + self.block(s, ind)

@@ -94,7 +94,13 @@ class ProgramRenderer(CppRenderer):
 
     def s_Return(self, s: N.Return, ind: str) -> str:
         if self.fn is not None:
-            return f"{ind}return{(' ' + self.expr(s.value)) if s.value is not None else ''};\n"
+            frees = "".join(f"{ind}kk::free_view({ident(n)});\n" for n in getattr(self.fn, "_kk_allocs", ()))
+            if s.value is None:
+                return f"{frees}{ind}return;\n"
+            if not frees:
+                return f"{ind}return {self.expr(s.value)};\n"
+            value = f"{ind}const {ctype(s.value.type)} kk_rv = {self.expr(s.value)};\n"
+            return f"{ind}{{\n{value}{frees}{ind}return kk_rv;\n{ind}}}\n"
         keep = set(getattr(s, "keep", ()))
         frees = "".join(f"{ind}kk::free_view({ident(n)});\n" for n in self.p.allocs if n not in keep)
         return f"{frees}{ind}goto kk_done;\n"
