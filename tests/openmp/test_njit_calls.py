@@ -430,3 +430,81 @@ def test_callee_returning_an_array_is_refused():
     (f,) = on(pk.Serial, calls_returns_array)
     with pytest.raises(KernelError):
         f(np.zeros(2))
+
+
+# ------------------------------------------------------------------------------------------ functions as arguments
+
+
+def test_pi_task_pyomp(hs):
+    """PyOMP's TestOpenmpPi.test_pi_task: the recursive njit function is passed to the njit program."""
+
+    def test_pi_comp(Nstart, Nfinish, step):
+        MIN_BLK = 256
+        pi_sum = 0.0
+        if Nfinish - Nstart < MIN_BLK:
+            for i in range(Nstart, Nfinish):
+                x = (i + 0.5) * step
+                pi_sum += 4.0 / (1.0 + x * x)
+        else:
+            iblk = Nfinish - Nstart
+            pi_sum1 = 0.0
+            pi_sum2 = 0.0
+            cut = Nfinish - (iblk // 2)
+            with openmp("task shared(pi_sum1)"):
+                pi_sum1 = test_pi_comp(Nstart, cut, step)
+            with openmp("task shared(pi_sum2)"):
+                pi_sum2 = test_pi_comp(cut, Nfinish, step)
+            with openmp("taskwait"):
+                pi_sum = pi_sum1 + pi_sum2
+        return pi_sum
+
+    @njit
+    def test_pi_comp_njit(Nstart, Nfinish, step):
+        MIN_BLK = 256
+        pi_sum = 0.0
+        if Nfinish - Nstart < MIN_BLK:
+            for i in range(Nstart, Nfinish):
+                x = (i + 0.5) * step
+                pi_sum += 4.0 / (1.0 + x * x)
+        else:
+            iblk = Nfinish - Nstart
+            pi_sum1 = 0.0
+            pi_sum2 = 0.0
+            cut = Nfinish - (iblk // 2)
+            with openmp("task shared(pi_sum1)"):
+                pi_sum1 = test_pi_comp_njit(Nstart, cut, step)
+            with openmp("task shared(pi_sum2)"):
+                pi_sum2 = test_pi_comp_njit(cut, Nfinish, step)
+            with openmp("taskwait"):
+                pi_sum = pi_sum1 + pi_sum2
+        return pi_sum
+
+    def test_impl(lb, num_steps, pi_comp_func):
+        step = 1.0 / num_steps
+        full_sum = 0.0
+        with openmp("parallel"):
+            with openmp("single"):
+                full_sum = pi_comp_func(lb, num_steps, step)
+        pi = step * full_sum
+        return pi
+
+    py_output = test_impl(0, 1024, test_pi_comp)
+    njit_output = njit(space=hs)(test_impl)(0, 1024, test_pi_comp_njit)
+    assert njit_output == pytest.approx(py_output, rel=1e-14)
+
+
+@njit
+def thrice(x):
+    return 3 * x
+
+
+def apply(f, x):
+    return f(x) + 1
+
+
+def test_function_argument_picks_its_specialization(anyspace):
+    g = njit(space=anyspace)(apply)
+    assert g(twice, 5) == 11
+    assert g(thrice, 5) == 16  # another function: another program, not the first one's
+    assert g(twice, 2.5) == 6.0
+    assert g(thrice, 5) == 16

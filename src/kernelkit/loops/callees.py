@@ -41,6 +41,13 @@ class CalleesMixin:
     """The ProgramLowerer part that compiles calls of other compiled functions (placed before the frontend's
     call dispatch in the method order)."""
 
+    statics: dict = {}  # parameters whose arguments are compiled functions (set by lower_program)
+
+    def lookup(self, name: str, node: ast.AST):
+        if name in self.statics and not self.is_local(name):  # type: ignore[attr-defined]
+            return CT(self.statics[name])
+        return super().lookup(name, node)  # type: ignore[misc]
+
     def captured(self, value, guard: Guard, name: str, node: ast.AST):
         if is_compiled_function(value):
             self.ctx.guard(guard)  # type: ignore[attr-defined]
