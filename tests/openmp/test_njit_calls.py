@@ -14,6 +14,7 @@ from kernelkit.openmp import njit, openmp
 HOST = [pk.Debug, pk.Serial, pk.OpenMP]
 IDS = ["Debug", "Serial", "OpenMP"]
 CHECK = [CudaCheck] if CudaCheck.available() else []
+GPU = CHECK + ([pk.Cuda] if pk.Cuda.available() else [])  # the lent GPU runs them too
 
 
 @pytest.fixture(params=HOST, ids=IDS)
@@ -21,7 +22,7 @@ def hs(request):
     return request.param
 
 
-@pytest.fixture(params=HOST + CHECK, ids=IDS + [s.name for s in CHECK])
+@pytest.fixture(params=HOST + GPU, ids=IDS + [s.name for s in GPU])
 def anyspace(request):
     return request.param
 
@@ -105,6 +106,18 @@ def py_fib(n):
 def test_fib_recursive(anyspace):
     (f,) = on(anyspace, fib)
     assert [f(n) for n in (0, 1, 2, 10, 20)] == [py_fib(n) for n in (0, 1, 2, 10, 20)]
+
+
+def fib_table(a):
+    for i in pk.prange(a.shape[0]):
+        a[i] = fib(i)  # on pk.Cuda a recursive device function
+
+
+def test_fib_recursive_in_a_parallel_loop(anyspace):
+    (f,) = on(anyspace, fib_table)
+    a = np.zeros(16, np.int64)
+    f(a)
+    assert a.tolist() == [py_fib(n) for n in range(16)]
 
 
 @njit
