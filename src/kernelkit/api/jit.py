@@ -110,6 +110,7 @@ class JitFunction:
         self._tables: dict = {}  # backend spec key -> the GPU programs' context table
         self._made: dict = {}  # (backend spec key, program identity) -> native spec
         self._stats = {"compiles": 0, "cache_hits": 0}
+        self._takes_functions = False  # called with a compiled function as an argument: every call takes _slow
         functools.update_wrapper(self, fn)
 
     def run_space(self) -> ExecutionSpace:
@@ -150,7 +151,7 @@ class JitFunction:
         try:
             kw[RET] = buf[2]
             specs = self._specs.get(backend.spec_key)
-            if specs:
+            if specs and not self._takes_functions:  # the native matcher does not tell functions apart
                 native = getattr(backend, "program_native", None)
                 if native is not None:  # a GPU: host code at the GPU's place, kernels through the context table
                     kw[CTX] = self._tables[backend.spec_key].address
@@ -174,8 +175,13 @@ class JitFunction:
         types: dict[str, T.Type] = {}
         args: dict[str, Any] = {}
         readonly: set[str] = set()
+        statics: dict[str, Any] = {}
         for name in self._names:
             value = kw[name]
+            if getattr(value, "_kk_kind", None) == "jit":  # a compiled function: called by the compiled code
+                statics[name] = value
+                self._takes_functions = True
+                continue
             if not isinstance(value, (np.ndarray, _native.ViewBase)):
                 if _host_dlpack(value):
                     value = np.from_dlpack(value)  # a CPU tensor of another library (PyTorch): zero copy
@@ -185,10 +191,10 @@ class JitFunction:
             t, v = arg_type(name, value, loc, device)
             types[name] = t
             args[name] = v
-        key = (self.options.key(), tuple(types.items()))
+        key = (self.options.key(), tuple(types.items()), tuple(statics.items()))
         memo = self._ir.get(key)
         if memo is None or not guards_hold(memo[1]):
-            memo = lower_program(self.py_function, types, self.options)
+            memo = lower_program(self.py_function, types, self.options, statics)
             self._ir[key] = memo
         program = memo[0]
         for name in program.writes:

@@ -446,7 +446,7 @@ class CppRenderer:
             out.append(f"struct {st.name} {{\n{fields}}};\n")
         return "".join(out)
 
-    def function(self, f: N.Function) -> str:
+    def function_head(self, f: N.Function) -> str:
         def decl(p):
             if isinstance(p.type, T.ViewType):
                 return f"const {ctype(p.type)}& "
@@ -455,8 +455,20 @@ class CppRenderer:
             return f"{ctype(p.type)} "
 
         params = ", ".join(decl(p) + ident(p.name) for p in f.params)
-        # Parameters are mutable locals in Python: scalar ones are passed by value.
-        head = f"KK_FUNCTION {ctype(f.ret)} {f.name}({params})"
+        # Parameters are mutable locals in Python: scalar ones are passed by value. A compiled function called
+        # from a program (loops/callees.py) may be recursive: an ordinary function, not a forced-inline one.
+        if getattr(f, "_kk_callee", False):
+            qual = "static __device__" if self.target == "cuda" else "static"
+        else:
+            qual = "KK_FUNCTION"
+        return f"{qual} {ctype(f.ret)} {f.name}({params})"
+
+    def prototypes(self, functions: list[N.Function]) -> str:
+        """Declarations of the compiled functions a program calls, before any definition (recursion)."""
+        return "".join(f"{self.function_head(f)};\n" for f in functions if getattr(f, "_kk_callee", False))
+
+    def function(self, f: N.Function) -> str:
+        head = self.function_head(f)
         return f"{self.line(f)}{head} {{\n{self.locals_decl(f.locals, '    ')}{self.stmts(f.body, '    ')}}}\n"
 
     def body_params(self) -> list[tuple[str, str]]:

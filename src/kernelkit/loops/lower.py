@@ -36,6 +36,7 @@ from kernelkit.loops.builtins import (
     reduction_kind,
     simd_range,
 )
+from kernelkit.loops.callees import CalleesMixin
 from kernelkit.loops.omp import OpenmpLowering
 from kernelkit.loops.tensor import Tensors
 
@@ -64,7 +65,7 @@ class Options:
         return (self.auto_simd, self.parallel, self.fast_math, self.devices, self.gpu)
 
 
-class ProgramLowerer(OpenmpLowering, FunctionLowerer):
+class ProgramLowerer(CalleesMixin, OpenmpLowering, FunctionLowerer):
     def __init__(self, fn, src: Source, ctx: Context, params: dict[str, T.Type], options: Options, prags: dict):
         super().__init__(fn, src, ctx, params, in_function=False)
         self.options = options
@@ -594,19 +595,23 @@ def _rt(t: T.Type):
     return "scalar" if isinstance(t, T.ScalarType) else t
 
 
-def lower_program(fn, arg_types: dict[str, T.Type], options: Options | None = None) -> tuple[N.Program, list[Guard]]:
-    """Lower the whole function `fn` for these argument types (in parameter order)."""
+def lower_program(
+    fn, arg_types: dict[str, T.Type], options: Options | None = None, statics: dict | None = None
+) -> tuple[N.Program, list[Guard]]:
+    """Lower the whole function `fn` for these argument types (in parameter order). `statics`: parameters whose
+    arguments are compiled functions (loops/callees.py), known at compile time and not passed."""
     options = options or Options()
     src = get_source(fn)
     node = src.tree
     a = node.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs:
         raise KernelSyntaxError("compiled functions take plain positional parameters", src.loc(node))
-    names = [x.arg for x in a.args]
+    names = [x.arg for x in a.args if x.arg not in (statics or {})]
     if list(arg_types) != names:
         raise KernelTypeError(f"{fn.__name__}() takes {names}, got {list(arg_types)}", src.loc(node))
     ctx = Context()
     lw = ProgramLowerer(fn, src, ctx, dict(arg_types), options, pragmas.collect(src))
+    lw.statics = dict(statics or {})
     body = lw.body(node.body)
     loc = src.loc(node)
     if lw.results and not (body and isinstance(body[-1], N.Return)):

@@ -71,9 +71,28 @@ def _touches_arrays(s: N.Stmt) -> bool:
         for v in vars(t).values():
             exprs = v if isinstance(v, list) else [v]
             for e in exprs:
-                if isinstance(e, N.Expr) and any(isinstance(x, (N.Load, N.Atomic, N.SubView)) for x in N.walk_exprs(e)):
+                if isinstance(e, N.Expr) and any(
+                    isinstance(x, (N.Load, N.Atomic, N.SubView)) or (isinstance(x, N.Call) and _passes_arrays(x))
+                    for x in N.walk_exprs(e)
+                ):
                     return True
     return False
+
+
+def _passes_arrays(call: N.Call) -> bool:
+    """A function called with arrays reads or writes them: on pk.Cuda it runs where they live (device code)."""
+    return any(isinstance(a.type, T.ViewType) for a in call.args)
+
+
+def _host_only_calls(body: list[N.Stmt]):
+    """Calls, in device code, of compiled functions that hold OpenMP regions (loops/callees.py): host only."""
+    for s in N.walk_stmts(body):
+        for v in vars(s).values():
+            for e in v if isinstance(v, list) else [v]:
+                if isinstance(e, N.Expr):
+                    for x in N.walk_exprs(e):
+                        if isinstance(x, N.Call) and getattr(x.fn, "_kk_host_only", False):
+                            yield x
 
 
 def _has_parallel(s: N.Stmt) -> bool:
@@ -385,7 +404,17 @@ def render_device(p: N.Program) -> str:
         '#include "kernelkit/cuda.h"\n#include "kernelkit/program_cuda.h"\n\n',
         r.structs(),
     ]
-    parts += [r.function(f) + "\n" for f in p.functions]
+    # compiled functions holding OpenMP regions, parallel loops or local arrays run on host threads only (callees.py)
+    device = [f for f in p.functions if not getattr(f, "_kk_host_only", False)]
+    for k in pl.kernels:
+        for call in _host_only_calls([k.node]):
+            raise KernelSyntaxError(
+                f"{call.fn.pyname}() holds OpenMP regions, parallel loops or local arrays (host threads only): it "
+                "cannot be called in GPU code (a target loop, or host code of a pk.Cuda program that touches arrays)",
+                call.loc,
+            )
+    parts.append(r.prototypes(device))
+    parts += [r.function(f) + "\n" for f in device]
     parts += [r.kernel(k) for k in pl.kernels]
     for t in pl.fills:
         parts.append(
@@ -415,6 +444,12 @@ class HostRenderer(ProgramRenderer):
 
     def stmt(self, s: N.Stmt, ind: str) -> str:
         if isinstance(s, N.Assign) and isinstance(s.value, N.Alloc):
+            if self.fn is not None:
+                raise KernelSyntaxError(
+                    f"{self.fn.pyname}() allocates an array: called from a program that runs on pk.Cuda it does "
+                    "not run yet; allocate the array in the caller and pass it",
+                    s.loc,
+                )
             return self.line(s) + self.alloc(s, ind)
         if isinstance(s, DeviceBlock):
             return self.line(s) + self.block(s, ind)
@@ -445,6 +480,12 @@ class HostRenderer(ProgramRenderer):
         return [f"(void*)&{ident(n)}" for n, _ in info.free]
 
     def s_ParallelFor(self, s: N.ParallelFor, ind: str) -> str:
+        if self.fn is not None:  # a compiled function the program calls (loops/callees.py): planned loops only
+            raise KernelSyntaxError(
+                f"{self.fn.pyname}() holds a parallel loop: called from a program that runs on pk.Cuda it does not "
+                "run yet; run the program on host threads (njit(space=pk.OpenMP)) or write the loop in the caller",
+                s.loc,
+            )
         k = self.pl.kernel_of(s)
         info = self.pl.kernels[k]
         dims = len(s.bounds)
@@ -505,6 +546,8 @@ class HostRenderer(ProgramRenderer):
         return "".join(out)
 
     def s_Return(self, s: N.Return, ind: str) -> str:
+        if self.fn is not None:  # in a compiled function the program calls
+            return super().s_Return(s, ind)
         keep = set(getattr(s, "keep", ()))
         frees = "".join(f"{ind}kk::cu::release(kk_c, {ident(n)});\n" for n in self.p.allocs if n not in keep)
         return f"{frees}{ind}goto kk_done;\n"
@@ -546,6 +589,7 @@ def render_host(p: N.Program) -> str:
         '#include "kernelkit/program.h"\n',
         '#include "kernelkit/program_cuda.h"\n\n',
         r.structs(),
+        r.prototypes(p.functions),
     ]
     parts += [r.function(f) + "\n" for f in p.functions]
     parts.append(r.entry())

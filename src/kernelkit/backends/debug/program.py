@@ -32,6 +32,7 @@ class ProgramPyRenderer(PyRenderer):
         super().__init__(shell)
         self.p = program
         self._ret = ""
+        self.in_fn = False  # rendering a compiled function the program calls: `return` returns its value
 
     def e_Alloc(self, e: N.Alloc) -> str:
         t = e.type
@@ -64,7 +65,7 @@ class ProgramPyRenderer(PyRenderer):
             self.stmts(s.body, ind + "    " * len(s.bounds))
         elif isinstance(s, N.Result):
             self.emit(f"{ind}_res[{s.index}] = {self.expr(s.value)}", loc)
-        elif isinstance(s, N.Return):
+        elif isinstance(s, N.Return) and not self.in_fn:
             self.emit(f"{ind}return _res", loc)
         elif isinstance(s, N.Free):
             self.emit(f"{ind}pass  # free {s.var.name}", loc)
@@ -78,12 +79,14 @@ class ProgramPyRenderer(PyRenderer):
 
     def render(self) -> str:
         p = self.p
+        self.in_fn = True
         for f in p.functions:
             self._ret = ""
             self.emit(f"def {f.name}({', '.join(pyname(x.name) for x in f.params)}):", f.loc)
             self.locals_init(f.locals, "    ")
             self.stmts(f.body, "    ")
             self.emit("", None)
+        self.in_fn = False
         self.emit(f"def kk_program({', '.join(pyname(x.name) for x in p.params)}):", p.loc)
         self.emit(f"    _res = [None] * {len(p.results)}", None)
         self.locals_init(p.locals, "    ")

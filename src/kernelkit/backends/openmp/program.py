@@ -40,6 +40,7 @@ class ProgramRenderer(CppRenderer):
         super().__init__(shell, target, line_directives)
         self.p = program
         self.shared: set[str] = set()
+        self.fn: N.Function | None = None
 
     # -------------------------------------------------------------------------------------- expressions
 
@@ -84,7 +85,22 @@ class ProgramRenderer(CppRenderer):
         put = "put_float" if t.is_float else "put_int"
         return f"{ind}kk::{put}({RET}_p, {s.index}, {self.expr(s.value)});\n"
 
+    def function(self, f: N.Function) -> str:
+        self.fn = f  # a compiled function the program calls: its own locals, `return` returns
+        try:
+            return super().function(f)
+        finally:
+            self.fn = None
+
     def s_Return(self, s: N.Return, ind: str) -> str:
+        if self.fn is not None:
+            frees = "".join(f"{ind}kk::free_view({ident(n)});\n" for n in getattr(self.fn, "_kk_allocs", ()))
+            if s.value is None:
+                return f"{frees}{ind}return;\n"
+            if not frees:
+                return f"{ind}return {self.expr(s.value)};\n"
+            value = f"{ind}const {ctype(s.value.type)} kk_rv = {self.expr(s.value)};\n"
+            return f"{ind}{{\n{value}{frees}{ind}return kk_rv;\n{ind}}}\n"
         keep = set(getattr(s, "keep", ()))
         frees = "".join(f"{ind}kk::free_view({ident(n)});\n" for n in self.p.allocs if n not in keep)
         return f"{frees}{ind}goto kk_done;\n"
@@ -232,6 +248,8 @@ class ProgramRenderer(CppRenderer):
         return f"{ind}KK_PRAGMA({head})\n{ind}{{\n{self.stmts(s.body, ind + '    ')}{ind}}}\n"
 
     def _type(self, name: str):
+        if self.fn is not None:
+            return self.fn.locals.get(name) or next((p.type for p in self.fn.params if p.name == name), None)
         return self.p.locals.get(name) or next((p.type for p in self.p.params if p.name == name), None)
 
     # -------------------------------------------------------------------------------------- the unit
@@ -291,6 +309,7 @@ def render(program: N.Program, bounds_check: bool = False) -> str:
         parts.append("#define KK_BOUNDS_CHECK 1\n")
     parts.append('#include "kernelkit/program.h"\n\n')
     parts.append(r.structs())
+    parts.append(r.prototypes(program.functions))
     parts += [r.function(f) + "\n" for f in program.functions]
     parts.append(r.entry())
     return "".join(parts)
