@@ -13,7 +13,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .
 export PYTHONPATH=/tmp/site
 python3 -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | tail -2
 t() { echo "== $1 ($(date +%T))"; }
-q=${QUICK:-0}  # QUICK=1: the short version (~4 minutes): tighter limits, no Dask comparison
+q=${QUICK:-0}  # QUICK=1: the short version (~4 minutes): tighter limits, one Cholesky round
 lim() { [ "$q" = 1 ] && echo "$2" || echo "$1"; }
 
 t loops; timeout "$(lim 70 40)" python3 -m pytest -q -n 12 -p no:cacheprovider tests/loops -k "Cuda or gpu" 2>&1 | tail -4
@@ -30,7 +30,7 @@ KERNELKIT_VIRTUAL_GPUS=4 KERNELKIT_TRACE="$OUT/inner_product.trace.json" timeout
   python3 examples/tasks/inner_product.py -n 4000000 2>&1 | tail -4
 KERNELKIT_TRACE="$OUT/cholesky.trace.json" timeout 60 \
   python3 examples/tasks/cholesky.py -n 4000 -b 500 --placement gpu --gpus 4 2>&1 | tail -4
-[ "$q" = 1 ] || timeout 90 python3 benchmarks/tasks/cholesky.py -n 8000 -b 1000 --workers 16 --repeats 2 --gpu --json "$OUT/cholesky-bench.json" \
+timeout "$(lim 90 60)" python3 benchmarks/tasks/cholesky.py -n 8000 -b 1000 --workers 16 --repeats "$(lim 2 1)" --gpu --json "$OUT/cholesky-bench.json" \
   2>&1 | tail -12
 
 t npbench; KERNELS=${KERNELS:-"gemver gesummv gemm covariance fdtd_2d symm syr2k syrk trmm softmax spmv hdiff trisolv gramschmidt azimint_naive go_fast jacobi_1d jacobi_2d heat_3d floyd_warshall cholesky"} APPY_TESTS=$PWD/.appy-tests timeout "${NPB_S:-200}" bash tools/device/npbench_gpu.sh paper "${NPB_K:-30}"
