@@ -74,6 +74,7 @@ class Settings:
     virtual_gpus: str | None = None  # a count, checked by kernelkit.tasks when a Parla context starts
     trace: str | None = None
     fast_math: bool = False  # the default of @pk.workunit(fast_math=...): IEEE results unless asked (numerics.md)
+    cuda_simd_warps: bool = False  # KERNELKIT_CUDA_SIMD_WARPS=1: simd loops of pk.Cuda programs across a warp's lanes
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             virtual_gpus=env.get("KERNELKIT_VIRTUAL_GPUS", "").strip() or None,
             trace=env.get("KERNELKIT_TRACE") or None,
             fast_math=_flag(env.get("KERNELKIT_FAST_MATH")),
+            cuda_simd_warps=_flag(env.get("KERNELKIT_CUDA_SIMD_WARPS")),
         )
 
 

@@ -10,6 +10,17 @@ from kernelkit.loops import Options, lower_program
 from kernelkit.runtime.args import arg_type
 
 
+@pytest.fixture(autouse=True)
+def simd_warps():
+    """The warp mapping is opt-in (KERNELKIT_CUDA_SIMD_WARPS): these tests turn it on, so CudaCheck compiles it."""
+    from kernelkit import config
+
+    settings = config.get()
+    saved, settings.cuda_simd_warps = settings.cuda_simd_warps, True
+    yield
+    settings.cuda_simd_warps = saved
+
+
 def rows(A, x, y, out):
     M, N = A.shape
     tot = 0.0
@@ -144,7 +155,12 @@ def _warps(fn, *args) -> list[bool]:
 
 
 def test_which_loops_run_a_warp_per_iteration():
+    from kernelkit import config
+
     A = np.zeros((4, 5))
+    config.get().cuda_simd_warps = False  # the default: one thread per iteration
+    assert _warps(rows, A, np.zeros(5), np.zeros(4), A.copy()) == [False]
+    config.get().cuda_simd_warps = True
     assert _warps(rows, A, np.zeros(5), np.zeros(4), A.copy()) == [True]
     assert _warps(strided, A, A.copy()) == [True]
     # an atomic whose old value every lane would fetch: one thread per iteration

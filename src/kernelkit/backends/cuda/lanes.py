@@ -15,10 +15,14 @@ one thread: sequential code with vectorizable inner loops (npbench's cholesky) g
 A loop qualifies when that schedule keeps its meaning: no nested parallel loop or `return`, no `break` inside a
 simd loop, no atomic, random draw or device-function call in what every lane evaluates redundantly, and scalar
 private values. Others keep one thread per iteration (the simd loops then run in order in that thread).
+
+Opt-in for now (`KERNELKIT_CUDA_SIMD_WARPS=1`): the mapping is compiled by NVRTC and its results checked on the
+host in CI (CudaCheck), but it has not yet run on a GPU; it becomes the default once it has.
 """
 
 from __future__ import annotations
 
+from kernelkit import config
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
 
@@ -83,6 +87,8 @@ def warp_per_iteration(s: N.ParallelFor, types: dict[str, T.Type]) -> bool:
 def fits(body: list[N.Stmt], types: dict[str, T.Type]) -> bool:
     """Whether `body` (a parallel loop's iteration, or a device block: host statements that touch arrays, run
     by one warp instead of one thread) keeps its meaning when a warp runs it, its simd loops across the lanes."""
+    if not config.get().cuda_simd_warps:
+        return False
     loops = list(lane_simd_loops(body))
     if not loops or not _redundant_ok(body):
         return False
