@@ -18,8 +18,8 @@ Not ported (and why):
 - Tests of nested active parallelism and the level queries (test_func_set_max_active_levels,
   test_func_get_ancestor_thread_num, test_func_get_team_size, test_func_get_level, test_func_get_active_level,
   test_num_threads_clause, test_nested_parallel_for, test_nested_parallel_regions_1/2): not ported yet (they
-  need assignments in nested single regions to reach the caller, and regions_2 calls an @njit function from an
-  @njit function, which kernelkit does not compile); see docs/openmp.md "Limits".
+  need assignments made in nested single regions to reach the caller); see docs/openmp.md "Limits".
+  (njit functions calling njit functions do compile: tests/openmp/test_njit_calls.py.)
 - test_private_retain_array, test_shared_array: arrays allocated inside a parallel region.
 - test_lastprivate_non_one_step (`np.zeros(math.ceil(...))`: math.ceil is a float in kernelkit's kernel language),
   test_critical_threads2 (`np.sort`), test_taskwait (`np.all`): NumPy functions compiled code does not have.
