@@ -5,6 +5,9 @@ reference), `<module>_numba_npr.py` or `<module>_numba_np.py` (Numba, parallel=T
 Validation is npbench's rule: `np.allclose(ref, val)` (rtol 1e-5, atol 1e-8) or a relative L2 error at most 1e-5,
 for every output argument and the return value. Timing is npbench's too: `repeat` runs, fresh copies of the
 inputs made outside the timed region, the median reported; the first call (compilation) is timed separately.
+A framework given a time `limit` that its first call outruns is stopped there (a SIGALRM interrupts its Python
+code between operations) and reported as taking at least that long (`median_s` is the limit, `lower_bound` set);
+one whose first call fits but whose repeats would not is timed on as many repeats as fit (at least one).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import signal
 import statistics
 import time
 from collections.abc import Callable
@@ -111,6 +115,36 @@ class Timing:
     median_s: float
     valid: bool
     why: str = ""
+    samples: int = 0
+    lower_bound: bool = False
+
+
+class OverLimit(Exception):
+    """A framework's call ran past the time limit it was given."""
+
+
+class Alarm:
+    """SIGALRM after `seconds` raises OverLimit in the main thread (none when seconds is 0 or signals are
+    unavailable); the previous handler and timer are restored on exit."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds if hasattr(signal, "setitimer") else 0
+
+    def __enter__(self):
+        if self.seconds > 0:
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    @staticmethod
+    def _fire(signum, frame):
+        raise OverLimit
+
+    def __exit__(self, *exc):
+        if self.seconds > 0:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
 
 
 def run(
@@ -123,24 +157,36 @@ def run(
     copy: Callable = np.copy,
     sync: Callable = lambda: None,
     to_host: Callable = lambda x: x,
+    limit: float = 0.0,
 ) -> Timing:
+    """Validate `fn` against `ref` (None: no check) and time it; `limit` > 0 bounds the seconds it may take in
+    all (see the module's note)."""
     args = fresh(values, names, copy)
     t0 = time.perf_counter()
-    result = fn(*args)
-    sync()
+    try:
+        with Alarm(limit):
+            result = fn(*args)
+            sync()
+    except OverLimit:
+        sync()
+        return Timing(limit, limit, False, f"stopped after {limit:g} s", 0, True)
     first = time.perf_counter() - t0
     valid, why = True, ""
     if ref is not None:
         valid, why = validate(ref, [to_host(x) for x in outputs(name, args, result)])
-    times = []
+    times: list[float] = []
+    spent = first
     for _ in range(repeat):
+        if times and limit > 0 and spent + max(times) > limit:
+            break
         args = fresh(values, names, copy)
         sync()
         t0 = time.perf_counter()
         fn(*args)
         sync()
         times.append(time.perf_counter() - t0)
-    return Timing(first, statistics.median(times), valid, why)
+        spent += times[-1]
+    return Timing(first, statistics.median(times), valid, why, len(times))
 
 
 def geomean(xs: list[float]) -> float:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npbench on the GPU machine, one fresh process per kernel (a kernel that crashes or hangs costs only its own
-# row):   bash tools/device/npbench_gpu.sh [preset] [per-kernel seconds]
+# row):   [FW_LIMIT=10] bash tools/device/npbench_gpu.sh [preset] [per-kernel seconds]
+# FW_LIMIT: the seconds NumPy and each framework may take (gpu.py --limit; CuPy is the reference where NumPy outruns it).
 # APPy joins when its wheel is installed (session.sh installs .whl/) and APPY_TESTS names a folder holding APPy's
 # npbench tests (habanero-lab/APPy tests/integration/triton/npbench; reference data, never committed).
 set -uo pipefail
@@ -11,7 +12,7 @@ kernels=${KERNELS:-}
 [ -n "$kernels" ] || kernels=$(python3 -c "import sys; sys.path.insert(0, 'benchmarks/npbench'); from bench_info import BENCHMARKS; print(' '.join(BENCHMARKS))")
 for k in $kernels; do
   timeout -k 5 "$limit" python3 -X faulthandler benchmarks/npbench/gpu.py --preset "$preset" --kernels "$k" \
-    --repeat "${REPEAT:-3}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1
+    --repeat "${REPEAT:-3}" --limit "${FW_LIMIT:-10}" --json "$OUT/npbench/$k.json" > "$OUT/npbench/$k.txt" 2>&1
   rc=$?
   grep -E "^$k " "$OUT/npbench/$k.txt" || echo "$k: no row"
   [ "$rc" -le 1 ] || { echo "$k: exit status $rc"; tail -25 "$OUT/npbench/$k.txt"; }
