@@ -15,6 +15,7 @@ else in kernelkit reads os.environ for its own settings.
 | KERNELKIT_DUMP            | (empty)                                  | directory: write IR and generated source     |
 | KERNELKIT_CUDA_CHECK_ARCH | sm_90                                    | architecture the CudaCheck space compiles for|
 | KERNELKIT_PROFILE         | 0                                        | 1: time every launch per label (pk.profile)  |
+| KERNELKIT_CUDA_SIMD_WARPS | 1                                        | 0: pk.jit simd loops one thread, not a warp  |
 | KERNELKIT_MPI_CUDA_AWARE  | (probe the MPI library)                  | 1/0: pass device pointers to MPI, or stage   |
 | KERNELKIT_VIRTUAL_GPUS    | the physical GPUs                        | logical GPUs of kernelkit.tasks (n >= 0)     |
 | KERNELKIT_TRACE           | (empty)                                  | file: Chrome/Perfetto trace of tasks         |
@@ -74,7 +75,7 @@ class Settings:
     virtual_gpus: str | None = None  # a count, checked by kernelkit.tasks when a Parla context starts
     trace: str | None = None
     fast_math: bool = False  # the default of @pk.workunit(fast_math=...): IEEE results unless asked (numerics.md)
-    cuda_simd_warps: bool = False  # KERNELKIT_CUDA_SIMD_WARPS=1: simd loops of pk.Cuda programs across a warp's lanes
+    cuda_simd_warps: bool = True  # KERNELKIT_CUDA_SIMD_WARPS=0: simd loops of pk.Cuda programs in one thread each
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -95,7 +96,7 @@ class Settings:
             virtual_gpus=env.get("KERNELKIT_VIRTUAL_GPUS", "").strip() or None,
             trace=env.get("KERNELKIT_TRACE") or None,
             fast_math=_flag(env.get("KERNELKIT_FAST_MATH")),
-            cuda_simd_warps=_flag(env.get("KERNELKIT_CUDA_SIMD_WARPS")),
+            cuda_simd_warps=_flag(env.get("KERNELKIT_CUDA_SIMD_WARPS", "1")),
         )
 
 

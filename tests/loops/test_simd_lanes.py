@@ -12,7 +12,8 @@ from kernelkit.runtime.args import arg_type
 
 @pytest.fixture(autouse=True)
 def simd_warps():
-    """The warp mapping is opt-in (KERNELKIT_CUDA_SIMD_WARPS): these tests turn it on, so CudaCheck compiles it."""
+    """The warp mapping is on by default (KERNELKIT_CUDA_SIMD_WARPS=0 turns it off): these tests turn it on
+    whatever the environment says, so CudaCheck compiles it."""
     from kernelkit import config
 
     settings = config.get()
@@ -158,7 +159,7 @@ def test_which_loops_run_a_warp_per_iteration():
     from kernelkit import config
 
     A = np.zeros((4, 5))
-    config.get().cuda_simd_warps = False  # the default: one thread per iteration
+    config.get().cuda_simd_warps = False  # KERNELKIT_CUDA_SIMD_WARPS=0: one thread per iteration
     assert _warps(rows, A, np.zeros(5), np.zeros(4), A.copy()) == [False]
     config.get().cuda_simd_warps = True
     assert _warps(rows, A, np.zeros(5), np.zeros(4), A.copy()) == [True]
