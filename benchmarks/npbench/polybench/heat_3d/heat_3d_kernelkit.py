@@ -4,9 +4,9 @@ import kernelkit as pk
 @pk.jit
 def kernel(TSTEPS, A, B):
     N = A.shape[0]
-    for _ in range(1, TSTEPS):
+    for _ in range(1, TSTEPS):  # (i, j) one collapsed parallel loop: N^2 iterations, k vectorized
         for i in pk.prange(1, N - 1):
-            for j in range(1, N - 1):
+            for j in pk.prange(1, N - 1):
                 # pragma simd
                 for k in range(1, N - 1):
                     B[i, j, k] = (
@@ -16,7 +16,7 @@ def kernel(TSTEPS, A, B):
                         + A[i, j, k]
                     )
         for i in pk.prange(1, N - 1):
-            for j in range(1, N - 1):
+            for j in pk.prange(1, N - 1):
                 # pragma simd
                 for k in range(1, N - 1):
                     A[i, j, k] = (
