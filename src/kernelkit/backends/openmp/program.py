@@ -11,6 +11,7 @@ thread and keeps the simd loops. Results go through the slots whose address is t
 from __future__ import annotations
 
 from kernelkit.backends.cpp import CppRenderer, c_string, ctype, ident, literal
+from kernelkit.backends.openmp.work import estimate
 from kernelkit.ir import nodes as N
 from kernelkit.ir import printer
 from kernelkit.ir import types as T
@@ -161,6 +162,11 @@ class ProgramRenderer(CppRenderer):
             head += f" num_threads((int)({self.expr(omp['num_threads'])}))"
         if "if" in omp:
             head += f" if({self.expr(omp['if'])})"
+        elif not omp.get("fork") and not omp.get("worksharing"):
+            work = estimate(s, self.expr, [f"kk_n{n}_{d}" for d in range(dims)])
+            if work is not None:  # fork only when the inner loops' iterations pay for it (backends/openmp/work.py)
+                out.append(f"{i2}const double kk_w{n} = {work};\n")
+                head += f" if(kk_w{n} >= KK_PAR_WORK)"
         if omp.get("nowait"):
             head += " nowait"
         saved = self.shared

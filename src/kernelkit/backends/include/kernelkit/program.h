@@ -92,6 +92,11 @@ inline double get_wtime() { return host::wtime(); }
 #ifndef KK_PAR_MIN
 #define KK_PAR_MIN 4096
 #endif
+/* parallel loops with inner loops fork only above this many inner iterations, where they can be counted before
+ * the loop (backends/openmp/work.py): waking sleeping threads costs tens of microseconds */
+#ifndef KK_PAR_WORK
+#define KK_PAR_WORK 65536
+#endif
 
 enum { FILL_NONE = 0, FILL_ZERO = 1, FILL_VALUE = 2 };
 enum { RESULT_SLOTS = 10 };
