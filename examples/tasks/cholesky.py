@@ -37,7 +37,6 @@ from kernelkit.tasks import (  # noqa: E402
     Parla,
     TaskSpace,
     asarray_batch,
-    clone_here,
     copy,
     cpu,
     get_current_devices,
@@ -140,8 +139,8 @@ def potrf_gpu(a):
     cp = _cupy_here()
     if cp is None:
         return potrf._default(a)
-    d = clone_here(a.array)
-    copy(a.array, cp.linalg.cholesky(d))  # the upper triangle becomes 0: tiles are read lower only
+    # a PArray's `.array` in a GPU task is the copy on the task's device: no clone needed
+    copy(a.array, cp.linalg.cholesky(a.array))  # the upper triangle becomes 0: tiles are read lower only
 
 
 @trsm.variant(gpu)
@@ -151,8 +150,8 @@ def trsm_gpu(factor, panel):
         return trsm._default(factor, panel)
     import cupyx.scipy.linalg as cpx
 
-    f, x = clone_here(factor.array), clone_here(panel.array)
-    copy(panel.array, cpx.solve_triangular(cp.tril(f), x.T, lower=True).T)
+    f, x = factor.array, panel.array
+    copy(x, cpx.solve_triangular(cp.tril(f), x.T, lower=True).T)
 
 
 @gemm.variant(gpu)
@@ -160,9 +159,8 @@ def gemm_gpu(c, a, b):
     cp = _cupy_here()
     if cp is None or KERNELS[0] == "kernelkit":
         return gemm._default(c, a, b)
-    x = clone_here(c.array)
-    x -= clone_here(a.array) @ clone_here(b.array).T
-    copy(c.array, x)
+    x = c.array
+    x -= a.array @ b.array.T  # in place, on the device copy the task holds for writing
 
 
 # --- the task graph ------------------------------------------------------------------------------------------
