@@ -41,13 +41,14 @@ def cupy_version(name: str, cupy):
 
 
 def speedups(rows: list, peer: str) -> list[float]:
-    """kernelkit's speedups over `peer` on the rows where both have a time and the peer's result is valid (a
+    """kernelkit's speedups over `peer` on the rows where kernelkit's result is valid and the peer's is too (a
     peer stopped at the time limit counts as taking the limit: its result is not checked); an invalid result's
     time is not a time of the computation."""
     out = []
     for r in rows:
         p = r.get(peer, {})
-        if "median_s" in p and "median_s" in r["kernelkit"] and (p.get("valid") or p.get("lower_bound")):
+        kk = r["kernelkit"]
+        if "median_s" in p and "median_s" in kk and kk.get("valid") and (p.get("valid") or p.get("lower_bound")):
             out.append(p["median_s"] / r["kernelkit"]["median_s"])
     return out
 
