@@ -88,9 +88,11 @@ inline double get_wtick() { return 1e-9; }
 inline double get_wtime() { return host::wtime(); }
 }  // namespace omp
 
-/* parallel loops of simple bodies with fewer iterations run on one thread */
+/* parallel loops of simple bodies with fewer iterations run on one thread: ~1 ns each, 32768 of them are about
+ * what waking sleeping threads costs (OMP_WAIT_POLICY=passive, or threads idle past their spin count); at 4096,
+ * npbench's jacobi_1d (6000 loops of 12000 iterations per call) took 0.3-0.5 s on 2 cores, at 32768 13-16 ms */
 #ifndef KK_PAR_MIN
-#define KK_PAR_MIN 4096
+#define KK_PAR_MIN 32768
 #endif
 /* parallel loops with inner loops fork only above this many inner iterations, where they can be counted before
  * the loop (backends/openmp/work.py): waking sleeping threads costs tens of microseconds */
