@@ -101,7 +101,7 @@ class _Checker:
                 self.maybe[name] = (kind, loc)
 
     def loop_body(self, body: list[N.Stmt], have: frozenset, carried: frozenset, loops: list[_Loop], loop: _Loop):
-        mine = frozenset(_assigned_in(body)) & self.names
+        mine = frozenset(N.assigned_names(body)) & self.names
         return self.block(body, have, carried | mine, [*loops, loop])
 
     def stmt(self, s: N.Stmt, have: frozenset, carried: frozenset, loops: list[_Loop]) -> frozenset:
@@ -133,7 +133,7 @@ class _Checker:
             self.sometimes("loop", s.loc, have, inside, have)
             return have
         if isinstance(s, N.While):
-            r(s.cond, have, carried | (frozenset(_assigned_in(s.body)) & self.names))
+            r(s.cond, have, carried | (frozenset(N.assigned_names(s.body)) & self.names))
             loop = _Loop()
             inside = self.loop_body(s.body, have, carried, loops, loop)
             forever = isinstance(s.cond, N.Const) and bool(s.cond.value)
@@ -180,15 +180,3 @@ class _Checker:
             if isinstance(v, N.Expr):
                 r(v, have, carried)
         return have
-
-
-def _assigned_in(body: list[N.Stmt]) -> set[str]:
-    out: set[str] = set()
-    for s in N.walk_stmts(body):
-        if isinstance(s, N.Assign):
-            out.add(s.target.name)
-        elif isinstance(s, N.For):
-            out.add(s.var.name)
-        elif isinstance(s, N.Nested) and s.result is not None:
-            out.add(s.result.name)
-    return out

@@ -328,6 +328,20 @@ def walk_stmts(body: list[Stmt]):
                 yield from walk_stmts(inner)
 
 
+def assigned_names(body: list[Stmt]) -> set[str]:
+    """The locals a body assigns (assignments, loop variables, the results of nested patterns), nested
+    statements included."""
+    out: set[str] = set()
+    for s in walk_stmts(body):
+        if isinstance(s, Assign):
+            out.add(s.target.name)
+        elif isinstance(s, For):
+            out.add(s.var.name)
+        elif isinstance(s, Nested) and s.result is not None:
+            out.add(s.result.name)
+    return out
+
+
 def walk_exprs(e):
     """An expression and every expression inside it."""
     if not isinstance(e, Expr):

@@ -26,7 +26,7 @@ def estimate(s: N.ParallelFor, render: Callable[[N.Expr], str], trips: list[str]
     """The C expression (a double) of the inner-loop iterations of `s`, or None when it cannot be estimated
     before the loop; `trips` are the C names of the loop's per-dimension trip counts, `render` renders an
     invariant expression."""
-    variant = {v.name for v in s.vars} | _assigned(s.body)
+    variant = {v.name for v in s.vars} | N.assigned_names(s.body)
     inner = _body(s.body, variant, render)
     if inner is None or inner == "0.0":
         return None
@@ -71,13 +71,3 @@ def _invariant(e: N.Expr, variant: set[str]) -> bool:
         elif not isinstance(x, N.Const | N.Extent | N.Cast):
             return False
     return True
-
-
-def _assigned(body: list[N.Stmt]) -> set[str]:
-    out: set[str] = set()
-    for st in N.walk_stmts(body):
-        if isinstance(st, N.Assign):
-            out.add(st.target.name)
-        elif isinstance(st, N.For):
-            out.add(st.var.name)
-    return out
