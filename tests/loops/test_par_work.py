@@ -38,6 +38,12 @@ def divided(C, m):  # a division in an inner bound could trap before the loop: n
             C[i, j] += 1.0
 
 
+def stepped(C, m):  # a variable step could be 0 before the loop: not estimated
+    for i in pk.prange(C.shape[0]):
+        for j in range(0, C.shape[1], m):
+            C[i, j] += 1.0
+
+
 def nested(C, n):  # nested and sibling loops, both branches of an if
     for i in pk.prange(C.shape[0]):
         for _r in range(n):
@@ -60,6 +66,7 @@ def test_the_estimate_is_the_loops_if_clause_where_bounds_are_invariant():
     assert src.count("if(kk_w") == 1 and "KK_PAR_WORK" in src
     assert "if(kk_w" not in _source(triangle, A)
     assert "if(kk_w" not in _source(divided, A, 2)
+    assert "if(kk_w" not in _source(stepped, A, 2)
     src = _source(nested, A, 3)
     assert "if(kk_w" in src and src.count("kk::trip(") >= 4
 

@@ -8,7 +8,8 @@ which such a loop repays only when it has enough iterations. The estimate counts
 parallel loop's trip count times, per iteration, the trip counts of the loops in its body (nested ones
 multiplied, sibling ones added, both branches of an `if` counted). It exists only when every inner loop's
 bounds are invariant in the loop (built from constants, locals the body never assigns, extents, + - * and
-min/max, never an array element or a division that could trap when evaluated before the loop); otherwise the
+min/max, never an array element or a division that could trap when evaluated before the loop; steps constant);
+otherwise the
 loop forks as before. The backend renders the estimate as the loop's OpenMP `if(...)` clause against
 `KK_PAR_WORK` (program.h): below it the loop runs on the calling thread, with the same result.
 """
@@ -41,7 +42,9 @@ def _body(body: list[N.Stmt], variant: set[str], render) -> str | None:
             return None
         if isinstance(st, N.For):
             bounds = (st.start, st.stop, st.step)
-            if not all(_invariant(e, variant) for e in bounds):
+            # a step that is not a nonzero constant could be 0 where the loop itself would never run (kk::trip
+            # divides by it): only constant steps are counted before the loop
+            if not (isinstance(st.step, N.Const) and st.step.value) or not all(_invariant(e, variant) for e in bounds):
                 return None
             inner = _body(st.body, variant, render)
             if inner is None:
