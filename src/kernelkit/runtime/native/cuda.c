@@ -339,6 +339,8 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
                 int d = g[0] >= g[1] && g[0] >= g[2] ? 0 : (g[1] >= g[2] ? 1 : 2);
                 g[d] = (g[d] + 1) / 2;
             }
+        /* a thread for every index: the kernel skips its grid-stride loops (gridDim.z is then `outer`) */
+        D->covers = total > 0 && g[0] * bx >= ext[Rk - 1] && g[1] * by >= ext[Rk - 2] && g[2] == outer;
         rc = spec->launch(fn, (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
                           stream, NULL, extra);
         if (rc) {
@@ -352,6 +354,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
     if (blocks > (1LL << 30)) blocks = 1LL << 30; /* grid-stride loops cover the rest */
     if (spec->pattern == CK_FOR && total == 0) goto done;
     if (blocks < 1) blocks = 1;
+    D->covers = total > 0 && blocks * spec->block >= total;
     if (spec->pattern == CK_SCAN) {
         rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
         if (rc) {

@@ -103,11 +103,11 @@ template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
     }
 }
 
-/* The launcher's grid covers the range (one index per thread, as a hand-written kernel does: no loop, no trip
- * count to compute); the grid-stride loop is there for ranges longer than the largest grid. */
+/* The launcher's grid covers the range (D.covers: one index per thread, as a hand-written kernel does: no loop,
+ * no trip count to compute); the grid-stride loop is there for ranges longer than the largest grid. */
 template <class F> KK_FUNCTION void range_for(const kk_dlaunch_t& D, const F& f) {
     const int64_t lo = D.lo[0], n = D.hi[0] - D.lo[0], t = gtid();
-    if (gsize() >= n) {
+    if (D.covers) {
         if (t < n) f(lo + t);
         return;
     }
@@ -153,54 +153,46 @@ template <class R, class T, class F> KK_FUNCTION void range_reduce(const kk_dlau
 
 /* MDRange: a tile is a thread block, as in Kokkos. threadIdx.x runs along the last dimension (contiguous in
  * LayoutRight Views: coalesced), threadIdx.y along the one before it; blockIdx.z covers the outer dimensions.
- * The launcher sizes blocks from the policy's tile (default 32 x 8) and the grid from the extents; every
- * dimension also loops grid-stride, so any grid covers any range. */
-template <int R> struct Tiles {
-    int64_t lo[R], ext[R], outer;
-    KK_FUNCTION explicit Tiles(const kk_dlaunch_t& D) {
-        outer = 1;
-        for (int k = 0; k < R; ++k) {
-            lo[k] = D.lo[k];
-            ext[k] = D.hi[k] > D.lo[k] ? D.hi[k] - D.lo[k] : 0;
-            if (k < R - 2) outer *= ext[k];
-        }
+ * The launcher sizes blocks from the policy's tile (default 32 x 8) and the grid from the extents. Where that
+ * grid covers the range (D.covers, the usual case of a parallel_for) each thread computes its one point as a
+ * hand-written kernel does: two compares against the extents and no loop, so the index arithmetic around the
+ * body is the reference's. Otherwise (a reduction's bounded grid, extents past the grid limits) every
+ * dimension loops grid-stride, so any grid covers any range. */
+template <int R, class G> KK_FUNCTION void md_point(const kk_dlaunch_t& D, int64_t o, int64_t i, int64_t j,
+                                                      const G& g) {
+    int64_t ix[R];
+    for (int k = R - 3; k >= 0; --k) {
+        const int64_t e = D.hi[k] - D.lo[k];
+        ix[k] = D.lo[k] + o % e;
+        o /= e;
     }
-    template <class G> KK_FUNCTION void point(const G& g, int64_t o, int64_t i, int64_t j) const {
-        int64_t ix[R];
-        int64_t rem = o;
-        for (int k = R - 3; k >= 0; --k) {
-            ix[k] = lo[k] + rem % ext[k];
-            rem /= ext[k];
-        }
-        ix[R - 2] = lo[R - 2] + i;
-        ix[R - 1] = lo[R - 1] + j;
-        g(ix);
+    ix[R - 2] = D.lo[R - 2] + i;
+    ix[R - 1] = D.lo[R - 1] + j;
+    g(ix);
+}
+
+template <int R, class G> KK_FUNCTION void md_visit(const kk_dlaunch_t& D, const G& g) {
+    const int64_t i0 = blockIdx.y * (int64_t)blockDim.y + threadIdx.y;
+    const int64_t j0 = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    const int64_t ni = D.hi[R - 2] - D.lo[R - 2], nj = D.hi[R - 1] - D.lo[R - 1];
+    if (D.covers) { /* gridDim.z is the product of the outer extents: blockIdx.z is in range */
+        if (i0 < ni && j0 < nj) md_point<R>(D, blockIdx.z, i0, j0, g);
+        return;
     }
-    template <class G> KK_FUNCTION void visit(const G& g) const {
-        const int64_t i0 = blockIdx.y * (int64_t)blockDim.y + threadIdx.y;
-        const int64_t j0 = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
-        if ((int64_t)gridDim.x * blockDim.x >= ext[R - 1] && (int64_t)gridDim.y * blockDim.y >= ext[R - 2] &&
-            (int64_t)gridDim.z >= outer) { /* the launcher's grid for a parallel_for: one point per thread */
-            if (blockIdx.z < outer && i0 < ext[R - 2] && j0 < ext[R - 1]) point(g, blockIdx.z, i0, j0);
-            return;
-        }
-        for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
-            for (int64_t i = i0; i < ext[R - 2]; i += (int64_t)gridDim.y * blockDim.y)
-                for (int64_t j = j0; j < ext[R - 1];
-                     j += (int64_t)gridDim.x * blockDim.x)
-                    point(g, o, i, j);
-    }
-};
+    int64_t outer = 1;
+    for (int k = 0; k < R - 2; ++k) outer *= D.hi[k] > D.lo[k] ? D.hi[k] - D.lo[k] : 0;
+    for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
+        for (int64_t i = i0; i < ni; i += (int64_t)gridDim.y * blockDim.y)
+            for (int64_t j = j0; j < nj; j += (int64_t)gridDim.x * blockDim.x) md_point<R>(D, o, i, j, g);
+}
 
 template <int R, class F> KK_FUNCTION void md_for(const kk_dlaunch_t& D, const F& f) {
-    const Tiles<R> t(D);
-    t.visit([&](const int64_t* ix) { f(ix, ix[R - 1]); });
+    md_visit<R>(D, [&](const int64_t* ix) { f(ix, ix[R - 1]); });
 }
 
 template <int R, class Red, class T, class F> KK_FUNCTION void md_reduce(const kk_dlaunch_t& D, const F& f) {
-    const Tiles<R> t(D);
     T acc = Red::template identity<T>();
-    t.visit([&](const int64_t* ix) { f(ix, ix[R - 1], acc); });
+    md_visit<R>(D, [&](const int64_t* ix) { f(ix, ix[R - 1], acc); });
     grid_join<Red, T>(D, acc);
 }
 
