@@ -1,6 +1,7 @@
 """The hand-written CUDA reference: `csrc/cuda_reference.cu`, compiled with kernelkit's NVRTC in the same run
-for the device's architecture (same options, no fast math), launched through kernelkit's driver binding on
-the same device buffers the kernelkit versions use (`hooks.CudaDevice`)."""
+for the device's architecture with the options kernelkit's kernels get (`hooks.kernel_options`: IEEE, no
+contraction of a * b + c, unless KERNELKIT_FAST_MATH; nvcc's default would contract), launched through
+kernelkit's driver binding on the same device buffers the kernelkit versions use (`hooks.CudaDevice`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .hooks import CudaDevice, nvrtc_compile
+from .hooks import CudaDevice, kernel_options, nvrtc_compile
 
 SOURCE = Path(__file__).resolve().parent / "csrc" / "cuda_reference.cu"
 BLOCK = 256  # threads per block of the hand-written 1-D kernels (as kernelkit's Range launches)
@@ -25,7 +26,7 @@ class Gpu:
     def module(self) -> Any:
         if self._module is None:
             t0 = time.perf_counter()
-            cubin = nvrtc_compile(SOURCE.read_text(), SOURCE.name, self.device.arch)
+            cubin = nvrtc_compile(SOURCE.read_text(), SOURCE.name, self.device.arch, kernel_options())
             self.compile_s = time.perf_counter() - t0
             self._module = self.device.load(cubin)
         return self._module

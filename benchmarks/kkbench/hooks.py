@@ -101,11 +101,21 @@ def nvrtc_available() -> bool:
     return bool(nvrtc.available())
 
 
-def nvrtc_compile(source: str, name: str, arch: str) -> bytes:
-    """A cubin of CUDA C++ `source` for `arch` ("sm_90"), with kernelkit's NVRTC and default options."""
+def nvrtc_compile(source: str, name: str, arch: str, options: tuple[str, ...] = ()) -> bytes:
+    """A cubin of CUDA C++ `source` for `arch` ("sm_90"), with kernelkit's NVRTC (its default options, then
+    `options`)."""
     from kernelkit.backends.cuda import nvrtc
 
-    return nvrtc.compile(source, name, arch)
+    return nvrtc.compile(source, name, arch, options=options)
+
+
+def kernel_options() -> tuple[str, ...]:
+    """The NVRTC options kernelkit compiles a kernel of this process with: IEEE (no contraction of a * b + c)
+    unless KERNELKIT_FAST_MATH asks for fast math. Hand-written references compile with the same."""
+    from kernelkit import config
+    from kernelkit.backends.cuda.backend import FAST_OPTIONS, IEEE_OPTIONS
+
+    return FAST_OPTIONS if config.get().fast_math else IEEE_OPTIONS
 
 
 class CudaDevice:
