@@ -22,6 +22,7 @@ from kernelkit.api.spaces import space_scope as _space_scope
 from kernelkit.tasks import data as _data
 from kernelkit.tasks import mapping
 from kernelkit.tasks import streams as _gpu
+from kernelkit.tasks import workers as _workers
 from kernelkit.tasks.environments import _locals, make_environment
 from kernelkit.tasks.errors import DuplicateTaskError, TaskCancelledError, TaskDeadlockError, TaskTypeError
 from kernelkit.tasks.tasks import (
@@ -74,7 +75,7 @@ class Scheduler:
         self.owner = threading.get_ident()  # the thread of `with Parla()`: it may spawn more until it waits
         self.owner_waiting = False
         self.stopping = False
-        self.threads: list[threading.Thread] = []
+        self.threads: list[_workers.Worker] = []  # worker loops, on threads kept between contexts
         self.streams = _gpu.StreamPool()
         self.pending_events: list[Any] = []  # GPU work not yet waited for on the host (synchronized at exit)
         self.default_space: Any = None  # the TaskSpace of tasks spawned without one
@@ -85,13 +86,18 @@ class Scheduler:
 
     def _start_worker(self) -> None:
         wid = len(self.threads)
-        t = threading.Thread(target=self._worker, args=(wid,), name=f"kernelkit-task-worker-{wid}", daemon=True)
-        self.threads.append(t)
+        w = _workers.pool.start(f"kernelkit-task-worker-{wid}", lambda: self._worker(wid))
+        self.threads.append(w)
         _stats.max_workers = max(_stats.max_workers, len(self.threads))
-        t.start()
 
     def _worker(self, wid: int) -> None:
         _locals.scheduler = self
+        try:
+            self._work(wid)
+        finally:
+            _locals.scheduler = None  # the thread goes back to the pool
+
+    def _work(self, wid: int) -> None:
         lock, queue, work = self.lock, self.run_queue, self.work
         while True:
             with lock:
@@ -532,9 +538,9 @@ class Scheduler:
             self.stopping = True
             self.work.notify_all()
         me = threading.current_thread()
-        for t in self.threads:
-            if t is not me:
-                t.join()
+        for w in self.threads:
+            if w.thread is not me:
+                w.join()
         _gpu.synchronize(self.pending_events)
         self.pending_events.clear()
         return None if self.deadlock_seen else self.deadlock
