@@ -3,8 +3,9 @@ same in-place tile kernels, so only the schedulers differ) and one LAPACK call o
 run. The performance contract: within 10% of Dask or faster on the CPU; on a GPU, faster than on the CPU and
 than Dask + CuPy where CuPy exists.
 
-Every tile kernel runs single-threaded BLAS (the tasks are the parallelism); the LAPACK reference uses as many
-BLAS threads as there are workers (through threadpoolctl when installed, else one).
+Every tile kernel (examples/tasks/tile_blas.py) runs single-threaded BLAS with the GIL released (the tasks are
+the parallelism; SciPy's own wrappers would hold the GIL and run one tile at a time); the LAPACK reference uses
+as many BLAS threads as there are workers (through threadpoolctl when installed, else one).
 
     python benchmarks/tasks/cholesky.py [-n 4000] [-b 500] [--workers 2] [--gpu] [--json out.json]
 """

@@ -2,10 +2,11 @@
 
 The matrix is cut into nb x nb tiles held as PArrays; one task per tile operation (POTRF on a diagonal tile,
 TRSM below it, SYRK and GEMM updates), with the dependencies of the right-looking algorithm. Each kernel has a
-CPU variant (SciPy/NumPy, one BLAS thread per task so tasks run in parallel) and a GPU variant (CuPy when a
-physical GPU and CuPy are there; kernelkit kernels with --kernels kernelkit; NumPy on logical GPUs backed by
-the host). Each tile moves to the place of the task that uses it (a copy per logical GPU, counted in
-`kernelkit.tasks.stats()`) and back to the host at the end. The result is checked against numpy.linalg.cholesky.
+CPU variant (tile_blas.py: SciPy's BLAS/LAPACK called with the GIL released, one BLAS thread per task, so tasks
+run in parallel) and a GPU variant (CuPy when a physical GPU and CuPy are there; kernelkit kernels with
+--kernels kernelkit; NumPy on logical GPUs backed by the host). Each tile moves to the place of the task that
+uses it (a copy per logical GPU, counted in `kernelkit.tasks.stats()`) and back to the host at the end. The
+result is checked against numpy.linalg.cholesky.
 
     python examples/tasks/cholesky.py -n 2000 -b 250                     # CPU tasks
     python examples/tasks/cholesky.py -n 2000 -b 250 --placement gpu --gpus 4   # 4 logical GPUs
@@ -21,16 +22,16 @@ import contextlib
 import os
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread per task: the tasks are the parallelism
+# one BLAS thread per task (the tasks are the parallelism): read when NumPy and SciPy load their BLAS
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tile_blas, also when imported from elsewhere
 
-import scipy.linalg  # noqa: E402
-import scipy.linalg.blas  # noqa: E402
-import scipy.linalg.lapack  # noqa: E402
+import numpy as np  # noqa: E402
+from tile_blas import gemm_tile, potrf_tile, trsm_tile  # noqa: E402  (the CPU tile kernels)
 
 import kernelkit as pk  # noqa: E402
 from kernelkit.tasks import (  # noqa: E402
@@ -70,35 +71,6 @@ def _cupy_here():
     except ImportError:
         return None
     return cupy
-
-
-def potrf_tile(x: np.ndarray) -> None:
-    """x <- L with x = L L^T, in place (the upper triangle is left as it was: tiles are read lower only).
-
-    BLAS and LAPACK are column-major: a C-order tile is, to them, its transpose, so each call below works on
-    `x.T` and needs no copy."""
-    if not x.flags.c_contiguous:
-        x[...] = scipy.linalg.cholesky(x, lower=True, check_finite=False)
-        return
-    _, info = scipy.linalg.lapack.dpotrf(x.T, lower=0, overwrite_a=1, clean=0)
-    if info:
-        raise np.linalg.LinAlgError(f"dpotrf: the tile is not positive definite (info={info})")
-
-
-def trsm_tile(factor: np.ndarray, panel: np.ndarray) -> None:
-    """panel <- panel L^-T with L the lower triangle of `factor`, in place."""
-    if not (factor.flags.c_contiguous and panel.flags.c_contiguous):
-        panel[...] = scipy.linalg.solve_triangular(np.tril(factor), panel.T, lower=True, check_finite=False).T
-        return
-    scipy.linalg.blas.dtrsm(1.0, factor.T, panel.T, side=0, lower=0, trans_a=1, overwrite_b=1)
-
-
-def gemm_tile(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """c <- c - a b^T, in place."""
-    if not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous):
-        c -= a @ b.T
-        return
-    scipy.linalg.blas.dgemm(-1.0, b.T, a.T, beta=1.0, c=c.T, trans_a=1, overwrite_c=1)
 
 
 @contextlib.contextmanager
