@@ -156,3 +156,44 @@ def test_level1_scratch_on_cuda():
     pol = pk.TeamPolicy(pk.Cuda, E, 8).set_scratch_size(1, pk.PerTeam(8 * n))
     pk.parallel_for(pol, stage, x=x, out=out, n=n)
     assert np.allclose(out, 2.0 * x.sum(axis=1))
+
+
+@pk.workunit
+def mark2(i, j, a):
+    a[i, j] += i * 3 + j + 1
+
+
+@pk.workunit
+def mark3(i, j, k, a):
+    a[i, j, k] += i * 100 + j * 10 + k + 1
+
+
+@pk.workunit
+def mark4(i, j, k, m, a):
+    a[i, j, k, m] += i * 1000 + j * 100 + k * 10 + m + 1
+
+
+@pytest.mark.parametrize(
+    "begin, end",
+    [
+        ((1, 0), (600_001, 3)),  # y past 65535 blocks of 8 rows: two launches
+        ((0, 0, 0), (70_000, 2, 2)),  # z (the outer dimensions) past 65535
+        ((0, 1, 0, 0), (3, 30_001, 2, 2)),  # two outer dimensions sharing z's 65535
+        ((2, 3), (5, 4)),
+    ],
+)
+def test_mdrange_past_the_grid_limits_runs_every_point_once(begin, end):
+    """A parallel_for's kernel runs one point per thread (no grid-stride loop): a range past the grid limits
+    is several launches over sub-boxes, and every point must still run exactly once with its own indices."""
+    rank = len(begin)
+    shape = tuple(e + 1 for e in end)
+    a = pk.View(list(shape), pk.int64, space=pk.CudaSpace)
+    body = {2: mark2, 3: mark3, 4: mark4}[rank]
+    pk.parallel_for(pk.MDRangePolicy(pk.Cuda, list(begin), list(end)), body, a=a)
+    idx = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    weights = {2: (3, 1), 3: (100, 10, 1), 4: (1000, 100, 10, 1)}[rank]
+    want = sum(w * x for w, x in zip(weights, idx, strict=True)) + 1
+    inside = np.ones(shape, bool)
+    for d in range(rank):
+        inside &= (idx[d] >= begin[d]) & (idx[d] < end[d])
+    np.testing.assert_array_equal(np.asarray(a), np.where(inside, want, 0))

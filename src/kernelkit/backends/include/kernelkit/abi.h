@@ -66,8 +66,6 @@ typedef struct {
     int64_t tile[KK_MAX_POLICY_RANK];
     int32_t rank;
     int32_t has_init;
-    int32_t covers;        /* Range and MDRange: the grid has a thread for every index (no grid-stride loop) */
-    int32_t pad3_;
     kk_result_t* result;   /* device-visible: pinned host memory, mapped (unified addressing) */
     void* scratch;         /* per-block partials (reduce) or per-thread sums (scan) */
     unsigned int* counter; /* 0 between launches: the last block of a reduction resets it */

@@ -1,5 +1,5 @@
-/* The CUDA drivers: Range and MDRange patterns (one index per thread when the grid covers the range, grid-stride
- * loops otherwise), block reductions with warp shuffles joined by the last block to finish, a three-phase scan,
+/* The CUDA drivers: Range and MDRange patterns (a parallel_for runs one index per thread, its grid covering the
+ * range; reductions loop grid-stride over a bounded grid), block reductions with warp shuffles joined by the last block to finish, a three-phase scan,
  * teams as blocks. Included by generated CUDA sources, which define
  * KK_CUDA and compile with NVRTC. */
 #ifndef KERNELKIT_CUDA_H
@@ -103,15 +103,11 @@ template <class R, class T> KK_FUNCTION void block_reduce(T& v) {
     }
 }
 
-/* The launcher's grid covers the range (D.covers: one index per thread, as a hand-written kernel does: no loop,
- * no trip count to compute); the grid-stride loop is there for ranges longer than the largest grid. */
+/* A parallel_for's grid covers its range: the launcher gives every index a thread (a range past 2^30 blocks
+ * is several launches), so each thread runs its one index as a hand-written kernel does, with no loop. */
 template <class F> KK_FUNCTION void range_for(const kk_dlaunch_t& D, const F& f) {
-    const int64_t lo = D.lo[0], n = D.hi[0] - D.lo[0], t = gtid();
-    if (D.covers) {
-        if (t < n) f(lo + t);
-        return;
-    }
-    for (int64_t s = t; s < n; s += gsize()) f(lo + s);
+    const int64_t t = gtid();
+    if (t < D.hi[0] - D.lo[0]) f(D.lo[0] + t);
 }
 
 /* Finish a reduction: every block leaves its partial in scratch; the last block to arrive joins them all in
@@ -153,11 +149,7 @@ template <class R, class T, class F> KK_FUNCTION void range_reduce(const kk_dlau
 
 /* MDRange: a tile is a thread block, as in Kokkos. threadIdx.x runs along the last dimension (contiguous in
  * LayoutRight Views: coalesced), threadIdx.y along the one before it; blockIdx.z covers the outer dimensions.
- * The launcher sizes blocks from the policy's tile (default 32 x 8) and the grid from the extents. Where that
- * grid covers the range (D.covers, the usual case of a parallel_for) each thread computes its one point as a
- * hand-written kernel does: two compares against the extents and no loop, so the index arithmetic around the
- * body is the reference's. Otherwise (a reduction's bounded grid, extents past the grid limits) every
- * dimension loops grid-stride, so any grid covers any range. */
+ * The launcher sizes blocks from the policy's tile (default 32 x 8) and the grid from the extents. */
 template <int R, class G> KK_FUNCTION void md_point(const kk_dlaunch_t& D, int64_t o, int64_t i, int64_t j,
                                                       const G& g) {
     int64_t ix[R];
@@ -171,23 +163,27 @@ template <int R, class G> KK_FUNCTION void md_point(const kk_dlaunch_t& D, int64
     g(ix);
 }
 
+/* A parallel_for: the grid covers the range (gridDim.z is the product of the outer extents; the launcher cuts a
+ * range past the grid limits into sub-boxes, a launch each), so a thread computes its one point after two
+ * compares, as a hand-written kernel does. No loop: a grid-stride loop in the same kernel would hold registers
+ * across the body (a radius-2 stencil went from 28 to 40 registers, 75% occupancy, 0.85x the reference). */
+template <int R, class F> KK_FUNCTION void md_for(const kk_dlaunch_t& D, const F& f) {
+    const int64_t i = blockIdx.y * (int64_t)blockDim.y + threadIdx.y;
+    const int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+    if (i < D.hi[R - 2] - D.lo[R - 2] && j < D.hi[R - 1] - D.lo[R - 1])
+        md_point<R>(D, blockIdx.z, i, j, [&](const int64_t* ix) { f(ix, ix[R - 1]); });
+}
+
+/* A reduction's grid is bounded (a partial per block): every dimension loops grid-stride. */
 template <int R, class G> KK_FUNCTION void md_visit(const kk_dlaunch_t& D, const G& g) {
     const int64_t i0 = blockIdx.y * (int64_t)blockDim.y + threadIdx.y;
     const int64_t j0 = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
     const int64_t ni = D.hi[R - 2] - D.lo[R - 2], nj = D.hi[R - 1] - D.lo[R - 1];
-    if (D.covers) { /* gridDim.z is the product of the outer extents: blockIdx.z is in range */
-        if (i0 < ni && j0 < nj) md_point<R>(D, blockIdx.z, i0, j0, g);
-        return;
-    }
     int64_t outer = 1;
     for (int k = 0; k < R - 2; ++k) outer *= D.hi[k] > D.lo[k] ? D.hi[k] - D.lo[k] : 0;
     for (int64_t o = blockIdx.z; o < outer; o += gridDim.z)
         for (int64_t i = i0; i < ni; i += (int64_t)gridDim.y * blockDim.y)
             for (int64_t j = j0; j < nj; j += (int64_t)gridDim.x * blockDim.x) md_point<R>(D, o, i, j, g);
-}
-
-template <int R, class F> KK_FUNCTION void md_for(const kk_dlaunch_t& D, const F& f) {
-    md_visit<R>(D, [&](const int64_t* ix) { f(ix, ix[R - 1]); });
 }
 
 template <int R, class Red, class T, class F> KK_FUNCTION void md_reduce(const kk_dlaunch_t& D, const F& f) {
