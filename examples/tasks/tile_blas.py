@@ -106,7 +106,10 @@ def potrf_tile(x: np.ndarray) -> None:
     if n == 0:
         return
     if not _blas_ready(x):
-        x[...] = scipy.linalg.cholesky(x, lower=True, check_finite=False)  # LinAlgError: not positive definite
+        try:  # reads the lower triangle only; SciPy's and NumPy's messages differ between versions: ours is one
+            x[...] = np.linalg.cholesky(x)
+        except np.linalg.LinAlgError as e:
+            raise np.linalg.LinAlgError(f"potrf: the tile is not positive definite ({e})") from None
         return
     # x's lower triangle is the upper one of its transpose: dpotrf('U') on x.T leaves L^T there
     if _NATIVE is None:
