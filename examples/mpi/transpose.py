@@ -8,7 +8,8 @@ increments A (fused), `comm.Alltoall` moves the blocks, and a second kernel adds
 3x slower with it than with contiguous blocks.) With A(i, j) = i * order + j initially, the PRK's
 closed form applies: B(i, j) = (iterations + 1) * (j * order + i) + (iterations + 1) * iterations / 2, and
 the summed absolute error over all ranks must be below 1e-8. Output as the PRK's: `Solution validates`,
-`Rate (MB/s): R Avg time (s): T` (2 x 8 bytes per element and iteration, PRK's count).
+`Rate (MB/s): R Avg time (s): T` (2 x 8 bytes per element and iteration, PRK's count); `--phases` adds
+where that time goes (each kernel, and the rest: MPI and Python).
 
     mpiexec -n 2 python examples/mpi/transpose.py 10 2048        # <# iterations> <matrix order>
     mpiexec -n 2 python examples/mpi/transpose.py --iterations 10 --order 2048
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--tile", type=int, nargs=2, default=[32, 32], metavar=("TI", "TJ"), help="MDRange tile (default 32 32)"
     )
+    p.add_argument("--phases", action="store_true", help="also print each kernel's time and the rest (MPI)")
     positional(p, "iterations", "order")
     args, space, comm = setup(p, ("iterations", "order"), argv)
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = pk.MDRangePolicy([0, 0, 0], [bo, size, bo], tile=[args.tile[0], 1, args.tile[1]])
     pk.parallel_for("transpose::init", rows, init, order=order, bo=bo, row0=row0, A=A, B=B)
 
-    clock = Clock(comm)
+    clock = Clock(comm, phases=args.phases)
     for it in range(args.iterations + 1):
         if it == 1:
             clock.start()
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
         say(
             comm, "Solution validates", f"Rate (MB/s): {1e-6 * 2 * 8 * order * order / avg:.3f} Avg time (s): {avg:.6g}"
         )
+        if args.phases:
+            say(comm, *clock.phases(args.iterations))
     else:
         say(comm, f"error {err} exceeds threshold 1e-8")
     verdict(comm, ok, f"summed absolute error {err!r}")
