@@ -9,6 +9,7 @@ Run an example as `mpiexec -n 4 python examples/mpi/stencil.py 10 1000` (or `--i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -66,22 +67,42 @@ def verdict(comm, ok: bool, detail: str = "") -> None:
 
 
 class Clock:
-    """PRK's timing: `start()` and `stop()` each fence and barrier; `seconds` is the slowest rank's time."""
+    """PRK's timing: `start()` and `stop()` each fence and barrier; `seconds` is the slowest rank's time. With
+    `phases=True` the kernels in between are timed per label too (`pk.profile`), for `phases()`."""
 
-    def __init__(self, comm):
+    def __init__(self, comm, phases: bool = False):
         self.comm = comm
         self.seconds = 0.0
+        self._profile = contextlib.ExitStack() if phases else None
+        self._kernels: dict[str, float] = {}
 
     def start(self) -> None:
         pk.fence()
         self.comm.Barrier()
+        if self._profile is not None:
+            self._timer = self._profile.enter_context(pk.profile())
         self._t = kkmpi.MPI.Wtime()
 
     def stop(self) -> float:
         pk.fence()
         self.comm.Barrier()
-        self.seconds = kkmpi.allreduce(kkmpi.MPI.Wtime() - self._t, pk.Max, self.comm)
+        mine = kkmpi.MPI.Wtime() - self._t
+        if self._profile is not None:
+            self._kernels = {label: s["total"] for label, s in self._timer.summary().items()}
+            self._profile.close()
+            self._kernels["the rest (MPI, Python)"] = mine - sum(self._kernels.values())
+        self.seconds = kkmpi.allreduce(mine, pk.Max, self.comm)
         return self.seconds
+
+    def phases(self, iterations: int) -> list[str]:
+        """Per phase (kernel label, then the rest), its time per iteration: the slowest rank's, and the
+        fastest's. Call it on every rank."""
+        ranks = self.comm.allgather(self._kernels)
+        lines = []
+        for label in self._kernels:
+            times = [r.get(label, 0.0) / iterations for r in ranks]
+            lines.append(f"  {label:<28} {max(times) * 1e3:9.3f} ms (fastest rank {min(times) * 1e3:.3f})")
+        return ["Phases per iteration (slowest rank):", *lines]
 
 
 def load_example(relative: str, name: str):
