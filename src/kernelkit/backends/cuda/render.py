@@ -28,12 +28,27 @@ def readonly_views(kernel: N.Kernel) -> frozenset[str]:
     for s in N.walk_stmts(kernel.body):
         if isinstance(s, N.Assign):
             rebound.add(s.target.name)
-            rebound.update(e.name for e in N.walk_exprs(s.value) if isinstance(e, N.Var))
+            rebound.update(_aliased(s.value))
     return frozenset(
         p.name
         for p in kernel.params
         if isinstance(p.type, T.ViewType) and p.name not in kernel.writes and p.name not in rebound
     )
+
+
+def _aliased(value: N.Expr) -> set[str]:
+    """The names an assigned value may bind under another name: every variable in it, except where it is only
+    the View of an element read (`t = x[i]` copies an element; `s = x[2:5]` or `f(x)` may alias x). A
+    reduction's `acc += x[i] * y[i]` is such an assignment: counting x and y there kept every reduction off the
+    read-only path (the dot product loaded with plain LDG.E.64 where the hand-written kernel has .CONSTANT)."""
+    loads: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for e in N.walk_exprs(value):
+        if isinstance(e, N.Var):
+            seen[e.name] = seen.get(e.name, 0) + 1
+        elif isinstance(e, N.Load) and isinstance(e.view, N.Var):
+            loads[e.view.name] = loads.get(e.view.name, 0) + 1
+    return {name for name, n in seen.items() if n > loads.get(name, 0)}
 
 
 def _writes_arrays(kernel: N.Kernel) -> bool:
