@@ -9,7 +9,9 @@ setup(
     ext_modules=[
         Extension(
             "kernelkit._native",
-            sources=[f"src/kernelkit/runtime/native/{n}.c" for n in ("module", "view", "launch", "cuda", "clean")],
+            sources=[
+                f"src/kernelkit/runtime/native/{n}.c" for n in ("module", "view", "launch", "cuda", "clean", "fastpath")
+            ],
             depends=["src/kernelkit/runtime/native/native.h", "src/kernelkit/backends/include/kernelkit/abi.h"],
             include_dirs=[np.get_include()],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wno-missing-field-initializers"],

@@ -34,6 +34,8 @@ def _split(args: tuple, name: str):
 def _record(policy, pattern: str, reducer, init, label):
     """(space or None, the Launch record) of a policy: the one launch contract every backend receives."""
     cls = policy.__class__
+    if cls not in _POLICIES:  # a user's subclass of a policy is that policy
+        cls = next((base for base in _POLICIES if isinstance(policy, base)), cls)
     if cls is RangePolicy:
         return policy.space, Launch(pattern, policy.begin, policy.end, None, reducer, init, label)
     if cls is int:
@@ -61,6 +63,9 @@ def _record(policy, pattern: str, reducer, init, label):
             f"expected a policy (an int, RangePolicy or MDRangePolicy), got {policy!r}", caller_loc()
         ) from None
     return _record(n, pattern, reducer, init, label)
+
+
+_POLICIES = (RangePolicy, MDRangePolicy, TeamPolicy)
 
 
 def _checked_record(policy, pattern, reducer, init, label):
@@ -252,6 +257,25 @@ from kernelkit.api.spaces import _default as _default_space  # noqa: E402
 from kernelkit.api.spaces import _local as _scoped  # noqa: E402
 
 _INT64 = 1 << 63
+
+# parallel_for's common case runs in C (runtime/native/fastpath.c): the same checks as the Python fast path
+# above, which takes every other call, and the launcher's slow path and error locating behind it.
+from kernelkit.api.spaces import Default as _Default  # noqa: E402
+from kernelkit.runtime import graph as _graph  # noqa: E402
+from kernelkit.runtime import launcher as _launcher  # noqa: E402
+from kernelkit.runtime import profiler as _profiler  # noqa: E402
+
+parallel_for = _native.fast_for(
+    parallel_for,
+    RangePolicy,
+    Workunit,
+    _Default,
+    _default_space,
+    vars(_graph),
+    vars(_profiler),
+    _launcher._slow,
+    _launcher.raise_failed,
+)
 
 # Public entry points go through a native wrapper so that a KernelError's traceback ends at the user's call.
 parallel_for = _native.clean(parallel_for)

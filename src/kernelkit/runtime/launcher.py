@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from typing import Any
+from typing import Any, NoReturn
 
 from kernelkit import _native
 from kernelkit.backends.base import Backend
@@ -39,6 +39,11 @@ def _failed(e: KernelRuntimeError) -> KernelRuntimeError:
         at = f" (launched at {launched})" if launched is not None else ""
         return KernelRuntimeError(text + at, Loc(file, int(line), 0))
     return KernelRuntimeError(e.message, launched)
+
+
+def raise_failed(e: KernelRuntimeError) -> NoReturn:
+    """Raise a compiled kernel's runtime error located (the C fast path of parallel_for calls this)."""
+    raise _failed(e) from None
 
 
 def launch(backend: Backend, wu: Any, rec: Any, kwargs: dict[str, Any]) -> Any:

@@ -30,6 +30,22 @@ static PyObject* clean_vectorcall(PyObject* self, PyObject* const* args, size_t 
     return clean_finish(PyObject_Vectorcall(((KKClean*)self)->fn, args, nargsf, kwnames));
 }
 
+/* A wrapper's attributes that make it look like the wrapped function: name, docstring, signature. */
+int kk_copy_function_attrs(PyObject* dict, PyObject* fn) {
+    const char* attrs[] = {"__name__", "__qualname__", "__doc__", "__module__", "__wrapped__", NULL};
+    for (int k = 0; attrs[k]; ++k) {
+        PyObject* a = k == 4 ? Py_NewRef(fn) : PyObject_GetAttrString(fn, attrs[k]);
+        if (a == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        int rc = PyDict_SetItemString(dict, attrs[k], a);
+        Py_DECREF(a);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
 static int clean_init(KKClean* self, PyObject* args, PyObject* kw) {
     PyObject* fn;
     if (!PyArg_ParseTuple(args, "O", &fn)) return -1;
@@ -38,17 +54,7 @@ static int clean_init(KKClean* self, PyObject* args, PyObject* kw) {
     /* look like the wrapped function: name, docstring, signature */
     if (self->dict == NULL) self->dict = PyDict_New();
     if (self->dict == NULL) return -1;
-    const char* attrs[] = {"__name__", "__qualname__", "__doc__", "__module__", "__wrapped__", NULL};
-    for (int k = 0; attrs[k]; ++k) {
-        PyObject* a = k == 4 ? Py_NewRef(fn) : PyObject_GetAttrString(fn, attrs[k]);
-        if (a == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        PyDict_SetItemString(self->dict, attrs[k], a);
-        Py_DECREF(a);
-    }
-    return 0;
+    return kk_copy_function_attrs(self->dict, fn);
 }
 
 static PyObject* clean_call(PyObject* self, PyObject* args, PyObject* kw) {

@@ -145,6 +145,22 @@ fail:
     return NULL;
 }
 
+/* The record of a one-dimensional launch over [lo, hi) with no reducer or initial value, for the C fast path of
+ * parallel_for (fastpath.c); NULL with the error set when the range is invalid (end before begin). */
+PyObject* kk_range_launch(int pattern, long long lo, long long hi, PyObject* label) {
+    KKLaunch* L = launch_alloc();
+    if (L == NULL) return NULL;
+    L->pattern = pattern;
+    L->rank = 1;
+    L->lo[0] = lo;
+    L->hi[0] = hi;
+    if (check_extent(L) < 0 || launch_finish(L, NULL, NULL, label) < 0) {
+        Py_DECREF(L);
+        return NULL;
+    }
+    return (PyObject*)L;
+}
+
 /* team_launch(pattern, league, team_size, vector_length, scratch, reducer=None, init=None, label=None)
  * team_size 0 means AUTO; scratch = (team L0, team L1, thread L0, thread L1) bytes */
 static PyObject* kk_team_launch(PyObject* self, PyObject* const* args, Py_ssize_t n) {

@@ -5,6 +5,7 @@
  *   launch.c   Launch (the typed launch record), Spec, argument matching and packing, the host launcher
  *   cuda.c     CudaSpec and the CUDA launcher (cuLaunchKernel through a pointer: no CUDA headers)
  *   clean.c    the public-entry-point wrapper that trims kernelkit's frames from KernelError tracebacks
+ *   fastpath.c parallel_for's common case in C (a RangePolicy or an int, a compiled spec): one call from Python
  *
  * The coherence flags are owned by kernelkit/runtime/coherence.py; the only writes from C are the two the fast
  * paths make after a launch (kk_mark_written), under the same rule coherence.py documents.
@@ -89,6 +90,7 @@ typedef struct {
 } KKLaunch;
 
 extern PyTypeObject KKLaunch_Type;
+PyObject* kk_range_launch(int pattern, long long lo, long long hi, PyObject* label);
 
 /* ------------------------------------------------------------------------------------------------ params */
 
@@ -138,6 +140,8 @@ int kk_view_init(PyObject* m);
 int kk_launch_init(PyObject* m);
 int kk_cuda_init(PyObject* m);
 int kk_clean_init(PyObject* m);
+int kk_fastpath_init(PyObject* m);
+int kk_copy_function_attrs(PyObject* dict, PyObject* fn);
 extern PyMethodDef kk_launch_methods[];
 extern PyMethodDef kk_cuda_methods[];
 extern PyMethodDef kk_clean_methods[];
