@@ -4,6 +4,7 @@
 #  1. the CUDA backend matrix, tasks on the GPU and the fast path's tests (correctness first);
 #  2. tools/device/issue16.sh: every figure of issue 16 in one harness run (rates, transposes, stencil, launch,
 #     warm start, graphs, sweep);
+#  (floor: tools/device/launch_params.cu, cuLaunchKernel from C, when PARTS names it)
 #  3. tools/device/launch_split.py: the launch against the real driver and against the fake one (kernelkit's
 #     share), twice.
 # Everything lands under $OUT/d and comes back as $OUT/final.tgz.
@@ -23,6 +24,10 @@ if on matrix; then t matrix
   KERNELKIT_CACHE_DIR=/tmp/kk-cache-matrix timeout 150 python3 -m pytest -q -n 4 -p no:cacheprovider \
     tests/tasks/test_gpu.py tests/tasks/test_data_movement.py tests/tasks/test_examples_tasks.py \
     tests/unit/test_fast_for.py tests/unit/test_cuda_readonly.py tests/unit/test_graph.py 2>&1 | tail -3 | tee "$OUT/tasks-fastpath.txt"
+fi
+if on floor; then t floor  # cuLaunchKernel from C in this lease: the driver's share of the launch figure
+  nvcc -O2 -o /tmp/launch_params tools/device/launch_params.cu -lcuda -L/usr/local/cuda/lib64/stubs \
+    && /tmp/launch_params | tee "$OUT/launch-params.txt"
 fi
 if on issue16; then t issue16; mkdir -p "$OUT/issue16"; OUT=$OUT/issue16 bash tools/device/issue16.sh 2>&1 | tail -40; fi
 if on launch; then t launch
