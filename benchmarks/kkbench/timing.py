@@ -90,10 +90,13 @@ def measure_interleaved(
     isolated: Collection[K] = (),
     settle_s: float = 0.0,
 ) -> dict[K, Timing]:
-    """Time several versions round-robin, one call of each per round.
+    """Time several versions round-robin, one call of each per round, the round's first version rotating.
 
     Interleaving spreads slow drifts of the machine (frequency, a neighbour's memory traffic) over every
-    version alike, which is what makes a ratio taken in the same run trustworthy. A version whose own total
+    version alike, which is what makes a ratio taken in the same run trustworthy; rotating the order spreads
+    what the previous call left behind (caches, a GPU's memory state) alike too. (With a fixed order the
+    hand-written and kernelkit GPU dot products, same code, traded a steady ~5 % from one lease to the next:
+    docs/performance.md, issue 16.) A version whose own total
     passes `budget_s` drops out after `min_repeats` samples, so one slow baseline cannot stall the rest.
 
     Versions named in `isolated` leave helper threads busy after they return (OpenBLAS's threads spin ~0.2 s
@@ -108,10 +111,11 @@ def measure_interleaved(
             for _ in range(warmup):
                 runs[name]()
         active = list(shared)
-        for _ in range(repeats):
+        for r in range(repeats):
             if not active:
                 break
-            for name in list(active):
+            k = r % len(active)
+            for name in active[k:] + active[:k]:
                 timings[name].samples.append(time_once(runs[name])[0])
                 spent = sum(timings[name].samples)
                 if budget_s is not None and len(timings[name].samples) >= min_repeats and spent > budget_s:

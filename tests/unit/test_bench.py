@@ -59,8 +59,17 @@ def test_interleaved_round_robin_and_isolated():
     runs = {k: (lambda k=k: order.append(k)) for k in ("a", "b", "c")}
     t = measure_interleaved(runs, repeats=3, warmup=1, isolated={"c"})
     assert {k: len(v.samples) for k, v in t.items()} == {"a": 3, "b": 3, "c": 3}
-    # warm-ups, then a/b alternate, and the isolated version runs apart, after them
-    assert order == ["a", "b"] + ["a", "b"] * 3 + ["c"] * 4
+    # warm-ups, then a/b alternate (each round starting one further), the isolated version apart, after them
+    assert order == ["a", "b"] + ["a", "b", "b", "a", "a", "b"] + ["c"] * 4
+
+
+def test_interleaved_rotation_gives_every_version_every_slot():
+    order: list[str] = []
+    runs = {k: (lambda k=k: order.append(k)) for k in ("a", "b", "c")}
+    measure_interleaved(runs, repeats=6, warmup=0)
+    rounds = [order[i : i + 3] for i in range(0, 18, 3)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds)
+    assert {name: [r.index(name) for r in rounds].count(0) for name in "abc"} == {"a": 2, "b": 2, "c": 2}
 
 
 def test_per_call_divides_by_calls():
