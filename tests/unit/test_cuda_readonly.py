@@ -72,3 +72,21 @@ def test_views_bound_to_other_names_or_written_load_plainly():
     assert render.readonly_views(lowered(alias_by_subview, a=V1, x=V1)) == frozenset()
     assert render.readonly_views(lowered(reads_what_it_writes, a=V1, x=V1)) == {"x"}
     assert render.readonly_views(lowered(passes_a_view_to_a_function, a=V1, x=V1)) == frozenset()
+
+
+@pk.workunit
+def total(i, acc, x):
+    acc += x[i]
+
+
+@pk.workunit
+def total_of_firsts(i, acc, x):
+    acc += first(x)
+
+
+def test_a_one_load_reduction_takes_four_indices_per_trip_others_one():
+    one = lowered(total, "reduce", x=V1)
+    assert render.reduce_unroll(one) == 4
+    assert "range_reduce<kk::Sum, double, 4>" in render.render(one)
+    assert render.reduce_unroll(lowered(dot, "reduce", x=V1, y=V1)) == 1
+    assert render.reduce_unroll(lowered(total_of_firsts, "reduce", x=V1)) == 1  # a call: its loads are unseen

@@ -140,15 +140,17 @@ template <class R, class T> KK_FUNCTION void grid_join(const kk_dlaunch_t& D, T 
     }
 }
 
-/* A thread's share of a 1-D reduction, four indices per trip: their loads do not depend on the accumulator, so
- * all four are in flight before the joins, whatever the compiler's unrolling heuristics (NVRTC 13.0 left the
- * plain loop at one load per trip once the loads went through the read-only path: the sum fell to 0.93x the
- * hand-written kernel, which it unrolled by four). The joins keep their order: the result is the plain loop's. */
-template <class R, class T, class F> KK_FUNCTION void range_reduce(const kk_dlaunch_t& D, const F& f) {
+/* A thread's share of a 1-D reduction, U indices per trip (the renderer's reduce_unroll: 4 for a body that
+ * reads one element, else 1): their loads do not depend on the accumulator, so all of them are in flight
+ * before the joins, whatever the compiler's unrolling heuristics (NVRTC 13.0 left `acc += x[i]` at one load
+ * per trip: the sum fell to 0.93x the hand-written kernel, which it unrolled by four). The joins keep their
+ * order: the result is the plain loop's. */
+template <class R, class T, int U = 1, class F> KK_FUNCTION void range_reduce(const kk_dlaunch_t& D, const F& f) {
+    static_assert(U == 1 || U == 4, "range_reduce: 1 or 4 indices per trip");
     T acc = R::template identity<T>();
     const int64_t lo = D.lo[0], n = D.hi[0] - D.lo[0], g = gsize();
     int64_t t = gtid();
-    for (; t < n && n - t > 3 * g; t += 4 * g) { /* n - t > 3g: no overflow near 2^63 */
+    for (; U == 4 && t < n && n - t > 3 * g; t += 4 * g) { /* n - t > 3g: no overflow near 2^63 */
         f(lo + t, acc);
         f(lo + t + g, acc);
         f(lo + t + 2 * g, acc);
