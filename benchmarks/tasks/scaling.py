@@ -15,7 +15,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from _common import dump, machine, measure  # noqa: E402
+from _common import dump, interleaved, machine  # noqa: E402
 
 import kernelkit as pk  # noqa: E402
 from kernelkit.tasks import Parla, TaskSpace, cpu, spawn  # noqa: E402
@@ -86,10 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     report = {"benchmark": "2-task scaling", "kernel_ms": args.ms, "machine": machine(), "results": {}}
     for name, body in bodies.items():
-        one = measure(lambda body=body: body(0), args.repeats)["wall_s"]
-        seq = measure(lambda body=body: two_tasks(body, 1), args.repeats)["wall_s"]
-        par = measure(lambda body=body: two_tasks(body, 2), args.repeats)["wall_s"]
-        thr = measure(lambda body=body: two_threads(body), args.repeats)["wall_s"]
+        # the four alternate in every round: this machine's speed drifts (the same kernel took 10 to 20 ms in
+        # one minute here), and a series of one configuration after the other turned that into the ratio
+        t = interleaved(
+            {
+                "one": lambda body=body: body(0),
+                "seq": lambda body=body: two_tasks(body, 1),
+                "par": lambda body=body: two_tasks(body, 2),
+                "thr": lambda body=body: two_threads(body),
+            },
+            args.repeats,
+        )
+        one, seq, par, thr = (t[k]["wall_s"] for k in ("one", "seq", "par", "thr"))
         report["results"][name] = {
             "kernel_s": one,
             "one_worker_s": seq,
