@@ -57,8 +57,20 @@ def pack(i: int, jj: int, r: int, A: pk.View3D[pk.double], work: pk.View2D[pk.do
 
 
 @pk.workunit
+def pack_all(i: int, r: int, jj: int, me: int, A: pk.View3D[pk.double], out: pk.View3D[pk.double]):
+    if r != me:  # every block but mine, each contiguous for its destination; then A += 1 (fused)
+        out[r][i][jj] = A[i][r][jj]
+        A[i][r][jj] += 1.0
+
+
+@pk.workunit
 def accumulate(i: int, jj: int, s: int, recv: pk.View2D[pk.double], B: pk.View3D[pk.double]):
     B[i][s][jj] += recv[jj][i]  # recv is block (rank s's rows, my columns) of A: transposed on the way in
+
+
+@pk.workunit
+def accumulate_from(i: int, jj: int, s: int, recv: pk.View3D[pk.double], B: pk.View3D[pk.double]):
+    B[i][s][jj] += recv[s][jj][i]  # the block rank s sent (--exchange overlap keeps one per rank)
 
 
 @pk.workunit
@@ -78,6 +90,23 @@ def abserr(
     acc += abs(B[i][r][jj] - ref)
 
 
+def exchange_overlapped(comm, rank, size, rows, block, A, B, work, recv, blocks_out, blocks_in) -> None:
+    """One iteration with every message in flight at once: pack all blocks but mine (one kernel), post the
+    receives and sends, transpose my own block meanwhile, then add each block as it arrives."""
+    from mpi4py import MPI
+
+    pk.parallel_for("transpose::pack_all", rows, pack_all, me=rank, A=A, out=work)
+    sources = [(rank - d) % size for d in range(1, size)]
+    recvs = [comm.Irecv(kkmpi.message(blocks_in[s], write=True), source=s, tag=7) for s in sources]
+    sends = [comm.Isend(kkmpi.message(blocks_out[(rank + d) % size]), (rank + d) % size, tag=7) for d in range(1, size)]
+    pk.parallel_for("transpose::local", block, transpose_local, me=rank, A=A, B=B)
+    for _ in sources:
+        k = MPI.Request.Waitany(recvs)
+        s = sources[k]
+        pk.parallel_for("transpose::accumulate_from", block, accumulate_from, s=s, recv=recv, B=B)
+    MPI.Request.Waitall(sends)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__)
     p.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
@@ -86,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         "--tile", type=int, nargs=2, default=[32, 8], metavar=("TI", "TJ"), help="transposes' tile (default 32 8)"
     )
     p.add_argument("--phases", action="store_true", help="also print each kernel's time and the rest (MPI)")
+    p.add_argument(
+        "--exchange",
+        choices=("rounds", "overlap"),
+        default="rounds",
+        help="rounds: size - 1 pairwise Sendrecv rounds of one block (default); overlap: every block packed "
+        "at once, all messages posted, my block transposed while they travel, each received block added as "
+        "it arrives (one block of buffer per rank each way)",
+    )
     positional(p, "iterations", "order")
     args, space, comm = setup(p, ("iterations", "order"), argv)
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -104,17 +141,28 @@ def main(argv: list[str] | None = None) -> None:
     )
     A = pk.View([bo, size, bo], pk.double)
     B = pk.View([bo, size, bo], pk.double)
-    work = pk.View([bo, bo], pk.double)  # the block in flight each way
-    recv = pk.View([bo, bo], pk.double)
+    overlap = args.exchange == "overlap" and size > 1
+    if overlap:  # a block per rank each way (mine unused)
+        work = pk.View([size, bo, bo], pk.double)
+        recv = pk.View([size, bo, bo], pk.double)
+    else:  # the block in flight each way
+        work = pk.View([bo, bo], pk.double)
+        recv = pk.View([bo, bo], pk.double)
     rows = pk.MDRangePolicy([0, 0, 0], [bo, size, bo], tile=[args.tile[0], 1, args.tile[1]])
     block = pk.MDRangePolicy([0, 0], [bo, bo], tile=args.tile)
     copy = pk.MDRangePolicy([0, 0], [bo, bo])  # whole rows: a plain copy
     pk.parallel_for("transpose::init", rows, init, order=order, bo=bo, row0=row0, A=A, B=B)
+    whole = slice(None)
+    blocks_out = [pk.subview(work, s, whole, whole) for s in range(size)] if overlap else []
+    blocks_in = [pk.subview(recv, s, whole, whole) for s in range(size)] if overlap else []
 
     clock = Clock(comm, phases=args.phases)
     for it in range(args.iterations + 1):
         if it == 1:
             clock.start()
+        if overlap:
+            exchange_overlapped(comm, rank, size, rows, block, A, B, work, recv, blocks_out, blocks_in)
+            continue
         pk.parallel_for("transpose::local", block, transpose_local, me=rank, A=A, B=B)
         for d in range(1, size):
             dest, source = (rank + d) % size, (rank - d) % size

@@ -36,9 +36,10 @@ def test_example_validates(comm, capsys, case):
         assert "\nPASS" in "\n" + out, out
 
 
-def test_transpose_validates(comm, capsys):
+@pytest.mark.parametrize("exchange", ["rounds", "overlap"])
+def test_transpose_validates(comm, capsys, exchange):
     module = load("transpose")
-    module.main(["--space", "openmp", "2", str(12 * comm.Get_size()), "--tile", "4", "4"])
+    module.main(["--space", "openmp", "2", str(12 * comm.Get_size()), "--tile", "4", "4", "--exchange", exchange])
     out = capsys.readouterr().out
     if comm.Get_rank() == 0:
         assert "Solution validates" in out and "Avg time (s):" in out and "\nPASS" in out
