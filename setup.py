@@ -10,7 +10,7 @@ setup(
         Extension(
             "kernelkit._native",
             sources=[
-                f"src/kernelkit/runtime/native/{n}.c" for n in ("module", "view", "launch", "cuda", "clean", "fastpath")
+                f"src/kernelkit/runtime/native/{n}.c" for n in ("module", "view", "launch", "cuda", "cudaq", "clean", "fastpath")
             ],
             depends=["src/kernelkit/runtime/native/native.h", "src/kernelkit/backends/include/kernelkit/abi.h"],
             include_dirs=[np.get_include()],

@@ -2,7 +2,10 @@
    device memory, two "kernels" (axpy, fill_struct) run on the CPU, every other call does the least it can.
    Functions named kk_* (kernelkit's generated entries) and kkref_* (the benchmarks' references) load and
    "run" by being logged (name, grid, block, the parameter buffer of a kk_* entry: fake_kk_*), so launchers
-   can be tested without executing device code. Stream
+   can be tested without executing device code; each log entry also names the thread that made the launch and
+   how many launches had been logged at the last copy (fake_kk_*), a launch can be made slow
+   (fake_kk_launch_delay_us) and the k-th one made to fail (fake_kk_fail_launch), for the launch queue's tests
+   (runtime/native/cudaq.c). Stream
    capture records kernels, copies and memsets into a graph that cuGraphLaunch replays in order; while a
    capture is active, the calls a capture forbids (synchronous copies, allocation, synchronization) fail with
    CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidate it, as the real driver's thread-local mode does.
@@ -15,6 +18,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef unsigned long long dptr;
 static size_t total_mem = (size_t)1 << 30, used_mem = 0;
@@ -22,6 +28,8 @@ struct blk { void* p; size_t n; struct blk* next; };
 static struct blk* blocks = 0;
 static int alloc_calls = 0, free_calls = 0, max_dyn = 0;
 static unsigned last_launch[7];
+static int kk_logged = 0; /* kk_* launches logged (below) */
+static int kk_attempts = 0, kk_fail_at = -1, kk_fail_rc = 0, kk_delay_us = 0, kk_logged_at_copy = -1;
 
 /* ---- capture state (declared early: the synchronous calls below refuse to run inside a capture) ---- */
 enum { N_KERNEL, N_COPY, N_MEMSET8, N_MEMSET32 };
@@ -116,9 +124,24 @@ int cuMemAllocHost_v2(void** p, size_t n) { *p = malloc(n); return 0; }
 int cuMemFreeHost(void* p) { free(p); return 0; }
 int cuMemHostRegister_v2(void* p, size_t n, unsigned f) { return 0; }
 int cuMemHostUnregister(void* p) { return 0; }
-int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) { if (forbidden()) return 900; memcpy((void*)d, s, n); return 0; }
-int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) { if (forbidden()) return 900; memcpy(d, (void*)s, n); return 0; }
-int cuMemcpyDtoD_v2(dptr d, dptr s, size_t n) { if (forbidden()) return 900; memmove((void*)d, (void*)s, n); return 0; }
+int cuMemcpyHtoD_v2(dptr d, const void* s, size_t n) {
+    kk_logged_at_copy = kk_logged;
+    if (forbidden()) return 900;
+    memcpy((void*)d, s, n);
+    return 0;
+}
+int cuMemcpyDtoH_v2(void* d, dptr s, size_t n) {
+    kk_logged_at_copy = kk_logged;
+    if (forbidden()) return 900;
+    memcpy(d, (void*)s, n);
+    return 0;
+}
+int cuMemcpyDtoD_v2(dptr d, dptr s, size_t n) {
+    kk_logged_at_copy = kk_logged;
+    if (forbidden()) return 900;
+    memmove((void*)d, (void*)s, n);
+    return 0;
+}
 static int copy_node(dptr d, dptr s, size_t n, void* st);
 int cuMemcpyHtoDAsync_v2(dptr d, const void* s, size_t n, void* st) { return copy_node(d, (dptr)s, n, st); }
 int cuMemcpyDtoHAsync_v2(void* d, dptr s, size_t n, void* st) { return copy_node((dptr)d, s, n, st); }
@@ -194,11 +217,16 @@ struct fill_args { double* x; long long n; double v; };
 
 /* the log of kk_* kernels that "ran" (outside a capture, or replayed by cuGraphLaunch) */
 #define KK_LOG 4096
-struct kklaunch { char name[60]; unsigned dims[7]; void* stream; size_t nparams; unsigned char params[4096]; };
+struct kklaunch { char name[60]; unsigned dims[7]; void* stream; long tid; size_t nparams; unsigned char params[4096]; };
 static struct kklaunch* kk_log = 0;
-static int kk_logged = 0;
 int fake_kk_launches(void) { return kk_logged; }
-void fake_kk_reset(void) { kk_logged = 0; graph_launches = 0; }
+void fake_kk_reset(void) { kk_logged = 0; graph_launches = 0; kk_attempts = 0; kk_fail_at = -1; kk_logged_at_copy = -1; }
+long fake_kk_launch_tid(int k) { return k >= 0 && k < kk_logged && k < KK_LOG ? kk_log[k].tid : 0; }
+long fake_gettid(void) { return (long)syscall(SYS_gettid); }
+/* the launch attempt `k` (0: the next one) of a kk_* entry fails with `rc`, without being logged */
+void fake_kk_fail_launch(int k, int rc) { kk_fail_at = kk_attempts + k; kk_fail_rc = rc; }
+void fake_kk_launch_delay_us(int us) { kk_delay_us = us; }
+int fake_kk_logged_at_copy(void) { return kk_logged_at_copy; }
 const char* fake_kk_launch_name(int k) { return k >= 0 && k < kk_logged && k < KK_LOG ? kk_log[k].name : 0; }
 void fake_kk_launch_dims(int k, unsigned* out) { if (k >= 0 && k < kk_logged && k < KK_LOG) memcpy(out, kk_log[k].dims, 7 * sizeof(unsigned)); }
 size_t fake_kk_launch_params(int k, void* out, size_t max) {
@@ -225,12 +253,20 @@ static int run_kernel(void* f, const unsigned* dims, void* stream, const unsigne
     }
     struct kkfn* k = as_kkfn(f);
     if (!k) return 400;
+    if (kk_attempts++ == kk_fail_at) return kk_fail_rc;
+    if (kk_delay_us) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do clock_gettime(CLOCK_MONOTONIC, &t);
+        while ((t.tv_sec - t0.tv_sec) * 1000000L + (t.tv_nsec - t0.tv_nsec) / 1000 < kk_delay_us);
+    }
     if (!kk_log) kk_log = calloc(KK_LOG, sizeof *kk_log);
     if (kk_logged < KK_LOG) {
         struct kklaunch* L = &kk_log[kk_logged];
         strcpy(L->name, k->name);
         memcpy(L->dims, dims, sizeof L->dims);
         L->stream = stream;
+        L->tid = (long)syscall(SYS_gettid);
         L->nparams = nparams;
         memcpy(L->params, params, nparams < sizeof L->params ? nparams : sizeof L->params);
     }
@@ -279,6 +315,7 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 }
 
 static int copy_node(dptr d, dptr s, size_t n, void* st) {
+    kk_logged_at_copy = kk_logged;
     if (capture && st == capture_stream) {
         struct node* x = add_node(capture); x->kind = N_COPY; x->dst = d; x->src = s; x->n = n; return 0;
     }

@@ -156,10 +156,12 @@ import numpy as np
 from kernelkit.backends.cuda import driver
 driver.use_library(sys.argv[1])
 import kernelkit as pk
+from kernelkit import _native
 from kernelkit.runtime import coherence
 fake = ctypes.CDLL(sys.argv[1])
 fake.fake_kk_launch_name.restype = ctypes.c_char_p
 def launched():
+    _native.cuda_queue_drain()  # the fake's log is read behind kernelkit's back: the queued launches first
     return [fake.fake_kk_launch_name(k).decode() for k in range(fake.fake_kk_launches())]
 
 @pk.workunit
@@ -223,6 +225,7 @@ def test_cuda_graph_captures_and_replays(fake_libcuda, cache):
         b[0] = 5.0  # b was written by the graph: downloaded, changed on the host, uploaded before the next replay
         g.launch()
         out["after_host_write"] = coherence.stats()
+        _native.cuda_queue_drain()
         out["count"] = fake.fake_kk_launches()
         np.asarray(c)  # the graph wrote c: the host copy is stale, downloaded now
         out["after_read"] = coherence.stats()

@@ -29,6 +29,7 @@ from kernelkit.runtime import coherence as memory
 HOST_STALE = _native.HOST_STALE
 DEVICE_STALE = _native.DEVICE_STALE
 HAS_DEVICE = _native.HAS_DEVICE
+SHARED = _native.SHARED
 DERIVED = _native.DERIVED
 
 FAKE_LIBCUDA = r"""
@@ -562,7 +563,8 @@ def test_asarray_wraps_gpu_memory_without_copying(cuda):
     w = pk.asarray(g)
     assert w.space is pk.CudaSpace and w.trait is pk.Unmanaged and w.layout is pk.LayoutRight
     assert w.shape == (2, 4) and w.dtype is pk.int64 and w._dptr == g.ptr
-    assert w._flags == HAS_DEVICE | HOST_STALE and memory.stats() == no_copies()
+    # another library's memory: SHARED, so its CUDA launches are made in order with that library's work
+    assert w._flags == HAS_DEVICE | HOST_STALE | SHARED and memory.stats() == no_copies()
     assert w[1, 3] == 7 and memory.stats()["d2h"] == 1  # the host shadow is filled on first access
     w[0, 0] = -3
     assert memory.ensure_device(w, 0) == g.ptr and memory.stats()["h2d"] == 1
@@ -585,7 +587,7 @@ def test_views_export_cuda_array_interface(cuda):
     cai = v.__cuda_array_interface__
     assert cai["version"] == 3 and cai["shape"] == (3, 4) and cai["typestr"] == "<f4"
     assert cai["strides"] is None and cai["data"] == (v._dptr, False)
-    assert v._flags == HAS_DEVICE | HOST_STALE  # the consumer may write
+    assert v._flags == HAS_DEVICE | HOST_STALE | SHARED  # the consumer may write, and may use it later
     assert read_device(v._dptr, (3, 4), np.float32)[2, 1] == 9.0
     s = v[:, 1]
     sc = s.__cuda_array_interface__

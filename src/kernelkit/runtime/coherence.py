@@ -47,6 +47,7 @@ DEVICE_STALE = _native.DEVICE_STALE
 HAS_DEVICE = _native.HAS_DEVICE
 DERIVED = _native.DERIVED
 MULTI = _native.MULTI
+SHARED = _native.SHARED  # the memory is also another library's: its CUDA launches are never queued (cudaq.c)
 _STATE = HOST_STALE | DEVICE_STALE | HAS_DEVICE | MULTI
 
 _lock = threading.RLock()  # state transitions of one View must not interleave (copies release the GIL)
@@ -213,7 +214,7 @@ def _absorb(root: Any) -> dict[int, _Copy]:
 
 def _publish(root: Any, copies: dict[int, _Copy], host_valid: bool, describe: int | None = None) -> None:
     """Write the flags and the described copy from the state of `root` (see the module docstring)."""
-    flags = root._flags & DERIVED
+    flags = root._flags & (DERIVED | SHARED)
     if not host_valid:
         flags |= HOST_STALE
     if not copies:
@@ -425,6 +426,7 @@ def attach_foreign(view: Any, f: Any, place: Place) -> None:
     c = _Copy(f.ptr + low, -low, nbytes, place, False, f.keep)
     c.valid = True
     with _lock:
+        view._flags |= SHARED
         copies = _copies(view)
         copies[place.code] = c
         _publish(view, copies, False, describe=place.code)
@@ -446,8 +448,15 @@ def usable() -> bool:
 def export_device(view: Any, device: int | None = None) -> tuple[int, int]:
     """(GPU ordinal, address of element 0) of `view` for a zero-copy consumer (`__cuda_array_interface__`,
     `__dlpack__`): its copy on the GPU where it already lives (else `device`, else the current GPU), made
-    current and marked written, since the consumer may write."""
+    current and marked written, since the consumer may write.
+
+    The consumer may use the memory at any later time, on work kernelkit never sees: the launches queued so far
+    are made now, and the View is marked SHARED, so that every later launch using it is made on its caller's
+    thread, in order with the consumer's work (the launch queue: runtime/native/cudaq.c)."""
+    _native.cuda_queue_drain()
     root = root_of(view)
+    with _lock:
+        root._flags |= SHARED
     here = where(root)
     place: Place | None = here[0] if device is None and here is not None and not here[0].host_backed else None
     if place is None:
@@ -524,6 +533,7 @@ def placed_arg(name: str, value: Any, place: Place, writes: bool) -> tuple[Any, 
         ptr = address_at(value, place, write=writes)
         arr = value._array
         vb = _described(ptr, place, arr.shape, _elem_strides(arr), dtcode(arr.dtype))
+        vb._flags |= root._flags & SHARED
         return vb, (lambda: mark_written(root, place)) if writes else None
     what = f"argument {name!r}"
     if isinstance(value, np.ndarray):
@@ -538,7 +548,9 @@ def placed_arg(name: str, value: Any, place: Place, writes: bool) -> tuple[Any, 
                 f"{what} is in the memory of GPU {home}, but the kernel runs on GPU {place.device}; copy it there first"
             )
         _cuda().synchronize_stream(f.stream)
-        return _described(f.ptr, place, f.shape, f.elem_strides, dtcode(f.dtype)), None
+        vb = _described(f.ptr, place, f.shape, f.elem_strides, dtcode(f.dtype))
+        vb._flags |= SHARED  # another library's memory: launched in order with that library's work
+        return vb, None
     dev = dlpack_device(value)
     if dev is not None and dev[0] == KDL_CPU:
         return _temporary(np.from_dlpack(value), place, writes, what)

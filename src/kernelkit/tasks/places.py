@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from kernelkit import _native
 from kernelkit.errors import KernelMemoryError
 
 
@@ -126,6 +127,7 @@ class DeviceArray:
 
     @property
     def __cuda_array_interface__(self) -> dict[str, Any]:
+        _native.cuda_queue_disable()  # a consumer may use it on work kernelkit never sees (cudaq.c)
         return {
             "shape": self.shape,
             "typestr": self.dtype.str,

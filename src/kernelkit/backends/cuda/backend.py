@@ -21,9 +21,14 @@ from kernelkit.backends.cpp import result_tag, uses_fast_math
 from kernelkit.backends.cuda import program as cuda_program
 from kernelkit.backends.cuda import render
 from kernelkit.backends.cuda import toolchain as cuda_toolchain
+from kernelkit.backends.cuda.driver import api as driver_api
 from kernelkit.errors import KernelRuntimeError, KernelValueError
 from kernelkit.ir import nodes as N
 from kernelkit.ir import types as T
+
+# parallel_for launches in a burst are made by the native launch queue's thread (runtime/native/cudaq.c); the
+# driver binding drains it before any other driver call, and synchronizations raise a queued launch's failure
+driver_api.set_launch_queue(_native.cuda_queue_drain, _native.cuda_queue_check)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -267,16 +272,21 @@ class CudaBackend(CudaTarget):
         dev = self.device
         dev.activate()
         stream = driver.Stream(dev)
-        driver.begin_capture(stream.handle)
+        # the captured launches are made by this thread (capture mode is per thread), not by the launch queue
+        _native.cuda_queue_hold(1)
         try:
-            enqueue(stream.handle)
-        except BaseException:
+            driver.begin_capture(stream.handle)
             try:
-                driver.end_capture(stream.handle).destroy()
-            except driver.CudaError:
-                pass  # an invalidated capture: the error being raised is the one that matters
-            raise
-        graph = driver.end_capture(stream.handle)
+                enqueue(stream.handle)
+            except BaseException:
+                try:
+                    driver.end_capture(stream.handle).destroy()
+                except driver.CudaError:
+                    pass  # an invalidated capture: the error being raised is the one that matters
+                raise
+            graph = driver.end_capture(stream.handle)
+        finally:
+            _native.cuda_queue_hold(-1)
         try:
             return _Replay(graph.instantiate(), graph.node_count(), dev)
         finally:

@@ -48,6 +48,7 @@ typedef struct {
     PyObject* label;
     PyObject* check;     /* None, or a callable run after each launch (bounds-checked builds) */
     PyObject* keepalive;
+    int launched_ok; /* a launch made on the calling thread succeeded: later ones may be queued (cudaq.c) */
 } KKCudaSpec;
 
 static void cudaspec_dealloc(KKCudaSpec* self) {
@@ -212,6 +213,43 @@ static PyObject* cuda_error(KKCudaSpec* spec, int code, const char* what) {
     return NULL;
 }
 
+/* One launch of `fn`, a function of `spec`, with the parameter block `buf` (`size` bytes): queued by cudaq.c
+ * when `may_queue` (a parallel_for), the spec has launched directly before and a burst is on; else made here,
+ * after the queue drained. Returns 0 or the CUresult. */
+static int submit(KKCudaSpec* spec, void* fn, const unsigned dims[7], void* stream, const void* buf, size_t size,
+                  int may_queue) {
+    kkq_call_t c = {spec->launch, spec->ctxget, spec->ctxset, spec->ctx, fn, {0}, stream};
+    memcpy(c.dims, dims, sizeof c.dims);
+    const int rc = kkq_launch(&c, buf, size, (PyObject*)spec, may_queue && spec->launched_ok);
+    if (rc == 0) spec->launched_ok = 1;
+    return rc;
+}
+
+/* Raise the failure of a queued launch (kkq_take_failure), naming its kernel; NULL, or Py_None when none. */
+static PyObject* raise_queued_failure(void) {
+    PyObject* owner = NULL;
+    unsigned long long dropped = 0;
+    const int rc = kkq_take_failure(&owner, &dropped);
+    if (!rc) Py_RETURN_NONE;
+    KKCudaSpec* spec = (KKCudaSpec*)owner;
+    const char* name = "unknown";
+    if (spec->errname) spec->errname(rc, &name);
+    PyObject* cls = kk_runtime_error ? kk_runtime_error : PyExc_RuntimeError;
+    if (rc == 700 || (rc >= 714 && rc <= 719)) /* a fault of an earlier kernel: the context is unusable */
+        PyErr_Format(cls,
+                     "CUDA error: a kernel launched before %R faulted, and the queued launch of %R failed with %s "
+                     "(%d); the %llu launches queued after it did not run, and the CUDA context is unusable "
+                     "(KERNELKIT_BOUNDS_CHECK=1 pinpoints out-of-bounds indices)",
+                     spec->label, spec->label, name ? name : "?", rc, dropped);
+    else
+        PyErr_Format(cls,
+                     "CUDA error in kernel %R: cuLaunchKernel (queued) failed with %s (%d); the %llu launches "
+                     "queued after it did not run",
+                     spec->label, name ? name : "?", rc, dropped);
+    Py_DECREF(owner);
+    return NULL;
+}
+
 /* The bytes [*lo, *hi) an array argument's description spans (empty: *lo == *hi). */
 static void arg_span(const kk_param_t* q, const kk_arg_t* a, uintptr_t* lo, uintptr_t* hi) {
     const long long isz = q->dtcode & 0xff;
@@ -256,7 +294,7 @@ static int written_overlaps_read(const KKCudaSpec* spec, const kk_arg_t* packed)
  * sizes c[k] per dimension, the outer dimensions sharing z's 65535 (inner ones first). Returns 0 or the
  * driver's error. */
 static int md_for_launches(KKCudaSpec* spec, const KKLaunch* R, kk_dlaunch_t* D, void* fn, long long bx, long long by,
-                           void* stream, void** extra) {
+                           void* stream, size_t size, int may_queue) {
     const int Rk = R->rank;
     long long c[KK_MAX_POLICY_RANK], at[KK_MAX_POLICY_RANK];
     c[Rk - 1] = ((1LL << 31) - 1) * bx;
@@ -278,8 +316,8 @@ static int md_for_launches(KKCudaSpec* spec, const KKLaunch* R, kk_dlaunch_t* D,
             else if (k == Rk - 2) g[1] = (e + by - 1) / by;
             else g[2] *= e;
         }
-        int rc = spec->launch(fn, (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
-                              stream, NULL, extra);
+        const unsigned dims[7] = {(unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0};
+        int rc = submit(spec, fn, dims, stream, D, size, may_queue);
         if (rc) return rc;
         int k = Rk - 1; /* the next sub-box, last dimension fastest */
         for (; k >= 0; --k) {
@@ -291,7 +329,8 @@ static int md_for_launches(KKCudaSpec* spec, const KKLaunch* R, kk_dlaunch_t* D,
     }
 }
 
-static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* packed, void* stream) {
+static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* packed, void* stream, int may_queue) {
+    if (kkq_failed()) return raise_queued_failure();
     const Py_ssize_t nslots = spec->nparams ? spec->nparams : 1;
     size_t size = sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * (size_t)nslots;
     char stack_buf[sizeof(kk_dlaunch_t) + sizeof(kk_arg_t) * KK_STACK_ARGS] __attribute__((aligned(16)));
@@ -335,7 +374,6 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
     if (spec->ctxget(&cur) != 0 || cur != spec->ctx) spec->ctxset(spec->ctx);
     if (g_last_cuda_label != spec->label) Py_XSETREF(g_last_cuda_label, Py_NewRef(spec->label));
     int rc;
-    void* extra[] = {(void*)1, buf, (void*)2, &size, (void*)0};
     if (team) {
         if (ts * vl > 1024) {
             PyErr_Format(kk_value_error, "team_size %lld x vector_length %lld is more than the 1024 threads of a CUDA block",
@@ -350,8 +388,8 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
         if (grid < 1) grid = 1;
         D->scratch1 = spec->scratch1;
         const long long smem = R->scratch[0] + ts * R->scratch[2];
-        rc = spec->launch(fn, (unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem, stream, NULL,
-                          extra);
+        const unsigned dims[7] = {(unsigned)grid, 1, 1, (unsigned)vl, (unsigned)ts, 1, (unsigned)smem};
+        rc = submit(spec, fn, dims, stream, buf, size, may_queue && spec->pattern == CK_TEAM_FOR);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (team)");
             goto fail;
@@ -371,7 +409,7 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
         if (bx > 256) bx = 256;
         if (bx * by > 256) by = 256 / bx > 0 ? 256 / bx : 1;
         if (spec->pattern == CK_FOR) {
-            rc = md_for_launches(spec, R, D, fn, bx, by, stream, extra);
+            rc = md_for_launches(spec, R, D, fn, bx, by, stream, size, may_queue);
             if (rc) {
                 cuda_error(spec, rc, "cuLaunchKernel (MDRange)");
                 goto fail;
@@ -389,8 +427,8 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
             int d = g[0] >= g[1] && g[0] >= g[2] ? 0 : (g[1] >= g[2] ? 1 : 2);
             g[d] = (g[d] + 1) / 2;
         }
-        rc = spec->launch(fn, (unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0,
-                          stream, NULL, extra);
+        const unsigned dims[7] = {(unsigned)g[0], (unsigned)g[1], (unsigned)g[2], (unsigned)bx, (unsigned)by, 1, 0};
+        rc = submit(spec, fn, dims, stream, buf, size, 0);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (MDRange)");
             goto fail;
@@ -406,7 +444,8 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
             D->lo[0] = at;
             D->hi[0] = R->hi[0] - at > step ? at + step : R->hi[0];
             const long long b = (D->hi[0] - at + spec->block - 1) / spec->block;
-            rc = spec->launch(fn, (unsigned)b, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+            const unsigned dims[7] = {(unsigned)b, 1, 1, spec->block, 1, 1, 0};
+            rc = submit(spec, fn, dims, stream, buf, size, may_queue);
             if (rc) {
                 cuda_error(spec, rc, "cuLaunchKernel");
                 goto fail;
@@ -417,25 +456,28 @@ static PyObject* cuda_run(KKCudaSpec* spec, const KKLaunch* R, const kk_arg_t* p
     if (blocks > (1LL << 30)) blocks = 1LL << 30; /* grid-stride loops cover the rest */
     if (blocks < 1) blocks = 1;
     if (spec->pattern == CK_SCAN) {
-        rc = spec->launch(spec->fn[0], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+        const unsigned dims[7] = {(unsigned)blocks, 1, 1, spec->block, 1, 1, 0};
+        rc = submit(spec, spec->fn[0], dims, stream, buf, size, 0);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (scan phase 1)");
             goto fail;
         }
         D->tile[0] = blocks * spec->block;
-        rc = spec->launch(spec->fn[1], 1, 1, 1, spec->scan2_block, 1, 1, 0, stream, NULL, extra);
+        const unsigned dims2[7] = {1, 1, 1, spec->scan2_block, 1, 1, 0};
+        rc = submit(spec, spec->fn[1], dims2, stream, buf, size, 0);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (scan phase 2)");
             goto fail;
         }
         D->tile[0] = R->tile[0];
-        rc = spec->launch(spec->fn[2], (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+        rc = submit(spec, spec->fn[2], dims, stream, buf, size, 0);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel (scan phase 3)");
             goto fail;
         }
     } else {
-        rc = spec->launch(fn, (unsigned)blocks, 1, 1, spec->block, 1, 1, 0, stream, NULL, extra);
+        const unsigned dims[7] = {(unsigned)blocks, 1, 1, spec->block, 1, 1, 0};
+        rc = submit(spec, fn, dims, stream, buf, size, 0);
         if (rc) {
             cuda_error(spec, rc, "cuLaunchKernel");
             goto fail;
@@ -492,7 +534,7 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
         }
         PyObject* r = NULL;
         if (ok == 1) {
-            r = cuda_run(spec, R, P.args, stream);
+            r = cuda_run(spec, R, P.args, stream, !P.shared);
             if (r != NULL)
                 for (Py_ssize_t k = 0; k < spec->nparams; ++k)
                     if (P.written[k]) kk_mark_written(P.written[k], spec->place);
@@ -509,6 +551,11 @@ static PyObject* kk_launch_cuda(PyObject* self, PyObject* const* args, Py_ssize_
     Py_RETURN_NOTIMPLEMENTED;
 }
 
+static PyObject* kk_cuda_queue_check(PyObject* self, PyObject* unused) {
+    kkq_drain();
+    return raise_queued_failure();
+}
+
 static PyObject* kk_last_cuda_kernel(PyObject* self, PyObject* unused) {
     return Py_NewRef(g_last_cuda_label ? g_last_cuda_label : Py_None);
 }
@@ -519,6 +566,8 @@ PyMethodDef kk_cuda_methods[] = {
     {"cuda_team_shape", kk_cuda_team_shape, METH_O, "(team_size, vector_length) of a team launch on a CUDA block"},
     {"last_cuda_kernel", kk_last_cuda_kernel, METH_NOARGS, "label of the last CUDA kernel launched"},
     {"cuda_wait", kk_cuda_wait_py, METH_VARARGS, "cuda_wait(cuStreamQuery address, stream): interruptible wait"},
+    {"cuda_queue_check", kk_cuda_queue_check, METH_NOARGS,
+     "drain the launch queue and raise the failure of a queued launch, if one failed"},
     {NULL},
 };
 

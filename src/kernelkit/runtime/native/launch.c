@@ -642,6 +642,7 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
         }
     }
     int check_alias = 0;
+    P->shared = 0;
     for (Py_ssize_t k = 0; k < n; ++k) {
         const kk_param_t* q = &params[k];
         PyObject* v = PyDict_GetItemWithError(kwargs, q->name);
@@ -652,8 +653,10 @@ int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int p
             ok = match_scalar(q, v, &P->args[k]);
         else if (place == KK_PLACE_HOST)
             ok = match_host_array(q, v, &P->args[k], &P->written[k]);
-        else
+        else {
             ok = match_placed_array(q, v, place, &P->args[k], &P->written[k]);
+            if (ok == 1) P->shared |= ((KKViewBase*)v)->flags & KK_SHARED;
+        }
         if (ok != 1) return ok;
         check_alias |= q->alias;
     }

@@ -60,7 +60,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyObject* m = PyModule_Create(&kk_module);
     if (!m) return NULL;
     if (kk_view_init(m) < 0 || kk_launch_init(m) < 0 || kk_cuda_init(m) < 0 || kk_clean_init(m) < 0 || kk_fastpath_init(m) < 0 ||
-        add_methods(m, kk_launch_methods) < 0 || add_methods(m, kk_cuda_methods) < 0 ||
+        add_methods(m, kk_launch_methods) < 0 || add_methods(m, kk_cuda_methods) < 0 || add_methods(m, kk_cudaq_methods) < 0 ||
         add_methods(m, kk_clean_methods) < 0) {
         Py_DECREF(m);
         return NULL;

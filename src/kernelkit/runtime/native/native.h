@@ -6,6 +6,7 @@
  *   cuda.c     CudaSpec and the CUDA launcher (cuLaunchKernel through a pointer: no CUDA headers)
  *   clean.c    the public-entry-point wrapper that trims kernelkit's frames from KernelError tracebacks
  *   fastpath.c parallel_for's common case in C (a RangePolicy or an int, a compiled spec): one call from Python
+ *   cudaq.c    the CUDA launch queue: bursts of parallel_for launches made by a native thread, in order
  *
  * The coherence flags are owned by kernelkit/runtime/coherence.py; the only writes from C are the two the fast
  * paths make after a launch (kk_mark_written), under the same rule coherence.py documents.
@@ -31,6 +32,7 @@
 #define KK_HAS_DEVICE 4   /* a device copy exists */
 #define KK_DERIVED 8      /* a subview or foreign wrapper: its coherence lives elsewhere (the slow path) */
 #define KK_MULTI 16       /* more than one device copy is current: writes go through the slow path */
+#define KK_SHARED 32      /* the memory is also another library's (exported, or wrapped): launched unqueued */
 #define KK_TRAIT_ATOMIC 1
 
 /* place codes: where a launch reads and writes its arguments */
@@ -123,6 +125,7 @@ typedef struct {
     PyObject** written; /* Views a launch writes (their other copy becomes stale) */
     kk_arg_t stack_args[KK_STACK_ARGS];
     PyObject* stack_written[KK_STACK_ARGS];
+    int shared; /* an array argument is KK_SHARED: the CUDA launch is not queued (cudaq.c) */
 } kk_pack_t;
 
 int kk_pack_args(const kk_param_t* params, Py_ssize_t n, PyObject* kwargs, int place, kk_pack_t* P);
@@ -134,6 +137,34 @@ extern PyObject* kk_runtime_error; /* kernelkit.errors.KernelRuntimeError */
 extern PyObject* kk_value_error;   /* kernelkit.errors.KernelValueError */
 extern int kk_nthreads;
 PyObject* kk_raise(PyObject* cls, const char* msg);
+
+/* ------------------------------------------------------------------------------------------------ cudaq */
+
+#define KKQ_BYTES 2048 /* the parameter block a queued launch may carry (kernelkit's are 600-900 bytes) */
+
+/* one cuLaunchKernel: the driver's entry points (the spec's), the context, function, grid, block, shared bytes */
+typedef struct {
+    int (*launch)(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                  unsigned smem, void* stream, void** params, void** extra);
+    int (*ctxget)(void** ctx);
+    int (*ctxset)(void* ctx);
+    void* ctx;
+    void* fn;
+    unsigned dims[7]; /* grid x y z, block x y z, dynamic shared bytes */
+    void* stream;
+} kkq_call_t;
+
+/* Launch `c` with the parameter block `params` (`size` bytes, copied: the caller may reuse it at once), queued
+ * when `may_queue` and a burst allow, else on this thread after the queue drained. Returns 0 or the CUresult of
+ * a direct launch. */
+int kkq_launch(const kkq_call_t* c, const void* params, size_t size, PyObject* owner, int may_queue);
+void kkq_drain(void);   /* wait (releasing the GIL if it takes long) until every queued launch has been made */
+void kkq_disable(void); /* drain; then launch directly for the rest of the process */
+int kkq_failed(void);   /* a queued launch failed and nobody has been told yet */
+/* the failure (its CUresult; 0: none), the owner given with its launch (new reference) and how many launches
+ * queued after it were dropped; clears it */
+int kkq_take_failure(PyObject** owner, unsigned long long* dropped);
+extern PyMethodDef kk_cudaq_methods[];
 
 /* registration of each part's types and functions into the module */
 int kk_view_init(PyObject* m);

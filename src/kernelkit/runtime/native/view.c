@@ -498,6 +498,7 @@ int kk_view_init(PyObject* m) {
         PyModule_AddIntConstant(m, "HAS_DEVICE", KK_HAS_DEVICE) < 0 ||
         PyModule_AddIntConstant(m, "DERIVED", KK_DERIVED) < 0 ||
         PyModule_AddIntConstant(m, "MULTI", KK_MULTI) < 0 ||
+        PyModule_AddIntConstant(m, "SHARED", KK_SHARED) < 0 ||
         PyModule_AddIntConstant(m, "TRAIT_ATOMIC", KK_TRAIT_ATOMIC) < 0 ||
         PyModule_AddIntConstant(m, "PLACE_HOST", KK_PLACE_HOST) < 0)
         return -1;

@@ -3,6 +3,10 @@
 libcuda is loaded and `cuInit` runs on first use (`available()`, `cu()`), never at import. `use_library`
 swaps the library for another one (a fake driver in tests) and bumps `state.generation`: every object made
 under an older generation (devices, streams, events, modules, cached blocks) never calls the driver again.
+
+`cu()` is the one way Python reaches the driver, and it drains the native launch queue first
+(runtime/native/cudaq.c, installed by the CUDA backend with `set_launch_queue`): every copy, synchronization,
+event, free or capture comes after the `parallel_for` launches made before it, whichever thread made them.
 """
 
 from __future__ import annotations
@@ -297,6 +301,7 @@ def use_library(path: str | None) -> None:
     """Load the driver from `path` instead of libcuda.so.1 (`None`: back to the default), forgetting every
     device, context, cached block and handle obtained so far. For tests and unusual installs."""
     with state.lock:
+        _drain()
         state.library = path or LIBRARY
         state.table = None
         state.probe = None
@@ -341,11 +346,34 @@ def available() -> tuple[bool, str]:
     return probe
 
 
+def _nothing_queued() -> None:
+    pass
+
+
+_drain: Callable[[], None] = _nothing_queued
+_queue_check: Callable[[], None] = _nothing_queued
+
+
+def set_launch_queue(drain: Callable[[], None], check_failure: Callable[[], None]) -> None:
+    """Install the launch queue's `drain` (wait until every queued launch has been made), called by `cu()`, and
+    `check_failure` (drain, then raise the failure of a queued launch), called by `queue_check()`."""
+    global _drain, _queue_check
+    _drain, _queue_check = drain, check_failure
+
+
+def queue_check() -> None:
+    """Before a synchronization: every queued launch made, and a failed one raised (a KernelRuntimeError
+    naming its kernel)."""
+    _queue_check()
+
+
 def cu() -> Table:
-    """The bound driver; raises SpaceUnavailable (with the reason) when CUDA is not usable."""
+    """The bound driver, once every queued launch has been made; raises SpaceUnavailable (with the reason) when
+    CUDA is not usable."""
     table = state.table
     probe = state.probe
     if table is not None and probe is not None and probe[0]:
+        _drain()
         return table
     ok, reason = available()
     if not ok:

@@ -136,6 +136,7 @@ class Device:
     def synchronize(self) -> None:
         """Wait for all work on this device (cuCtxSynchronize)."""
         self.activate()
+        api.queue_check()
         check(cu().cuCtxSynchronize(), "cuCtxSynchronize", f"device {self.ordinal}")
 
     def mem_info(self) -> tuple[int, int]:

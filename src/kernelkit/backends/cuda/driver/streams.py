@@ -73,6 +73,7 @@ class Stream:
         self.device.activate()
         # cuStreamQuery polled from Python, not cuStreamSynchronize: Ctrl-C ends the wait (KeyboardInterrupt
         # between two polls). Spinning first, as the driver's own wait does, then in sleeps of 50 us.
+        api.queue_check()
         table = cu()
         status = table.cuStreamQuery(self.handle)
         start = time.perf_counter()
@@ -149,6 +150,7 @@ class Event:
 
     def synchronize(self) -> None:
         """Wait until the work before the event's record has finished."""
+        api.queue_check()
         check(cu().cuEventSynchronize(self.handle), "cuEventSynchronize")
 
     def query(self) -> bool:
