@@ -5,28 +5,39 @@
 - enqueue: the best of 200 batches of 256 launches, timed up to the last `parallel_for` returning (the
   batch drains untimed): the host's share, the GPU's execution of the queue excluded;
 - with `--fake LIB` (tests/unit/fake_libcuda.c, built with `cc -shared -fPIC -O1 ... -ldl`): the same calls
-  against a driver whose cuLaunchKernel only records its arguments: kernelkit's own share on this CPU.
+  against a driver whose cuLaunchKernel only records its arguments: kernelkit's own share on this CPU;
+  `--fake-delay-us D` makes each of its launches take D us of CPU, as a real driver's does;
+- `--queue off` launches on the calling thread (KERNELKIT_CUDA_LAUNCH_QUEUE=0), as before the launch queue
+  (runtime/native/cudaq.c).
 
-    python3 tools/device/launch_split.py [--fake /tmp/libfakecuda.so]
+    python3 tools/device/launch_split.py [--fake /tmp/libfakecuda.so [--fake-delay-us 3]] [--queue off]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--fake", default=None)
+ap.add_argument("--fake-delay-us", type=int, default=0)
+ap.add_argument("--queue", choices=("on", "off"), default="on")
 ap.add_argument("--calls", type=int, default=100000)
 opts = ap.parse_args()
+os.environ["KERNELKIT_CUDA_LAUNCH_QUEUE"] = "1" if opts.queue == "on" else "0"
 if opts.fake:
+    import ctypes
+
     from kernelkit.backends.cuda import driver
 
     driver.use_library(opts.fake)
+    ctypes.CDLL(opts.fake).fake_kk_launch_delay_us(opts.fake_delay_us)
 import kernelkit as pk  # noqa: E402
+from kernelkit import _native  # noqa: E402
 
 
 @pk.workunit
@@ -56,6 +67,9 @@ for _ in range(200):
     fence()
 out = {
     "driver": opts.fake or "libcuda",
+    "fake_delay_us": opts.fake_delay_us,
+    "queue": opts.queue,
+    "queued": _native.cuda_queue_state()["queued"],
     "sustained_us": {"best": min(sustained), "median": statistics.median(sustained)},
     "enqueue_us": {"best": min(enqueue), "median": statistics.median(enqueue)},
     "python": sys.version.split()[0],
