@@ -32,7 +32,10 @@ HERE = Path(__file__).resolve().parent
 AVG = re.compile(r"Avg time \(s\):\s*([0-9.eE+-]+)")
 
 
-def sizes(app: str, mode: str, ranks: int, quick: bool) -> list[str]:
+TRANSPOSE_ORDER = 2048  # the global order of the transpose on one rank (--transpose-order)
+
+
+def sizes(app: str, mode: str, ranks: int, quick: bool, order: int = TRANSPOSE_ORDER) -> list[str]:
     """The arguments of both versions of `app` on `ranks` ranks."""
     grow = ranks if mode == "weak" else 1
     side = math.sqrt(grow)
@@ -42,7 +45,7 @@ def sizes(app: str, mode: str, ranks: int, quick: bool) -> list[str]:
     if app == "stencil":
         return ["10", str(int((600 if quick else 2000) * side))]
     if app == "transpose":
-        order = int((512 if quick else 2048) * side)
+        order = int((512 if quick else order) * side)
         order -= order % ranks
         return ["10", str(order)]
     if app == "heat":
@@ -81,6 +84,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--space", default="openmp", help="kernelkit's --space (default openmp)")
     ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--transpose-order", type=int, default=TRANSPOSE_ORDER, help="the transpose's order on 1 rank")
+    ap.add_argument(
+        "--transpose-exchange",
+        choices=["rounds", "overlap"],
+        default="rounds",
+        help="kernelkit's transpose schedule (examples/mpi/transpose.py --exchange)",
+    )
     ap.add_argument("--json", default=None)
     ap.add_argument("--md", default=None)
     args = ap.parse_args()
@@ -93,19 +103,21 @@ def main() -> None:
         for app in args.apps:
             base: dict[str, float] = {}
             for p in args.ranks:
-                if app == "transpose" and sizes(app, mode, p, args.quick)[1] == "0":
+                if app == "transpose" and sizes(app, mode, p, args.quick, args.transpose_order)[1] == "0":
                     continue
                 t = {}
                 for impl, script in zip(("kernelkit", "numpy"), PROGRAMS[app], strict=True):
                     space = ["--space", args.space] if impl == "kernelkit" else []
-                    a = sizes(app, mode, p, args.quick)
+                    if impl == "kernelkit" and app == "transpose":
+                        space += ["--exchange", args.transpose_exchange]
+                    a = sizes(app, mode, p, args.quick, args.transpose_order)
                     t[impl] = min(run_once(mpiexec, p, script, a, space, args.timeout) for _ in range(args.repeat))
                     base.setdefault(impl, t[impl])
                 row = {
                     "mode": mode,
                     "app": app,
                     "ranks": p,
-                    "args": " ".join(sizes(app, mode, p, args.quick)),
+                    "args": " ".join(sizes(app, mode, p, args.quick, args.transpose_order)),
                     "kernelkit_s": t["kernelkit"],
                     "numpy_s": t["numpy"],
                     "speedup": t["numpy"] / t["kernelkit"],
@@ -123,7 +135,9 @@ def main() -> None:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"ranks": args.ranks, "repeat": args.repeat, "quick": args.quick, "rows": rows}, f, indent=1)
+            meta = {"ranks": args.ranks, "repeat": args.repeat, "quick": args.quick}
+            meta |= {"transpose_order": args.transpose_order, "transpose_exchange": args.transpose_exchange}
+            json.dump({**meta, "rows": rows}, f, indent=1)
     if args.md:
         lines = [
             "| mode | app | ranks | size | kernelkit (ms) | NumPy (ms) | speedup | efficiency kernelkit | NumPy |",

@@ -693,3 +693,31 @@ def test_constants_match_cuda_bindings():
     assert driver.api.POINTER_DEVICE_ORDINAL == int(cu.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
     for code, name in driver.api.FALLBACK_NAMES.items():
         assert int(getattr(res, name)) == code
+
+
+def test_resources_of_a_replaced_driver_are_left_alone():
+    """A specialization's pinned and device buffers are freed by the driver that made them; after
+    driver.use_library() swapped the library, freeing them through the new one would hand it foreign pointers (the
+    GPU matrix aborted in free() when a collection ran inside the fake driver's fixture)."""
+    from kernelkit.backends.cuda import backend
+
+    calls: list[int] = []
+
+    class Recorder:
+        api = driver.api
+
+        def free_host(self, p: int) -> None:
+            calls.append(p)
+
+        def free(self, p: int) -> None:
+            calls.append(p)
+
+    res = backend._Resources.__new__(backend._Resources)
+    res.driver, res.result, res.scratch, res.counter, res.err_flag, res.scratch1 = Recorder(), 1, 2, 3, 4, 0
+    res.generation = driver.api.state.generation - 1
+    res.__del__()
+    assert calls == []
+    res.generation = driver.api.state.generation
+    res.__del__()
+    assert calls == [1, 2, 3, 4]
+    res.result = res.scratch = res.counter = res.err_flag = 0  # nothing left for the collector's call

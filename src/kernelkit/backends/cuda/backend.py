@@ -87,6 +87,7 @@ class _Resources:
 
     def __init__(self, driver: Any, device: Any, kernel: N.Kernel, max_grid: int):
         self.driver = driver
+        self.generation = driver.api.state.generation
         self.result = driver.alloc_host(64)
         ctypes.memset(self.result, 0, 64)
         acc = kernel.acc.type if kernel.acc is not None else None
@@ -102,6 +103,8 @@ class _Resources:
 
     def __del__(self) -> None:
         d = self.driver
+        if d.api.state.generation != self.generation:
+            return  # memory of a driver library since replaced (driver.use_library): not this one's to free
         try:
             d.free_host(self.result)
             for p in (self.scratch, self.counter, self.err_flag, self.scratch1):
