@@ -51,10 +51,11 @@ def arrays(space, n):
         return np.ones(n), np.zeros(n)
     x = pk.View([n], pk.double, space=pk.CudaSpace)
     y = pk.View([n], pk.double, space=pk.CudaSpace)
+    # deep_copy from NumPy writes the device copies: the CUDA context and the uploads are not part of a launch.
+    # (Not __cuda_array_interface__: an exported View is shared with another library, and its launches are made
+    # on the calling thread, outside the launch queue: runtime/native/cudaq.c.)
     pk.deep_copy(x, np.ones(n))
     pk.deep_copy(y, np.zeros(n))
-    for v in (x, y):  # device-resident now: the CUDA context and the uploads are not part of a launch
-        v.__cuda_array_interface__  # noqa: B018
     return x, y
 
 
