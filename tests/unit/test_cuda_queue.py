@@ -310,6 +310,37 @@ def test_memory_shared_with_another_library_is_launched_in_order_with_it(fake_li
     assert len(out["private"]) == 50 and not all(out["private"]) and out["enabled"] == 1
 
 
+def test_a_jit_program_and_a_hand_written_kernel_come_after_the_queued_launches(fake_libcuda, cache):
+    out = run_fake(
+        fake_libcuda,
+        cache,
+        """
+        def scale(x, f):
+            for i in pk.prange(x.shape[0]):
+                x[i] *= f
+
+        program = pk.jit(space=pk.Cuda)(scale)
+        program(a, 2.0)  # compiled and run once
+        fake.fake_kk_launch_delay_us(200)
+        fake.fake_kk_reset()
+        for k in range(30):
+            pk.parallel_for(pol, triad, a=a, b=b, c=c, s=float(k))
+        program(a, 2.0)  # its host code calls the driver itself
+        out["program"] = [(name, s) for name, _, s in log()]
+        fake.fake_kk_reset()
+        for k in range(30):
+            pk.parallel_for(pol, triad, a=a, b=b, c=c, s=float(k))
+        dev = driver.Device(0)
+        mod = driver.Module.load(b"\\x7fELF fake cubin", dev)
+        driver.launch(mod.function("kkref_probe"), 1, 32, 0, None, [ctypes.c_double(-7.0)])
+        out["hand"] = [name for name, _, _ in log()]
+        """,
+    )
+    assert [s for _, s in out["program"][:30]] == [float(k) for k in range(30)]
+    assert len(out["program"]) > 30  # the program's kernels, after every queued launch
+    assert out["hand"][:30] == ["kk_main"] * 30 and out["hand"][30:] == ["kkref_probe"]
+
+
 def test_the_environment_variable_turns_the_queue_off(fake_libcuda, cache):
     out = run_fake(
         fake_libcuda,

@@ -764,6 +764,8 @@ static PyObject* kk_launch(PyObject* self, PyObject* const* args, Py_ssize_t nar
                     L.poll = kk_poll;
                     L.poll_state = &poll_state;
                 }
+                /* a @pk.jit program at a GPU's place calls the driver itself: after the queued launches */
+                if (place != KK_PLACE_HOST) kkq_drain();
                 poll_state.ts = PyEval_SaveThread();
                 rc = spec->entry(&L);
                 PyEval_RestoreThread(poll_state.ts);

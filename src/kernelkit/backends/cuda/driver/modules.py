@@ -243,7 +243,7 @@ def launch(
     device = function.module.device
     if getattr(current, "context", None) != device._context or device._context is None:
         device.set_current()
-    table = api.state.table or cu()
+    table = cu()  # after the launches queued before this one (runtime/native/cudaq.c)
     handle = 0 if stream is None else stream.handle if type(stream) is Stream else stream_handle(stream)
     status = table.cuLaunchKernel(function.handle, gx, gy, gz, bx, by, bz, shared_bytes, handle, params, None)
     if status != api.CUDA_SUCCESS:
