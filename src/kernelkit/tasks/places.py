@@ -222,6 +222,9 @@ class DeviceBuffer:
             return a
         cp = cupy_module()
         if cp is not None:
+            # CuPy may use this memory on work kernelkit never sees: CUDA launches are made on their caller's
+            # thread from here on, in order with CuPy's (runtime/native/cudaq.c)
+            _native.cuda_queue_disable()
             mem = cp.cuda.UnownedMemory(self._base, self.nbytes, self, self.device)
             ptr = cp.cuda.MemoryPointer(mem, self.start + r.offset - self._base)
             with cp.cuda.Device(self.device):
