@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,19 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope="module")
-def fake_libcuda(tmp_path_factory) -> str:
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if cc is None:
-        pytest.skip("no C compiler to build the fake libcuda")
-    from kernelkit.backends.cuda import nvrtc
-
-    if not nvrtc.available():
-        pytest.skip("NVRTC not found (the CUDA path compiles real kernels)")
-    lib = tmp_path_factory.mktemp("fakecuda") / "libfakecuda.so"
-    subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-o", str(lib), os.path.join(HERE, "fake_libcuda.c"), "-ldl"], check=True
-    )
-    return str(lib)
+def fake_libcuda(fake_kk_driver) -> str:
+    return fake_kk_driver  # tests/unit/conftest.py
 
 
 @pytest.fixture(scope="module")
