@@ -21,8 +21,6 @@ import textwrap
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 @pytest.fixture(scope="module")
 def fake_libcuda(fake_kk_driver) -> str:

@@ -24,7 +24,6 @@ import pytest
 import kernelkit as pk
 from kernelkit.errors import KernelTypeError, KernelValueError
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_SPACES = [pk.Debug, pk.Serial, pk.OpenMP]
 
 
