@@ -87,7 +87,7 @@ def main() -> None:
     ap.add_argument("--transpose-order", type=int, default=TRANSPOSE_ORDER, help="the transpose's order on 1 rank")
     ap.add_argument(
         "--transpose-exchange",
-        choices=["rounds", "overlap"],
+        choices=["rounds", "overlap", "shm"],
         default="rounds",
         help="kernelkit's transpose schedule (examples/mpi/transpose.py --exchange)",
     )

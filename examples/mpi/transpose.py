@@ -13,6 +13,12 @@ as the rounds; sending straight from A with an MPI vector datatype saves the cop
 lines of the strided side per row of the tile, which stay in the L1 cache at power-of-two orders (with 32 x 32
 the local kernel was 5x slower at order 2048).
 
+`--exchange shm` is the PRK's MPI-SHM variant for ranks that share a node's memory: A lives in an MPI-3 shared
+window (`MPI.Win.Allocate_shared` on the node's communicator), every rank adds each other rank's block of A,
+transposed, straight from that rank's memory into its own B (a kernel per rank, no message and no copy), and
+after a barrier increments its own A; a second barrier orders the increment before the next reads. Ranks on
+several nodes (or a GPU space) fall back to the rounds, saying so.
+
 With A(i, j) = i * order + j initially, the PRK's closed form applies: B(i, j) = (iterations + 1) * (j * order
 + i) + (iterations + 1) * iterations / 2, and the summed absolute error over all ranks must be below 1e-8.
 Output as the PRK's: `Solution validates`, `Rate (MB/s): R Avg time (s): T` (2 x 8 bytes per element and
@@ -69,6 +75,16 @@ def accumulate(i: int, jj: int, s: int, recv: pk.View2D[pk.double], B: pk.View3D
 
 
 @pk.workunit
+def accumulate_peer(i: int, jj: int, s: int, me: int, Apeer: pk.View3D[pk.double], B: pk.View3D[pk.double]):
+    B[i][s][jj] += Apeer[jj][me][i]  # rank s's rows of A, my columns: read in place from its shared memory
+
+
+@pk.workunit
+def increment(i: int, r: int, jj: int, A: pk.View3D[pk.double]):
+    A[i][r][jj] += 1.0
+
+
+@pk.workunit
 def accumulate_from(i: int, jj: int, s: int, recv: pk.View3D[pk.double], B: pk.View3D[pk.double]):
     B[i][s][jj] += recv[s][jj][i]  # the block rank s sent (--exchange overlap keeps one per rank)
 
@@ -107,6 +123,50 @@ def exchange_overlapped(comm, rank, size, rows, block, A, B, work, recv, blocks_
     MPI.Request.Waitall(sends)
 
 
+class SharedA:
+    """A in an MPI-3 shared window of the ranks of one node: `mine` (this rank's rows) and `peers[s]` (rank s's),
+    NumPy arrays over the window wrapped as Views (pk.asarray: no copy), for kernels on a host space."""
+
+    def __init__(self, comm, bo: int, size: int):
+        import numpy as np
+        from mpi4py import MPI
+
+        self.win = MPI.Win.Allocate_shared(bo * size * bo * 8, 8, comm=comm)
+        self.peers = []
+        for s in range(size):
+            buf, itemsize = self.win.Shared_query(s)
+            arr = np.frombuffer(buf, dtype=np.float64, count=bo * size * bo).reshape(bo, size, bo)
+            self.peers.append(pk.asarray(arr))
+        self.mine = self.peers[comm.Get_rank()]
+        self.win.Lock_all()  # one passive epoch: Sync() + Barrier() order the ranks' loads and stores
+
+    def fence(self, comm) -> None:
+        self.win.Sync()
+        comm.Barrier()
+        self.win.Sync()
+
+    def free(self) -> None:
+        """End the epoch and free the window (the Views over it must not be used after)."""
+        self.peers, self.mine = [], None
+        self.win.Unlock_all()
+        self.win.Free()
+
+
+def shm_usable(comm, space) -> str | None:
+    """None when every rank shares this node's memory and kernels run on the host; else why not."""
+    from mpi4py import MPI
+
+    if space.backend_name not in ("openmp", "serial", "debug"):
+        return f"the {space.name} space runs kernels on a GPU"
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED, key=comm.Get_rank())
+    try:
+        if node.Get_size() != comm.Get_size():
+            return "the ranks are on several nodes"
+    finally:
+        node.Free()
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__)
     p.add_argument("--iterations", type=int, default=10, help="timed iterations (default 10)")
@@ -117,11 +177,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--phases", action="store_true", help="also print each kernel's time and the rest (MPI)")
     p.add_argument(
         "--exchange",
-        choices=("rounds", "overlap"),
+        choices=("rounds", "overlap", "shm"),
         default="rounds",
         help="rounds: size - 1 pairwise Sendrecv rounds of one block (default); overlap: every block packed "
         "at once, all messages posted, my block transposed while they travel, each received block added as "
-        "it arrives (one block of buffer per rank each way)",
+        "it arrives (one block of buffer per rank each way); shm: A in a shared window of the node, every "
+        "block read in place (ranks of one node, host spaces)",
     )
     positional(p, "iterations", "order")
     args, space, comm = setup(p, ("iterations", "order"), argv)
@@ -139,7 +200,14 @@ def main(argv: list[str] | None = None) -> None:
         f"Number of iterations = {args.iterations}",
         f"Matrix order         = {order}",
     )
-    A = pk.View([bo, size, bo], pk.double)
+    shared = None
+    if args.exchange == "shm":
+        why = shm_usable(comm, space)
+        if why is None:
+            shared = SharedA(comm, bo, size)
+        else:
+            say(comm, f"--exchange shm: {why}; the pairwise rounds instead")
+    A = shared.mine if shared is not None else pk.View([bo, size, bo], pk.double)
     B = pk.View([bo, size, bo], pk.double)
     overlap = args.exchange == "overlap" and size > 1
     if overlap:  # a block per rank each way (mine unused)
@@ -151,7 +219,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = pk.MDRangePolicy([0, 0, 0], [bo, size, bo], tile=[args.tile[0], 1, args.tile[1]])
     block = pk.MDRangePolicy([0, 0], [bo, bo], tile=args.tile)
     copy = pk.MDRangePolicy([0, 0], [bo, bo])  # whole rows: a plain copy
+    copy3 = pk.MDRangePolicy([0, 0, 0], [bo, size, bo])  # all of my rows, in memory order
     pk.parallel_for("transpose::init", rows, init, order=order, bo=bo, row0=row0, A=A, B=B)
+    if shared is not None:
+        shared.fence(comm)  # every rank's A initialized before anyone reads it
     whole = slice(None)
     blocks_out = [pk.subview(work, s, whole, whole) for s in range(size)] if overlap else []
     blocks_in = [pk.subview(recv, s, whole, whole) for s in range(size)] if overlap else []
@@ -162,6 +233,14 @@ def main(argv: list[str] | None = None) -> None:
             clock.start()
         if overlap:
             exchange_overlapped(comm, rank, size, rows, block, A, B, work, recv, blocks_out, blocks_in)
+            continue
+        if shared is not None:  # every block read in place, mine first; then A += 1 once all have read it
+            for d in range(size):
+                s = (rank + d) % size
+                pk.parallel_for("transpose::peer", block, accumulate_peer, s=s, me=rank, Apeer=shared.peers[s], B=B)
+            shared.fence(comm)
+            pk.parallel_for("transpose::increment", copy3, increment, A=A)
+            shared.fence(comm)
             continue
         pk.parallel_for("transpose::local", block, transpose_local, me=rank, A=A, B=B)
         for d in range(1, size):
@@ -187,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
             say(comm, *clock.phases(args.iterations))
     else:
         say(comm, f"error {err} exceeds threshold 1e-8")
+    if shared is not None:
+        shared.free()
     verdict(comm, ok, f"summed absolute error {err!r}")
 
 

@@ -36,7 +36,7 @@ def test_example_validates(comm, capsys, case):
         assert "\nPASS" in "\n" + out, out
 
 
-@pytest.mark.parametrize("exchange", ["rounds", "overlap"])
+@pytest.mark.parametrize("exchange", ["rounds", "overlap", "shm"])
 def test_transpose_validates(comm, capsys, exchange):
     module = load("transpose")
     module.main(["--space", "openmp", "2", str(12 * comm.Get_size()), "--tile", "4", "4", "--exchange", exchange])

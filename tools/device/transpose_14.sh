@@ -11,7 +11,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile .whl/mpi4py-*.whl .w
 python3 -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | tail -2
 (lscpu; nproc; free -g) > "$OUT/machine.txt" 2>&1
 for order in 2048 4096; do
-  for ex in rounds overlap; do
+  for ex in rounds overlap shm; do
     echo "== order $order, exchange $ex ($(date +%T))"
     timeout 200 python3 benchmarks/mpi/run.py --modes strong --apps transpose --ranks 1 4 16 --repeat 3 \
       --transpose-order $order --transpose-exchange $ex --json "$OUT/transpose-$order-$ex.json" \
