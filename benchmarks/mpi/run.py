@@ -89,7 +89,8 @@ def main() -> None:
         "--transpose-exchange",
         choices=["rounds", "overlap", "shm"],
         default="rounds",
-        help="kernelkit's transpose schedule (examples/mpi/transpose.py --exchange)",
+        help="kernelkit's transpose schedule (examples/mpi/transpose.py --exchange); shm runs the NumPy version's "
+        "MPI-SHM counterpart too",
     )
     ap.add_argument("--json", default=None)
     ap.add_argument("--md", default=None)
@@ -108,8 +109,8 @@ def main() -> None:
                 t = {}
                 for impl, script in zip(("kernelkit", "numpy"), PROGRAMS[app], strict=True):
                     space = ["--space", args.space] if impl == "kernelkit" else []
-                    if impl == "kernelkit" and app == "transpose":
-                        space += ["--exchange", args.transpose_exchange]
+                    if app == "transpose" and (impl == "kernelkit" or args.transpose_exchange == "shm"):
+                        space += ["--exchange", args.transpose_exchange]  # shm: both versions (the same algorithm)
                     a = sizes(app, mode, p, args.quick, args.transpose_order)
                     t[impl] = min(run_once(mpiexec, p, script, a, space, args.timeout) for _ in range(args.repeat))
                     base.setdefault(impl, t[impl])

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Issue 14's transpose on the GPU machine's 16 CPU ranks: both schedules of examples/mpi/transpose.py (the
-# pairwise rounds and --exchange overlap) at the order 2048 of the earlier runs and at 4096 (matrices of 128 MiB,
+# Issue 14's transpose on the GPU machine's 16 CPU ranks: the three schedules of examples/mpi/transpose.py (the
+# pairwise rounds, --exchange overlap, --exchange shm) at the order 2048 of the earlier runs and at 4096 (matrices of 128 MiB,
 # past the rank-local caches), strong scaling on 1, 4, 16 ranks next to the mpi4py + NumPy version, best of 3
-# (carry .whl; about 4 minutes):   bash tools/device/transpose_14.sh
+# (carry .whl; about 5 minutes):   bash tools/device/transpose_14.sh
+# (with shm, the NumPy version runs its MPI-SHM counterpart too: the same algorithm on both sides)
 # Everything lands under $OUT/t and comes back as $OUT/transpose.tgz.
 set -uo pipefail
 TOP=${OUT:-/tmp/kk-out}; OUT=$TOP/t; mkdir -p "$OUT"
