@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mpi"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "mpi"
 
 CASES = {
     "nstream": ["--space", "openmp", "4", "100003"],  # PRK's positional form
@@ -43,6 +44,19 @@ def test_transpose_validates(comm, capsys, exchange):
     out = capsys.readouterr().out
     if comm.Get_rank() == 0:
         assert "Solution validates" in out and "Avg time (s):" in out and "\nPASS" in out
+
+
+@pytest.mark.parametrize("exchange", [[], ["--exchange", "shm"]], ids=["alltoall", "shm"])
+def test_numpy_transpose_validates(comm, capsys, exchange):
+    """The mpi4py + NumPy transpose the benchmarks compare against (benchmarks/mpi/numpy_transpose.py)."""
+    spec = importlib.util.spec_from_file_location("kkmpi_numpy_transpose", BENCH / "numpy_transpose.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.argv = ["numpy_transpose.py", "2", str(12 * comm.Get_size()), *exchange]
+    module.main()
+    out = capsys.readouterr().out
+    if comm.Get_rank() == 0:
+        assert "Solution validates" in out and "Avg time (s):" in out
 
 
 def test_prk_usage_errors(comm):
